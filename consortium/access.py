@@ -1,0 +1,92 @@
+"""Who may use each route, and the one helper through which tenant data is queried.
+
+Every view declares its roles with `@allowed(...)` (or `@public`); a request to a view with no
+declaration is refused. Every query on tenant data goes through `scoped(Model)`, which asks the
+model (`Model.visible_to(user)`) which rows the signed-in user may see; another tenant's object
+is a 404, never a leak.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import abort, current_app, request
+from flask_login import current_user
+from sqlalchemy import Select, select
+
+from consortium import audit
+from consortium.extensions import db, login_manager
+from consortium.models import ROLES
+
+PUBLIC = "public"
+
+
+def allowed(*roles: str):
+    """Only signed-in users with one of these roles may use the view."""
+    unknown = set(roles) - set(ROLES)
+    if unknown or not roles:
+        raise ValueError(f"allowed() takes roles from {ROLES}, not {sorted(unknown) or 'nothing'}")
+
+    def decorate(view):
+        @wraps(view)
+        def guarded(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if current_user.role not in roles:
+                abort(403)
+            audit.set_actor(current_user.id, current_user.email)
+            return view(*args, **kwargs)
+
+        guarded.allowed_roles = frozenset(roles)
+        return guarded
+
+    return decorate
+
+
+def public(view):
+    """Anyone may use the view, signed in or not (the sign-in page, error pages)."""
+    view.allowed_roles = PUBLIC
+    return view
+
+
+def refuse_undeclared_routes() -> None:
+    """Before every request: a view that says nothing about who may use it is refused."""
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    if view is not None and request.endpoint != "static" and not hasattr(view, "allowed_roles"):
+        current_app.logger.error("route %s declares no roles; refused", request.endpoint)
+        abort(403)
+
+
+class Scoped:
+    """Rows of one model the current user may see."""
+
+    def __init__(self, model, user):
+        if not hasattr(model, "visible_to"):
+            raise TypeError(f"{model.__name__} does not say who may see it (visible_to)")
+        self.model = model
+        self.condition = model.visible_to(user)
+
+    def select(self, *entities) -> Select:
+        return select(*(entities or (self.model,))).where(self.condition)
+
+    def get_or_404(self, ident):
+        (key,) = self.model.__mapper__.primary_key
+        found = db.session.scalar(self.select().where(key == ident))
+        if found is None:
+            abort(404)
+        return found
+
+    def all(self, *order_by) -> list:
+        return list(db.session.scalars(self.select().order_by(*order_by)))
+
+    def paginate(self, *order_by, page: int | None = None):
+        return db.paginate(
+            self.select().order_by(*order_by),
+            page=page,
+            per_page=current_app.config["PAGE_SIZE"],
+            error_out=False,
+        )
+
+
+def scoped(model, user=None) -> Scoped:
+    return Scoped(model, user if user is not None else current_user)

@@ -1,0 +1,97 @@
+"""The application factory: extensions, blueprints, error handlers, CLI and logging, each a step."""
+
+from __future__ import annotations
+
+import logging
+from logging.config import dictConfig
+
+from flask import Flask
+from govuk_frontend_wtf.main import WTFormsHelpers
+from jinja2 import ChoiceLoader, PackageLoader
+from werkzeug.exceptions import HTTPException
+
+import config as settings
+import providers.models  # noqa: F401  (every table is in the metadata before migrations look)
+from consortium import auth, cli, demo, views
+from consortium.access import refuse_undeclared_routes
+from consortium.errors import render_error, render_unexpected
+from consortium.extensions import csrf, db, login_manager, migrate
+from consortium.formatting import FILTERS
+
+
+def create_app(config: type[settings.Config] | dict | None = None) -> Flask:
+    """Build the app. `config` is a Config class, or a dict of settings over the environment's."""
+    app = Flask("consortium", instance_path=str(settings.INSTANCE_PATH))
+    configure(app, config)
+    register_logging(app)
+    register_extensions(app)
+    register_templates(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_commands(app)
+    return app
+
+
+def configure(app: Flask, config) -> None:
+    if isinstance(config, type):
+        app.config.from_object(config)
+    else:
+        app.config.from_object(settings.config_for())
+        app.config.update(config or {})
+    if app.config["APP_ENV"] == "production":
+        if app.config.get("SECRET_KEY") in (None, "", settings.DEVELOPMENT_SECRET_KEY):
+            raise RuntimeError("Production needs its own SECRET_KEY: set it in the environment")
+        if app.debug:
+            raise RuntimeError("Production must not run with debug on")
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+        settings.INSTANCE_PATH.mkdir(parents=True, exist_ok=True)
+
+
+def register_logging(app: Flask) -> None:
+    dictConfig(
+        {
+            "version": 1,
+            "disable_existing_loggers": False,
+            "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+            "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
+            "root": {"level": app.config["LOG_LEVEL"], "handlers": ["stderr"]},
+        }
+    )
+    app.logger.setLevel(logging.getLevelName(app.config["LOG_LEVEL"]))
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    WTFormsHelpers(app)
+
+
+def register_templates(app: Flask) -> None:
+    app.jinja_loader = ChoiceLoader(
+        [
+            app.jinja_loader,
+            PackageLoader("govuk_frontend_jinja"),
+            PackageLoader("govuk_frontend_wtf"),
+        ]
+    )
+    app.jinja_env.filters.update(FILTERS)
+    app.jinja_env.globals["service_name"] = "Manage placement contracts"
+
+
+def register_blueprints(app: Flask) -> None:
+    app.before_request(refuse_undeclared_routes)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(views.bp)
+
+
+def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(HTTPException, render_error)
+    app.register_error_handler(Exception, render_unexpected)
+
+
+def register_commands(app: Flask) -> None:
+    app.cli.add_command(cli.import_group)
+    app.cli.add_command(cli.users_group)
+    app.cli.add_command(demo.demo_group)

@@ -1,0 +1,172 @@
+"""The audit trail: who did what to which object, when, before and after.
+
+Changes to `Audited` models are captured when the session flushes and written in the same
+transaction, so a change and its record commit or roll back together. Imports record one
+event for the whole batch instead (`import_batch`). The table is append-only: database
+triggers refuse UPDATE and DELETE on SQLite and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+import json
+from contextlib import contextmanager
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from typing import Any
+
+from flask import g, has_app_context
+from sqlalchemy import DDL, JSON, DateTime, ForeignKey, String, event, false, insert, inspect, true
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from consortium.extensions import db
+
+
+class Audited:
+    """Mixin: changes to this model are written to the audit trail."""
+
+    __audit_exclude__: frozenset[str] = frozenset()
+
+
+class AuditEvent(db.Model):
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=lambda: datetime.now(timezone.utc), index=True
+    )
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    actor: Mapped[str] = mapped_column(String(254))
+    action: Mapped[str] = mapped_column(String(20))
+    object_type: Mapped[str] = mapped_column(String(60))
+    object_id: Mapped[str | None] = mapped_column(String(60))
+    before: Mapped[dict | None] = mapped_column(JSON)
+    after: Mapped[dict | None] = mapped_column(JSON)
+
+    __table_args__ = (db.Index("ix_audit_events_object", "object_type", "object_id"),)
+
+    @classmethod
+    def visible_to(cls, user):
+        return true() if user.role == "admin" else false()
+
+
+SQLITE_APPEND_ONLY = [
+    "CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events "
+    "BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END",
+    "CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events "
+    "BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END",
+]
+POSTGRESQL_APPEND_ONLY = [
+    "CREATE FUNCTION audit_events_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+    "$$ BEGIN RAISE EXCEPTION 'audit events are append-only'; END $$",
+    "CREATE TRIGGER audit_events_no_change BEFORE UPDATE OR DELETE ON audit_events "
+    "FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()",
+]
+# Built by create_all (the SQLite test database); migrations carry their own copy.
+for _statement in SQLITE_APPEND_ONLY:
+    event.listen(AuditEvent.__table__, "after_create", DDL(_statement).execute_if(dialect="sqlite"))
+for _statement in POSTGRESQL_APPEND_ONLY:
+    event.listen(AuditEvent.__table__, "after_create", DDL(_statement).execute_if(dialect="postgresql"))
+
+
+def set_actor(user_id: int | None, actor: str) -> None:
+    """Name who is acting for the rest of this request or command."""
+    g.audit_actor = (user_id, actor)
+
+
+def _actor() -> tuple[int | None, str]:
+    if has_app_context():
+        return g.get("audit_actor", (None, "system"))
+    return (None, "system")
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return json.loads(json.dumps(value, default=str))
+
+
+def _columns(obj: Audited) -> list[str]:
+    return [
+        attr.key for attr in inspect(type(obj)).column_attrs if attr.key not in type(obj).__audit_exclude__
+    ]
+
+
+def _identity(obj: Audited) -> str:
+    return "/".join(str(part) for part in inspect(obj).identity or ())
+
+
+def _changes(obj: Audited) -> tuple[dict, dict]:
+    state = inspect(obj)
+    before, after = {}, {}
+    for key in _columns(obj):
+        history = state.attrs[key].history
+        if history.has_changes():
+            before[key] = _plain(history.deleted[0]) if history.deleted else None
+            after[key] = _plain(history.added[0]) if history.added else None
+    return before, after
+
+
+@event.listens_for(Session, "after_flush")
+def _capture_changes(session: Session, _flush_context) -> None:
+    if session.info.get("audit_batch"):
+        return
+    user_id, actor = _actor()
+    rows = []
+
+    def row(obj, action, before, after):
+        rows.append(
+            {
+                "occurred_at": datetime.now(timezone.utc),
+                "user_id": user_id,
+                "actor": actor,
+                "action": action,
+                "object_type": type(obj).__name__,
+                "object_id": _identity(obj),
+                "before": before,
+                "after": after,
+            }
+        )
+
+    for obj in session.new:
+        if isinstance(obj, Audited):
+            row(obj, "create", None, {key: _plain(getattr(obj, key)) for key in _columns(obj)})
+    for obj in session.dirty:
+        if isinstance(obj, Audited):
+            before, after = _changes(obj)
+            if after:
+                row(obj, "update", before, after)
+    for obj in session.deleted:
+        if isinstance(obj, Audited):
+            row(obj, "delete", {key: _plain(getattr(obj, key)) for key in _columns(obj)}, None)
+    if rows:
+        session.connection().execute(insert(AuditEvent), rows)
+
+
+def record(session: Session, action: str, object_type: str, object_id: str | None, details: dict) -> None:
+    """Write one event that is not a row change, such as an import of a whole file."""
+    user_id, actor = _actor()
+    session.add(
+        AuditEvent(
+            user_id=user_id,
+            actor=actor,
+            action=action,
+            object_type=object_type,
+            object_id=object_id,
+            after=details,
+        )
+    )
+
+
+@contextmanager
+def import_batch(session: Session):
+    """Capture no per-row events inside: the importer records one event for the batch."""
+    session.info["audit_batch"] = True
+    try:
+        yield
+        session.flush()
+    finally:
+        session.info.pop("audit_batch", None)

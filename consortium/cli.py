@@ -1,0 +1,74 @@
+"""Command-line commands of the core: `flask import authorities|consortia`, `flask users create`.
+
+Domain packages add their own importers to the same `import` group with `run_import`.
+"""
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+
+from consortium import audit, services
+from consortium.extensions import db
+from consortium.tabular import ImportFailed, ImportResult, Table, read_file
+
+import_group = AppGroup("import", help="Load CSV or XLSX files: all rows or none, the same file twice changes nothing.")
+users_group = AppGroup("users", help="Manage user accounts.")
+
+
+def run_import(what: str, path: str, columns: dict, importer: Callable[[Table], ImportResult]) -> None:
+    """Read, import and commit one file; on any bad row print every reason and exit 1."""
+    audit.set_actor(None, f"flask import {what} {Path(path).name}")
+    try:
+        table = read_file(path, **columns)
+        result = importer(table)
+    except ImportFailed as failed:
+        db.session.rollback()
+        click.echo(f"{Path(path).name}: nothing imported, {len(failed.errors)} problem(s):", err=True)
+        for line in failed.lines():
+            click.echo(f"  {line}", err=True)
+        sys.exit(1)
+    db.session.commit()
+    extra = "".join(f", {value} {key.replace('_', ' ')}" for key, value in result.details.items())
+    click.echo(f"{table.name}: {result.summary()}{extra}")
+
+
+FILE = click.argument("path", type=click.Path(exists=True, dir_okay=False))
+
+
+@import_group.command("authorities")
+@FILE
+def import_authorities(path):
+    """Authorities: code,name,region,latitude,longitude."""
+    run_import("authorities", path, services.AUTHORITY_COLUMNS, services.import_authorities)
+
+
+@import_group.command("consortia")
+@FILE
+def import_consortia(path):
+    """Consortia: ref,name,lead_code,member_codes (separated by ;), joined (optional)."""
+    run_import("consortia", path, services.CONSORTIUM_COLUMNS, services.import_consortia)
+
+
+@users_group.command("create")
+@click.option("--email", required=True)
+@click.option("--role", required=True, type=click.Choice(["admin", "lead", "partner", "provider"]))
+@click.option("--org", default="", help="A consortium ref (lead), an authority code (partner) or a provider name (provider).")
+@click.option("--name", default="", help="The person's full name.")
+def create_user(email, role, org, name):
+    """Create an account; the password is read from standard input."""
+    audit.set_actor(None, "flask users create")
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        user = services.create_user(email, role, password, services.organisation_for(role, org), name)
+    except services.RuleBroken as broken:
+        db.session.rollback()
+        click.echo(f"Error: {broken}", err=True)
+        sys.exit(1)
+    db.session.commit()
+    click.echo(f"Created {user.role} account {user.email} ({user.organisation_name})")

@@ -1,0 +1,22 @@
+"""How numbers and dates are shown: money as £1,234.56 from integer pence, dates as 1 Apr 2024."""
+
+from datetime import date
+
+
+def money(pence: int | None) -> str:
+    if pence is None:
+        return ""
+    sign = "-" if pence < 0 else ""
+    pounds, pennies = divmod(abs(int(pence)), 100)
+    return f"{sign}£{pounds:,}.{pennies:02d}"
+
+
+def day(value: date | None) -> str:
+    return f"{value.day} {value:%b %Y}" if value else ""
+
+
+def long_day(value: date | None) -> str:
+    return f"{value.day} {value:%B %Y}" if value else ""
+
+
+FILTERS = {"money": money, "day": day, "long_day": long_day}

@@ -1,0 +1,116 @@
+"""Forms of the core pages, rendered with the GOV.UK Frontend widgets."""
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovDateInput,
+    GovPasswordInput,
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextInput,
+)
+from wtforms import DateField, EmailField, PasswordField, RadioField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, Optional
+
+from consortium.passwords import MIN_LENGTH
+
+DATE_FORMAT = "%d %m %Y"  # the three boxes of the GOV.UK date input, joined with spaces
+
+
+def date_field(label: str, required: bool = True, description: str = "") -> DateField:
+    return DateField(
+        label,
+        format=DATE_FORMAT,
+        widget=GovDateInput(),
+        description=description or "For example, 27 3 2025",
+        validators=[InputRequired(message=f"Enter the {label.lower()}")] if required else [Optional()],
+    )
+
+
+class SignInForm(FlaskForm):
+    email = StringField(
+        "Email address", widget=GovTextInput(), validators=[DataRequired(message="Enter your email address")]
+    )
+    password = PasswordField(
+        "Password", widget=GovPasswordInput(), validators=[DataRequired(message="Enter your password")]
+    )
+    submit = SubmitField("Sign in", widget=GovSubmitInput())
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(
+        "Current password", widget=GovPasswordInput(), validators=[DataRequired(message="Enter your current password")]
+    )
+    new_password = PasswordField(
+        "New password",
+        widget=GovPasswordInput(),
+        description=f"At least {MIN_LENGTH} characters. A few unrelated words make a strong password.",
+        validators=[DataRequired(message="Enter a new password")],
+    )
+    confirm = PasswordField(
+        "Confirm new password",
+        widget=GovPasswordInput(),
+        validators=[
+            DataRequired(message="Confirm your new password"),
+            EqualTo("new_password", message="The passwords do not match"),
+        ],
+    )
+    submit = SubmitField("Change password", widget=GovSubmitInput())
+
+
+class MembershipForm(FlaskForm):
+    authority_code = SelectField(
+        "Authority", widget=GovSelect(), validators=[DataRequired(message="Choose an authority")]
+    )
+    joined = date_field("Date joined")
+    left = date_field("Date left", required=False, description="Leave empty if the membership goes on")
+    submit = SubmitField("Add member", widget=GovSubmitInput())
+
+
+class EndMembershipForm(FlaskForm):
+    left = date_field("Last day of membership")
+    submit = SubmitField("End membership", widget=GovSubmitInput(), render_kw={"params": {"classes": "govuk-button--warning"}})
+
+
+class UserForm(FlaskForm):
+    email = EmailField(
+        "Email address",
+        widget=GovTextInput(),
+        validators=[DataRequired(message="Enter an email address"), Email(message="Enter a valid email address")],
+    )
+    name = StringField("Full name", widget=GovTextInput(), validators=[Optional(), Length(max=120)])
+    role = RadioField(
+        "Role",
+        widget=GovRadioInput(),
+        choices=[
+            ("lead", "Lead: contract manager in a consortium's lead authority"),
+            ("partner", "Partner: officer in a member authority"),
+            ("provider", "Provider: staff of a provider organisation"),
+            ("admin", "Administrator: manages consortia and accounts"),
+        ],
+        validators=[InputRequired(message="Choose a role")],
+    )
+    consortium_id = SelectField("Consortium (for a lead)", widget=GovSelect(), validators=[Optional()])
+    authority_code = SelectField("Authority (for a partner)", widget=GovSelect(), validators=[Optional()])
+    provider_id = SelectField("Provider (for provider staff)", widget=GovSelect(), validators=[Optional()])
+    password = PasswordField(
+        "Password",
+        widget=GovPasswordInput(),
+        description=f"At least {MIN_LENGTH} characters. Give it to the person by a separate channel.",
+        validators=[DataRequired(message="Enter a password")],
+    )
+    submit = SubmitField("Create account", widget=GovSubmitInput())
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField(
+        "New password",
+        widget=GovPasswordInput(),
+        description=f"At least {MIN_LENGTH} characters. Setting it signs the person out everywhere.",
+        validators=[DataRequired(message="Enter a new password")],
+    )
+    submit = SubmitField("Set password", widget=GovSubmitInput())
+
+
+class ConfirmForm(FlaskForm):
+    """A button that changes something: a form only for its CSRF token."""

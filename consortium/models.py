@@ -1,0 +1,202 @@
+"""The core's tables: authorities, consortia and their memberships, users.
+
+Each model says who may see which rows (`visible_to`), so the one scoping helper in
+`consortium.access` needs to know nothing about the domains.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date, datetime, timezone
+from decimal import Decimal
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Numeric,
+    String,
+    UniqueConstraint,
+    and_,
+    exists,
+    false,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from consortium.audit import Audited
+from consortium.extensions import db
+
+ROLES = ("admin", "lead", "partner", "provider")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class Authority(Audited, db.Model):
+    """A local authority, keyed by its ONS GSS code (e.g. E06000018 Nottingham)."""
+
+    __tablename__ = "authorities"
+
+    code: Mapped[str] = mapped_column(String(9), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    region: Mapped[str] = mapped_column(String(60), default="")
+    latitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
+    longitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
+
+    memberships: Mapped[list[Membership]] = relationship(back_populates="authority")
+
+    __table_args__ = (
+        CheckConstraint("latitude IS NULL OR (latitude BETWEEN -90 AND 90)", name="latitude_range"),
+        CheckConstraint("longitude IS NULL OR (longitude BETWEEN -180 AND 180)", name="longitude_range"),
+    )
+
+    @classmethod
+    def visible_to(cls, user):
+        # Names and codes of councils are public reference data.
+        return true()
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Consortium(Audited, db.Model):
+    """A named group of authorities with one lead authority."""
+
+    __tablename__ = "consortia"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    lead_code: Mapped[str] = mapped_column(ForeignKey("authorities.code"))
+
+    lead: Mapped[Authority] = relationship()
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="consortium", order_by="Membership.joined", cascade="all, delete-orphan"
+    )
+
+    @classmethod
+    def visible_to(cls, user):
+        if user.role == "admin":
+            return true()
+        if user.role == "lead":
+            return cls.id == user.consortium_id
+        if user.role == "partner":
+            return exists(
+                select(Membership.id).where(
+                    Membership.consortium_id == cls.id, Membership.authority_code == user.authority_code
+                )
+            )
+        return false()
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(Audited, db.Model):
+    """An authority's membership of a consortium, from `joined` to `left` (both days included)."""
+
+    __tablename__ = "memberships"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consortium_id: Mapped[int] = mapped_column(ForeignKey("consortia.id"), index=True)
+    authority_code: Mapped[str] = mapped_column(ForeignKey("authorities.code"), index=True)
+    joined: Mapped[date] = mapped_column(Date)
+    left: Mapped[date | None] = mapped_column(Date)
+
+    consortium: Mapped[Consortium] = relationship(back_populates="memberships")
+    authority: Mapped[Authority] = relationship(back_populates="memberships")
+
+    __table_args__ = (
+        UniqueConstraint("consortium_id", "authority_code", "joined"),
+        CheckConstraint('"left" IS NULL OR "left" >= joined', name="left_after_joined"),
+    )
+
+    @classmethod
+    def visible_to(cls, user):
+        return cls.consortium_id.in_(select(Consortium.id).where(Consortium.visible_to(user)))
+
+    def is_current(self, on: date) -> bool:
+        return self.joined <= on and (self.left is None or self.left >= on)
+
+
+class User(Audited, UserMixin, db.Model):
+    """A person who signs in. The organisation depends on the role: the consortium a lead
+    manages, the authority a partner works for, the provider a provider's staff work for."""
+
+    __tablename__ = "users"
+    __audit_exclude__ = frozenset({"password_hash", "session_token"})
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120), default="")
+    role: Mapped[str] = mapped_column(String(10))
+    consortium_id: Mapped[int | None] = mapped_column(ForeignKey("consortia.id"), index=True)
+    authority_code: Mapped[str | None] = mapped_column(ForeignKey("authorities.code"), index=True)
+    provider_id: Mapped[int | None] = mapped_column(ForeignKey("providers.id"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    # Rotated at sign-out, password change and deactivation: the session cookie carries it, so
+    # rotating it ends every session of the user on every device.
+    session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_signed_in_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    consortium: Mapped[Consortium | None] = relationship()
+    authority: Mapped[Authority | None] = relationship()
+    provider = relationship("Provider")
+
+    __table_args__ = (
+        CheckConstraint("role IN ('admin', 'lead', 'partner', 'provider')", name="role_known"),
+        CheckConstraint(
+            "(role = 'admin' AND consortium_id IS NULL AND authority_code IS NULL AND provider_id IS NULL)"
+            " OR (role = 'lead' AND consortium_id IS NOT NULL AND authority_code IS NULL AND provider_id IS NULL)"
+            " OR (role = 'partner' AND authority_code IS NOT NULL AND consortium_id IS NULL AND provider_id IS NULL)"
+            " OR (role = 'provider' AND provider_id IS NOT NULL AND consortium_id IS NULL AND authority_code IS NULL)",
+            name="organisation_matches_role",
+        ),
+    )
+
+    @classmethod
+    def visible_to(cls, user):
+        if user.role == "admin":
+            return true()
+        return cls.id == user.id
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def get_id(self) -> str:
+        return self.session_token
+
+    @property
+    def organisation(self):
+        return {"lead": self.consortium, "partner": self.authority, "provider": self.provider}.get(self.role)
+
+    @property
+    def organisation_name(self) -> str:
+        org = self.organisation
+        return org.name if org is not None else "System administration"
+
+    def __str__(self) -> str:
+        return self.name or self.email
+
+
+def memberships_on(consortium_id: int, on: date):
+    """A condition for the memberships of a consortium current on a date."""
+    return and_(
+        Membership.consortium_id == consortium_id,
+        Membership.joined <= on,
+        or_(Membership.left.is_(None), Membership.left >= on),
+    )

@@ -1,0 +1,307 @@
+"""The core's rules: importing authorities and consortia, memberships, user accounts.
+
+Services flush and never commit: the request or command that calls them commits once.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timezone
+
+from sqlalchemy import func, select
+
+from consortium import audit
+from consortium.extensions import db
+from consortium.models import ROLES, Authority, Consortium, Membership, User, new_session_token
+from consortium.passwords import dummy_verify, hash_password, password_problem, verify_password
+from consortium.tabular import ImportResult, RowErrors, Table, parse_date, parse_decimal
+
+AUTHORITY_CODE = re.compile(r"^[ENSW]\d{8}$")
+CONSORTIUM_REF = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,19}$")
+
+
+class RuleBroken(ValueError):
+    """A change the rules refuse; the message is written for the person who asked."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+# ---------------------------------------------------------------- authorities
+
+AUTHORITY_COLUMNS = {"required": ["code", "name"], "optional": ["region", "latitude", "longitude"]}
+
+
+def import_authorities(table: Table) -> ImportResult:
+    errors = RowErrors()
+    existing = {a.code: a for a in db.session.scalars(select(Authority))}
+    seen: dict[str, int] = {}
+    parsed = []
+    for row in table.rows:
+        code = row["code"].upper()
+        if not AUTHORITY_CODE.match(code):
+            errors.add(row.line, f"code {row['code']!r} is not an ONS GSS code like E06000018")
+            continue
+        if code in seen:
+            errors.add(row.line, f"authority {code} appears again (first on line {seen[code]})")
+            continue
+        seen[code] = row.line
+        if not row["name"]:
+            errors.add(row.line, "name is empty")
+            continue
+        values = {"code": code, "name": row["name"], "region": row["region"]}
+        try:
+            for axis, limit in (("latitude", 90), ("longitude", 180)):
+                values[axis] = parse_decimal(row[axis], axis) if row[axis] else None
+                if values[axis] is not None and abs(values[axis]) > limit:
+                    raise ValueError(f"{axis} {row[axis]} is out of range")
+        except ValueError as error:
+            errors.add(row.line, str(error))
+            continue
+        parsed.append(values)
+    errors.raise_if_any()
+
+    result = ImportResult()
+    with audit.import_batch(db.session):
+        for values in parsed:
+            authority = existing.get(values["code"])
+            if authority is None:
+                db.session.add(Authority(**values))
+                result.added += 1
+            elif _assign_changes(authority, values):
+                result.updated += 1
+            else:
+                result.unchanged += 1
+    _record_import("Authority", table, result)
+    return result
+
+
+def _assign_changes(obj, values: dict) -> bool:
+    changed = False
+    for key, value in values.items():
+        if getattr(obj, key) != value:
+            setattr(obj, key, value)
+            changed = True
+    return changed
+
+
+def _record_import(object_type: str, table: Table, result: ImportResult) -> None:
+    audit.record(
+        db.session,
+        "import",
+        object_type,
+        None,
+        {
+            "file": table.name,
+            "sha256": table.sha256,
+            "added": result.added,
+            "updated": result.updated,
+            "unchanged": result.unchanged,
+            **result.details,
+        },
+    )
+
+
+# ---------------------------------------------------------------- consortia
+
+CONSORTIUM_COLUMNS = {"required": ["ref", "name", "lead_code", "member_codes"], "optional": ["joined"]}
+
+
+def import_consortia(table: Table, today: date | None = None) -> ImportResult:
+    """Consortia with their members. A member already current is left as it is; members missing
+    from the file are not ended (ending a membership is a decision made on the consortium page)."""
+    today = today or date.today()
+    errors = RowErrors()
+    known_codes = set(db.session.scalars(select(Authority.code)))
+    seen: dict[str, int] = {}
+    parsed = []
+    for row in table.rows:
+        ref = row["ref"].upper()
+        problems = []
+        if not CONSORTIUM_REF.match(ref):
+            problems.append(f"ref {row['ref']!r} must be up to 20 capital letters, digits or dashes")
+        elif ref in seen:
+            problems.append(f"consortium {ref} appears again (first on line {seen[ref]})")
+        if not row["name"]:
+            problems.append("name is empty")
+        lead = row["lead_code"].upper()
+        members = [code.strip().upper() for code in row["member_codes"].split(";") if code.strip()]
+        unknown = [code for code in [lead, *members] if code not in known_codes]
+        if unknown:
+            problems.append(f"unknown authority code{'s' if len(set(unknown)) > 1 else ''}: {', '.join(dict.fromkeys(unknown))}")
+        if lead and lead not in members:
+            problems.append(f"the lead authority {lead} is not among the members")
+        if len(set(members)) != len(members):
+            problems.append("an authority is listed twice among the members")
+        joined = today
+        if row["joined"]:
+            try:
+                joined = parse_date(row["joined"])
+            except ValueError as error:
+                problems.append(f"joined: {error}")
+        if problems:
+            errors.add(row.line, "; ".join(problems))
+            continue
+        seen[ref] = row.line
+        parsed.append((ref, row["name"], lead, members, joined))
+    errors.raise_if_any()
+
+    result = ImportResult(details={"memberships_added": 0})
+    with audit.import_batch(db.session):
+        for ref, name, lead, members, joined in parsed:
+            consortium = db.session.scalar(select(Consortium).where(Consortium.ref == ref))
+            if consortium is None:
+                consortium = Consortium(ref=ref, name=name, lead_code=lead)
+                db.session.add(consortium)
+                result.added += 1
+            elif _assign_changes(consortium, {"name": name, "lead_code": lead}):
+                result.updated += 1
+            else:
+                result.unchanged += 1
+            db.session.flush()
+            current = {m.authority_code for m in consortium.memberships if m.left is None or m.left >= joined}
+            for code in members:
+                if code not in current:
+                    consortium.memberships.append(Membership(authority_code=code, joined=joined))
+                    result.details["memberships_added"] += 1
+    _record_import("Consortium", table, result)
+    return result
+
+
+def add_membership(consortium: Consortium, authority_code: str, joined: date, left: date | None = None) -> Membership:
+    authority = db.session.get(Authority, authority_code)
+    if authority is None:
+        raise RuleBroken(f"There is no authority with code {authority_code}", "authority_code")
+    if left is not None and left < joined:
+        raise RuleBroken("The date left must be on or after the date joined", "left")
+    for other in consortium.memberships:
+        if other.authority_code == authority_code and _overlaps(other, joined, left):
+            raise RuleBroken(
+                f"{authority.name} is already a member from {other.joined:%-d %b %Y}"
+                + (f" to {other.left:%-d %b %Y}" if other.left else ""),
+                "authority_code",
+            )
+    membership = Membership(authority_code=authority_code, joined=joined, left=left)
+    consortium.memberships.append(membership)
+    db.session.flush()
+    return membership
+
+
+def _overlaps(membership: Membership, joined: date, left: date | None) -> bool:
+    starts_before_other_ends = membership.left is None or joined <= membership.left
+    ends_after_other_starts = left is None or left >= membership.joined
+    return starts_before_other_ends and ends_after_other_starts
+
+
+def end_membership(membership: Membership, left: date) -> None:
+    if left < membership.joined:
+        raise RuleBroken(f"The date left must be on or after the date joined ({membership.joined:%-d %b %Y})", "left")
+    if membership.authority_code == membership.consortium.lead_code:
+        raise RuleBroken("The lead authority must stay a member: make another member the lead first", "left")
+    membership.left = left
+    db.session.flush()
+
+
+# ---------------------------------------------------------------- users
+
+
+def provider_model():
+    # The core names the providers' table only through the relationship, never by import.
+    return User.provider.property.mapper.class_
+
+
+def organisation_for(role: str, org: str | None):
+    """The organisation a CLI caller names: a consortium ref (lead), an authority code
+    (partner) or a provider name (provider)."""
+    org = (org or "").strip()
+    if role == "admin":
+        return None
+    if not org:
+        raise RuleBroken(f"A {role} account needs an organisation (--org)", "org")
+    if role == "lead":
+        found = db.session.scalar(select(Consortium).where(Consortium.ref == org.upper()))
+        kind = "consortium with ref"
+    elif role == "partner":
+        found = db.session.get(Authority, org.upper())
+        kind = "authority with code"
+    else:
+        provider = provider_model()
+        found = db.session.scalar(select(provider).where(func.lower(provider.name) == org.lower()))
+        kind = "provider named"
+    if found is None:
+        raise RuleBroken(f"There is no {kind} {org!r}", "org")
+    return found
+
+
+def create_user(email: str, role: str, password: str, organisation=None, name: str = "") -> User:
+    email = email.strip().lower()
+    if role not in ROLES:
+        raise RuleBroken(f"Role must be one of {', '.join(ROLES)}", "role")
+    if db.session.scalar(select(User.id).where(func.lower(User.email) == email)) is not None:
+        raise RuleBroken(f"There is already an account for {email}", "email")
+    problem = password_problem(password)
+    if problem:
+        raise RuleBroken(problem, "password")
+    expected = {"admin": type(None), "lead": Consortium, "partner": Authority, "provider": provider_model()}[role]
+    if not isinstance(organisation, expected):
+        raise RuleBroken(f"Choose the organisation of the {role} account", "organisation")
+    user = User(email=email, name=name.strip(), role=role, password_hash=hash_password(password))
+    if role == "lead":
+        user.consortium = organisation
+    elif role == "partner":
+        user.authority = organisation
+    elif role == "provider":
+        user.provider = organisation
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def set_password(user: User, password: str) -> None:
+    """A new password, which also ends the user's other sessions."""
+    problem = password_problem(password)
+    if problem:
+        raise RuleBroken(problem, "password")
+    user.password_hash = hash_password(password)
+    user.session_token = new_session_token()
+    db.session.flush()
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    if not verify_password(user.password_hash, current):
+        raise RuleBroken("Your current password is not right", "current_password")
+    if current == new:
+        raise RuleBroken("Choose a password different from your current one", "new_password")
+    set_password(user, new)
+
+
+def end_sessions(user: User) -> None:
+    user.session_token = new_session_token()
+    db.session.flush()
+
+
+def deactivate(user: User, by: User) -> None:
+    if user.id == by.id:
+        raise RuleBroken("You cannot deactivate your own account")
+    user.active = False
+    end_sessions(user)
+
+
+def reactivate(user: User) -> None:
+    user.active = True
+    db.session.flush()
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with this e-mail and password, or None (for any reason: callers show
+    one message so as not to reveal which accounts exist)."""
+    user = db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+    if user is None:
+        dummy_verify(password)
+        return None
+    if not verify_password(user.password_hash, password) or not user.active:
+        return None
+    user.last_signed_in_at = datetime.now(timezone.utc)
+    db.session.flush()
+    return user

@@ -1,0 +1,177 @@
+"""Reading import files (CSV or XLSX) into rows, and parsing their values.
+
+Every importer works the same way: read the whole file, check every row, and either write all
+of it or nothing, reporting each bad line by its number (the header is line 1).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from openpyxl import load_workbook
+
+MAX_ROWS = 200_000
+
+
+class ImportFailed(Exception):
+    """A file that imports nothing, with every reason why."""
+
+    def __init__(self, errors: list[tuple[int | None, str]]):
+        self.errors = errors
+        super().__init__("; ".join(self.lines()))
+
+    def lines(self) -> list[str]:
+        return [f"line {line}: {message}" if line else message for line, message in self.errors]
+
+
+@dataclass
+class Row:
+    line: int
+    values: dict[str, str]
+
+    def __getitem__(self, column: str) -> str:
+        return self.values.get(column, "")
+
+
+@dataclass
+class Table:
+    name: str
+    sha256: str
+    rows: list[Row]
+
+
+@dataclass
+class ImportResult:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    details: dict = field(default_factory=dict)
+
+    def summary(self) -> str:
+        return f"{self.added} added, {self.updated} updated, {self.unchanged} unchanged"
+
+
+def _header_key(text: object) -> str:
+    return re.sub(r"\s+", " ", str(text or "")).strip().lower()
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _rows_from_bytes(data: bytes, name: str) -> list[list[str]]:
+    if data[:4] == b"PK\x03\x04":
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        try:
+            sheet = workbook.worksheets[0]
+            return [[_cell_text(cell) for cell in row] for row in sheet.iter_rows(values_only=True)]
+        finally:
+            workbook.close()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ImportFailed([(None, f"{name} is neither UTF-8 CSV nor an XLSX workbook")]) from None
+    return [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text, newline=""))]
+
+
+def read_table(
+    data: bytes,
+    name: str,
+    required: list[str],
+    optional: list[str] = (),
+    aliases: dict[str, list[str]] | None = None,
+) -> Table:
+    """Read a CSV or XLSX file into rows keyed by canonical column names.
+
+    Headers match case-insensitively with spaces trimmed; `aliases` gives other spellings of a
+    column; columns not asked for are ignored; blank lines are skipped.
+    """
+    aliases = aliases or {}
+    raw = _rows_from_bytes(data, name)
+    if not raw or not any(raw[0]):
+        raise ImportFailed([(1, "the file is empty: expected a header line")])
+    spellings = {}
+    for column in [*required, *optional]:
+        for spelling in [column, *aliases.get(column, [])]:
+            spellings[_header_key(spelling)] = column
+    positions: dict[str, int] = {}
+    for index, heading in enumerate(raw[0]):
+        column = spellings.get(_header_key(heading))
+        if column and column not in positions:
+            positions[column] = index
+    missing = [column for column in required if column not in positions]
+    if missing:
+        raise ImportFailed([(1, f"missing column{'s' if len(missing) > 1 else ''}: {', '.join(missing)}")])
+    if len(raw) - 1 > MAX_ROWS:
+        raise ImportFailed([(None, f"the file has {len(raw) - 1:,} rows; at most {MAX_ROWS:,} can be imported at once")])
+    rows = []
+    for number, cells in enumerate(raw[1:], start=2):
+        if not any(cell.strip() for cell in cells):
+            continue
+        values = {column: (cells[i].strip() if i < len(cells) else "") for column, i in positions.items()}
+        rows.append(Row(number, values))
+    return Table(name=name, sha256=hashlib.sha256(data).hexdigest(), rows=rows)
+
+
+def read_file(path: str | Path, **columns) -> Table:
+    path = Path(path)
+    return read_table(path.read_bytes(), path.name, **columns)
+
+
+class RowErrors:
+    """Collects the reasons rows are bad; raises them all at the end."""
+
+    def __init__(self):
+        self.errors: list[tuple[int | None, str]] = []
+
+    def add(self, line: int | None, message: str) -> None:
+        self.errors.append((line, message))
+
+    def raise_if_any(self) -> None:
+        if self.errors:
+            raise ImportFailed(sorted(self.errors, key=lambda error: error[0] or 0))
+
+
+def parse_date(text: str) -> date:
+    """ISO `YYYY-MM-DD`, or `DD/MM/YYYY` as Ofsted writes dates."""
+    text = text.strip()
+    for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    raise ValueError(f"{text!r} is not a date (use YYYY-MM-DD or DD/MM/YYYY)")
+
+
+def parse_decimal(text: str, what: str = "value") -> Decimal:
+    try:
+        value = Decimal(text.strip().replace(",", ""))
+    except InvalidOperation:
+        raise ValueError(f"{what} {text!r} is not a number") from None
+    if not value.is_finite():
+        raise ValueError(f"{what} {text!r} is not a number")
+    return value
+
+
+def parse_pence(text: str, what: str = "amount") -> int:
+    """An amount in pounds (`3850.00`, `£3,850`) as integer pence; more than 2 decimals is an error."""
+    value = parse_decimal(text.strip().lstrip("£"), what)
+    pence = value * 100
+    if pence != pence.to_integral_value():
+        raise ValueError(f"{what} {text!r} has more than two decimal places")
+    return int(pence)

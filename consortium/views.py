@@ -1,0 +1,205 @@
+"""The core's pages: home, authorities, consortia and members, user administration."""
+
+from datetime import date
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from consortium import services
+from consortium.access import allowed, scoped
+from consortium.extensions import db
+from consortium.forms import ConfirmForm, EndMembershipForm, MembershipForm, ResetPasswordForm, UserForm
+from consortium.models import ROLES, Authority, Consortium, Membership, User
+
+bp = Blueprint("core", __name__)
+
+# Where the user form asks for the organisation of each role.
+ORGANISATION_FIELD = {"lead": "consortium_id", "partner": "authority_code", "provider": "provider_id"}
+
+
+@bp.get("/")
+@allowed(*ROLES)
+def home():
+    consortia = scoped(Consortium).all(Consortium.name)
+    figures = {}
+    if current_user.role == "admin":
+        figures = {
+            "consortia": len(consortia),
+            "authorities": db.session.scalar(select(func.count()).select_from(Authority)),
+            "users": db.session.scalar(select(func.count()).select_from(User)),
+            "inactive_users": db.session.scalar(select(func.count()).where(User.active.is_(False))),
+        }
+    return render_template(f"consortium/home_{current_user.role}.html", consortia=consortia, figures=figures, today=date.today())
+
+
+# ---------------------------------------------------------------- authorities
+
+
+@bp.get("/authorities")
+@allowed(*ROLES)
+def authorities():
+    page = scoped(Authority).paginate(Authority.name, page=request.args.get("page", type=int))
+    return render_template("consortium/authorities.html", page=page)
+
+
+@bp.get("/authorities/<code>")
+@allowed(*ROLES)
+def authority(code):
+    authority = scoped(Authority).get_or_404(code.upper())
+    memberships = db.session.scalars(
+        scoped(Membership).select().where(Membership.authority_code == authority.code).order_by(Membership.joined)
+    ).all()
+    return render_template("consortium/authority.html", authority=authority, memberships=memberships)
+
+
+# ---------------------------------------------------------------- consortia
+
+
+@bp.get("/consortia")
+@allowed("admin", "lead", "partner")
+def consortia():
+    return render_template("consortium/consortia.html", consortia=scoped(Consortium).all(Consortium.name))
+
+
+@bp.get("/consortia/<int:consortium_id>")
+@allowed("admin", "lead", "partner")
+def consortium(consortium_id):
+    consortium = scoped(Consortium).get_or_404(consortium_id)
+    today = date.today()
+    return render_template(
+        "consortium/consortium.html",
+        consortium=consortium,
+        can_manage=current_user.role in ("admin", "lead"),
+        current_count=sum(m.is_current(today) for m in consortium.memberships),
+        today=today,
+    )
+
+
+@bp.route("/consortia/<int:consortium_id>/members/new", methods=["GET", "POST"])
+@allowed("admin", "lead")
+def add_member(consortium_id):
+    consortium = scoped(Consortium).get_or_404(consortium_id)
+    form = MembershipForm()
+    form.authority_code.choices = [("", "Choose an authority")] + [
+        (a.code, f"{a.name} ({a.code})") for a in db.session.scalars(select(Authority).order_by(Authority.name))
+    ]
+    if form.validate_on_submit():
+        try:
+            membership = services.add_membership(consortium, form.authority_code.data, form.joined.data, form.left.data)
+        except services.RuleBroken as broken:
+            getattr(form, broken.field or "authority_code").errors.append(str(broken))
+        else:
+            db.session.commit()
+            flash(f"{membership.authority.name} is a member from {membership.joined:%-d %B %Y}", "success")
+            return redirect(url_for(".consortium", consortium_id=consortium.id))
+    return render_template("consortium/add_member.html", consortium=consortium, form=form), 400 if form.errors else 200
+
+
+@bp.route("/consortia/<int:consortium_id>/members/<int:membership_id>/end", methods=["GET", "POST"])
+@allowed("admin", "lead")
+def end_member(consortium_id, membership_id):
+    membership = scoped(Membership).get_or_404(membership_id)
+    if membership.consortium_id != consortium_id:
+        abort(404)
+    form = EndMembershipForm()
+    if form.validate_on_submit():
+        try:
+            services.end_membership(membership, form.left.data)
+        except services.RuleBroken as broken:
+            form.left.errors.append(str(broken))
+        else:
+            db.session.commit()
+            flash(f"{membership.authority.name}'s membership ends on {membership.left:%-d %B %Y}", "success")
+            return redirect(url_for(".consortium", consortium_id=consortium_id))
+    return render_template("consortium/end_member.html", membership=membership, form=form), 400 if form.errors else 200
+
+
+# ---------------------------------------------------------------- users
+
+
+@bp.get("/users")
+@allowed("admin")
+def users():
+    page = scoped(User).paginate(User.email, page=request.args.get("page", type=int))
+    return render_template("consortium/users.html", page=page)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@allowed("admin")
+def new_user():
+    form = UserForm()
+    provider = services.provider_model()
+    form.consortium_id.choices = [("", "Not a lead")] + [
+        (str(c.id), f"{c.name} ({c.ref})") for c in db.session.scalars(select(Consortium).order_by(Consortium.name))
+    ]
+    form.authority_code.choices = [("", "Not a partner")] + [
+        (a.code, a.name) for a in db.session.scalars(select(Authority).order_by(Authority.name))
+    ]
+    form.provider_id.choices = [("", "Not provider staff")] + [
+        (str(p.id), p.name) for p in db.session.scalars(select(provider).order_by(provider.name))
+    ]
+    if form.validate_on_submit():
+        field = ORGANISATION_FIELD.get(form.role.data)
+        chosen = getattr(form, field).data if field else None
+        model = {"consortium_id": Consortium, "authority_code": Authority, "provider_id": provider}.get(field)
+        organisation = db.session.get(model, chosen if field == "authority_code" else int(chosen)) if chosen else None
+        try:
+            user = services.create_user(form.email.data, form.role.data, form.password.data, organisation, form.name.data or "")
+        except services.RuleBroken as broken:
+            target = field if broken.field == "organisation" else broken.field
+            getattr(form, target or "email").errors.append(str(broken))
+        else:
+            db.session.commit()
+            flash(f"Account created for {user.email}", "success")
+            return redirect(url_for(".user", user_id=user.id))
+    return render_template("consortium/new_user.html", form=form), 400 if form.errors else 200
+
+
+@bp.get("/users/<int:user_id>")
+@allowed("admin")
+def user(user_id):
+    return render_template("consortium/user.html", user=scoped(User).get_or_404(user_id), form=ConfirmForm())
+
+
+@bp.post("/users/<int:user_id>/deactivate")
+@allowed("admin")
+def deactivate_user(user_id):
+    user = scoped(User).get_or_404(user_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            services.deactivate(user, by=current_user)
+        except services.RuleBroken as broken:
+            flash(str(broken), "error")
+        else:
+            db.session.commit()
+            flash(f"{user.email} is deactivated and signed out everywhere", "success")
+    return redirect(url_for(".user", user_id=user.id))
+
+
+@bp.post("/users/<int:user_id>/reactivate")
+@allowed("admin")
+def reactivate_user(user_id):
+    user = scoped(User).get_or_404(user_id)
+    if ConfirmForm().validate_on_submit():
+        services.reactivate(user)
+        db.session.commit()
+        flash(f"{user.email} can sign in again", "success")
+    return redirect(url_for(".user", user_id=user.id))
+
+
+@bp.route("/users/<int:user_id>/password", methods=["GET", "POST"])
+@allowed("admin")
+def reset_password(user_id):
+    user = scoped(User).get_or_404(user_id)
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.set_password(user, form.password.data)
+        except services.RuleBroken as broken:
+            form.password.errors.append(str(broken))
+        else:
+            db.session.commit()
+            flash(f"New password set for {user.email}; their sessions have ended", "success")
+            return redirect(url_for(".user", user_id=user.id))
+    return render_template("consortium/reset_password.html", user=user, form=form), 400 if form.errors else 200

@@ -1,0 +1,3 @@
+from consortium.app import create_app
+
+app = create_app()
