@@ -7,7 +7,7 @@ from logging.config import dictConfig
 
 from flask import Flask
 from govuk_frontend_wtf.main import WTFormsHelpers
-from jinja2 import ChoiceLoader, PackageLoader
+from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 from werkzeug.exceptions import HTTPException
 
 import config as settings
@@ -69,15 +69,16 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_templates(app: Flask) -> None:
+    # The GOV.UK macros refer to each other as "govuk_frontend_jinja/..." and "govuk_frontend_wtf/...".
     app.jinja_loader = ChoiceLoader(
         [
             app.jinja_loader,
-            PackageLoader("govuk_frontend_jinja"),
-            PackageLoader("govuk_frontend_wtf"),
+            PrefixLoader({name: PackageLoader(name) for name in ("govuk_frontend_jinja", "govuk_frontend_wtf")}),
         ]
     )
     app.jinja_env.filters.update(FILTERS)
     app.jinja_env.globals["service_name"] = "Manage placement contracts"
+    app.jinja_env.globals["govukRebrand"] = False  # the GOV.UK brand is not ours to use
 
 
 def register_blueprints(app: Flask) -> None:

@@ -273,6 +273,8 @@ def change_password(user: User, current: str, new: str) -> None:
         raise RuleBroken("Your current password is not right", "current_password")
     if current == new:
         raise RuleBroken("Choose a password different from your current one", "new_password")
+    if problem := password_problem(new):
+        raise RuleBroken(problem, "new_password")
     set_password(user, new)
 
 

@@ -1,0 +1,115 @@
+"""Fixtures: the app, a database rolled back after each test, clients, a CLI runner, sign-in.
+
+On SQLite (the default) the schema comes from the models; with TEST_DATABASE_URL pointing at
+PostgreSQL it is built by the real migrations. Each test runs inside a transaction on one
+connection; the sessions of the test and of its requests join it through savepoints, so what
+a view commits is still rolled back when the test ends.
+"""
+
+import contextvars
+import os
+
+import pytest
+from flask.testing import FlaskCliRunner, FlaskClient
+from flask_migrate import upgrade
+from sqlalchemy import event, text
+from sqlalchemy.orm import scoped_session, sessionmaker
+
+from config import Testing
+from consortium.app import create_app
+from consortium.extensions import db
+from flask_sqlalchemy.session import _app_ctx_id
+
+
+def _sqlite_savepoints_work(engine) -> None:
+    # pysqlite's own transaction handling breaks SAVEPOINT; let SQLAlchemy emit BEGIN itself
+    # (the recipe in SQLAlchemy's SQLite dialect documentation).
+    @event.listens_for(engine, "connect")
+    def _no_driver_transactions(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection):
+        connection.exec_driver_sql("BEGIN")
+
+
+class IsolatedClient(FlaskClient):
+    """Each request runs in a context of its own, as in production: the test's app context
+    (and its `g`, which caches the signed-in user) is not shared with the request."""
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
+class IsolatedCliRunner(FlaskCliRunner):
+    def invoke(self, *args, **kwargs):
+        return contextvars.Context().run(super().invoke, *args, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def app():
+    os.environ.pop("DATABASE_URL", None)  # belt and braces: tests never use it
+    app = create_app(Testing)
+    app.test_client_class = IsolatedClient
+    app.test_cli_runner_class = IsolatedCliRunner
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            _sqlite_savepoints_work(db.engine)
+            db.create_all()
+        else:
+            with db.engine.begin() as connection:
+                connection.execute(text("DROP SCHEMA public CASCADE"))
+                connection.execute(text("CREATE SCHEMA public"))
+            upgrade()
+    yield app
+
+
+@pytest.fixture(autouse=True)
+def database(app):
+    """A transaction around the whole test, rolled back at the end."""
+    with app.app_context():
+        connection = db.engine.connect()
+        outer = connection.begin()
+        original = db.session
+        db.session = scoped_session(
+            sessionmaker(bind=connection, join_transaction_mode="create_savepoint"), scopefunc=_app_ctx_id
+        )
+        try:
+            yield db
+        finally:
+            db.session.remove()
+            db.session = original
+            if outer.is_active:
+                outer.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def csrf_app(app):
+    """The app with CSRF protection on, as in production."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    yield app
+    app.config["WTF_CSRF_ENABLED"] = False
+
+
+def sign_in(client, user):
+    """Sign a test client in as `user` without the cost of hashing a password."""
+    with client.session_transaction() as session:
+        session["_user_id"] = user.session_token
+        session["_fresh"] = True
+    return client
+
+
+@pytest.fixture
+def signed_in(client):
+    return lambda user: sign_in(client, user)
