@@ -96,7 +96,8 @@ def _columns(obj: Audited) -> list[str]:
 
 
 def _identity(obj: Audited) -> str:
-    return "/".join(str(part) for part in inspect(obj).identity or ())
+    # Read from the columns: a new object has its key by now but no identity until after the flush.
+    return "/".join(str(part) for part in inspect(type(obj)).primary_key_from_instance(obj))
 
 
 def _changes(obj: Audited) -> tuple[dict, dict]:

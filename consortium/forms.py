@@ -10,11 +10,20 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextInput,
 )
 from wtforms import DateField, EmailField, PasswordField, RadioField, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, Optional
+from email_validator import EmailNotValidError, validate_email
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional, ValidationError
 
 from consortium.passwords import MIN_LENGTH
 
 DATE_FORMAT = "%d %m %Y"  # the three boxes of the GOV.UK date input, joined with spaces
+
+
+def email_address(form, field):
+    # Addresses in the reserved .test domain are allowed so demo and training accounts work.
+    try:
+        validate_email(field.data or "", check_deliverability=False, test_environment=True)
+    except EmailNotValidError:
+        raise ValidationError("Enter an email address in the correct format, like name@example.gov.uk") from None
 
 
 def date_field(label: str, required: bool = True, description: str = "") -> DateField:
@@ -76,7 +85,7 @@ class UserForm(FlaskForm):
     email = EmailField(
         "Email address",
         widget=GovTextInput(),
-        validators=[DataRequired(message="Enter an email address"), Email(message="Enter a valid email address")],
+        validators=[DataRequired(message="Enter an email address"), email_address],
     )
     name = StringField("Full name", widget=GovTextInput(), validators=[Optional(), Length(max=120)])
     role = RadioField(
