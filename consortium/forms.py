@@ -26,8 +26,24 @@ def email_address(form, field):
         raise ValidationError("Enter an email address in the correct format, like name@example.gov.uk") from None
 
 
+class GovDateField(DateField):
+    """A date typed in the three GOV.UK boxes (day, month, year)."""
+
+    def process_formdata(self, valuelist):
+        # The widget needs three values back even when a client sent fewer.
+        self.raw_data = (list(valuelist) + ["", "", ""])[:3]
+        if not any(part.strip() for part in self.raw_data):
+            self.data = None
+            return
+        try:
+            super().process_formdata([" ".join(part.strip() for part in self.raw_data)])
+        except ValueError:
+            self.data = None
+            raise ValueError(f"{self.label.text} must be a real date, like 27 3 2025") from None
+
+
 def date_field(label: str, required: bool = True, description: str = "") -> DateField:
-    return DateField(
+    return GovDateField(
         label,
         format=DATE_FORMAT,
         widget=GovDateInput(),
