@@ -16,7 +16,7 @@ from consortium import auth, cli, demo, views
 from consortium.access import refuse_undeclared_routes
 from consortium.errors import render_error, render_unexpected
 from consortium.extensions import csrf, db, login_manager, migrate
-from consortium.formatting import FILTERS
+from consortium.formatting import FILTERS, GLOBALS
 
 
 def create_app(config: type[settings.Config] | dict | None = None) -> Flask:
@@ -77,6 +77,7 @@ def register_templates(app: Flask) -> None:
         ]
     )
     app.jinja_env.filters.update(FILTERS)
+    app.jinja_env.globals.update(GLOBALS)
     app.jinja_env.globals["service_name"] = "Manage placement contracts"
     app.jinja_env.globals["govukRebrand"] = False  # the GOV.UK brand is not ours to use
 

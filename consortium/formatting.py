@@ -2,6 +2,8 @@
 
 from datetime import date
 
+from markupsafe import Markup
+
 
 def money(pence: int | None) -> str:
     if pence is None:
@@ -20,3 +22,12 @@ def long_day(value: date | None) -> str:
 
 
 FILTERS = {"money": money, "day": day, "long_day": long_day}
+
+
+def link(href: str, text, hidden: str = "") -> Markup:
+    """A GOV.UK link for table cells and summary lists; `hidden` is read out by screen readers only."""
+    suffix = Markup('<span class="govuk-visually-hidden"> {}</span>').format(hidden) if hidden else ""
+    return Markup('<a class="govuk-link" href="{}">{}{}</a>').format(href, text, suffix)
+
+
+GLOBALS = {"link": link}

@@ -22,15 +22,18 @@ ORGANISATION_FIELD = {"lead": "consortium_id", "partner": "authority_code", "pro
 @allowed(*ROLES)
 def home():
     consortia = scoped(Consortium).all(Consortium.name)
+    today = date.today()
     figures = {}
-    if current_user.role == "admin":
+    if current_user.role == "lead":
+        figures = {"current_members": sum(m.is_current(today) for m in current_user.consortium.memberships)}
+    elif current_user.role == "admin":
         figures = {
             "consortia": len(consortia),
             "authorities": db.session.scalar(select(func.count()).select_from(Authority)),
             "users": db.session.scalar(select(func.count()).select_from(User)),
             "inactive_users": db.session.scalar(select(func.count()).where(User.active.is_(False))),
         }
-    return render_template(f"consortium/home_{current_user.role}.html", consortia=consortia, figures=figures, today=date.today())
+    return render_template(f"consortium/home_{current_user.role}.html", consortia=consortia, figures=figures)
 
 
 # ---------------------------------------------------------------- authorities

@@ -70,3 +70,16 @@ def test_each_role_has_a_home_page_and_navigation(client):
         page = client.get("/").get_data(as_text=True)
         assert "Sign out" in page and "Authorities" in page
         assert ("Users" in page) == (user.role == "admin")
+
+
+def test_links_in_tables_are_real_links_not_escaped_markup(client):
+    from tests.factories import ConsortiumFactory
+
+    consortium = ConsortiumFactory(members=[AuthorityFactory(name="Derby & District")])
+    sign_in(client, lead(consortium))
+    page = client.get(f"/consortia/{consortium.id}").get_data(as_text=True)
+    assert "&lt;a" not in page
+    assert ">Derby &amp; District</a>" in page
+    assert "membership of Derby &amp; District" in page
+    home = client.get("/").get_data(as_text=True)
+    assert "2 current members</a>" in home
