@@ -16,6 +16,7 @@ from sqlalchemy import Select, select
 
 from consortium import audit
 from consortium.extensions import db, login_manager
+from consortium.pagination import Page, paginate
 from consortium.models import ROLES
 
 PUBLIC = "public"
@@ -79,13 +80,8 @@ class Scoped:
     def all(self, *order_by) -> list:
         return list(db.session.scalars(self.select().order_by(*order_by)))
 
-    def paginate(self, *order_by, page: int | None = None):
-        return db.paginate(
-            self.select().order_by(*order_by),
-            page=page,
-            per_page=current_app.config["PAGE_SIZE"],
-            error_out=False,
-        )
+    def paginate(self, *order_by, page: int | None = None) -> Page:
+        return paginate(self.select().order_by(*order_by), page, scalars=True)
 
 
 def scoped(model, user=None) -> Scoped:

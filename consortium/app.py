@@ -10,9 +10,12 @@ from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 from werkzeug.exceptions import HTTPException
 
+import audits.cli
+import audits.views
 import config as settings
-import providers.models  # noqa: F401  (every table is in the metadata before migrations look)
-from consortium import auth, cli, demo, views
+import providers.cli
+import providers.views
+from consortium import auth, cli, demo, panels, views
 from consortium.access import refuse_undeclared_routes
 from consortium.errors import render_error, render_unexpected
 from consortium.extensions import csrf, db, login_manager, migrate
@@ -77,7 +80,7 @@ def register_templates(app: Flask) -> None:
         ]
     )
     app.jinja_env.filters.update(FILTERS)
-    app.jinja_env.globals.update(GLOBALS)
+    app.jinja_env.globals.update(GLOBALS, panels=panels.render)
     app.jinja_env.globals["service_name"] = "Manage placement contracts"
     app.jinja_env.globals["govukRebrand"] = False  # the GOV.UK brand is not ours to use
 
@@ -86,6 +89,9 @@ def register_blueprints(app: Flask) -> None:
     app.before_request(refuse_undeclared_routes)
     app.register_blueprint(auth.bp)
     app.register_blueprint(views.bp)
+    app.register_blueprint(providers.views.bp)
+    app.register_blueprint(audits.views.bp)
+    audits.views.register_panels(app)
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -94,6 +100,8 @@ def register_error_handlers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
+    cli.import_group.add_command(providers.cli.import_ofsted)
     app.cli.add_command(cli.import_group)
     app.cli.add_command(cli.users_group)
     app.cli.add_command(demo.demo_group)
+    app.cli.add_command(audits.cli.audits_group)

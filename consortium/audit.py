@@ -162,6 +162,24 @@ def record(session: Session, action: str, object_type: str, object_id: str | Non
     )
 
 
+def record_import(session: Session, object_type: str, table, result) -> None:
+    """The one event an import writes: the file, its hash and what it changed."""
+    record(
+        session,
+        "import",
+        object_type,
+        None,
+        {
+            "file": table.name,
+            "sha256": table.sha256,
+            "added": result.added,
+            "updated": result.updated,
+            "unchanged": result.unchanged,
+            **result.details,
+        },
+    )
+
+
 @contextmanager
 def import_batch(session: Session):
     """Capture no per-row events inside: the importer records one event for the batch."""

@@ -73,7 +73,7 @@ def import_authorities(table: Table) -> ImportResult:
                 result.updated += 1
             else:
                 result.unchanged += 1
-    _record_import("Authority", table, result)
+    audit.record_import(db.session, "Authority", table, result)
     return result
 
 
@@ -84,23 +84,6 @@ def _assign_changes(obj, values: dict) -> bool:
             setattr(obj, key, value)
             changed = True
     return changed
-
-
-def _record_import(object_type: str, table: Table, result: ImportResult) -> None:
-    audit.record(
-        db.session,
-        "import",
-        object_type,
-        None,
-        {
-            "file": table.name,
-            "sha256": table.sha256,
-            "added": result.added,
-            "updated": result.updated,
-            "unchanged": result.unchanged,
-            **result.details,
-        },
-    )
 
 
 # ---------------------------------------------------------------- consortia
@@ -165,7 +148,7 @@ def import_consortia(table: Table, today: date | None = None) -> ImportResult:
                 if code not in current:
                     consortium.memberships.append(Membership(authority_code=code, joined=joined))
                     result.details["memberships_added"] += 1
-    _record_import("Consortium", table, result)
+    audit.record_import(db.session, "Consortium", table, result)
     return result
 
 

@@ -10,6 +10,7 @@ import csv
 import hashlib
 import io
 import re
+import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -17,7 +18,13 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
+MAX_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 200_000
+# An XLSX is a zip: refuse one that would unpack to far more than it weighs (a zip bomb).
+MAX_UNPACKED_BYTES = 100 * 1024 * 1024
+MAX_ZIP_MEMBERS = 500
+MAX_COMPRESSION_RATIO = 100
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 class ImportFailed(Exception):
@@ -45,6 +52,7 @@ class Table:
     name: str
     sha256: str
     rows: list[Row]
+    columns: frozenset[str] = frozenset()  # the canonical columns the file has
 
 
 @dataclass
@@ -74,8 +82,33 @@ def _cell_text(value: object) -> str:
     return str(value).strip()
 
 
+def _check_zip(data: bytes, name: str) -> None:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+    except zipfile.BadZipFile:
+        raise ImportFailed([(None, f"{name} is not a readable XLSX workbook")]) from None
+    unpacked = sum(member.file_size for member in members)
+    packed = sum(member.compress_size for member in members) or 1
+    if len(members) > MAX_ZIP_MEMBERS or unpacked > MAX_UNPACKED_BYTES or unpacked / packed > MAX_COMPRESSION_RATIO:
+        raise ImportFailed([(None, f"{name} unpacks to {unpacked:,} bytes in {len(members)} parts: too large to read safely")])
+
+
+def _looks_like_formula(raw: str) -> bool:
+    if not raw.startswith(FORMULA_STARTS) or raw.strip() in ("", "-"):
+        return False
+    try:
+        float(raw.strip())
+        return False  # a negative number, such as a longitude
+    except ValueError:
+        return True
+
+
 def _rows_from_bytes(data: bytes, name: str) -> list[list[str]]:
+    if len(data) > MAX_BYTES:
+        raise ImportFailed([(None, f"{name} is {len(data):,} bytes; files can be at most {MAX_BYTES // (1024 * 1024)} MB")])
     if data[:4] == b"PK\x03\x04":
+        _check_zip(data, name)
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         try:
             sheet = workbook.worksheets[0]
@@ -86,7 +119,7 @@ def _rows_from_bytes(data: bytes, name: str) -> list[list[str]]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ImportFailed([(None, f"{name} is neither UTF-8 CSV nor an XLSX workbook")]) from None
-    return [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text, newline=""))]
+    return list(csv.reader(io.StringIO(text, newline="")))
 
 
 def read_table(
@@ -114,18 +147,24 @@ def read_table(
         column = spellings.get(_header_key(heading))
         if column and column not in positions:
             positions[column] = index
-    missing = [column for column in required if column not in positions]
+    # Name a missing column as files spell it (its first alias), not by our internal key.
+    missing = [aliases.get(column, [column])[0] for column in required if column not in positions]
     if missing:
         raise ImportFailed([(1, f"missing column{'s' if len(missing) > 1 else ''}: {', '.join(missing)}")])
     if len(raw) - 1 > MAX_ROWS:
         raise ImportFailed([(None, f"the file has {len(raw) - 1:,} rows; at most {MAX_ROWS:,} can be imported at once")])
-    rows = []
+    rows, errors = [], RowErrors()
+    headings = {index: str(raw[0][index]).strip() for index in positions.values()}
     for number, cells in enumerate(raw[1:], start=2):
         if not any(cell.strip() for cell in cells):
             continue
+        for column, i in positions.items():
+            if i < len(cells) and _looks_like_formula(cells[i]):
+                errors.add(number, f"{headings[i]} starts with {cells[i][:1]!r}: formulas are not accepted")
         values = {column: (cells[i].strip() if i < len(cells) else "") for column, i in positions.items()}
         rows.append(Row(number, values))
-    return Table(name=name, sha256=hashlib.sha256(data).hexdigest(), rows=rows)
+    errors.raise_if_any()
+    return Table(name=name, sha256=hashlib.sha256(data).hexdigest(), rows=rows, columns=frozenset(positions))
 
 
 def read_file(path: str | Path, **columns) -> Table:

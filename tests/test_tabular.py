@@ -32,7 +32,7 @@ def test_headers_match_loosely_and_extra_columns_are_ignored():
 def test_a_missing_required_column_is_reported_on_line_1():
     with pytest.raises(ImportFailed) as failed:
         read_table(b"code,region\nE06000018,East Midlands\n", "a.csv", **COLUMNS)
-    assert failed.value.lines() == ["line 1: missing column: name"]
+    assert failed.value.lines() == ["line 1: missing column: Setting name"]
 
 
 def test_an_empty_file_and_a_binary_file_are_clear_errors():

@@ -1,0 +1,47 @@
+"""Pages of a query's results, for lists of any shape (one model or several columns)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import Select, func, select
+
+from consortium.extensions import db
+
+
+@dataclass
+class Page:
+    items: list
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
+
+def paginate(query: Select, page: int | None, scalars: bool = False) -> Page:
+    per_page = current_app.config["PAGE_SIZE"]
+    page = max(1, page or 1)
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    result = db.session.execute(query.limit(per_page).offset((page - 1) * per_page))
+    return Page(items=list(result.scalars() if scalars else result), page=page, per_page=per_page, total=total)

@@ -1,0 +1,44 @@
+"""Forms of the providers' pages."""
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from govuk_frontend_wtf.wtforms_widgets import GovFileInput, GovPasswordInput, GovSubmitInput, GovTextInput
+from wtforms import EmailField, PasswordField, StringField, SubmitField
+from wtforms.validators import DataRequired, Length, Optional
+
+from consortium.forms import email_address
+from consortium.passwords import MIN_LENGTH
+
+
+class OfstedUploadForm(FlaskForm):
+    file = FileField(
+        "Ofsted file",
+        widget=GovFileInput(),
+        description="CSV or XLSX, as Ofsted publishes it, up to 10 MB. You will see what it changes before anything is saved.",
+        validators=[FileRequired(message="Choose a file to upload")],
+    )
+    submit = SubmitField("Upload and preview", widget=GovSubmitInput())
+
+
+class ProviderUserForm(FlaskForm):
+    email = EmailField(
+        "Email address", widget=GovTextInput(), validators=[DataRequired(message="Enter an email address"), email_address]
+    )
+    name = StringField("Full name", widget=GovTextInput(), validators=[Optional(), Length(max=120)])
+    password = PasswordField(
+        "Password",
+        widget=GovPasswordInput(),
+        description=f"At least {MIN_LENGTH} characters. Give it to the person by a separate channel.",
+        validators=[DataRequired(message="Enter a password")],
+    )
+    submit = SubmitField("Create account", widget=GovSubmitInput())
+
+
+class AliasForm(FlaskForm):
+    name = StringField(
+        "Former name",
+        widget=GovTextInput(),
+        description="Files that still use this name will match this provider.",
+        validators=[DataRequired(message="Enter the former name"), Length(max=200)],
+    )
+    submit = SubmitField("Add former name", widget=GovSubmitInput())

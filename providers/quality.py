@@ -1,0 +1,56 @@
+"""Queries on the quality of homes: each home's newest judgements as known on a date."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import func, select
+
+from consortium.extensions import db
+from providers.models import Inspection, Judgement
+
+
+def ranked_inspections(as_of: date | None = None, graded_only: bool = False):
+    """Each home's inspections known on `as_of` (all, when None), newest first: `position` 1 is
+    the newest."""
+    position = func.row_number().over(partition_by=Inspection.home_id, order_by=Inspection.inspection_date.desc())
+    query = select(
+        Inspection.id,
+        Inspection.home_id,
+        Inspection.inspection_date,
+        Inspection.judgement_id,
+        Judgement.name,
+        Judgement.rank,
+        Judgement.declines,
+        position.label("position"),
+    ).join(Inspection.judgement)
+    if as_of is not None:
+        query = query.where(Inspection.inspection_date <= as_of)
+    if graded_only:
+        query = query.where(Judgement.graded)
+    return query.subquery()
+
+
+def current_graded(as_of: date | None = None):
+    """Each inspected home's newest graded judgement: home_id, inspection_date, judgement_id,
+    name, rank."""
+    ranked = ranked_inspections(as_of, graded_only=True)
+    return (
+        select(ranked.c.home_id, ranked.c.inspection_date, ranked.c.judgement_id, ranked.c.name, ranked.c.rank)
+        .where(ranked.c.position == 1)
+        .subquery("current_graded")
+    )
+
+
+def rank_labels() -> dict[int, str]:
+    """The graded ranks, best first, each named by its first judgement (RI covers Adequate)."""
+    labels: dict[int, str] = {}
+    for rank, name in db.session.execute(
+        select(Judgement.rank, Judgement.name).where(Judgement.graded).order_by(Judgement.rank, Judgement.id)
+    ):
+        labels.setdefault(rank, name)
+    return labels
+
+
+def graded_judgements() -> list[Judgement]:
+    return list(db.session.scalars(select(Judgement).where(Judgement.graded).order_by(Judgement.rank, Judgement.id)))

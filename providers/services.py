@@ -1,0 +1,108 @@
+"""Provider and home lists with their quality, and the changes leads make to providers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Select, and_, case, exists, func, or_, select
+
+from consortium.access import scoped
+from consortium.extensions import db
+from consortium.services import RuleBroken
+from providers.models import Home, Provider, ProviderAlias
+from providers.quality import current_graded, rank_labels
+
+NOT_GRADED = "not-graded"
+
+
+@dataclass
+class Filters:
+    """What a person narrowed a list to; every field optional."""
+
+    q: str = ""
+    provision_type: str = ""
+    local_authority: str = ""
+    judgement: str = ""  # a judgement id, or NOT_GRADED
+
+    @classmethod
+    def from_args(cls, args) -> Filters:
+        return cls(**{key: (args.get(key) or "").strip() for key in ("q", "provision_type", "local_authority", "judgement")})
+
+    def home_conditions(self, current) -> list:
+        conditions = []
+        if self.provision_type:
+            conditions.append(Home.provision_type == self.provision_type)
+        if self.local_authority:
+            conditions.append(Home.local_authority == self.local_authority)
+        if self.judgement == NOT_GRADED:
+            conditions.append(current.c.judgement_id.is_(None))
+        elif self.judgement.isdigit():
+            conditions.append(current.c.judgement_id == int(self.judgement))
+        return conditions
+
+
+def homes_query(filters: Filters) -> Select:
+    """Homes the user may see with each one's current graded judgement (None when not yet graded)."""
+    current = current_graded()
+    query = (
+        scoped(Home)
+        .select(Home, Provider, current.c.name.label("judgement"), current.c.rank, current.c.inspection_date.label("judged_on"))
+        .join(Home.provider)
+        .outerjoin(current, current.c.home_id == Home.id)
+        .where(*filters.home_conditions(current))
+    )
+    if filters.q:
+        pattern = f"%{filters.q.lower()}%"
+        query = query.where(or_(func.lower(Home.name).like(pattern), func.lower(Home.urn).like(pattern), func.lower(Provider.name).like(pattern)))
+    return query.order_by(Home.local_authority, Home.name, Home.urn)
+
+
+def providers_query(filters: Filters) -> tuple[Select, dict[int, str]]:
+    """Providers the user may see, with their homes counted by current judgement. Filters on
+    homes keep providers that have at least one matching home."""
+    current = current_graded()
+    labels = rank_labels()
+    counts = [func.count(Home.id).label("homes")]
+    counts += [func.sum(case((current.c.rank == rank, 1), else_=0)).label(f"rank_{rank}") for rank in labels]
+    counts.append(func.sum(case((and_(Home.id.is_not(None), current.c.rank.is_(None)), 1), else_=0)).label("not_graded"))
+    conditions = filters.home_conditions(current)
+    query = (
+        scoped(Provider)
+        .select(Provider, *counts)
+        .outerjoin(Home, and_(Home.provider_id == Provider.id, *conditions))
+        .outerjoin(current, current.c.home_id == Home.id)
+        .group_by(Provider.id)
+    )
+    if conditions:
+        query = query.having(func.count(Home.id) > 0)
+    if filters.q:
+        pattern = f"%{filters.q.lower()}%"
+        alias_matches = exists().where(ProviderAlias.provider_id == Provider.id, func.lower(ProviderAlias.name).like(pattern))
+        query = query.where(or_(func.lower(Provider.name).like(pattern), alias_matches))
+    return query.order_by(Provider.name), labels
+
+
+def filter_choices() -> dict[str, list[str]]:
+    """The provision types and local authorities of the homes the user may see."""
+    visible = scoped(Home).select(Home.id).scalar_subquery()
+    return {
+        column: list(db.session.scalars(select(getattr(Home, column)).where(Home.id.in_(visible)).distinct().order_by(getattr(Home, column))))
+        for column in ("provision_type", "local_authority")
+    }
+
+
+def add_alias(provider: Provider, name: str) -> ProviderAlias:
+    """Record a former name, so import files that still use it match this provider."""
+    name = " ".join(name.split())
+    if not name:
+        raise RuleBroken("Enter the former name", "name")
+    lowered = name.lower()
+    taken = db.session.scalar(select(Provider.name).where(func.lower(Provider.name) == lowered)) or db.session.scalar(
+        select(Provider.name).join(ProviderAlias).where(func.lower(ProviderAlias.name) == lowered)
+    )
+    if taken:
+        raise RuleBroken(f"{name!r} already names {taken}", "name")
+    alias = ProviderAlias(name=name)
+    provider.aliases.append(alias)
+    db.session.flush()
+    return alias

@@ -1,0 +1,187 @@
+"""Providers, homes and their Ofsted history; the Ofsted upload for leads."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from consortium import services as core
+from consortium import uploads
+from consortium.access import allowed, scoped
+from consortium.exports import export
+from consortium.extensions import db
+from consortium.formatting import day
+from consortium.forms import ConfirmForm
+from consortium.models import ROLES
+from consortium.pagination import paginate
+from consortium.tabular import ImportFailed, read_table
+from consortium.uploads import Upload
+from providers import ofsted, services
+from providers.forms import AliasForm, OfstedUploadForm, ProviderUserForm
+from providers.models import Home, Inspection, Provider
+from providers.quality import graded_judgements
+from providers.timeline import timeline_svg
+
+bp = Blueprint("providers", __name__, template_folder="templates")
+
+
+def _filter_context(filters):
+    return {"filters": filters, "choices": services.filter_choices(), "judgements": graded_judgements(), "not_graded": services.NOT_GRADED}
+
+
+@bp.get("/providers")
+@allowed(*ROLES)
+def providers():
+    filters = services.Filters.from_args(request.args)
+    query, labels = services.providers_query(filters)
+    page = paginate(query, request.args.get("page", type=int))
+    return render_template("providers/providers.html", page=page, labels=labels, **_filter_context(filters))
+
+
+@bp.get("/providers/export.<fmt>")
+@allowed(*ROLES)
+def export_providers(fmt):
+    query, labels = services.providers_query(services.Filters.from_args(request.args))
+    header = ["Provider", "Homes", *labels.values(), "Not yet graded"]
+    rows = (
+        [row.Provider.name, row.homes, *(row._mapping[f"rank_{rank}"] for rank in labels), row.not_graded]
+        for row in db.session.execute(query)
+    )
+    return export("providers", fmt, header, rows)
+
+
+@bp.get("/providers/<int:provider_id>")
+@allowed(*ROLES)
+def provider(provider_id):
+    provider = scoped(Provider).get_or_404(provider_id)
+    homes = db.session.execute(services.homes_query(services.Filters()).where(Home.provider_id == provider.id)).all()
+    recent = db.session.scalars(
+        scoped(Inspection).select().join(Inspection.home).where(Home.provider_id == provider.id)
+        .order_by(Inspection.inspection_date.desc()).limit(20)
+    ).all()
+    return render_template(
+        "providers/provider.html", provider=provider, homes=homes, recent=recent,
+        alias_form=AliasForm(), can_manage=current_user.role in ("admin", "lead"),
+    )
+
+
+@bp.post("/providers/<int:provider_id>/aliases")
+@allowed("admin", "lead")
+def add_alias(provider_id):
+    provider = scoped(Provider).get_or_404(provider_id)
+    form = AliasForm()
+    if form.validate_on_submit():
+        try:
+            alias = services.add_alias(provider, form.name.data)
+        except core.RuleBroken as broken:
+            flash(str(broken), "error")
+        else:
+            db.session.commit()
+            flash(f"Files naming {alias.name!r} will now match {provider.name}", "success")
+    else:
+        flash("Enter the former name", "error")
+    return redirect(url_for(".provider", provider_id=provider.id))
+
+
+@bp.route("/providers/<int:provider_id>/users/new", methods=["GET", "POST"])
+@allowed("admin", "lead")
+def new_provider_user(provider_id):
+    provider = scoped(Provider).get_or_404(provider_id)
+    form = ProviderUserForm()
+    if form.validate_on_submit():
+        try:
+            user = core.create_user(form.email.data, "provider", form.password.data, provider, form.name.data or "")
+        except core.RuleBroken as broken:
+            getattr(form, broken.field if broken.field in ("email", "password") else "email").errors.append(str(broken))
+        else:
+            db.session.commit()
+            flash(f"{user.email} can now sign in and see {provider.name}'s homes", "success")
+            return redirect(url_for(".provider", provider_id=provider.id))
+    return render_template("providers/new_user.html", provider=provider, form=form), 400 if form.errors else 200
+
+
+@bp.get("/homes")
+@allowed(*ROLES)
+def homes():
+    filters = services.Filters.from_args(request.args)
+    page = paginate(services.homes_query(filters), request.args.get("page", type=int))
+    return render_template("providers/homes.html", page=page, **_filter_context(filters))
+
+
+@bp.get("/homes/export.<fmt>")
+@allowed(*ROLES)
+def export_homes(fmt):
+    query = services.homes_query(services.Filters.from_args(request.args))
+    header = ["URN", "Name", "Provider", "Provision type", "Local authority", "Registered places",
+              "Registration status", "Current judgement", "Judged on"]
+    rows = (
+        [r.Home.urn, r.Home.name or "", r.Provider.name, r.Home.provision_type, r.Home.local_authority,
+         r.Home.registered_places, r.Home.registration_status, r.judgement or "Not yet graded",
+         r.judged_on.isoformat() if r.judged_on else ""]
+        for r in db.session.execute(query)
+    )
+    return export("homes", fmt, header, rows)
+
+
+@bp.get("/homes/<urn>")
+@allowed(*ROLES)
+def home(urn):
+    home = db.session.scalar(scoped(Home).select().where(Home.urn == urn.upper()))
+    if home is None:
+        abort(404)
+    history = []
+    previous_rank = None
+    for inspection in home.inspections:
+        judgement = inspection.judgement
+        drop = judgement.declines or (judgement.graded and previous_rank is not None and judgement.rank > previous_rank)
+        history.append((inspection, drop))
+        if judgement.graded:
+            previous_rank = judgement.rank
+    return render_template("providers/home.html", home=home, history=history[::-1], chart=timeline_svg(home.inspections))
+
+
+# ---------------------------------------------------------------- the Ofsted upload
+
+
+@bp.route("/ofsted/import", methods=["GET", "POST"])
+@allowed("admin", "lead")
+def ofsted_upload():
+    form = OfstedUploadForm()
+    if form.validate_on_submit():
+        content = form.file.data.read()
+        name = form.file.data.filename or "upload"
+        try:
+            plan = ofsted.plan(read_table(content, name, **ofsted.COLUMNS))
+        except ImportFailed as failed:
+            return render_template("providers/ofsted_upload.html", form=form, failed=failed), 400
+        upload = uploads.keep(current_user, "ofsted", name, content)
+        db.session.commit()
+        return render_template("providers/ofsted_preview.html", plan=plan, upload=upload, form=ConfirmForm())
+    return render_template("providers/ofsted_upload.html", form=form), 400 if form.errors else 200
+
+
+@bp.post("/ofsted/import/<int:upload_id>")
+@allowed("admin", "lead")
+def ofsted_confirm(upload_id):
+    upload = scoped(Upload).get_or_404(upload_id)
+    if not ConfirmForm().validate_on_submit() or upload.kind != "ofsted":
+        return redirect(url_for(".ofsted_upload"))
+    try:
+        result = ofsted.import_file(read_table(upload.content, upload.filename, **ofsted.COLUMNS))
+    except ImportFailed as failed:
+        # The register changed since the preview in a way that now conflicts with the file.
+        db.session.rollback()
+        return render_template("providers/ofsted_upload.html", form=OfstedUploadForm(), failed=failed), 409
+    db.session.delete(upload)
+    db.session.commit()
+    details = result.details
+    flash(
+        f"{upload.filename} imported: {details['homes_added']} new homes, {details['homes_updated']} homes changed, "
+        f"{details['inspections_added']} new inspections, {details['judgements_worse']} judgements worse than before",
+        "success",
+    )
+    return redirect(url_for(".homes"))
+
+
+@bp.app_template_filter("judged")
+def judged(row) -> str:
+    return f"{row.judgement} ({day(row.judged_on)})" if row.judgement else "Not yet graded"
