@@ -17,6 +17,14 @@ def register_panels(app) -> None:
     """Flags on the pages of the layers below."""
     panels.add(app, "home", home_flags)
     panels.add(app, "provider", provider_flags)
+    panels.add(app, "home_page", newest_flags)
+
+
+def newest_flags(user) -> str:
+    flags = db.session.scalars(
+        scoped(Flag).select().where(Flag.status != "resolved").order_by(Flag.opened_on.desc(), Flag.id.desc()).limit(5)
+    ).all()
+    return render_template("audits/_flags.html", flags=flags, heading="Newest open flags", more=True)
 
 
 def home_flags(home) -> str:

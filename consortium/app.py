@@ -91,6 +91,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(views.bp)
     app.register_blueprint(providers.views.bp)
     app.register_blueprint(audits.views.bp)
+    providers.views.register_panels(app)
     audits.views.register_panels(app)
 
 

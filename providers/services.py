@@ -10,7 +10,7 @@ from consortium.access import scoped
 from consortium.extensions import db
 from consortium.services import RuleBroken
 from providers.models import Home, Provider, ProviderAlias
-from providers.quality import current_graded, rank_labels
+from providers.quality import current_graded, graded_judgements, rank_labels
 
 NOT_GRADED = "not-graded"
 
@@ -80,6 +80,21 @@ def providers_query(filters: Filters) -> tuple[Select, dict[int, str]]:
         alias_matches = exists().where(ProviderAlias.provider_id == Provider.id, func.lower(ProviderAlias.name).like(pattern))
         query = query.where(or_(func.lower(Provider.name).like(pattern), alias_matches))
     return query.order_by(Provider.name), labels
+
+
+def judgement_counts() -> list[tuple[str, str, int]]:
+    """(label, judgement filter value, homes) for each graded judgement and for not yet graded."""
+    current = current_graded()
+    rows = dict(
+        db.session.execute(
+            scoped(Home).select(current.c.judgement_id, func.count()).select_from(Home)
+            .outerjoin(current, current.c.home_id == Home.id)
+            .group_by(current.c.judgement_id)
+        ).all()
+    )
+    counts = [(j.name, str(j.id), rows.get(j.id, 0)) for j in graded_judgements() if rows.get(j.id) or j.scale == "overall"]
+    counts.append(("Not yet graded", NOT_GRADED, rows.get(None, 0)))
+    return counts
 
 
 def filter_choices() -> dict[str, list[str]]:

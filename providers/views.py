@@ -5,7 +5,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from consortium import services as core
-from consortium import uploads
+from consortium import panels, uploads
 from consortium.access import allowed, scoped
 from consortium.exports import export
 from consortium.extensions import db
@@ -22,6 +22,16 @@ from providers.quality import graded_judgements
 from providers.timeline import timeline_svg
 
 bp = Blueprint("providers", __name__, template_folder="templates")
+
+
+def register_panels(app) -> None:
+    panels.add(app, "home_page", quality_summary)
+
+
+def quality_summary(user) -> str:
+    """Homes the user may see, counted by current judgement, each count linking to its list."""
+    counts = services.judgement_counts()
+    return render_template("providers/_quality_summary.html", counts=counts, not_graded=services.NOT_GRADED)
 
 
 def _filter_context(filters):

@@ -4,7 +4,9 @@ from sqlalchemy import func, select
 
 from consortium.demo import DEMO_PASSWORD, EAST_MIDLANDS
 from consortium.extensions import db
+from audits.models import Flag
 from consortium.models import Authority, Consortium, Membership, User
+from providers.models import Home
 
 
 def counts():
@@ -21,6 +23,11 @@ def test_seed_twice_builds_the_demo_once_and_every_account_signs_in(app, runner)
     second = runner.invoke(args=["demo", "seed"])
     assert second.exit_code == 0, second.output
     assert counts() == after_first == (10, 1, 10, 4)
+    assert db.session.scalar(select(func.count()).select_from(Home)) == 20
+    drops = {flag.subject: flag for flag in db.session.scalars(select(Flag).where(Flag.kind == "quality_drop"))}
+    assert drops["SC910001"].judgement_after == "Requires improvement to be good"  # a Good home that fell to RI
+    assert drops["SC910005"].severity == "high"  # the Inadequate one
+    assert db.session.scalar(select(Home).where(Home.urn == "SC910004")).inspections == []  # not yet inspected
 
     consortium = db.session.scalar(select(Consortium))
     assert consortium.lead.name == "West Northamptonshire"
@@ -36,4 +43,10 @@ def test_seed_twice_builds_the_demo_once_and_every_account_signs_in(app, runner)
         client = app.test_client()
         response = client.post("/sign-in", data={"email": email, "password": DEMO_PASSWORD})
         assert response.status_code == 302, email
-        assert heading in client.get("/").get_data(as_text=True)
+        home = client.get("/").get_data(as_text=True)
+        assert heading in home
+        assert "Quality of homes" in home and "Newest open flags" in home
+    provider_client = app.test_client()
+    provider_client.post("/sign-in", data={"email": "provider@demo.test", "password": DEMO_PASSWORD})
+    homes = provider_client.get("/homes").get_data(as_text=True)
+    assert "Willow House" in homes and "Larkspur Cottage" not in homes
