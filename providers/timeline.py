@@ -34,7 +34,7 @@ def timeline_svg(inspections) -> Markup:
     for rank in ranks:
         parts.append(
             f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(rank):.1f}" y2="{y(rank):.1f}" stroke="#b1b4b6" stroke-width="1"/>'
-            f'<text x="{LEFT - 10}" y="{y(rank) + 5:.1f}" text-anchor="end" font-size="14">{escape(labels[rank])}</text>'
+            f'<text x="{LEFT - 10}" y="{y(rank) + 5:.1f}" text-anchor="end" font-size="14">{escape(labels[rank].removesuffix(" to be good"))}</text>'
         )
     points = " ".join(f"{x(i.inspection_date):.1f},{y(i.judgement.rank):.1f}" for i in graded)
     parts.append(f'<polyline points="{points}" fill="none" stroke="#1d70b8" stroke-width="3"/>')
