@@ -92,7 +92,9 @@ def judgement_counts() -> list[tuple[str, str, int]]:
             .group_by(current.c.judgement_id)
         ).all()
     )
-    counts = [(j.name, str(j.id), rows.get(j.id, 0)) for j in graded_judgements() if rows.get(j.id) or j.scale == "overall"]
+    # Older names for the same level (Adequate beside RI) appear only when homes still carry them.
+    main_names = set(rank_labels().values())
+    counts = [(j.name, str(j.id), rows.get(j.id, 0)) for j in graded_judgements() if rows.get(j.id) or j.name in main_names]
     counts.append(("Not yet graded", NOT_GRADED, rows.get(None, 0)))
     return counts
 
