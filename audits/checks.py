@@ -8,16 +8,19 @@ resolve themselves, `resolve_others`). Running a check twice on the same data ch
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import Date, and_, func, literal, select
 from sqlalchemy.orm import selectinload
 
 from audits.models import Flag
 from consortium.extensions import db
-from consortium.formatting import day
+from consortium.formatting import day, money
+from consortium.sql import days_between
+from contracts import usage
+from contracts.models import Contract, Placement
 from providers.models import Home, Judgement, Provider
-from providers.quality import ranked_inspections
+from providers.quality import current_graded, ranked_inspections
 
 CHECKS: dict[str, Callable[[date], None]] = {}
 
@@ -140,3 +143,136 @@ def check_quality_drops(as_of: date) -> None:
             judgement_after=drop["name"],
             event_date=drop["inspection_date"],
         )
+
+
+def resolve_others(kind: str, still: set[str], as_of: date, note: str) -> None:
+    """Resolve, as the check itself, the open flags of a kind whose condition no longer holds."""
+    query = select(Flag).where(Flag.kind == kind, Flag.status != "resolved")
+    if still:
+        query = query.where(Flag.subject.not_in(still))
+    for flag in db.session.scalars(query):
+        flag.status = "resolved"
+        flag.resolved_on = as_of
+        flag.resolution_note = note
+
+
+# ---------------------------------------------------------------- underused block beds
+
+
+@check("underused_block_beds")
+def check_underused_block_beds(as_of: date) -> None:
+    """Each block's utilisation over its window (default the 28 nights before the date, clipped
+    to the term); below its threshold (default 80%), one flag on the contract."""
+    still = set()
+    blocks = db.session.scalars(
+        select(Contract).where(Contract.kind == "block", Contract.start_date < as_of, Contract.end_date >= as_of - timedelta(days=366))
+    )
+    for contract in blocks:
+        window = usage.term_window(contract, as_of, contract.underuse_window_nights)
+        if window is None:
+            continue
+        used = usage.occupancy(contract, *window)
+        if used.utilisation is None or used.utilisation >= contract.underuse_threshold_percent:
+            continue
+        still.add(contract.ref)
+        raise_flag(
+            "underused_block_beds",
+            contract.ref,
+            as_of,
+            severity="high" if used.utilisation < contract.underuse_threshold_percent / 2 else "medium",
+            detail=(
+                f"Utilisation {used.utilisation}% over the {used.nights} nights to {day(used.last)}: "
+                f"{used.void:,} void bed-nights, void cost {money(used.void_cost_pence)}"
+            ),
+            contract_id=contract.id,
+            provider_id=contract.provider_id,
+            window_start=used.first,
+            window_end=used.last,
+            utilisation=used.utilisation,
+            bed_nights=used.capacity,
+            void_bed_nights=used.void,
+            pence=used.void_cost_pence,
+        )
+    resolve_others("underused_block_beds", still, as_of, "Utilisation is back at or above the threshold")
+
+
+# ---------------------------------------------------------------- expiring contracts
+
+
+@check("contract_expiring")
+def check_expiring_contracts(as_of: date) -> None:
+    """A contract ending within its notice period: "extension decision due" while it can still
+    be extended and no decision is recorded, else "re-procurement needed"."""
+    still = set()
+    ending = db.session.scalars(
+        select(Contract)
+        .options(selectinload(Contract.decisions))
+        .where(Contract.end_date >= as_of, days_between(literal(as_of, Date), Contract.end_date) <= Contract.notice_days)
+    )
+    for contract in ending:
+        decided = [d for d in contract.decisions if d.previous_end_date == contract.end_date]
+        can_extend = contract.end_date < contract.max_end_date
+        if can_extend and not decided:
+            state, severity = f"extension decision due (it can be extended to {day(contract.max_end_date)})", "medium"
+        else:
+            state, severity = "re-procurement needed", "high"
+        still.add(contract.ref)
+        raise_flag(
+            "contract_expiring",
+            contract.ref,
+            as_of,
+            severity=severity,
+            detail=f"{contract.title} ({contract.kind}) ends on {day(contract.end_date)}, "
+            f"{(contract.end_date - as_of).days} days away: {state}",
+            contract_id=contract.id,
+            provider_id=contract.provider_id,
+            event_date=contract.end_date,
+        )
+    resolve_others("contract_expiring", still, as_of, "No longer ending within its notice period")
+
+
+# ---------------------------------------------------------------- homes in use of concern
+
+
+@check("home_in_use_concern")
+def check_homes_in_use(as_of: date) -> None:
+    """A home with a placement open on the date whose current graded judgement is below Good, or
+    whose registration is not Active."""
+    current = current_graded(as_of)
+    good = db.session.scalar(select(Judgement.rank).where(Judgement.name == "Good"))
+    placed = (
+        select(Placement.home_id, func.count(Placement.id).label("placements"))
+        .where(Placement.home_id.is_not(None), Placement.start_date <= as_of,
+               (Placement.end_date.is_(None)) | (Placement.end_date > as_of))
+        .group_by(Placement.home_id)
+        .subquery()
+    )
+    concerns = db.session.execute(
+        select(Home, placed.c.placements, current.c.name, current.c.rank, current.c.inspection_date)
+        .join(placed, placed.c.home_id == Home.id)
+        .outerjoin(current, current.c.home_id == Home.id)
+        .options(selectinload(Home.provider))
+        .where((current.c.rank > good) | (Home.registration_status != "Active"))
+    ).all()
+    worst = db.session.scalar(select(func.max(Judgement.rank)).where(Judgement.graded))
+    still = set()
+    for home, placements, judgement, rank, judged_on in concerns:
+        reasons = []
+        if rank is not None and rank > good:
+            reasons.append(f"judged {judgement} on {day(judged_on)}")
+        if home.registration_status != "Active":
+            reasons.append(f"registration {home.registration_status}")
+        still.add(home.urn)
+        raise_flag(
+            "home_in_use_concern",
+            home.urn,
+            as_of,
+            severity="high" if rank == worst or home.registration_status != "Active" else "medium",
+            detail=f"{home.display_name} ({home.urn}), {home.provider.name}: {placements} placement"
+            f"{'s' if placements != 1 else ''} open on {day(as_of)}; " + " and ".join(reasons),
+            home_id=home.id,
+            provider_id=home.provider_id,
+            judgement_after=judgement,
+            event_date=judged_on,
+        )
+    resolve_others("home_in_use_concern", still, as_of, "No placement there, or its judgement and registration are no longer of concern")

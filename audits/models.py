@@ -7,19 +7,24 @@ use them. At most one flag of a kind per subject is open (not resolved) at a tim
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Index, String, Text, select, text
+from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, Numeric, String, Text, select, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consortium.extensions import db
 from consortium.models import utcnow
+from contracts.models import Contract
 from providers.models import Home, Inspection, Provider
 
 KINDS = {
     "quality_drop": "Quality drop",
+    "home_in_use_concern": "Home in use of concern",
+    "underused_block_beds": "Underused block beds",
+    "contract_expiring": "Contract expiring",
 }
 # Kinds about provider quality, which is shared data: every commissioner sees these flags.
-SHARED_KINDS = ("quality_drop",)
+SHARED_KINDS = ("quality_drop", "home_in_use_concern")
 SEVERITIES = ("low", "medium", "high")
 STATUSES = ("open", "acknowledged", "resolved")
 
@@ -43,10 +48,21 @@ class Flag(db.Model):
     judgement_before: Mapped[str | None] = mapped_column(String(80))
     judgement_after: Mapped[str | None] = mapped_column(String(80))
     event_date: Mapped[date | None] = mapped_column(Date)
+    contract_id: Mapped[int | None] = mapped_column(ForeignKey("contracts.id"), index=True)
+    window_start: Mapped[date | None] = mapped_column(Date)
+    window_end: Mapped[date | None] = mapped_column(Date)
+    utilisation: Mapped[Decimal | None] = mapped_column(Numeric(5, 1))  # percent
+    bed_nights: Mapped[int | None] = mapped_column(Integer)  # capacity over the window
+    void_bed_nights: Mapped[int | None] = mapped_column(Integer)
+    pence: Mapped[int | None] = mapped_column(Integer)  # e.g. the void cost
+    resolved_on: Mapped[date | None] = mapped_column(Date)
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: resolved by its check
+    resolution_note: Mapped[str | None] = mapped_column(Text)
 
     home: Mapped[Home | None] = relationship()
     provider: Mapped[Provider | None] = relationship()
     inspection: Mapped[Inspection | None] = relationship()
+    contract: Mapped[Contract | None] = relationship()
 
     __table_args__ = (
         CheckConstraint(f"severity IN {SEVERITIES}", name="severity_known"),
@@ -64,7 +80,8 @@ class Flag(db.Model):
     def visible_to(cls, user):
         if user.role == "provider":
             return cls.provider_id == user.provider_id
-        return cls.kind.in_(SHARED_KINDS)
+        # Contract flags: those of the contracts the user may see (their consortium's).
+        return cls.kind.in_(SHARED_KINDS) | cls.contract_id.in_(select(Contract.id).where(Contract.visible_to(user)))
 
     @property
     def is_open(self) -> bool:

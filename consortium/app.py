@@ -11,6 +11,7 @@ from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 from werkzeug.exceptions import HTTPException
 
 import audits.cli
+import contracts.models  # noqa: F401  (until contracts has pages, its tables join the metadata here)
 import audits.views
 import config as settings
 import providers.cli

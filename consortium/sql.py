@@ -1,0 +1,91 @@
+"""SQL that SQLite and PostgreSQL spell differently, written once.
+
+Night and money arithmetic runs in the database; these constructs keep it portable.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import Date, Integer, event, insert, true
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.expression import FunctionElement
+
+from consortium.extensions import db
+
+
+class days_between(FunctionElement):  # noqa: N801  (reads like the SQL function it is)
+    """Whole days from the first date to the second (negative when the second is earlier)."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(days_between, "sqlite")
+def _days_between_sqlite(element, compiler, **kw):
+    first, second = list(element.clauses)
+    return f"CAST(julianday({compiler.process(second, **kw)}) - julianday({compiler.process(first, **kw)}) AS INTEGER)"
+
+
+@compiles(days_between)
+def _days_between_default(element, compiler, **kw):
+    first, second = list(element.clauses)
+    return f"({compiler.process(second, **kw)} - {compiler.process(first, **kw)})"
+
+
+class least(FunctionElement):  # noqa: N801
+    inherit_cache = True
+
+
+class greatest(FunctionElement):  # noqa: N801
+    inherit_cache = True
+
+
+@compiles(least, "sqlite")
+def _least_sqlite(element, compiler, **kw):
+    return f"min({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(least)
+def _least_default(element, compiler, **kw):
+    return f"least({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(greatest, "sqlite")
+def _greatest_sqlite(element, compiler, **kw):
+    return f"max({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(greatest)
+def _greatest_default(element, compiler, **kw):
+    return f"greatest({compiler.process(element.clauses, **kw)})"
+
+
+CALENDAR_FROM, CALENDAR_TO = date(2000, 1, 1), date(2060, 12, 31)
+
+
+class CalendarDay(db.Model):
+    """One row per date, 2000 to 2060: lets night-by-night questions be asked as joins."""
+
+    __tablename__ = "calendar"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    month_start: Mapped[date] = mapped_column(Date, index=True)
+
+    @classmethod
+    def visible_to(cls, user):
+        return true()
+
+
+def calendar_rows(first: date = CALENDAR_FROM, last: date = CALENDAR_TO) -> list[dict]:
+    days = (first + timedelta(days=n) for n in range((last - first).days + 1))
+    return [{"day": d, "month_start": d.replace(day=1)} for d in days]
+
+
+def _fill_calendar(target, connection, **_):
+    connection.execute(insert(target), calendar_rows())
+
+
+# A schema built from the models gets the calendar too; the migration fills it the same way.
+event.listen(CalendarDay.__table__, "after_create", _fill_calendar)

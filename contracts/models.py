@@ -1,0 +1,402 @@
+"""What was bought and who used it: frameworks with lots, admissions and prices; block
+contracts with beds, prices and homes; placements with their weekly fees.
+
+A framework and a block contract share one table (`contracts`, told apart by `kind`): both have
+a ref, a consortium, a term and extension decisions, and placements and flags refer to either.
+Money is integer pence. Nights run from a start date up to, not including, an end date.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    exists,
+    false,
+    select,
+    true,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from consortium.audit import Audited
+from consortium.extensions import db
+from consortium.models import Authority, Consortium, Membership, User, utcnow
+from providers.models import Home, Provider
+
+KINDS = ("framework", "block")
+TIERS = ("Preferred", "Reserve", "Other")
+ADMISSION_STATUSES = ("active", "suspended", "withdrawn")
+NEED_LEVELS = ("standard", "complex", "high")
+PLACEMENT_TYPES = {
+    "residential": "Residential children's home",
+    "residential_education": "Residential with education",
+    "supported_accommodation": "Supported accommodation (16+)",
+    "in_house_fostering": "In-house fostering",
+    "ifa_fostering": "Independent fostering agency",
+    "kinship": "Kinship care",
+    "other": "Other",
+}
+# Placement types with no home: the child lives with carers, not in a registered setting.
+HOMELESS_TYPES = ("in_house_fostering", "kinship")
+
+
+def _in_consortia_of(user, consortium_id_column):
+    """Rows of a consortium the user belongs to: a lead's own, or one their authority is a member of."""
+    if user.role == "admin":
+        return true()
+    if user.role == "lead":
+        return consortium_id_column == user.consortium_id
+    if user.role == "partner":
+        return exists(
+            select(Membership.id).where(
+                Membership.consortium_id == consortium_id_column, Membership.authority_code == user.authority_code
+            )
+        )
+    return false()
+
+
+contract_homes = Table(
+    "contract_homes",
+    db.metadata,
+    Column("contract_id", ForeignKey("contracts.id"), primary_key=True),
+    Column("home_id", ForeignKey("homes.id"), primary_key=True),
+)
+
+
+class Contract(Audited, db.Model):
+    __tablename__ = "contracts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str] = mapped_column(String(40), unique=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    title: Mapped[str] = mapped_column(String(200))
+    consortium_id: Mapped[int] = mapped_column(ForeignKey("consortia.id"), index=True)
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)  # the last day of the term
+    max_end_date: Mapped[date] = mapped_column(Date)  # the latest it can be extended to
+    notice_days: Mapped[int] = mapped_column(Integer, default=365)
+    # Block contracts only.
+    owner_code: Mapped[str | None] = mapped_column(ForeignKey("authorities.code"))  # None: the consortium owns it
+    provider_id: Mapped[int | None] = mapped_column(ForeignKey("providers.id"), index=True)
+    beds: Mapped[int | None] = mapped_column(Integer)
+    underuse_window_nights: Mapped[int] = mapped_column(Integer, default=28)
+    underuse_threshold_percent: Mapped[int] = mapped_column(Integer, default=80)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    consortium: Mapped[Consortium] = relationship()
+    owner: Mapped[Authority | None] = relationship()
+    provider: Mapped[Provider | None] = relationship()
+    homes: Mapped[list[Home]] = relationship(secondary=contract_homes, order_by="Home.urn")
+    lots: Mapped[list[Lot]] = relationship(back_populates="contract", order_by="Lot.name", cascade="all, delete-orphan")
+    block_prices: Mapped[list[BlockPrice]] = relationship(
+        back_populates="contract", order_by="BlockPrice.effective_from", cascade="all, delete-orphan"
+    )
+    outages: Mapped[list[BedOutage]] = relationship(
+        back_populates="contract", order_by="BedOutage.start_date", cascade="all, delete-orphan"
+    )
+    break_dates: Mapped[list[BreakDate]] = relationship(order_by="BreakDate.break_date", cascade="all, delete-orphan")
+    decisions: Mapped[list[ExtensionDecision]] = relationship(
+        back_populates="contract", order_by="ExtensionDecision.decided_at", cascade="all, delete-orphan"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        CheckConstraint(f"kind IN {KINDS}", name="kind_known"),
+        CheckConstraint("end_date >= start_date AND max_end_date >= end_date", name="term_in_order"),
+        CheckConstraint("kind = 'framework' OR (beds > 0 AND provider_id IS NOT NULL)", name="block_has_beds"),
+        CheckConstraint(
+            "underuse_threshold_percent BETWEEN 0 AND 100 AND underuse_window_nights BETWEEN 1 AND 366", name="underuse_settings"
+        ),
+        CheckConstraint("notice_days >= 0", name="notice_not_negative"),
+    )
+
+    @classmethod
+    def visible_to(cls, user):
+        if user.role == "provider":
+            admitted = exists(
+                select(Admission.id).join(Admission.lot).where(Lot.contract_id == cls.id, Admission.provider_id == user.provider_id)
+            )
+            return (cls.provider_id == user.provider_id) | admitted
+        return _in_consortia_of(user, cls.consortium_id)
+
+    @property
+    def is_block(self) -> bool:
+        return self.kind == "block"
+
+    def status(self, on: date) -> str:
+        if on < self.start_date:
+            return "Not started"
+        return "Active" if on <= self.end_date else "Ended"
+
+    def price_on(self, on: date) -> int | None:
+        """A block's price per bed per week on a date, in pence."""
+        for price in self.block_prices:
+            if price.effective_from <= on and (price.effective_to is None or on <= price.effective_to):
+                return price.weekly_pence
+        return None
+
+    def __str__(self) -> str:
+        return f"{self.ref}: {self.title}"
+
+
+class Lot(Audited, db.Model):
+    __tablename__ = "lots"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+
+    contract: Mapped[Contract] = relationship(back_populates="lots")
+    admissions: Mapped[list[Admission]] = relationship(back_populates="lot", cascade="all, delete-orphan")
+
+    __table_args__ = (UniqueConstraint("contract_id", "name"),)
+
+    @classmethod
+    def visible_to(cls, user):
+        return cls.contract_id.in_(select(Contract.id).where(Contract.visible_to(user)))
+
+
+class Admission(Audited, db.Model):
+    """A provider admitted to a lot, in a tier; suspended (with reason and dates), reinstated or withdrawn."""
+
+    __tablename__ = "admissions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lot_id: Mapped[int] = mapped_column(ForeignKey("lots.id"), index=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id"), index=True)
+    tier: Mapped[str] = mapped_column(String(10), default="Other")
+    status: Mapped[str] = mapped_column(String(10), default="active")
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    status_from: Mapped[date | None] = mapped_column(Date)
+    status_until: Mapped[date | None] = mapped_column(Date)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    lot: Mapped[Lot] = relationship(back_populates="admissions")
+    provider: Mapped[Provider] = relationship()
+    prices: Mapped[list[Price]] = relationship(
+        back_populates="admission", order_by="(Price.need_level, Price.effective_from)", cascade="all, delete-orphan"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        UniqueConstraint("lot_id", "provider_id"),
+        CheckConstraint(f"tier IN {TIERS}", name="tier_known"),
+        CheckConstraint(f"status IN {ADMISSION_STATUSES}", name="status_known"),
+    )
+
+    @classmethod
+    def visible_to(cls, user):
+        return cls.lot_id.in_(select(Lot.id).where(Lot.visible_to(user)))
+
+    def price_on(self, need_level: str, on: date) -> int | None:
+        for price in self.prices:
+            if price.need_level == need_level and price.effective_from <= on and (price.effective_to is None or on <= price.effective_to):
+                return price.weekly_pence
+        return None
+
+
+class Price(Audited, db.Model):
+    """An admission's weekly price for a need level, from one date to another (both included)."""
+
+    __tablename__ = "prices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    admission_id: Mapped[int] = mapped_column(ForeignKey("admissions.id"), index=True)
+    need_level: Mapped[str] = mapped_column(String(20))
+    weekly_pence: Mapped[int] = mapped_column(Integer)
+    effective_from: Mapped[date] = mapped_column(Date)
+    effective_to: Mapped[date | None] = mapped_column(Date)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    admission: Mapped[Admission] = relationship(back_populates="prices")
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        CheckConstraint("weekly_pence > 0", name="price_positive"),
+        CheckConstraint("effective_to IS NULL OR effective_to >= effective_from", name="dates_in_order"),
+        UniqueConstraint("admission_id", "need_level", "effective_from"),
+    )
+
+    @classmethod
+    def visible_to(cls, user):
+        return cls.admission_id.in_(select(Admission.id).where(Admission.visible_to(user)))
+
+
+class BlockPrice(Audited, db.Model):
+    """A block contract's price per bed per week, from one date to another (both included)."""
+
+    __tablename__ = "block_prices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
+    weekly_pence: Mapped[int] = mapped_column(Integer)
+    effective_from: Mapped[date] = mapped_column(Date)
+    effective_to: Mapped[date | None] = mapped_column(Date)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    contract: Mapped[Contract] = relationship(back_populates="block_prices")
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        CheckConstraint("weekly_pence > 0", name="price_positive"),
+        CheckConstraint("effective_to IS NULL OR effective_to >= effective_from", name="dates_in_order"),
+        UniqueConstraint("contract_id", "effective_from"),
+    )
+
+    @classmethod
+    def visible_to(cls, user):
+        return cls.contract_id.in_(select(Contract.id).where(Contract.visible_to(user)))
+
+
+class BedOutage(Audited, db.Model):
+    """Beds the provider recorded as out of use: left out of capacity from start to end (not included)."""
+
+    __tablename__ = "bed_outages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
+    beds: Mapped[int] = mapped_column(Integer)
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text)
+
+    contract: Mapped[Contract] = relationship(back_populates="outages")
+
+    __table_args__ = (
+        CheckConstraint("beds > 0", name="beds_positive"),
+        CheckConstraint("end_date IS NULL OR end_date > start_date", name="dates_in_order"),
+    )
+
+    @classmethod
+    def visible_to(cls, user):
+        return cls.contract_id.in_(select(Contract.id).where(Contract.visible_to(user)))
+
+
+class BreakDate(Audited, db.Model):
+    __tablename__ = "break_dates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
+    break_date: Mapped[date] = mapped_column(Date)
+
+    __table_args__ = (UniqueConstraint("contract_id", "break_date"),)
+
+    @classmethod
+    def visible_to(cls, user):
+        return cls.contract_id.in_(select(Contract.id).where(Contract.visible_to(user)))
+
+
+class ExtensionDecision(Audited, db.Model):
+    """A decision on a contract's end: extend to a date, or let it expire; who and when."""
+
+    __tablename__ = "extension_decisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
+    decision: Mapped[str] = mapped_column(String(10))
+    extend_to: Mapped[date | None] = mapped_column(Date)
+    previous_end_date: Mapped[date] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(Text)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    contract: Mapped[Contract] = relationship(back_populates="decisions")
+    decided_by: Mapped[User | None] = relationship()
+
+    __table_args__ = (
+        CheckConstraint("decision IN ('extend', 'expire')", name="decision_known"),
+        CheckConstraint("(decision = 'extend') = (extend_to IS NOT NULL)", name="extend_has_date"),
+    )
+
+    @classmethod
+    def visible_to(cls, user):
+        return cls.contract_id.in_(select(Contract.id).where(Contract.visible_to(user)))
+
+
+class Placement(Audited, db.Model):
+    """One child in one home for a period, made by one authority. Children are identified only by
+    the placing authority's own pseudonymous reference."""
+
+    __tablename__ = "placements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    authority_code: Mapped[str] = mapped_column(ForeignKey("authorities.code"), index=True)
+    child_ref: Mapped[str] = mapped_column(String(40))
+    contract_id: Mapped[int | None] = mapped_column(ForeignKey("contracts.id"))  # None: spot purchase
+    lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id"))
+    home_id: Mapped[int | None] = mapped_column(ForeignKey("homes.id"), index=True)
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)  # the day the child left; None: still open
+    end_reason: Mapped[str | None] = mapped_column(String(200))
+    need_level: Mapped[str | None] = mapped_column(String(20))
+    placement_type: Mapped[str] = mapped_column(String(30))
+    ssda903_code: Mapped[str | None] = mapped_column(String(4))
+    age_at_start: Mapped[int | None] = mapped_column(Integer)
+    distance_miles: Mapped[Decimal | None] = mapped_column(Numeric(6, 1))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    authority: Mapped[Authority] = relationship()
+    contract: Mapped[Contract | None] = relationship()
+    lot: Mapped[Lot | None] = relationship()
+    home: Mapped[Home | None] = relationship()
+    fees: Mapped[list[PlacementFee]] = relationship(
+        back_populates="placement", order_by="PlacementFee.effective_from", cascade="all, delete-orphan"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        CheckConstraint("end_date IS NULL OR end_date > start_date", name="ends_after_start"),
+        CheckConstraint("age_at_start IS NULL OR age_at_start BETWEEN 0 AND 25", name="age_plausible"),
+        CheckConstraint("distance_miles IS NULL OR distance_miles >= 0", name="distance_not_negative"),
+        db.Index("ix_placements_contract_dates", "contract_id", "start_date", "end_date"),
+        db.Index("ix_placements_child", "authority_code", "child_ref"),
+    )
+
+    @classmethod
+    def visible_to(cls, user):
+        if user.role == "partner":
+            return cls.authority_code == user.authority_code
+        if user.role == "lead":
+            return cls.contract_id.in_(select(Contract.id).where(Contract.consortium_id == user.consortium_id))
+        return false()  # administrators and providers see no child-level records
+
+    def is_open_on(self, on: date) -> bool:
+        return self.start_date <= on and (self.end_date is None or on < self.end_date)
+
+    @property
+    def type_name(self) -> str:
+        return PLACEMENT_TYPES.get(self.placement_type, self.placement_type)
+
+
+class PlacementFee(Audited, db.Model):
+    """A placement's weekly fee from a date (framework and spot placements only)."""
+
+    __tablename__ = "placement_fees"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    placement_id: Mapped[int] = mapped_column(ForeignKey("placements.id"), index=True)
+    weekly_pence: Mapped[int] = mapped_column(Integer)
+    effective_from: Mapped[date] = mapped_column(Date)
+
+    placement: Mapped[Placement] = relationship(back_populates="fees")
+
+    __table_args__ = (
+        CheckConstraint("weekly_pence > 0", name="fee_positive"),
+        UniqueConstraint("placement_id", "effective_from"),
+    )
+
+    @classmethod
+    def visible_to(cls, user):
+        return cls.placement_id.in_(select(Placement.id).where(Placement.visible_to(user)))

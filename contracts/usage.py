@@ -1,0 +1,211 @@
+"""Usage of contracts, all computed in SQL: occupancy night by night, utilisation, voids and
+their cost, placements and bed-nights per member authority, and spend.
+
+Nights: a placement occupies a bed each night from its start date up to, not including, its end
+date. A period is its first and last night, both included.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import Date, and_, func, literal, or_, select
+
+from consortium.extensions import db
+from consortium.money import div_half_up, percent
+from consortium.sql import CalendarDay, days_between, greatest, least
+from contracts.models import BedOutage, BlockPrice, Contract, Placement, PlacementFee
+
+FAR_FUTURE = date(9999, 12, 31)
+
+
+def _day(value: date):
+    return literal(value, Date)
+
+
+def _open_on(day, start, end):
+    return and_(start <= day, or_(end.is_(None), end > day))
+
+
+def nightly(contract: Contract, first: date, last: date):
+    """One row per night of [first, last]: capacity (beds less beds out of use), occupied (the
+    placements that night, at most the capacity) and the price per bed-week that night."""
+    day = CalendarDay.day
+    placed = (
+        select(func.count(Placement.id))
+        .where(Placement.contract_id == contract.id, _open_on(day, Placement.start_date, Placement.end_date))
+        .scalar_subquery()
+    )
+    out_of_use = (
+        select(func.coalesce(func.sum(BedOutage.beds), 0))
+        .where(BedOutage.contract_id == contract.id, _open_on(day, BedOutage.start_date, BedOutage.end_date))
+        .scalar_subquery()
+    )
+    price = (
+        select(BlockPrice.weekly_pence)
+        .where(
+            BlockPrice.contract_id == contract.id,
+            BlockPrice.effective_from <= day,
+            or_(BlockPrice.effective_to.is_(None), BlockPrice.effective_to >= day),
+        )
+        .limit(1)
+        .scalar_subquery()
+    )
+    capacity = greatest(contract.beds - out_of_use, 0)
+    return (
+        select(
+            day.label("day"),
+            CalendarDay.month_start.label("month_start"),
+            capacity.label("capacity"),
+            least(placed, capacity).label("occupied"),
+            func.coalesce(price, 0).label("price"),
+        )
+        .where(day.between(first, last))
+        .subquery("nightly")
+    )
+
+
+@dataclass
+class Occupancy:
+    """A block contract's use over some nights."""
+
+    first: date
+    last: date
+    nights: int
+    capacity: int  # bed-nights available (beds out of use left out)
+    occupied: int
+    void_cost_pence: int
+
+    @property
+    def void(self) -> int:
+        return self.capacity - self.occupied
+
+    @property
+    def utilisation(self) -> Decimal | None:
+        """Percent to one decimal place, or None when there was no capacity."""
+        return percent(self.occupied, self.capacity)
+
+    @property
+    def average_occupied_beds(self) -> Decimal | None:
+        return (Decimal(self.occupied) / self.nights).quantize(Decimal("0.1")) if self.nights else None
+
+
+def _totals(night, group_by=None):
+    columns = [
+        func.count().label("nights"),
+        func.coalesce(func.sum(night.c.capacity), 0).label("capacity"),
+        func.coalesce(func.sum(night.c.occupied), 0).label("occupied"),
+        func.coalesce(func.sum((night.c.capacity - night.c.occupied) * night.c.price), 0).label("void_price"),
+        func.min(night.c.day).label("first"),
+        func.max(night.c.day).label("last"),
+    ]
+    query = select(*columns)
+    if group_by is not None:
+        query = query.add_columns(group_by).group_by(group_by).order_by(group_by)
+    return query
+
+
+def _occupancy(row) -> Occupancy:
+    return Occupancy(
+        first=row.first, last=row.last, nights=row.nights, capacity=int(row.capacity), occupied=int(row.occupied),
+        void_cost_pence=div_half_up(int(row.void_price), 7),
+    )
+
+
+def occupancy(contract: Contract, first: date, last: date) -> Occupancy:
+    """Utilisation, void bed-nights and void cost of a block over [first, last] (DESIGN §4)."""
+    row = db.session.execute(_totals(nightly(contract, first, last))).one()
+    if not row.nights:
+        return Occupancy(first, last, 0, 0, 0, 0)
+    return _occupancy(row)
+
+
+def monthly_occupancy(contract: Contract, first: date, last: date) -> list[Occupancy]:
+    """The same, month by month (a part month where [first, last] starts or ends inside one)."""
+    night = nightly(contract, first, last)
+    return [_occupancy(row) for row in db.session.execute(_totals(night, night.c.month_start))]
+
+
+def term_window(contract: Contract, as_of: date, nights: int) -> tuple[date, date] | None:
+    """The `nights` nights before `as_of`, clipped to the contract's term; None if none are left."""
+    first = max(as_of - timedelta(days=nights), contract.start_date)
+    last = min(as_of - timedelta(days=1), contract.end_date)
+    return (first, last) if first <= last else None
+
+
+# ---------------------------------------------------------------- per member authority
+
+
+def _nights_in(first: date, last: date):
+    """Nights each placement occupied within [first, last]."""
+    after_last = last + timedelta(days=1)
+    start = greatest(Placement.start_date, _day(first))
+    end = least(func.coalesce(Placement.end_date, _day(FAR_FUTURE)), _day(after_last))
+    return greatest(days_between(start, end), 0)
+
+
+def _under(consortium_id: int, contract_id: int | None):
+    """Placements under the consortium's contracts (spot placements never count), or one contract."""
+    if contract_id is not None:
+        return Placement.contract_id == contract_id
+    return Placement.contract_id.in_(select(Contract.id).where(Contract.consortium_id == consortium_id))
+
+
+def placements_started(consortium_id: int, first: date, last: date, contract_id: int | None = None) -> dict[str, int]:
+    """Placements started in [first, last] under the consortium's contracts, per authority."""
+    query = (
+        select(Placement.authority_code, func.count(Placement.id))
+        .where(_under(consortium_id, contract_id), Placement.start_date.between(first, last))
+        .group_by(Placement.authority_code)
+    )
+    return dict(db.session.execute(query).all())
+
+
+def bed_nights(consortium_id: int, first: date, last: date, contract_id: int | None = None) -> dict[str, int]:
+    """Nights occupied in [first, last] under the consortium's contracts, per authority."""
+    query = (
+        select(Placement.authority_code, func.sum(_nights_in(first, last)))
+        .where(
+            _under(consortium_id, contract_id),
+            Placement.start_date <= last,
+            or_(Placement.end_date.is_(None), Placement.end_date > first),
+        )
+        .group_by(Placement.authority_code)
+    )
+    return {code: int(nights) for code, nights in db.session.execute(query) if nights}
+
+
+def spend(first: date, last: date, authority_codes: list[str] | None = None) -> dict[str, int]:
+    """Spend in pence on framework and spot placements in [first, last], per authority: each
+    fee applies from its date until the next fee or the placement's end. Block placements cost
+    the block's price and are never spend here."""
+    next_from = func.lead(PlacementFee.effective_from).over(
+        partition_by=PlacementFee.placement_id, order_by=PlacementFee.effective_from
+    )
+    fee = select(
+        PlacementFee.placement_id, PlacementFee.weekly_pence, PlacementFee.effective_from, next_from.label("next_from")
+    ).subquery("fee")
+    after_last = last + timedelta(days=1)
+    start = greatest(fee.c.effective_from, Placement.start_date, _day(first))
+    end = least(
+        func.coalesce(fee.c.next_from, _day(FAR_FUTURE)),
+        func.coalesce(Placement.end_date, _day(FAR_FUTURE)),
+        _day(after_last),
+    )
+    nights = greatest(days_between(start, end), 0)
+    query = (
+        select(Placement.authority_code, func.sum(nights * fee.c.weekly_pence))
+        .join(fee, fee.c.placement_id == Placement.id)
+        .outerjoin(Contract, Contract.id == Placement.contract_id)
+        .where(
+            or_(Placement.contract_id.is_(None), Contract.kind == "framework"),
+            Placement.start_date <= last,
+            or_(Placement.end_date.is_(None), Placement.end_date > first),
+        )
+        .group_by(Placement.authority_code)
+    )
+    if authority_codes is not None:
+        query = query.where(Placement.authority_code.in_(authority_codes))
+    return {code: div_half_up(int(total), 7) for code, total in db.session.execute(query) if total}
