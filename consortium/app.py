@@ -11,7 +11,7 @@ from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 from werkzeug.exceptions import HTTPException
 
 import audits.cli
-import contracts.models  # noqa: F401  (until contracts has pages, its tables join the metadata here)
+import contracts.cli
 import audits.views
 import config as settings
 import providers.cli
@@ -103,6 +103,8 @@ def register_error_handlers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     cli.import_group.add_command(providers.cli.import_ofsted)
+    cli.import_group.add_command(contracts.cli.import_contracts)
+    cli.import_group.add_command(contracts.cli.import_placements)
     app.cli.add_command(cli.import_group)
     app.cli.add_command(cli.users_group)
     app.cli.add_command(demo.demo_group)

@@ -1,0 +1,293 @@
+"""`flask import contracts` and `flask import placements` (DESIGN §5): all or nothing, the same
+file twice changes nothing, every bad line named."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from consortium import audit
+from consortium.extensions import db
+from consortium.models import Authority, Consortium
+from consortium.tabular import ImportResult, RowErrors, Table, parse_date, parse_decimal, parse_pence
+from contracts import placements as rules
+from contracts.models import Admission, BlockPrice, Contract, Lot, Placement
+from providers.models import Home
+
+CONTRACT_COLUMNS = {
+    "required": ["ref", "kind", "title", "consortium_ref", "owner_code", "start_date", "end_date", "max_end_date", "beds",
+                 "bed_week_price", "home_urns"],
+}
+PLACEMENT_COLUMNS = {
+    "required": ["authority_code", "child_ref", "contract_ref", "home_urn", "start_date", "end_date", "weekly_fee",
+                 "placement_type", "distance_miles"],
+    "optional": ["age_at_start", "need_level", "ssda903_code", "end_reason"],
+}
+GENERAL_LOT = "General"
+
+
+def _date(row, column: str, label: str, problems: list[str], required: bool = True) -> date | None:
+    if not row[column]:
+        if required:
+            problems.append(f"{label} is empty")
+        return None
+    try:
+        return parse_date(row[column])
+    except ValueError as error:
+        problems.append(f"{label}: {error}")
+        return None
+
+
+# ---------------------------------------------------------------- contracts
+
+
+def import_contracts(table: Table) -> ImportResult:
+    errors = RowErrors()
+    consortia = {c.ref: c for c in db.session.scalars(select(Consortium))}
+    authorities = set(db.session.scalars(select(Authority.code)))
+    existing = {c.ref: c for c in db.session.scalars(select(Contract).options(selectinload(Contract.homes)))}
+    seen: dict[str, int] = {}
+    parsed = []
+    for row in table.rows:
+        problems = []
+        ref, kind = row["ref"].strip(), row["kind"].strip().lower()
+        if not ref:
+            problems.append("ref is empty")
+        elif ref in seen:
+            problems.append(f"contract {ref} appears again (first on line {seen[ref]})")
+        if kind not in ("framework", "block"):
+            problems.append(f"kind must be framework or block, not {row['kind']!r}")
+        if not row["title"]:
+            problems.append("title is empty")
+        consortium = consortia.get(row["consortium_ref"].upper())
+        if consortium is None:
+            problems.append(f"unknown consortium {row['consortium_ref']!r}")
+        owner = row["owner_code"].upper() or None
+        if owner and owner not in authorities:
+            problems.append(f"unknown authority {owner!r} as owner")
+        start = _date(row, "start_date", "start_date", problems)
+        end = _date(row, "end_date", "end_date", problems)
+        max_end = _date(row, "max_end_date", "max_end_date", problems, required=False) or end
+        if start and end and end < start:
+            problems.append("end_date is before start_date")
+        if end and max_end and max_end < end:
+            problems.append("max_end_date is before end_date")
+        homes = []
+        for urn in [u.strip().upper() for u in row["home_urns"].split(";") if u.strip()]:
+            home = db.session.scalar(select(Home).where(Home.urn == urn))
+            if home is None:
+                problems.append(f"unknown home {urn!r}")
+            else:
+                homes.append(home)
+        beds, price = None, None
+        if kind == "block":
+            if not row["beds"].isdigit() or int(row["beds"]) <= 0:
+                problems.append(f"beds must be a whole number above zero, not {row['beds']!r}")
+            else:
+                beds = int(row["beds"])
+            try:
+                price = parse_pence(row["bed_week_price"], "bed_week_price")
+                if price <= 0:
+                    problems.append("bed_week_price must be above zero")
+            except ValueError as error:
+                problems.append(str(error))
+            if not homes and not any("unknown home" in p for p in problems):
+                problems.append("a block contract needs at least one home")
+            if len({home.provider_id for home in homes}) > 1:
+                problems.append("a block contract's homes must all be run by one provider")
+        if ref in existing and kind and existing[ref].kind != kind:
+            problems.append(f"{ref} is already a {existing[ref].kind}")
+        if problems:
+            errors.add(row.line, "; ".join(problems))
+            continue
+        seen[ref] = row.line
+        parsed.append((ref, kind, row["title"], consortium, owner, start, end, max_end, beds, price, homes))
+    errors.raise_if_any()
+
+    result = ImportResult(details={"homes_linked": 0, "providers_admitted": 0})
+    with audit.import_batch(db.session):
+        for ref, kind, title, consortium, owner, start, end, max_end, beds, price, homes in parsed:
+            values = {"kind": kind, "title": title, "consortium_id": consortium.id, "start_date": start, "end_date": end,
+                      "max_end_date": max_end}
+            if kind == "block":
+                values.update(owner_code=owner, beds=beds, provider_id=homes[0].provider_id)
+            contract = existing.get(ref)
+            if contract is None:
+                contract = Contract(ref=ref, **values)
+                db.session.add(contract)
+                result.added += 1
+            elif any(getattr(contract, key) != value for key, value in values.items()):
+                for key, value in values.items():
+                    setattr(contract, key, value)
+                result.updated += 1
+            else:
+                result.unchanged += 1
+            db.session.flush()
+            if kind == "block":
+                _block_price(contract, price, start)
+                for home in homes:
+                    if home not in contract.homes:
+                        contract.homes.append(home)
+                        result.details["homes_linked"] += 1
+            else:
+                result.details["providers_admitted"] += _admit(contract, {home.provider_id for home in homes})
+    audit.record_import(db.session, "Contract", table, result)
+    return result
+
+
+def _block_price(contract: Contract, pence: int, start: date) -> None:
+    price = db.session.scalar(select(BlockPrice).where(BlockPrice.contract_id == contract.id, BlockPrice.effective_from == start))
+    if price is None:
+        db.session.add(BlockPrice(contract_id=contract.id, weekly_pence=pence, effective_from=start))
+    elif price.weekly_pence != pence:
+        price.weekly_pence = pence
+
+
+def _admit(contract: Contract, provider_ids: set[int]) -> int:
+    """Admit providers not yet admitted to any lot of the framework to its lot "General"."""
+    admitted = set(db.session.scalars(select(Admission.provider_id).join(Admission.lot).where(Lot.contract_id == contract.id)))
+    missing = provider_ids - admitted
+    if not missing:
+        return 0
+    lot = db.session.scalar(select(Lot).where(Lot.contract_id == contract.id, Lot.name == GENERAL_LOT))
+    if lot is None:
+        lot = Lot(contract_id=contract.id, name=GENERAL_LOT)
+        db.session.add(lot)
+        db.session.flush()
+    for provider_id in sorted(missing):
+        db.session.add(Admission(lot_id=lot.id, provider_id=provider_id, tier="Other"))
+    db.session.flush()
+    return len(missing)
+
+
+# ---------------------------------------------------------------- placements
+
+
+def _placement_values(row, problems: list[str]) -> rules.PlacementValues | None:
+    start = _date(row, "start_date", "start_date", problems)
+    end = _date(row, "end_date", "end_date", problems, required=False)
+    fee = distance = age = None
+    if row["weekly_fee"]:
+        try:
+            fee = parse_pence(row["weekly_fee"], "weekly_fee")
+        except ValueError as error:
+            problems.append(str(error))
+    if row["distance_miles"]:
+        try:
+            distance = parse_decimal(row["distance_miles"], "distance_miles").quantize(parse_decimal("0.1"))
+            if distance < 0:
+                problems.append("distance_miles cannot be negative")
+        except ValueError as error:
+            problems.append(str(error))
+    if row["age_at_start"]:
+        if row["age_at_start"].isdigit() and int(row["age_at_start"]) <= 25:
+            age = int(row["age_at_start"])
+        else:
+            problems.append(f"age_at_start {row['age_at_start']!r} is not an age in years")
+    if start is None:
+        return None
+    return rules.PlacementValues(
+        authority_code=row["authority_code"].upper(),
+        child_ref=row["child_ref"].strip(),
+        contract_ref=row["contract_ref"].strip() or None,
+        home_urn=row["home_urn"].strip().upper() or None,
+        start_date=start,
+        end_date=end,
+        weekly_pence=fee,
+        placement_type=row["placement_type"].strip().lower().replace(" ", "_"),
+        distance_miles=distance,
+        age_at_start=age,
+        need_level=row["need_level"].strip().lower() or None,
+        ssda903_code=row["ssda903_code"].strip().upper() or None,
+        end_reason=row["end_reason"].strip() or None,
+    )
+
+
+def import_placements(table: Table) -> ImportResult:
+    """A placement is identified by authority, child reference, contract and start date: a row
+    matching one already recorded updates it (an end date now known, say), never adds it again."""
+    errors = RowErrors()
+    checker = rules.Rules()
+    seen: dict[tuple, int] = {}
+    checked = []
+    for row in table.rows:
+        problems: list[str] = []
+        values = _placement_values(row, problems)
+        if values is not None:
+            more, stored = checker.check(values)
+            problems += more
+            key = (values.authority_code, values.child_ref, values.contract_ref, values.start_date)
+            if key in seen:
+                problems.append(f"the same placement appears again (first on line {seen[key]})")
+            seen.setdefault(key, row.line)
+        if problems:
+            errors.add(row.line, "; ".join(problems))
+            continue
+        checked.append((row.line, stored))
+    errors.raise_if_any()
+
+    result = ImportResult()
+    written: list[tuple[int, Placement]] = []
+    with audit.import_batch(db.session):
+        existing = _existing_placements({stored["columns"]["authority_code"] for _, stored in checked})
+        for line, stored in checked:
+            columns = stored["columns"]
+            key = (columns["authority_code"], columns["child_ref"], columns["contract_id"], columns["start_date"])
+            placement = existing.get(key)
+            if placement is None:
+                placement = Placement(**columns)
+                db.session.add(placement)
+                rules.save_fee(placement, stored["fee"])
+                result.added += 1
+            else:
+                changed = any(getattr(placement, k) != v for k, v in columns.items())
+                for k, v in columns.items():
+                    setattr(placement, k, v)
+                changed = rules.save_fee(placement, stored["fee"]) or changed
+                result.updated += changed
+                result.unchanged += not changed
+            written.append((line, placement))
+        db.session.flush()
+        lines = {placement.id: line for line, placement in written}
+        blocks = {p.contract_id for _, p in written if p.contract_id and checker.contract(p.contract_id).kind == "block"}
+        _check_across(lines, blocks, checker, errors)
+    errors.raise_if_any()
+    audit.record_import(db.session, "Placement", table, result)
+    return result
+
+
+def _existing_placements(authority_codes: set[str]) -> dict[tuple, Placement]:
+    query = select(Placement).options(selectinload(Placement.fees)).where(Placement.authority_code.in_(authority_codes))
+    return {(p.authority_code, p.child_ref, p.contract_id, p.start_date): p for p in db.session.scalars(query)}
+
+
+def _check_across(lines: dict[int, int], blocks: set[int], checker: rules.Rules, errors: RowErrors) -> None:
+    """The rules between placements, in SQL over everything recorded so far."""
+    reported = set()
+    for placement_id, other_id in rules.overlapping_children(list(lines)):
+        if (other_id, placement_id) in reported:
+            continue
+        reported.add((placement_id, other_id))
+        other = db.session.get(Placement, other_id)
+        where = f"line {lines[other_id]}" if other_id in lines else "a placement already recorded"
+        errors.add(
+            lines[placement_id],
+            f"child {other.child_ref} of {other.authority_code} overlaps {where} "
+            f"(from {other.start_date:%d/%m/%Y}{' to ' + format(other.end_date, '%d/%m/%Y') if other.end_date else ''})",
+        )
+    by_contract = defaultdict(list)
+    for placement_id in lines:
+        by_contract[db.session.get(Placement, placement_id).contract_id].append(placement_id)
+    for contract_id in sorted(blocks):
+        contract = checker.contract(contract_id)
+        night = rules.first_night_over_beds(contract)
+        if night is not None:
+            open_then = [
+                pid for pid in by_contract[contract_id]
+                if db.session.get(Placement, pid).is_open_on(night)
+            ]
+            line = max((lines[pid] for pid in open_then), default=None)
+            errors.add(line, rules.over_capacity_message(contract, night))

@@ -1,0 +1,222 @@
+"""Recording placements: the rules a placement must keep, for the form and the import alike.
+
+Per placement: a known authority, home and contract; the authority a member of the contract's
+consortium; a framework placement in a home of an admitted provider, a block placement in one of
+the block's homes; start before end; a fee above zero for framework and spot placements; no child
+under 16 in supported accommodation. Across placements (checked in SQL after writing, inside the
+same transaction): no two placements of one child of one authority overlap, and a block is never
+above its beds on any night.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import Date, and_, func, literal, or_, select
+from sqlalchemy.orm import aliased
+
+from consortium.extensions import db
+from consortium.formatting import day
+from consortium.models import Authority, Membership
+from consortium.sql import CalendarDay
+from contracts.models import HOMELESS_TYPES, NEED_LEVELS, PLACEMENT_TYPES, Admission, Contract, Lot, Placement, PlacementFee
+from providers.models import Home
+
+FAR_FUTURE = date(9999, 12, 31)
+SUPPORTED_ACCOMMODATION_MIN_AGE = 16  # the law since October 2023
+
+
+@dataclass
+class PlacementValues:
+    """A placement as a person or a file gives it, before it is checked."""
+
+    authority_code: str
+    child_ref: str
+    contract_ref: str | None
+    home_urn: str | None
+    start_date: date
+    end_date: date | None
+    weekly_pence: int | None
+    placement_type: str
+    distance_miles: Decimal | None = None
+    age_at_start: int | None = None
+    need_level: str | None = None
+    ssda903_code: str | None = None
+    end_reason: str | None = None
+
+
+class Rules:
+    """Looks up what placements refer to, once per import rather than once per row."""
+
+    def __init__(self):
+        self.authorities = set(db.session.scalars(select(Authority.code)))
+        self.contracts = {c.ref: c for c in db.session.scalars(select(Contract))}
+        self._contracts_by_id = {c.id: c for c in self.contracts.values()}
+        self.homes: dict[str, Home] = {}
+        self._members: dict[int, set[str]] = {}
+        self._admitted: dict[int, dict[int, int]] = {}
+        self._block_homes: dict[int, set[int]] = {}
+
+    def contract(self, contract_id: int) -> Contract:
+        return self._contracts_by_id[contract_id]
+
+    def home(self, urn: str) -> Home | None:
+        if urn not in self.homes:
+            self.homes[urn] = db.session.scalar(select(Home).where(Home.urn == urn))
+        return self.homes[urn]
+
+    def members(self, consortium_id: int) -> set[str]:
+        if consortium_id not in self._members:
+            self._members[consortium_id] = set(
+                db.session.scalars(select(Membership.authority_code).where(Membership.consortium_id == consortium_id))
+            )
+        return self._members[consortium_id]
+
+    def admitted_lot(self, contract: Contract, provider_id: int) -> int | None:
+        """The lot a provider is admitted to (and not withdrawn) on a framework."""
+        if contract.id not in self._admitted:
+            rows = db.session.execute(
+                select(Admission.provider_id, Lot.id)
+                .join(Admission.lot)
+                .where(Lot.contract_id == contract.id, Admission.status != "withdrawn")
+                .order_by(Lot.name)
+            )
+            admitted: dict[int, int] = {}
+            for provider, lot in rows:
+                admitted.setdefault(provider, lot)
+            self._admitted[contract.id] = admitted
+        return self._admitted[contract.id].get(provider_id)
+
+    def block_homes(self, contract: Contract) -> set[int]:
+        if contract.id not in self._block_homes:
+            self._block_homes[contract.id] = {home.id for home in contract.homes}
+        return self._block_homes[contract.id]
+
+    def check(self, values: PlacementValues) -> tuple[list[str], dict]:
+        """Problems with one placement, and the column values to store when there are none."""
+        problems = []
+        if values.authority_code not in self.authorities:
+            problems.append(f"unknown authority {values.authority_code!r}")
+        if not values.child_ref:
+            problems.append("the child reference is empty")
+        elif len(values.child_ref) > 40:
+            problems.append("the child reference is longer than 40 characters")
+        if values.placement_type not in PLACEMENT_TYPES:
+            problems.append(f"unknown placement type {values.placement_type!r} (one of {', '.join(PLACEMENT_TYPES)})")
+        if values.need_level and values.need_level not in NEED_LEVELS:
+            problems.append(f"unknown need level {values.need_level!r} (one of {', '.join(NEED_LEVELS)})")
+        if values.end_date is not None and values.end_date <= values.start_date:
+            problems.append("the end date must be after the start date")
+        if values.placement_type == "supported_accommodation":
+            if values.age_at_start is None:
+                problems.append("give the age at start: supported accommodation is only for young people of 16 or over")
+            elif values.age_at_start < SUPPORTED_ACCOMMODATION_MIN_AGE:
+                problems.append(
+                    f"a child of {values.age_at_start} cannot be placed in supported accommodation: "
+                    f"it is only for young people of {SUPPORTED_ACCOMMODATION_MIN_AGE} or over"
+                )
+        home = None
+        if values.home_urn:
+            home = self.home(values.home_urn)
+            if home is None:
+                problems.append(f"unknown home {values.home_urn!r}")
+        elif values.placement_type not in HOMELESS_TYPES:
+            problems.append("a home URN is needed (only in-house fostering and kinship care have no home)")
+        contract, lot_id = None, None
+        if values.contract_ref:
+            contract = self.contracts.get(values.contract_ref)
+            if contract is None:
+                problems.append(f"unknown contract {values.contract_ref!r}")
+            else:
+                if values.authority_code in self.authorities and values.authority_code not in self.members(contract.consortium_id):
+                    problems.append(f"{values.authority_code} is not a member of the consortium of {contract.ref}")
+                if home is not None and contract.kind == "framework":
+                    lot_id = self.admitted_lot(contract, home.provider_id)
+                    if lot_id is None:
+                        problems.append(f"{home.provider.name}, which runs {home.urn}, is not admitted to {contract.ref}")
+                if contract.kind == "block" and home is not None and home.id not in self.block_homes(contract):
+                    problems.append(f"{home.urn} is not one of the homes of {contract.ref}")
+                if contract.kind == "block" and home is None and values.home_urn is None:
+                    problems.append(f"a placement under the block contract {contract.ref} needs one of its homes")
+        is_block = contract is not None and contract.kind == "block"
+        if not is_block and (values.weekly_pence is None or values.weekly_pence <= 0):
+            problems.append("the weekly fee must be above zero for framework and spot placements")
+        columns = {
+            "authority_code": values.authority_code,
+            "child_ref": values.child_ref,
+            "contract_id": contract.id if contract else None,
+            "lot_id": lot_id,
+            "home_id": home.id if home else None,
+            "start_date": values.start_date,
+            "end_date": values.end_date,
+            "end_reason": values.end_reason,
+            "need_level": values.need_level,
+            "placement_type": values.placement_type,
+            "ssda903_code": values.ssda903_code,
+            "age_at_start": values.age_at_start,
+            "distance_miles": values.distance_miles,
+        }
+        # A block placement costs the block's price: its fee is never recorded as spend.
+        fee = None if is_block else values.weekly_pence
+        return problems, {"columns": columns, "fee": fee}
+
+
+def overlapping_children(placement_ids: list[int]) -> list[tuple[int, int]]:
+    """Pairs (placement among those given, another placement) of the same child of the same
+    authority whose nights overlap."""
+    if not placement_ids:
+        return []
+    other = aliased(Placement)
+    query = select(Placement.id, other.id).join(
+        other,
+        and_(
+            other.authority_code == Placement.authority_code,
+            other.child_ref == Placement.child_ref,
+            other.id != Placement.id,
+            other.start_date < func.coalesce(Placement.end_date, literal(FAR_FUTURE, Date)),
+            Placement.start_date < func.coalesce(other.end_date, literal(FAR_FUTURE, Date)),
+        ),
+    ).where(Placement.id.in_(placement_ids))
+    return [tuple(row) for row in db.session.execute(query)]
+
+
+def first_night_over_beds(contract: Contract) -> date | None:
+    """The first night a block has more placements than beds, or None."""
+    night = CalendarDay.day
+    query = (
+        select(night)
+        .join(
+            Placement,
+            and_(
+                Placement.contract_id == contract.id,
+                Placement.start_date <= night,
+                or_(Placement.end_date.is_(None), Placement.end_date > night),
+            ),
+        )
+        .where(night.between(contract.start_date, contract.end_date))
+        .group_by(night)
+        .having(func.count(Placement.id) > contract.beds)
+        .order_by(night)
+        .limit(1)
+    )
+    return db.session.scalar(query)
+
+
+def over_capacity_message(contract: Contract, night: date) -> str:
+    return f"{contract.ref} would have more placements than its {contract.beds} beds on the night of {day(night)}"
+
+
+def save_fee(placement: Placement, fee: int | None) -> bool:
+    """Set the placement's first fee; True when it changed."""
+    if fee is None:
+        return False
+    first = placement.fees[0] if placement.fees else None
+    if first is None:
+        placement.fees.append(PlacementFee(weekly_pence=fee, effective_from=placement.start_date))
+        return True
+    if first.weekly_pence != fee:
+        first.weekly_pence = fee
+        return True
+    return False
