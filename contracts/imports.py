@@ -231,6 +231,8 @@ def import_placements(table: Table) -> ImportResult:
 
     result = ImportResult()
     written: list[tuple[int, Placement]] = []
+    # The rules between placements are checked after writing: a savepoint takes it all back.
+    savepoint = db.session.begin_nested()
     with audit.import_batch(db.session):
         existing = _existing_placements({stored["columns"]["authority_code"] for _, stored in checked})
         for line, stored in checked:
@@ -254,7 +256,10 @@ def import_placements(table: Table) -> ImportResult:
         lines = {placement.id: line for line, placement in written}
         blocks = {p.contract_id for _, p in written if p.contract_id and checker.contract(p.contract_id).kind == "block"}
         _check_across(lines, blocks, checker, errors)
-    errors.raise_if_any()
+    if errors.errors:
+        savepoint.rollback()
+        errors.raise_if_any()
+    savepoint.commit()
     audit.record_import(db.session, "Placement", table, result)
     return result
 
