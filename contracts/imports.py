@@ -272,16 +272,19 @@ def _existing_placements(authority_codes: set[str]) -> dict[tuple, Placement]:
 def _check_across(lines: dict[int, int], blocks: set[int], checker: rules.Rules, errors: RowErrors) -> None:
     """The rules between placements, in SQL over everything recorded so far."""
     reported = set()
-    for placement_id, other_id in rules.overlapping_children(list(lines)):
-        if (other_id, placement_id) in reported:
+    for first, second in rules.overlapping_children(list(lines)):
+        # Name the later line of a pair, pointing at the earlier line or the placement on record.
+        if second in lines and lines[second] > lines[first]:
+            first, second = second, first
+        if (first, second) in reported:
             continue
-        reported.add((placement_id, other_id))
-        other = db.session.get(Placement, other_id)
-        where = f"line {lines[other_id]}" if other_id in lines else "a placement already recorded"
+        reported.add((first, second))
+        other = db.session.get(Placement, second)
+        where = f"line {lines[second]}" if second in lines else "a placement already recorded"
+        until = f" to {other.end_date:%d/%m/%Y}" if other.end_date else ""
         errors.add(
-            lines[placement_id],
-            f"child {other.child_ref} of {other.authority_code} overlaps {where} "
-            f"(from {other.start_date:%d/%m/%Y}{' to ' + format(other.end_date, '%d/%m/%Y') if other.end_date else ''})",
+            lines[first],
+            f"child {other.child_ref} of {other.authority_code} overlaps {where} (from {other.start_date:%d/%m/%Y}{until})",
         )
     by_contract = defaultdict(list)
     for placement_id in lines:

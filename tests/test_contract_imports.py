@@ -151,7 +151,7 @@ def test_overlapping_placements_of_one_child(region):
     )
     assert lines == [
         "line 2: child NOT-001 of E06000018 overlaps a placement already recorded (from 01/05/2024)",
-        "line 3: child NOT-009 of E06000018 overlaps line 4 (from 28/02/2024 to 01/04/2024)",
+        "line 4: child NOT-009 of E06000018 overlaps line 3 (from 01/01/2024 to 01/03/2024)",
     ]
 
 
