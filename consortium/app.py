@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 import audits.cli
 import contracts.cli
+import contracts.views
 import audits.views
 import config as settings
 import providers.cli
@@ -91,8 +92,10 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(views.bp)
     app.register_blueprint(providers.views.bp)
+    app.register_blueprint(contracts.views.bp)
     app.register_blueprint(audits.views.bp)
     providers.views.register_panels(app)
+    contracts.views.register_panels(app)
     audits.views.register_panels(app)
 
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+import random
+from datetime import date, timedelta
+from decimal import Decimal
 
 import click
 from flask.cli import AppGroup
@@ -19,6 +21,9 @@ from consortium import audit, services
 from consortium.extensions import db
 from consortium.models import Authority, Consortium, User
 from consortium.tabular import read_table
+from contracts import imports
+from contracts import services as contract_services
+from contracts.models import Contract
 from providers import ofsted
 from providers.models import Provider
 
@@ -114,6 +119,21 @@ HOMES = [
     ("SC910018", "Trent House", "Castle Gate Homes CIC", "Nottinghamshire", 4, [(28, "Good"), (16, "Good"), (4, "Good")]),
     ("SC910019", "Soar Lodge", "Castle Gate Homes CIC", "Leicester", 2, [(25, "Requires improvement to be good"), (13, "Requires improvement to be good"), (2, "Good")]),
     ("SC910020", "Welland Cottage", "Castle Gate Homes CIC", "Rutland", 3, [(32, "Good"), (20, "Good"), (8, "Declined in effectiveness")]),
+    ("SC910021", "Greenway House", "Sherwood Young People's Homes Ltd", "Nottinghamshire", 4, [(30, "Good"), (18, "Good"), (6, "Good")]),
+    ("SC910022", "Forest Lodge", "Sherwood Young People's Homes Ltd", "Nottinghamshire", 3, [(28, "Outstanding"), (16, "Good"), (4, "Good")]),
+    ("SC910023", "Peak View", "High Peak Care Partnership", "Derbyshire", 4, [(33, "Good"), (21, "Good"), (9, "Good")]),
+    ("SC910024", "Dovedale House", "High Peak Care Partnership", "Derbyshire", 3, [(27, "Requires improvement to be good"), (15, "Good"), (3, "Good")]),
+    ("SC910025", "Fosse House", "Fosse Way Children's Services Ltd", "Leicestershire", 4, [(35, "Good"), (23, "Good"), (11, "Good")]),
+    ("SC910026", "Charnwood Lodge", "Fosse Way Children's Services Ltd", "Leicester", 2, [(26, "Good"), (14, "Outstanding"), (2, "Outstanding")]),
+    ("SC910027", "Nene Cottage", "Nene Valley Homes CIC", "North Northamptonshire", 3, [(31, "Good"), (19, "Good"), (7, "Good")]),
+    ("SC910028", "Althorp House", "Nene Valley Homes CIC", "West Northamptonshire", 4, [(29, "Good"), (17, "Requires improvement to be good"), (5, "Good")]),
+    ("SC910029", "Witham Lodge", "Lincoln Green Care Ltd", "Lincolnshire", 3, [(34, "Good"), (22, "Good"), (10, "Good")]),
+    ("SC910030", "Wolds View", "Lincoln Green Care Ltd", "Lincolnshire", 4, [(25, "Good"), (13, "Good"), (1, "Good")]),
+]
+# Supported accommodation for young people of 16 and over (URNs of seven digits).
+SUPPORTED = [
+    ("2910031", "Lace Market Flats", "Castle Gate Homes CIC", "Nottingham", 8),
+    ("2910032", "Derwent Steps", "Riverside Therapeutic Care Ltd", "Derby", 6),
 ]
 INTERIM = {"Improved effectiveness", "Sustained effectiveness", "Declined in effectiveness"}
 
@@ -126,6 +146,9 @@ def months_ago(today: date, months: int) -> date:
 def seed_homes(today: date) -> None:
     """The homes' Ofsted histories, loaded through the Ofsted import like a real file."""
     rows = []
+    for urn, name, provider, area, places in SUPPORTED:
+        rows.append([urn, "Supported accommodation", name, provider, area, places, "Active",
+                     months_ago(today, 20).isoformat(), "", "", ""])
     for urn, name, provider, area, places, history in HOMES:
         registered = months_ago(today, (history[0][0] + 6) if history else 3)
         common = [urn, "Children's home", name, provider, area, places, "Active", registered.isoformat()]
@@ -147,9 +170,131 @@ def seed(scale):
     audit.set_actor(None, "flask demo seed")
     today = date.today()
     accounts = seed_core(today)
+    seed_contracts(today)
     checks.run(today)
     db.session.commit()
     click.echo("Demo ready. Sign in at http://127.0.0.1:5000/sign-in with any of these accounts")
     click.echo(f"(password for all: {DEMO_PASSWORD}):")
     for email, description in accounts.items():
         click.echo(f"  {email:<22} {description}")
+
+
+# ---------------------------------------------------------------- contracts and placements
+
+FRAMEWORK_REF = "EMRF-RES"
+BLOCK_REF = "EM-BLOCK-RES"
+CRISIS_REF = "EM-CRISIS"
+LOTS = ["Residential", "Residential with education", "Solo/crisis", "Supported accommodation 16+"]
+# (provider, lot, tier, standard price in pounds a week)
+ADMISSIONS = [
+    (PROVIDER_NAME, "Residential", "Preferred", 4150),
+    ("Brookside Care Homes Ltd", "Residential", "Preferred", 4280),
+    ("Meadowbank Young People's Services", "Residential", "Preferred", 4060),
+    ("Riverside Therapeutic Care Ltd", "Residential with education", "Preferred", 5200),
+    ("Castle Gate Homes CIC", "Residential", "Reserve", 4390),
+    ("Sherwood Young People's Homes Ltd", "Residential", "Reserve", 4450),
+    ("High Peak Care Partnership", "Residential with education", "Reserve", 5350),
+    ("Fosse Way Children's Services Ltd", "Solo/crisis", "Preferred", 7800),
+    ("Nene Valley Homes CIC", "Residential", "Other", 4520),
+    ("Lincoln Green Care Ltd", "Residential", "Other", 4610),
+    ("Castle Gate Homes CIC", "Supported accommodation 16+", "Preferred", 1650),
+    ("Riverside Therapeutic Care Ltd", "Supported accommodation 16+", "Reserve", 1720),
+]
+CHILD_PREFIX = {"E06000015": "DER", "E10000007": "DBY", "E06000016": "LEI", "E10000018": "LCS", "E10000019": "LIN",
+                "E06000061": "NNC", "E06000062": "WNC", "E06000018": "NOT", "E10000024": "NCC", "E06000017": "RUT"}
+
+
+def seed_contracts(today: date) -> None:
+    """The regional framework in its third year and a 10-bed block in its second, with about two
+    hundred placements. Seeded once: later runs leave them as they are."""
+    if db.session.scalar(select(Contract.id).where(Contract.ref == BLOCK_REF)) is not None:
+        return
+    consortium = db.session.scalar(select(Consortium).where(Consortium.ref == CONSORTIUM_REF))
+    year_start = financial_year_start(today)
+    framework_start = date(year_start.year - 2, 4, 1)
+    block_start = date(year_start.year - 1, 4, 1)
+    crisis_end = months_ago(today, -5)
+    contracts = read_table(
+        _csv(
+            ["ref", "kind", "title", "consortium_ref", "owner_code", "start_date", "end_date", "max_end_date", "beds",
+             "bed_week_price", "home_urns"],
+            [
+                [FRAMEWORK_REF, "framework", "East Midlands Regional Framework for children's residential care", CONSORTIUM_REF, "",
+                 framework_start, date(framework_start.year + 4, 3, 31), date(framework_start.year + 6, 3, 31), "", "", ""],
+                [BLOCK_REF, "block", "Nottingham residential block contract (10 beds)", CONSORTIUM_REF, PARTNER_CODE,
+                 block_start, date(block_start.year + 10, 3, 31), date(block_start.year + 12, 3, 31), 10, "3500.00",
+                 "SC910001;SC910002;SC910003"],
+                # An older crisis block at its maximum term: re-procuring it is due.
+                [CRISIS_REF, "block", "Solo and crisis beds (2)", CONSORTIUM_REF, "",
+                 date(year_start.year - 4, 4, 1), crisis_end, crisis_end, 2, "7800.00", "SC910026"],
+            ],
+        ),
+        "demo contracts",
+        **imports.CONTRACT_COLUMNS,
+    )
+    imports.import_contracts(contracts)
+    framework = db.session.scalar(select(Contract).where(Contract.ref == FRAMEWORK_REF))
+    lots = {name: contract_services.add_lot(framework, name) for name in LOTS}
+    providers = {p.name: p for p in db.session.scalars(select(Provider))}
+    for name, lot, tier, pounds in ADMISSIONS:
+        admission = contract_services.admit(lots[lot], providers[name], tier)
+        for level, factor in (("standard", 100), ("complex", 122), ("high", 150)):
+            contract_services.add_price(admission, level, pounds * factor, framework_start)
+    contract_services.uplift(framework, Decimal("3.5"), year_start)
+    imports.import_placements(read_table(_placements_csv(today, block_start, framework_start), "demo placements",
+                                         **imports.PLACEMENT_COLUMNS))
+
+
+def _placements_csv(today: date, block_start: date, framework_start: date) -> bytes:
+    """Block placements keeping about 8 of 10 beds full, two empty all last month; framework,
+    spot and fostering placements across the ten authorities, mostly within 20 miles."""
+    rng = random.Random(2016)
+    codes = [code for code, *_ in EAST_MIDLANDS]
+    rows, serial = [], 0
+    last_month_start = months_ago(today.replace(day=1), 1).replace(day=1)
+    this_month_start = today.replace(day=1)
+
+    def child(code):
+        nonlocal serial
+        serial += 1
+        return f"{CHILD_PREFIX[code]}-{serial:04d}"
+
+    def distance():
+        return f"{rng.uniform(1, 19.9) if rng.random() < 0.85 else rng.uniform(20, 60):.1f}"
+
+    block_homes = ["SC910001", "SC910002", "SC910003"]
+    for slot in range(8):
+        start = block_start + timedelta(days=rng.randint(0, 4))
+        while start < today:
+            end = start + timedelta(days=rng.randint(150, 420))
+            if slot >= 6 and start < last_month_start < end:
+                end = last_month_start  # two beds stand empty all last month
+            code = rng.choice(codes)
+            rows.append([code, child(code), BLOCK_REF, block_homes[slot % 3], start, end if end <= today else "", "",
+                         "residential", distance(), rng.randint(11, 16)])
+            start = end + timedelta(days=rng.randint(0, 6))
+            if slot >= 6 and last_month_start <= start < this_month_start:
+                start = this_month_start
+    rows.append(["E06000016", child("E06000016"), CRISIS_REF, "SC910026", months_ago(today, 2), "", "", "residential", "8.4", 15])
+    residential = [urn for urn, _, provider, *_ in HOMES
+                   if provider in {name for name, lot, *_ in ADMISSIONS if lot.startswith("Residential")}
+                   and urn not in block_homes and urn != "SC910004"]
+    for _ in range(150):
+        code = rng.choice(codes)
+        start = framework_start + timedelta(days=rng.randint(0, (today - framework_start).days - 1))
+        length = rng.randint(40, 700)
+        end = start + timedelta(days=length)
+        kind = rng.random()
+        if kind < 0.62:
+            contract, home, fee, kind_name = FRAMEWORK_REF, rng.choice(residential), rng.choice([4296, 4430, 4202, 5382]), "residential"
+        elif kind < 0.82:
+            contract, home, fee, kind_name = "", rng.choice([h[0] for h in HOMES if h[0] != "SC910004"]), rng.randint(5200, 7600), "residential"
+        elif kind < 0.9:
+            contract, home, fee, kind_name = FRAMEWORK_REF, rng.choice([s[0] for s in SUPPORTED]), 1700, "supported_accommodation"
+        else:
+            contract, home, fee, kind_name = "", "", rng.choice([450, 520, 610]), rng.choice(["in_house_fostering", "kinship"])
+        age = rng.randint(16, 17) if kind_name == "supported_accommodation" else rng.randint(8, 17)
+        rows.append([code, child(code), contract, home, start, end if end < today else "", f"{fee}.00", kind_name, distance(), age])
+    header = ["authority_code", "child_ref", "contract_ref", "home_urn", "start_date", "end_date", "weekly_fee",
+              "placement_type", "distance_miles", "age_at_start"]
+    return _csv(header, rows)

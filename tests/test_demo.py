@@ -1,11 +1,16 @@
 """`flask demo seed`: the East Midlands consortium and a sign-in for each role."""
 
+from datetime import date, timedelta
+from decimal import Decimal
+
 from sqlalchemy import func, select
 
 from consortium.demo import DEMO_PASSWORD, EAST_MIDLANDS
 from consortium.extensions import db
 from audits.models import Flag
 from consortium.models import Authority, Consortium, Membership, User
+from contracts import usage
+from contracts.models import Contract, Placement
 from providers.models import Home
 
 
@@ -23,7 +28,7 @@ def test_seed_twice_builds_the_demo_once_and_every_account_signs_in(app, runner)
     second = runner.invoke(args=["demo", "seed"])
     assert second.exit_code == 0, second.output
     assert counts() == after_first == (10, 1, 10, 4)
-    assert db.session.scalar(select(func.count()).select_from(Home)) == 20
+    assert db.session.scalar(select(func.count()).select_from(Home)) == 32
     drops = {flag.subject: flag for flag in db.session.scalars(select(Flag).where(Flag.kind == "quality_drop"))}
     assert drops["SC910001"].judgement_after == "Requires improvement to be good"  # a Good home that fell to RI
     assert drops["SC910005"].severity == "high"  # the Inadequate one
@@ -46,7 +51,27 @@ def test_seed_twice_builds_the_demo_once_and_every_account_signs_in(app, runner)
         home = client.get("/").get_data(as_text=True)
         assert heading in home
         assert "Quality of homes" in home and "Newest open flags" in home
+    placements = db.session.scalar(select(func.count()).select_from(Placement))
+    assert 150 <= placements <= 250
+    flagged = {flag.kind for flag in db.session.scalars(select(Flag))}
+    assert flagged == {"quality_drop", "home_in_use_concern", "underused_block_beds", "contract_expiring"}
     provider_client = app.test_client()
     provider_client.post("/sign-in", data={"email": "provider@demo.test", "password": DEMO_PASSWORD})
     homes = provider_client.get("/homes").get_data(as_text=True)
     assert "Willow House" in homes and "Larkspur Cottage" not in homes
+
+
+def test_the_block_contract_shows_its_monthly_occupancy_with_last_months_dip(app, runner):
+    runner.invoke(args=["demo", "seed"])
+    block = db.session.scalar(select(Contract).where(Contract.ref == "EM-BLOCK-RES"))
+    today = date.today()
+    last_month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    months = {m.first: m for m in usage.monthly_occupancy(block, block.start_date, today - timedelta(days=1))}
+    assert months[last_month].average_occupied_beds <= Decimal("6.5")
+    earlier = [m.average_occupied_beds for first, m in months.items() if first not in (block.start_date, last_month)]
+    assert all(Decimal("7.0") <= beds <= Decimal("8.0") for beds in earlier), earlier
+    client = app.test_client()
+    client.post("/sign-in", data={"email": "lead@demo.test", "password": DEMO_PASSWORD})
+    page = client.get(f"/contracts/{block.id}").get_data(as_text=True)
+    assert last_month.strftime("%B %Y") in page and "Average occupied beds" in page and "<svg" in page
+    assert f"{months[last_month].average_occupied_beds}" in page

@@ -68,8 +68,9 @@ def test_each_role_has_a_home_page_and_navigation(client):
     for user in (UserFactory(role="admin"), lead()):
         sign_in(client, user)
         page = client.get("/").get_data(as_text=True)
-        assert "Sign out" in page and "Authorities" in page
-        assert ("Users" in page) == (user.role == "admin")
+        assert "Sign out" in page and "Providers" in page and "Flags" in page
+        assert ("Users" in page) == ("Authorities" in page) == (user.role == "admin")
+        assert ("Placements" in page) == (user.role == "lead")
 
 
 def test_links_in_tables_are_real_links_not_escaped_markup(client):

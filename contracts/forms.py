@@ -1,0 +1,115 @@
+"""Forms of the contracts' pages."""
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSelect, GovSubmitInput, GovTextArea, GovTextInput
+from wtforms import DecimalField, HiddenField, IntegerField, RadioField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from consortium.forms import date_field
+from contracts.models import ADMISSION_STATUSES, NEED_LEVELS, PLACEMENT_TYPES, TIERS
+
+
+class VersionedForm(FlaskForm):
+    """Carries the version of the record the person saw, for optimistic locking."""
+
+    version = HiddenField()
+
+    @property
+    def seen_version(self) -> int | None:
+        return int(self.version.data) if (self.version.data or "").isdigit() else None
+
+
+class PlacementForm(FlaskForm):
+    child_ref = StringField(
+        "Child reference", widget=GovTextInput(),
+        description="Your authority's own pseudonymous reference. Never a name or a date of birth.",
+        validators=[DataRequired(message="Enter the child reference"), Length(max=40)],
+    )
+    contract_ref = SelectField("Contract", widget=GovSelect(), validators=[Optional()])
+    home_urn = StringField("Home URN", widget=GovTextInput(), description="For example SC123456. Leave empty for in-house fostering or kinship care.",
+                           validators=[Optional(), Length(max=10)])
+    placement_type = SelectField("Placement type", widget=GovSelect(), choices=list(PLACEMENT_TYPES.items()),
+                                 validators=[DataRequired(message="Choose the placement type")])
+    need_level = SelectField("Need level", widget=GovSelect(), choices=[("", "Not given")] + [(n, n.capitalize()) for n in NEED_LEVELS],
+                             validators=[Optional()])
+    start_date = date_field("Start date")
+    weekly_fee = DecimalField("Weekly fee (£)", widget=GovTextInput(), places=2,
+                              description="Framework and spot placements only: a block placement costs the block's price.",
+                              validators=[Optional()])
+    age_at_start = IntegerField("Age at start (years)", widget=GovTextInput(), validators=[Optional(), NumberRange(0, 25)])
+    distance_miles = DecimalField("Distance from home authority (miles)", widget=GovTextInput(), places=1,
+                                  validators=[Optional(), NumberRange(min=0)])
+    ssda903_code = StringField("SSDA903 placement code", widget=GovTextInput(), validators=[Optional(), Length(max=4)])
+    submit = SubmitField("Record placement", widget=GovSubmitInput())
+
+
+class EndPlacementForm(VersionedForm):
+    end_date = date_field("Date the child left")
+    end_reason = StringField("Reason", widget=GovTextInput(), validators=[Optional(), Length(max=200)])
+    submit = SubmitField("End placement", widget=GovSubmitInput())
+
+
+class AdmissionStatusForm(VersionedForm):
+    status = RadioField("Status", widget=GovRadioInput(), choices=[(s, s.capitalize()) for s in ADMISSION_STATUSES],
+                        validators=[InputRequired(message="Choose a status")])
+    reason = TextAreaField("Reason", widget=GovTextArea(), validators=[Optional(), Length(max=2000)])
+    status_from = date_field("From", required=False)
+    status_until = date_field("Until", required=False, description="For a suspension; leave empty if not known")
+    submit = SubmitField("Save status", widget=GovSubmitInput())
+
+
+class LotForm(FlaskForm):
+    name = StringField("Lot name", widget=GovTextInput(), validators=[DataRequired(message="Enter the lot name"), Length(max=120)])
+    submit = SubmitField("Add lot", widget=GovSubmitInput())
+
+
+class AdmitForm(FlaskForm):
+    provider_id = SelectField("Provider", widget=GovSelect(), validators=[DataRequired(message="Choose a provider")])
+    tier = RadioField("Tier", widget=GovRadioInput(), choices=[(t, t) for t in TIERS], default="Preferred",
+                      validators=[InputRequired(message="Choose a tier")])
+    submit = SubmitField("Admit provider", widget=GovSubmitInput())
+
+
+class PriceForm(FlaskForm):
+    need_level = SelectField("Need level", widget=GovSelect(), choices=[(n, n.capitalize()) for n in NEED_LEVELS])
+    weekly_price = DecimalField("Weekly price (£)", widget=GovTextInput(), places=2,
+                                validators=[InputRequired(message="Enter the weekly price")])
+    effective_from = date_field("First day")
+    effective_to = date_field("Last day", required=False, description="Leave empty if it has no end yet")
+    submit = SubmitField("Add price", widget=GovSubmitInput())
+
+
+class UpliftForm(FlaskForm):
+    percent = DecimalField("Uplift (%)", widget=GovTextInput(), places=2, description="For example 3.5",
+                           validators=[InputRequired(message="Enter the uplift"), NumberRange(min=-50, max=100)])
+    effective_from = date_field("From")
+    lot_id = SelectField("Lot", widget=GovSelect(), validators=[Optional()])
+    submit = SubmitField("Apply uplift", widget=GovSubmitInput())
+
+
+class DecisionForm(VersionedForm):
+    decision = RadioField("Decision", widget=GovRadioInput(),
+                          choices=[("extend", "Extend the contract"), ("expire", "Let it expire and re-procure")],
+                          validators=[InputRequired(message="Choose a decision")])
+    extend_to = date_field("Extend to", required=False)
+    note = TextAreaField("Note", widget=GovTextArea(), validators=[Optional(), Length(max=2000)])
+    submit = SubmitField("Record decision", widget=GovSubmitInput())
+
+
+class BlockSettingsForm(VersionedForm):
+    beds = IntegerField("Beds", widget=GovTextInput(), validators=[InputRequired(message="Enter the number of beds")])
+    underuse_threshold_percent = IntegerField("Underuse threshold (%)", widget=GovTextInput(),
+                                              validators=[InputRequired(message="Enter the threshold")])
+    underuse_window_nights = IntegerField("Underuse window (nights)", widget=GovTextInput(),
+                                          validators=[InputRequired(message="Enter the window")])
+    notice_days = IntegerField("Notice period for expiry (days)", widget=GovTextInput(),
+                               validators=[InputRequired(message="Enter the notice period"), NumberRange(min=0)])
+    submit = SubmitField("Save settings", widget=GovSubmitInput())
+
+
+class OutageForm(FlaskForm):
+    beds = IntegerField("Beds out of use", widget=GovTextInput(), validators=[InputRequired(message="Enter the number of beds")])
+    start_date = date_field("First night out of use")
+    end_date = date_field("Back in use from", required=False, description="Leave empty if not known yet")
+    reason = StringField("Reason", widget=GovTextInput(), validators=[DataRequired(message="Give the reason"), Length(max=500)])
+    submit = SubmitField("Record beds out of use", widget=GovSubmitInput())

@@ -1,0 +1,230 @@
+"""Changes people make to contracts and placements. Services flush; the request commits.
+
+Edits of frameworks, admissions, prices, block contracts and placements carry the version the
+person saw: if someone else changed the record since, the edit is refused, never overwritten.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from consortium.extensions import db
+from consortium.formatting import day
+from consortium.money import apply_percent
+from consortium.services import RuleBroken
+from contracts import placements as rules
+from contracts.models import (
+    ADMISSION_STATUSES,
+    NEED_LEVELS,
+    TIERS,
+    Admission,
+    BedOutage,
+    Contract,
+    ExtensionDecision,
+    Lot,
+    Placement,
+    Price,
+)
+
+STALE = "This record was changed by someone else while you were editing it. Check the new values and try again."
+
+
+def check_version(obj, seen_version: int | None) -> None:
+    if seen_version is not None and obj.version != seen_version:
+        raise RuleBroken(STALE)
+
+
+# ---------------------------------------------------------------- frameworks
+
+
+def add_lot(contract: Contract, name: str) -> Lot:
+    name = " ".join(name.split())
+    if contract.kind != "framework":
+        raise RuleBroken("Only a framework has lots")
+    if any(lot.name.lower() == name.lower() for lot in contract.lots):
+        raise RuleBroken(f"{contract.ref} already has a lot named {name}", "name")
+    lot = Lot(name=name)
+    contract.lots.append(lot)
+    db.session.flush()
+    return lot
+
+
+def admit(lot: Lot, provider, tier: str) -> Admission:
+    if tier not in TIERS:
+        raise RuleBroken(f"Tier must be one of {', '.join(TIERS)}", "tier")
+    if any(a.provider_id == provider.id for a in lot.admissions):
+        raise RuleBroken(f"{provider.name} is already admitted to {lot.name}", "provider_id")
+    admission = Admission(provider=provider, tier=tier)
+    lot.admissions.append(admission)
+    db.session.flush()
+    return admission
+
+
+def set_admission_status(
+    admission: Admission, status: str, seen_version: int | None, reason: str | None = None,
+    status_from: date | None = None, status_until: date | None = None,
+) -> None:
+    """Suspend (with a reason and dates), reinstate (back to active) or withdraw an admission."""
+    check_version(admission, seen_version)
+    if status not in ADMISSION_STATUSES:
+        raise RuleBroken(f"Status must be one of {', '.join(ADMISSION_STATUSES)}", "status")
+    if status != "active" and not (reason or "").strip():
+        raise RuleBroken("Give the reason", "reason")
+    if status_from and status_until and status_until < status_from:
+        raise RuleBroken("The end of the suspension must be on or after its start", "status_until")
+    admission.status = status
+    admission.status_reason = (reason or "").strip() or None
+    admission.status_from = status_from
+    admission.status_until = status_until if status == "suspended" else None
+    db.session.flush()
+
+
+def add_price(admission: Admission, need_level: str, pence: int, effective_from: date, effective_to: date | None = None) -> Price:
+    if need_level not in NEED_LEVELS:
+        raise RuleBroken(f"Need level must be one of {', '.join(NEED_LEVELS)}", "need_level")
+    if pence <= 0:
+        raise RuleBroken("The weekly price must be above zero", "weekly_price")
+    if effective_to is not None and effective_to < effective_from:
+        raise RuleBroken("The last day must be on or after the first", "effective_to")
+    for other in admission.prices:
+        if other.need_level != need_level:
+            continue
+        ends = other.effective_to or date.max
+        if effective_from <= ends and (effective_to or date.max) >= other.effective_from:
+            until = f" to {day(other.effective_to)}" if other.effective_to else " with no end"
+            raise RuleBroken(
+                f"It overlaps the {need_level} price from {day(other.effective_from)}{until}", "effective_from"
+            )
+    price = Price(need_level=need_level, weekly_pence=pence, effective_from=effective_from, effective_to=effective_to)
+    admission.prices.append(price)
+    db.session.flush()
+    return price
+
+
+def uplift(contract: Contract, percent_change: Decimal, effective_from: date, lot: Lot | None = None) -> int:
+    """Raise every price of the framework (or of one lot) in force on a date by a percentage:
+    each such price ends the day before and a new one starts; the history stays. Returns how
+    many prices were uplifted."""
+    if contract.kind != "framework":
+        raise RuleBroken("Uplifts apply to framework prices")
+    lots = [lot] if lot is not None else contract.lots
+    uplifted = 0
+    for admission in [a for lt in lots for a in lt.admissions]:
+        for price in list(admission.prices):
+            in_force = price.effective_from < effective_from and (price.effective_to is None or price.effective_to >= effective_from)
+            if not in_force:
+                continue
+            later_end = price.effective_to
+            price.effective_to = effective_from - timedelta(days=1)
+            admission.prices.append(
+                Price(need_level=price.need_level, weekly_pence=apply_percent(price.weekly_pence, percent_change),
+                      effective_from=effective_from, effective_to=later_end)
+            )
+            uplifted += 1
+    if not uplifted:
+        raise RuleBroken(f"No price is in force on {day(effective_from)} and started before it", "effective_from")
+    db.session.flush()
+    return uplifted
+
+
+# ---------------------------------------------------------------- both kinds of contract
+
+
+def record_decision(contract: Contract, decision: str, user, seen_version: int | None, extend_to: date | None = None,
+                    note: str | None = None) -> ExtensionDecision:
+    """Extend to a date (which becomes the end date), or let the contract expire."""
+    check_version(contract, seen_version)
+    if decision == "extend":
+        if extend_to is None or extend_to <= contract.end_date:
+            raise RuleBroken(f"Extend to a date after the current end, {day(contract.end_date)}", "extend_to")
+        if extend_to > contract.max_end_date:
+            raise RuleBroken(f"It can be extended to {day(contract.max_end_date)} at the latest", "extend_to")
+    elif decision == "expire":
+        extend_to = None
+    else:
+        raise RuleBroken("Choose to extend or to let it expire", "decision")
+    record = ExtensionDecision(decision=decision, extend_to=extend_to, previous_end_date=contract.end_date,
+                               note=(note or "").strip() or None, decided_by=user)
+    contract.decisions.append(record)
+    if extend_to is not None:
+        contract.end_date = extend_to
+    db.session.flush()
+    return record
+
+
+def change_block_settings(contract: Contract, seen_version: int | None, beds: int, threshold: int, window: int,
+                          notice_days: int) -> None:
+    check_version(contract, seen_version)
+    if beds <= 0:
+        raise RuleBroken("A block needs at least one bed", "beds")
+    if not 0 <= threshold <= 100:
+        raise RuleBroken("The threshold is a percentage from 0 to 100", "underuse_threshold_percent")
+    if not 1 <= window <= 366:
+        raise RuleBroken("The window is from 1 to 366 nights", "underuse_window_nights")
+    contract.beds, contract.underuse_threshold_percent = beds, threshold
+    contract.underuse_window_nights, contract.notice_days = window, notice_days
+    db.session.flush()
+    night = rules.first_night_over_beds(contract)
+    if night is not None:
+        raise RuleBroken(rules.over_capacity_message(contract, night), "beds")
+
+
+def record_outage(contract: Contract, beds: int, start: date, end: date | None, reason: str) -> BedOutage:
+    if not 1 <= beds <= (contract.beds or 0):
+        raise RuleBroken(f"Between 1 and {contract.beds} beds", "beds")
+    if end is not None and end <= start:
+        raise RuleBroken("The date back in use must be after the first date out of use", "end_date")
+    if not reason.strip():
+        raise RuleBroken("Give the reason", "reason")
+    outage = BedOutage(beds=beds, start_date=start, end_date=end, reason=reason.strip())
+    contract.outages.append(outage)
+    db.session.flush()
+    return outage
+
+
+# ---------------------------------------------------------------- placements
+
+
+def record_placement(values: rules.PlacementValues) -> Placement:
+    """A new placement, kept to every rule of `contracts.placements`."""
+    checker = rules.Rules()
+    problems, stored = checker.check(values)
+    if problems:
+        raise RuleBroken("; ".join(problems).capitalize())
+    savepoint = db.session.begin_nested()
+    placement = Placement(**stored["columns"])
+    db.session.add(placement)
+    rules.save_fee(placement, stored["fee"])
+    db.session.flush()
+    problem = _problem_across(placement)
+    if problem:
+        savepoint.rollback()
+        raise RuleBroken(problem)
+    savepoint.commit()
+    return placement
+
+
+def end_placement(placement: Placement, end_date: date, reason: str | None, seen_version: int | None) -> None:
+    check_version(placement, seen_version)
+    if end_date <= placement.start_date:
+        raise RuleBroken(f"The end date must be after the start date, {day(placement.start_date)}", "end_date")
+    placement.end_date, placement.end_reason = end_date, (reason or "").strip() or None
+    db.session.flush()
+    problem = _problem_across(placement)  # a later end can meet the child's next placement
+    if problem:
+        raise RuleBroken(problem, "end_date")
+
+
+def _problem_across(placement: Placement) -> str | None:
+    overlaps = rules.overlapping_children([placement.id])
+    if overlaps:
+        other = db.session.get(Placement, overlaps[0][1])
+        return f"Child {other.child_ref} is already placed from {day(other.start_date)}" + (
+            f" to {day(other.end_date)}" if other.end_date else "")
+    if placement.contract is not None and placement.contract.kind == "block":
+        night = rules.first_night_over_beds(placement.contract)
+        if night is not None:
+            return rules.over_capacity_message(placement.contract, night).capitalize()
+    return None
+

@@ -1,0 +1,422 @@
+"""Frameworks, block contracts and their occupancy; placements; homes in use."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
+
+from consortium import panels
+from consortium.access import allowed, scoped
+from consortium.exports import export
+from consortium.extensions import db
+from consortium.formatting import day
+from consortium.models import ROLES
+from consortium.pagination import paginate
+from consortium.services import RuleBroken
+from contracts import services, usage
+from contracts.charts import occupancy_svg
+from contracts.forms import (
+    AdmissionStatusForm,
+    AdmitForm,
+    BlockSettingsForm,
+    DecisionForm,
+    EndPlacementForm,
+    LotForm,
+    OutageForm,
+    PlacementForm,
+    PriceForm,
+    UpliftForm,
+)
+from contracts.models import PLACEMENT_TYPES, Admission, Contract, Lot, Placement
+from contracts.placements import PlacementValues
+from providers.models import Home, Judgement, Provider
+from providers.quality import current_graded
+
+bp = Blueprint("contracts", __name__, template_folder="templates")
+
+
+def register_panels(app) -> None:
+    panels.add(app, "provider", provider_contracts)
+
+
+def provider_contracts(provider) -> str:
+    contracts = db.session.scalars(
+        scoped(Contract).select().where(
+            or_(Contract.provider_id == provider.id,
+                Contract.id.in_(select(Lot.contract_id).join(Lot.admissions).where(Admission.provider_id == provider.id)))
+        ).order_by(Contract.end_date.desc())
+    ).all()
+    return render_template("contracts/_provider_contracts.html", contracts=contracts, today=date.today())
+
+
+def financial_year_start(on: date) -> date:
+    return date(on.year if on.month >= 4 else on.year - 1, 4, 1)
+
+
+def _form_errors(form, broken: RuleBroken, default: str) -> None:
+    field = getattr(form, broken.field, None) if broken.field else None
+    (field if field is not None else getattr(form, default)).errors.append(str(broken))
+
+
+# ---------------------------------------------------------------- contracts
+
+
+@bp.get("/contracts")
+@allowed(*ROLES)
+def contracts():
+    kind = request.args.get("kind", "")
+    query = scoped(Contract).select().options(selectinload(Contract.consortium))
+    if kind in ("framework", "block"):
+        query = query.where(Contract.kind == kind)
+    page = paginate(query.order_by(Contract.kind.desc(), Contract.ref), request.args.get("page", type=int), scalars=True)
+    return render_template("contracts/contracts.html", page=page, kind=kind, today=date.today())
+
+
+@bp.get("/contracts/<int:contract_id>")
+@allowed(*ROLES)
+def contract(contract_id):
+    contract = scoped(Contract).get_or_404(contract_id)
+    today = date.today()
+    context = {"contract": contract, "today": today, "can_manage": current_user.role == "lead"}
+    current = current_graded()
+    if contract.is_block:
+        last = min(today - timedelta(days=1), contract.end_date)
+        months = usage.monthly_occupancy(contract, contract.start_date, last) if last >= contract.start_date else []
+        year_start = max(financial_year_start(today), contract.start_date)
+        context.update(
+            price=contract.price_on(min(today, contract.end_date)),
+            months=months,
+            year_to_date=usage.occupancy(contract, year_start, last) if last >= year_start else None,
+            chart=occupancy_svg(months, contract.beds, contract.underuse_threshold_percent),
+            judgements=dict(db.session.execute(
+                select(current.c.home_id, current.c.name).where(current.c.home_id.in_([h.id for h in contract.homes]))
+            ).all()),
+        )
+    else:
+        provider_ids = [a.provider_id for lot in contract.lots for a in lot.admissions]
+        homes = db.session.execute(
+            select(Home.provider_id, current.c.name).outerjoin(current, current.c.home_id == Home.id)
+            .where(Home.provider_id.in_(provider_ids))
+        ).all()
+        by_provider: dict[int, dict[str, int]] = {}
+        for provider_id, judgement in homes:
+            counts = by_provider.setdefault(provider_id, {})
+            counts[judgement or "Not yet graded"] = counts.get(judgement or "Not yet graded", 0) + 1
+        context["provider_judgements"] = by_provider
+    return render_template("contracts/contract.html", **context)
+
+
+def _lead_contract(contract_id) -> Contract:
+    return scoped(Contract).get_or_404(contract_id)
+
+
+@bp.post("/contracts/<int:contract_id>/lots")
+@allowed("lead")
+def add_lot(contract_id):
+    contract = _lead_contract(contract_id)
+    form = LotForm()
+    if form.validate_on_submit():
+        try:
+            lot = services.add_lot(contract, form.name.data)
+        except RuleBroken as broken:
+            flash(str(broken), "error")
+        else:
+            db.session.commit()
+            flash(f"Lot {lot.name} added", "success")
+    else:
+        flash("Enter the lot name", "error")
+    return redirect(url_for(".contract", contract_id=contract.id))
+
+
+@bp.route("/contracts/<int:contract_id>/lots/<int:lot_id>/admit", methods=["GET", "POST"])
+@allowed("lead")
+def admit(contract_id, lot_id):
+    contract = _lead_contract(contract_id)
+    lot = next((lot for lot in contract.lots if lot.id == lot_id), None) or abort(404)
+    form = AdmitForm()
+    form.provider_id.choices = [("", "Choose a provider")] + [
+        (str(p.id), p.name) for p in db.session.scalars(scoped(Provider).select().order_by(Provider.name))
+    ]
+    if form.validate_on_submit():
+        provider = scoped(Provider).get_or_404(int(form.provider_id.data))
+        try:
+            services.admit(lot, provider, form.tier.data)
+        except RuleBroken as broken:
+            _form_errors(form, broken, "provider_id")
+        else:
+            db.session.commit()
+            flash(f"{provider.name} admitted to {lot.name} ({form.tier.data})", "success")
+            return redirect(url_for(".contract", contract_id=contract.id))
+    return render_template("contracts/form.html", form=form, title=f"Admit a provider to {lot.name}",
+                           caption=contract.ref, back=url_for(".contract", contract_id=contract.id)), 400 if form.errors else 200
+
+
+@bp.route("/admissions/<int:admission_id>/status", methods=["GET", "POST"])
+@allowed("lead")
+def admission_status(admission_id):
+    admission = scoped(Admission).get_or_404(admission_id)
+    contract = admission.lot.contract
+    form = AdmissionStatusForm(obj=None if request.method == "POST" else admission,
+                               data=None if request.method == "POST" else {"reason": admission.status_reason})
+    if form.validate_on_submit():
+        try:
+            services.set_admission_status(admission, form.status.data, form.seen_version, form.reason.data,
+                                          form.status_from.data, form.status_until.data)
+        except RuleBroken as broken:
+            db.session.rollback()
+            _form_errors(form, broken, "status")
+        else:
+            db.session.commit()
+            flash(f"{admission.provider.name} is now {admission.status} on {admission.lot.name}", "success")
+            return redirect(url_for(".contract", contract_id=contract.id))
+    if request.method == "GET":
+        form.version.data = admission.version
+    return render_template("contracts/form.html", form=form, title=f"Status of {admission.provider.name}",
+                           caption=f"{contract.ref} · {admission.lot.name}",
+                           back=url_for(".contract", contract_id=contract.id)), 400 if form.errors else 200
+
+
+@bp.route("/admissions/<int:admission_id>/prices", methods=["GET", "POST"])
+@allowed("lead")
+def add_price(admission_id):
+    admission = scoped(Admission).get_or_404(admission_id)
+    contract = admission.lot.contract
+    form = PriceForm()
+    if form.validate_on_submit():
+        try:
+            services.add_price(admission, form.need_level.data, int(form.weekly_price.data * 100),
+                               form.effective_from.data, form.effective_to.data)
+        except RuleBroken as broken:
+            _form_errors(form, broken, "weekly_price")
+        else:
+            db.session.commit()
+            flash(f"Price added for {admission.provider.name}", "success")
+            return redirect(url_for(".contract", contract_id=contract.id))
+    return render_template("contracts/form.html", form=form, title=f"Add a price for {admission.provider.name}",
+                           caption=f"{contract.ref} · {admission.lot.name}",
+                           back=url_for(".contract", contract_id=contract.id)), 400 if form.errors else 200
+
+
+@bp.route("/contracts/<int:contract_id>/uplift", methods=["GET", "POST"])
+@allowed("lead")
+def uplift(contract_id):
+    contract = _lead_contract(contract_id)
+    form = UpliftForm()
+    form.lot_id.choices = [("", "Every lot")] + [(str(lot.id), lot.name) for lot in contract.lots]
+    if form.validate_on_submit():
+        lot = next((lot for lot in contract.lots if str(lot.id) == form.lot_id.data), None)
+        try:
+            count = services.uplift(contract, form.percent.data, form.effective_from.data, lot)
+        except RuleBroken as broken:
+            _form_errors(form, broken, "percent")
+        else:
+            db.session.commit()
+            flash(f"{count} prices uplifted by {form.percent.data}% from {day(form.effective_from.data)}", "success")
+            return redirect(url_for(".contract", contract_id=contract.id))
+    return render_template("contracts/form.html", form=form, title="Apply an annual uplift", caption=contract.ref,
+                           back=url_for(".contract", contract_id=contract.id)), 400 if form.errors else 200
+
+
+@bp.route("/contracts/<int:contract_id>/decision", methods=["GET", "POST"])
+@allowed("lead")
+def decision(contract_id):
+    contract = _lead_contract(contract_id)
+    form = DecisionForm()
+    if form.validate_on_submit():
+        try:
+            services.record_decision(contract, form.decision.data, current_user, form.seen_version, form.extend_to.data, form.note.data)
+        except RuleBroken as broken:
+            db.session.rollback()
+            _form_errors(form, broken, "decision")
+        else:
+            db.session.commit()
+            flash("Decision recorded", "success")
+            return redirect(url_for(".contract", contract_id=contract.id))
+    if request.method == "GET":
+        form.version.data = contract.version
+    return render_template("contracts/form.html", form=form, title="Record an extension decision", caption=contract.ref,
+                           intro=f"It ends on {day(contract.end_date)} and can be extended to {day(contract.max_end_date)}.",
+                           back=url_for(".contract", contract_id=contract.id)), 400 if form.errors else 200
+
+
+@bp.route("/contracts/<int:contract_id>/settings", methods=["GET", "POST"])
+@allowed("lead")
+def block_settings(contract_id):
+    contract = _lead_contract(contract_id)
+    if not contract.is_block:
+        abort(404)
+    form = BlockSettingsForm(obj=contract if request.method == "GET" else None)
+    if form.validate_on_submit():
+        try:
+            services.change_block_settings(contract, form.seen_version, form.beds.data, form.underuse_threshold_percent.data,
+                                           form.underuse_window_nights.data, form.notice_days.data)
+        except RuleBroken as broken:
+            db.session.rollback()
+            _form_errors(form, broken, "beds")
+        else:
+            db.session.commit()
+            flash("Settings saved", "success")
+            return redirect(url_for(".contract", contract_id=contract.id))
+    return render_template("contracts/form.html", form=form, title="Block contract settings", caption=contract.ref,
+                           back=url_for(".contract", contract_id=contract.id)), 400 if form.errors else 200
+
+
+@bp.route("/contracts/<int:contract_id>/outages", methods=["GET", "POST"])
+@allowed("lead", "provider")
+def record_outage(contract_id):
+    contract = scoped(Contract).get_or_404(contract_id)
+    if not contract.is_block:
+        abort(404)
+    form = OutageForm()
+    if form.validate_on_submit():
+        try:
+            services.record_outage(contract, form.beds.data, form.start_date.data, form.end_date.data, form.reason.data)
+        except RuleBroken as broken:
+            _form_errors(form, broken, "beds")
+        else:
+            db.session.commit()
+            flash("Beds recorded as out of use: they are left out of the capacity", "success")
+            return redirect(url_for(".contract", contract_id=contract.id))
+    return render_template("contracts/form.html", form=form, title="Record beds out of use", caption=contract.ref,
+                           back=url_for(".contract", contract_id=contract.id)), 400 if form.errors else 200
+
+
+# ---------------------------------------------------------------- placements
+
+
+def _placements_query(args):
+    query = (
+        scoped(Placement).select()
+        .options(selectinload(Placement.contract), selectinload(Placement.home), selectinload(Placement.fees))
+    )
+    if args.get("authority"):
+        query = query.where(Placement.authority_code == args["authority"].upper())
+    if args.get("contract"):
+        query = query.where(Placement.contract_id.in_(select(Contract.id).where(Contract.ref == args["contract"])))
+    if args.get("home"):
+        query = query.where(Placement.home_id.in_(select(Home.id).where(Home.urn == args["home"].upper())))
+    today = date.today()
+    if args.get("status") == "open":
+        query = query.where(or_(Placement.end_date.is_(None), Placement.end_date > today))
+    elif args.get("status") == "ended":
+        query = query.where(Placement.end_date <= today)
+    for key, condition in (("from", Placement.start_date.__ge__), ("to", Placement.start_date.__le__)):
+        try:
+            if args.get(key):
+                query = query.where(condition(date.fromisoformat(args[key])))
+        except ValueError:
+            pass
+    return query.order_by(Placement.start_date.desc(), Placement.id.desc())
+
+
+@bp.get("/placements")
+@allowed("lead", "partner")
+def placements():
+    page = paginate(_placements_query(request.args), request.args.get("page", type=int), scalars=True)
+    return render_template("contracts/placements.html", page=page, args=request.args, types=PLACEMENT_TYPES)
+
+
+@bp.get("/placements/export.<fmt>")
+@allowed("lead", "partner")
+def export_placements(fmt):
+    header = ["Authority", "Child reference", "Contract", "Home URN", "Start date", "End date", "End reason",
+              "Weekly fee (£)", "Placement type", "Need level", "Age at start", "Distance (miles)"]
+    rows = (
+        [p.authority_code, p.child_ref, p.contract.ref if p.contract else "spot", p.home.urn if p.home else "",
+         p.start_date.isoformat(), p.end_date.isoformat() if p.end_date else "", p.end_reason or "",
+         f"{p.fees[-1].weekly_pence / 100:.2f}" if p.fees else "", p.placement_type, p.need_level or "",
+         p.age_at_start if p.age_at_start is not None else "", str(p.distance_miles) if p.distance_miles is not None else ""]
+        for p in db.session.scalars(_placements_query(request.args))
+    )
+    return export("placements", fmt, header, rows)
+
+
+@bp.route("/placements/new", methods=["GET", "POST"])
+@allowed("partner")
+def new_placement():
+    form = PlacementForm()
+    contracts = db.session.scalars(scoped(Contract).select().where(Contract.end_date >= date.today()).order_by(Contract.ref)).all()
+    form.contract_ref.choices = [("", "None: a spot purchase")] + [(c.ref, f"{c.ref}: {c.title}") for c in contracts]
+    if form.validate_on_submit():
+        values = PlacementValues(
+            authority_code=current_user.authority_code,
+            child_ref=form.child_ref.data.strip(),
+            contract_ref=form.contract_ref.data or None,
+            home_urn=(form.home_urn.data or "").strip().upper() or None,
+            start_date=form.start_date.data,
+            end_date=None,
+            weekly_pence=int(form.weekly_fee.data * 100) if form.weekly_fee.data is not None else None,
+            placement_type=form.placement_type.data,
+            distance_miles=form.distance_miles.data,
+            age_at_start=form.age_at_start.data,
+            need_level=form.need_level.data or None,
+            ssda903_code=(form.ssda903_code.data or "").strip().upper() or None,
+        )
+        try:
+            placement = services.record_placement(values)
+        except RuleBroken as broken:
+            form.child_ref.errors.append(str(broken))
+        else:
+            db.session.commit()
+            flash(f"Placement of {placement.child_ref} recorded", "success")
+            return redirect(url_for(".placement", placement_id=placement.id))
+    return render_template("contracts/form.html", form=form, title="Record a placement", caption=current_user.authority.name,
+                           back=url_for(".placements")), 400 if form.errors else 200
+
+
+@bp.get("/placements/<int:placement_id>")
+@allowed("lead", "partner")
+def placement(placement_id):
+    return render_template("contracts/placement.html", placement=scoped(Placement).get_or_404(placement_id), today=date.today())
+
+
+@bp.route("/placements/<int:placement_id>/end", methods=["GET", "POST"])
+@allowed("partner")
+def end_placement(placement_id):
+    placement = scoped(Placement).get_or_404(placement_id)
+    form = EndPlacementForm()
+    if form.validate_on_submit():
+        try:
+            services.end_placement(placement, form.end_date.data, form.end_reason.data, form.seen_version)
+        except RuleBroken as broken:
+            db.session.rollback()
+            _form_errors(form, broken, "end_date")
+        else:
+            db.session.commit()
+            flash(f"Placement of {placement.child_ref} ended on {day(placement.end_date)}", "success")
+            return redirect(url_for(".placement", placement_id=placement.id))
+    if request.method == "GET":
+        form.version.data = placement.version
+    return render_template("contracts/form.html", form=form, title=f"End the placement of {placement.child_ref}",
+                           caption=placement.home.display_name if placement.home else placement.type_name,
+                           back=url_for(".placement", placement_id=placement.id)), 400 if form.errors else 200
+
+
+@bp.get("/homes/in-use")
+@allowed("lead", "partner")
+def homes_in_use():
+    """Homes where the user's placements (a partner's own, a lead's consortium's) are open today,
+    with each home's current judgement: which are Good or better, which are not."""
+    today = date.today()
+    current = current_graded()
+    open_now = scoped(Placement).select(Placement.home_id, func.count()).where(
+        Placement.home_id.is_not(None), Placement.start_date <= today,
+        or_(Placement.end_date.is_(None), Placement.end_date > today),
+    ).group_by(Placement.home_id)
+    counts = dict(db.session.execute(open_now).all())
+    good = db.session.scalar(select(Judgement.rank).where(Judgement.name == "Good"))
+    rows = db.session.execute(
+        select(Home, current.c.name, current.c.rank, current.c.inspection_date)
+        .outerjoin(current, current.c.home_id == Home.id)
+        .options(selectinload(Home.provider))
+        .where(Home.id.in_(list(counts)))
+        .order_by(current.c.rank.desc(), Home.name)
+    ).all()
+    good_or_better = sum(counts[home.id] for home, _, rank, _ in rows if rank is not None and rank <= good)
+    return render_template("contracts/homes_in_use.html", rows=rows, counts=counts, today=today,
+                           placed=sum(counts.values()), good_or_better=good_or_better)
+
