@@ -8,6 +8,7 @@ from logging.config import dictConfig
 from flask import Flask
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 import audits.cli
@@ -19,7 +20,7 @@ import providers.cli
 import providers.views
 from consortium import auth, cli, demo, panels, views
 from consortium.access import refuse_undeclared_routes
-from consortium.errors import render_error, render_unexpected
+from consortium.errors import render_conflict, render_error, render_unexpected
 from consortium.extensions import csrf, db, login_manager, migrate
 from consortium.formatting import FILTERS, GLOBALS
 
@@ -101,6 +102,7 @@ def register_blueprints(app: Flask) -> None:
 
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(HTTPException, render_error)
+    app.register_error_handler(StaleDataError, render_conflict)
     app.register_error_handler(Exception, render_unexpected)
 
 

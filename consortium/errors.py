@@ -1,7 +1,8 @@
 """Error pages in the service's own style."""
 
 from flask import current_app, render_template
-from werkzeug.exceptions import HTTPException, InternalServerError
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import Conflict, HTTPException, InternalServerError
 
 from consortium.extensions import db
 
@@ -10,6 +11,7 @@ MESSAGES = {
     403: ("You do not have permission to see this page", "If you think you should, ask your administrator."),
     404: ("Page not found", "If you typed the web address, check it is correct."),
     405: ("Sorry, that cannot be done here", "Go back and try again."),
+    409: ("Someone else changed this at the same time", "Nothing you entered was saved. Go back, reload the page and try again."),
     413: ("The file is too large", "Files can be at most 10 MB. Split it and try again."),
     429: ("Too many attempts", "Wait a minute and try again."),
     500: ("Sorry, there is a problem with the service", "Try again later. Nothing you entered was saved."),
@@ -18,10 +20,15 @@ MESSAGES = {
 
 def render_error(error: HTTPException):
     code = error.code or 500
-    if code >= 500:
+    if code >= 500 or code == 409:
         db.session.rollback()  # nothing half-written survives a failed request
     title, advice = MESSAGES.get(code, (error.name, error.description))
     return render_template("consortium/error.html", code=code, title=title, advice=advice), code
+
+
+def render_conflict(error: StaleDataError):
+    """Two people saved the same record at once: the later save is refused, never merged."""
+    return render_error(Conflict())
 
 
 def render_unexpected(error: Exception):

@@ -191,7 +191,7 @@ def record_placement(values: rules.PlacementValues) -> Placement:
     checker = rules.Rules()
     problems, stored = checker.check(values)
     if problems:
-        raise RuleBroken("; ".join(problems).capitalize())
+        raise RuleBroken(_sentence("; ".join(problems)))
     savepoint = db.session.begin_nested()
     placement = Placement(**stored["columns"])
     db.session.add(placement)
@@ -216,6 +216,10 @@ def end_placement(placement: Placement, end_date: date, reason: str | None, seen
         raise RuleBroken(problem, "end_date")
 
 
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def _problem_across(placement: Placement) -> str | None:
     overlaps = rules.overlapping_children([placement.id])
     if overlaps:
@@ -225,6 +229,6 @@ def _problem_across(placement: Placement) -> str | None:
     if placement.contract is not None and placement.contract.kind == "block":
         night = rules.first_night_over_beds(placement.contract)
         if night is not None:
-            return rules.over_capacity_message(placement.contract, night).capitalize()
+            return rules.over_capacity_message(placement.contract, night)
     return None
 

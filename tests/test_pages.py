@@ -84,3 +84,21 @@ def test_links_in_tables_are_real_links_not_escaped_markup(client):
     assert "membership of Derby &amp; District" in page
     home = client.get("/").get_data(as_text=True)
     assert "2 current members</a>" in home
+
+
+def test_a_save_racing_another_is_refused_with_a_clear_page():
+    from sqlalchemy.orm.exc import StaleDataError
+
+    app = create_app(Testing)
+
+    @app.get("/race")
+    @public
+    def race():
+        db.session.add(Authority(code="E06000098", name="Half-written"))
+        db.session.flush()
+        raise StaleDataError("UPDATE statement on table 'contracts' expected to update 1 row(s); 0 were matched.")
+
+    response = app.test_client().get("/race")
+    assert response.status_code == 409
+    assert "Someone else changed this at the same time" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).where(Authority.code == "E06000098")) == 0
