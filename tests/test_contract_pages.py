@@ -241,3 +241,17 @@ def test_contract_pages_list_and_show_the_block(client, world):
     page = client.get(f"/contracts/{world['block'].id}").get_data(as_text=True)
     assert "£3,500.00" in page and "Month by month" in page and "Record beds out of use" in page
     assert "Oak Ltd" in client.get(f"/providers/{world['oak'].id}").get_data(as_text=True)
+
+
+def test_an_update_on_a_stale_copy_fails_in_the_database_too():
+    from sqlalchemy import update
+    from sqlalchemy.orm.exc import StaleDataError
+
+    contract = ContractFactory()
+    nested = db.session.begin_nested()
+    # Someone else saves first: the row's version moves on under our copy.
+    db.session.execute(update(Contract.__table__).where(Contract.__table__.c.id == contract.id).values(version=contract.version + 1))
+    contract.title = "Our edit"
+    with pytest.raises(StaleDataError):
+        db.session.flush()
+    nested.rollback()
