@@ -221,7 +221,7 @@ def seed_contracts(today: date) -> None:
             [
                 [FRAMEWORK_REF, "framework", "East Midlands Regional Framework for children's residential care", CONSORTIUM_REF, "",
                  framework_start, date(framework_start.year + 4, 3, 31), date(framework_start.year + 6, 3, 31), "", "", ""],
-                [BLOCK_REF, "block", "Nottingham residential block contract (10 beds)", CONSORTIUM_REF, PARTNER_CODE,
+                [BLOCK_REF, "block", "Nottingham residential block contract", CONSORTIUM_REF, PARTNER_CODE,
                  block_start, date(block_start.year + 10, 3, 31), date(block_start.year + 12, 3, 31), 10, "3500.00",
                  "SC910001;SC910002;SC910003"],
                 # An older crisis block at its maximum term: re-procuring it is due.
@@ -233,6 +233,8 @@ def seed_contracts(today: date) -> None:
         **imports.CONTRACT_COLUMNS,
     )
     imports.import_contracts(contracts)
+    block = db.session.scalar(select(Contract).where(Contract.ref == BLOCK_REF))
+    block.underuse_threshold_percent = 75  # what this consortium agreed for the block
     framework = db.session.scalar(select(Contract).where(Contract.ref == FRAMEWORK_REF))
     lots = {name: contract_services.add_lot(framework, name) for name in LOTS}
     providers = {p.name: p for p in db.session.scalars(select(Provider))}
@@ -252,7 +254,7 @@ def _placements_csv(today: date, block_start: date, framework_start: date) -> by
     codes = [code for code, *_ in EAST_MIDLANDS]
     rows, serial = [], 0
     last_month_start = months_ago(today.replace(day=1), 1).replace(day=1)
-    this_month_start = today.replace(day=1)
+    refilled = today - timedelta(days=10)
 
     def child(code):
         nonlocal serial
@@ -268,13 +270,13 @@ def _placements_csv(today: date, block_start: date, framework_start: date) -> by
         while start < today:
             end = start + timedelta(days=rng.randint(150, 420))
             if slot >= 6 and start < last_month_start < end:
-                end = last_month_start  # two beds stand empty all last month
+                end = last_month_start  # two beds stood empty from the start of last month...
             code = rng.choice(codes)
             rows.append([code, child(code), BLOCK_REF, block_homes[slot % 3], start, end if end <= today else "", "",
                          "residential", distance(), rng.randint(11, 16)])
             start = end + timedelta(days=rng.randint(0, 6))
-            if slot >= 6 and last_month_start <= start < this_month_start:
-                start = this_month_start
+            if slot >= 6 and last_month_start <= start < refilled:
+                start = refilled  # ...until ten days ago
     rows.append(["E06000016", child("E06000016"), CRISIS_REF, "SC910026", months_ago(today, 2), "", "", "residential", "8.4", 15])
     residential = [urn for urn, _, provider, *_ in HOMES
                    if provider in {name for name, lot, *_ in ADMISSIONS if lot.startswith("Residential")}

@@ -68,7 +68,8 @@ def test_the_block_contract_shows_its_monthly_occupancy_with_last_months_dip(app
     last_month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
     months = {m.first: m for m in usage.monthly_occupancy(block, block.start_date, today - timedelta(days=1))}
     assert months[last_month].average_occupied_beds <= Decimal("6.5")
-    earlier = [m.average_occupied_beds for first, m in months.items() if first not in (block.start_date, last_month)]
+    # Two beds stood empty from the start of last month until ten days ago.
+    earlier = [m.average_occupied_beds for first, m in months.items() if first not in (block.start_date, last_month, today.replace(day=1))]
     assert all(Decimal("7.0") <= beds <= Decimal("8.0") for beds in earlier), earlier
     client = app.test_client()
     client.post("/sign-in", data={"email": "lead@demo.test", "password": DEMO_PASSWORD})
