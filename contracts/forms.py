@@ -113,3 +113,21 @@ class OutageForm(FlaskForm):
     end_date = date_field("Back in use from", required=False, description="Leave empty if not known yet")
     reason = StringField("Reason", widget=GovTextInput(), validators=[DataRequired(message="Give the reason"), Length(max=500)])
     submit = SubmitField("Record beds out of use", widget=GovSubmitInput())
+
+
+class BlockPriceForm(FlaskForm):
+    weekly_price = DecimalField("Price per bed per week (£)", widget=GovTextInput(), places=2,
+                                validators=[InputRequired(message="Enter the price")])
+    effective_from = date_field("From")
+    submit = SubmitField("Change the price", widget=GovSubmitInput())
+
+
+class BreakDateForm(FlaskForm):
+    break_date = date_field("Break date")
+    submit = SubmitField("Add break date", widget=GovSubmitInput())
+
+
+class FeeForm(FlaskForm):
+    weekly_fee = DecimalField("New weekly fee (£)", widget=GovTextInput(), places=2, validators=[InputRequired(message="Enter the fee")])
+    effective_from = date_field("From")
+    submit = SubmitField("Change the fee", widget=GovSubmitInput())

@@ -20,10 +20,13 @@ from contracts.models import (
     TIERS,
     Admission,
     BedOutage,
+    BlockPrice,
+    BreakDate,
     Contract,
     ExtensionDecision,
     Lot,
     Placement,
+    PlacementFee,
     Price,
 )
 
@@ -170,6 +173,34 @@ def change_block_settings(contract: Contract, seen_version: int | None, beds: in
         raise RuleBroken(rules.over_capacity_message(contract, night), "beds")
 
 
+def change_block_price(contract: Contract, pence: int, effective_from: date) -> BlockPrice:
+    """A new price per bed per week from a date: the price in force ends the day before."""
+    if pence <= 0:
+        raise RuleBroken("The price must be above zero", "weekly_price")
+    if not contract.start_date <= effective_from <= contract.end_date:
+        raise RuleBroken(f"Choose a date within the term, {day(contract.start_date)} to {day(contract.end_date)}", "effective_from")
+    if any(p.effective_from >= effective_from for p in contract.block_prices):
+        raise RuleBroken("A price already starts on or after that date", "effective_from")
+    for price in contract.block_prices:
+        if price.effective_to is None or price.effective_to >= effective_from:
+            price.effective_to = effective_from - timedelta(days=1)
+    price = BlockPrice(weekly_pence=pence, effective_from=effective_from)
+    contract.block_prices.append(price)
+    db.session.flush()
+    return price
+
+
+def add_break_date(contract: Contract, break_date: date) -> BreakDate:
+    if not contract.start_date < break_date <= contract.end_date:
+        raise RuleBroken("A break date falls within the term", "break_date")
+    if any(b.break_date == break_date for b in contract.break_dates):
+        raise RuleBroken("That break date is already recorded", "break_date")
+    record = BreakDate(break_date=break_date)
+    contract.break_dates.append(record)
+    db.session.flush()
+    return record
+
+
 def record_outage(contract: Contract, beds: int, start: date, end: date | None, reason: str) -> BedOutage:
     if not 1 <= beds <= (contract.beds or 0):
         raise RuleBroken(f"Between 1 and {contract.beds} beds", "beds")
@@ -203,6 +234,22 @@ def record_placement(values: rules.PlacementValues) -> Placement:
         raise RuleBroken(problem)
     savepoint.commit()
     return placement
+
+
+def change_fee(placement: Placement, pence: int, effective_from: date) -> PlacementFee:
+    """A new weekly fee from a date (framework and spot placements)."""
+    if placement.contract is not None and placement.contract.kind == "block":
+        raise RuleBroken("A block placement costs the block's price: it has no fee of its own", "weekly_fee")
+    if pence <= 0:
+        raise RuleBroken("The weekly fee must be above zero", "weekly_fee")
+    if effective_from <= placement.start_date or (placement.end_date and effective_from >= placement.end_date):
+        raise RuleBroken("The new fee starts after the placement starts and before it ends", "effective_from")
+    if any(fee.effective_from == effective_from for fee in placement.fees):
+        raise RuleBroken("A fee already starts on that date", "effective_from")
+    fee = PlacementFee(weekly_pence=pence, effective_from=effective_from)
+    placement.fees.append(fee)
+    db.session.flush()
+    return fee
 
 
 def end_placement(placement: Placement, end_date: date, reason: str | None, seen_version: int | None) -> None:

@@ -22,9 +22,12 @@ from contracts.charts import occupancy_svg
 from contracts.forms import (
     AdmissionStatusForm,
     AdmitForm,
+    BlockPriceForm,
     BlockSettingsForm,
+    BreakDateForm,
     DecisionForm,
     EndPlacementForm,
+    FeeForm,
     LotForm,
     OutageForm,
     PlacementForm,
@@ -265,6 +268,45 @@ def block_settings(contract_id):
                            back=url_for(".contract", contract_id=contract.id)), 400 if form.errors else 200
 
 
+@bp.route("/contracts/<int:contract_id>/price", methods=["GET", "POST"])
+@allowed("lead")
+def block_price(contract_id):
+    contract = _lead_contract(contract_id)
+    if not contract.is_block:
+        abort(404)
+    form = BlockPriceForm()
+    if form.validate_on_submit():
+        try:
+            services.change_block_price(contract, int(form.weekly_price.data * 100), form.effective_from.data)
+        except RuleBroken as broken:
+            db.session.rollback()
+            _form_errors(form, broken, "weekly_price")
+        else:
+            db.session.commit()
+            flash(f"New price from {day(form.effective_from.data)}", "success")
+            return redirect(url_for(".contract", contract_id=contract.id))
+    return render_template("contracts/form.html", form=form, title="Change the price per bed per week", caption=contract.ref,
+                           back=url_for(".contract", contract_id=contract.id)), 400 if form.errors else 200
+
+
+@bp.route("/contracts/<int:contract_id>/breaks", methods=["GET", "POST"])
+@allowed("lead")
+def add_break(contract_id):
+    contract = _lead_contract(contract_id)
+    form = BreakDateForm()
+    if form.validate_on_submit():
+        try:
+            services.add_break_date(contract, form.break_date.data)
+        except RuleBroken as broken:
+            _form_errors(form, broken, "break_date")
+        else:
+            db.session.commit()
+            flash(f"Break date {day(form.break_date.data)} recorded", "success")
+            return redirect(url_for(".contract", contract_id=contract.id))
+    return render_template("contracts/form.html", form=form, title="Add a break date", caption=contract.ref,
+                           back=url_for(".contract", contract_id=contract.id)), 400 if form.errors else 200
+
+
 @bp.route("/contracts/<int:contract_id>/outages", methods=["GET", "POST"])
 @allowed("lead", "provider")
 def record_outage(contract_id):
@@ -393,6 +435,24 @@ def end_placement(placement_id):
         form.version.data = placement.version
     return render_template("contracts/form.html", form=form, title=f"End the placement of {placement.child_ref}",
                            caption=placement.home.display_name if placement.home else placement.type_name,
+                           back=url_for(".placement", placement_id=placement.id)), 400 if form.errors else 200
+
+
+@bp.route("/placements/<int:placement_id>/fee", methods=["GET", "POST"])
+@allowed("partner")
+def change_fee(placement_id):
+    placement = scoped(Placement).get_or_404(placement_id)
+    form = FeeForm()
+    if form.validate_on_submit():
+        try:
+            services.change_fee(placement, int(form.weekly_fee.data * 100), form.effective_from.data)
+        except RuleBroken as broken:
+            _form_errors(form, broken, "weekly_fee")
+        else:
+            db.session.commit()
+            flash(f"New weekly fee from {day(form.effective_from.data)}", "success")
+            return redirect(url_for(".placement", placement_id=placement.id))
+    return render_template("contracts/form.html", form=form, title=f"Change the fee for {placement.child_ref}",
                            back=url_for(".placement", placement_id=placement.id)), 400 if form.errors else 200
 
 

@@ -255,3 +255,30 @@ def test_an_update_on_a_stale_copy_fails_in_the_database_too():
     with pytest.raises(StaleDataError):
         db.session.flush()
     nested.rollback()
+
+
+def test_block_price_changes_break_dates_and_fee_changes(client, world):
+    block = world["block"]
+    sign_in(client, lead(world["ours"]))
+    start = TODAY + timedelta(days=30)
+    response = client.post(f"/contracts/{block.id}/price", data={"weekly_price": "3622.50", "effective_from": [str(start.day), str(start.month), str(start.year)]})
+    assert response.status_code == 302
+    db.session.refresh(block)
+    assert [(p.weekly_pence, p.effective_to) for p in block.block_prices] == [(350000, start - timedelta(days=1)), (362250, None)]
+    again = client.post(f"/contracts/{block.id}/price", data={"weekly_price": "3700", "effective_from": [str(start.day), str(start.month), str(start.year)]})
+    assert again.status_code == 400 and "A price already starts on or after that date" in again.get_data(as_text=True)
+    response = client.post(f"/contracts/{block.id}/breaks", data={"break_date": [str(start.day), str(start.month), str(start.year)]})
+    assert response.status_code == 302
+    db.session.refresh(block)
+    assert [b.break_date for b in block.break_dates] == [start]
+    sign_in(client, partner(world["derby"]))
+    spot = world["derbys"]
+    change = TODAY - timedelta(days=10)
+    response = client.post(f"/placements/{spot.id}/fee", data={"weekly_fee": "5400", "effective_from": [str(change.day), str(change.month), str(change.year)]})
+    assert response.status_code == 302
+    db.session.refresh(spot)
+    assert [(f.weekly_pence, f.effective_from) for f in spot.fees] == [(520000, spot.start_date), (540000, change)]
+    sign_in(client, partner(world["nottingham"]))
+    response = client.post(f"/placements/{world['mine'].id}/fee", data={"weekly_fee": "5400", "effective_from": [str(change.day), str(change.month), str(change.year)]})
+    assert response.status_code == 400 and "has no fee of its own" in response.get_data(as_text=True)
+    assert client.post(f"/placements/{spot.id}/fee", data={"weekly_fee": "1"}).status_code == 404
