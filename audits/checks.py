@@ -17,8 +17,8 @@ from audits.models import Flag
 from consortium.extensions import db
 from consortium.formatting import day, money
 from consortium.sql import days_between
-from contracts import usage
-from contracts.models import Contract, Placement
+from contracts import returns, usage
+from contracts.models import Contract, OutcomesFramework, Placement
 from providers.models import Home, Judgement, Provider
 from providers.quality import current_graded, ranked_inspections
 
@@ -45,11 +45,13 @@ def run(as_of: date, kinds: list[str] | None = None) -> list[str]:
     return chosen
 
 
-def raise_flag(kind: str, subject: str, as_of: date, severity: str, detail: str, **figures) -> Flag:
-    """Open a flag for the subject, or bring the open one up to date."""
-    flag = db.session.scalar(select(Flag).where(Flag.kind == kind, Flag.subject == subject, Flag.status != "resolved"))
+def raise_flag(kind: str, subject: str, as_of: date, severity: str, detail: str, key: str | None = None, **figures) -> Flag:
+    """Open a flag for the subject (and key, where one subject has several), or bring the open
+    one up to date."""
+    key = key or subject
+    flag = db.session.scalar(select(Flag).where(Flag.kind == kind, Flag.subject_key == key, Flag.status != "resolved"))
     if flag is None:
-        flag = Flag(kind=kind, subject=subject, opened_on=as_of)
+        flag = Flag(kind=kind, subject=subject, subject_key=key, opened_on=as_of)
         db.session.add(flag)
     for key, value in {"severity": severity, "detail": detail, **figures}.items():
         if getattr(flag, key) != value:
@@ -146,10 +148,11 @@ def check_quality_drops(as_of: date) -> None:
 
 
 def resolve_others(kind: str, still: set[str], as_of: date, note: str) -> None:
-    """Resolve, as the check itself, the open flags of a kind whose condition no longer holds."""
+    """Resolve, as the check itself, the open flags of a kind whose condition no longer holds
+    (`still`: the keys of those that hold)."""
     query = select(Flag).where(Flag.kind == kind, Flag.status != "resolved")
     if still:
-        query = query.where(Flag.subject.not_in(still))
+        query = query.where(Flag.subject_key.not_in(still))
     for flag in db.session.scalars(query):
         flag.status = "resolved"
         flag.resolved_on = as_of
@@ -276,3 +279,83 @@ def check_homes_in_use(as_of: date) -> None:
             event_date=judged_on,
         )
     resolve_others("home_in_use_concern", still, as_of, "No placement there, or its judgement and registration are no longer of concern")
+
+
+# ---------------------------------------------------------------- monitoring returns
+
+
+def _contract_outcomes():
+    return db.session.scalars(
+        select(OutcomesFramework).where(OutcomesFramework.contract_id.is_not(None)).options(
+            selectinload(OutcomesFramework.contract), selectinload(OutcomesFramework.indicators))
+    ).all()
+
+
+@check("overdue_return")
+def check_overdue_returns(as_of: date) -> None:
+    """One flag per contract, provider and quarter whose return was not submitted by its due
+    date; resolved when it is submitted."""
+    still = set()
+    for outcomes in _contract_outcomes():
+        for entry in returns.owed(outcomes, as_of):
+            submitted = entry.monitoring_return.submitted_on if entry.monitoring_return else None
+            if as_of <= entry.due_date or (submitted is not None and submitted <= as_of):
+                continue
+            key = f"{entry.contract.ref}|{entry.provider.id}|{entry.period}"
+            still.add(key)
+            late = (as_of - entry.due_date).days
+            raise_flag(
+                "overdue_return",
+                entry.contract.ref,
+                as_of,
+                key=key,
+                severity="high" if late > 60 else "medium",
+                detail=f"{entry.provider.name} has not submitted the {entry.period} return for {entry.contract.title}, "
+                f"due on {day(entry.due_date)}: {late} day{'s' if late != 1 else ''} overdue",
+                contract_id=entry.contract.id,
+                provider_id=entry.provider.id,
+                period=entry.period,
+                event_date=entry.due_date,
+            )
+    resolve_others("overdue_return", still, as_of, "The return has been submitted")
+
+
+@check("kpi_red")
+def check_kpi_reds(as_of: date) -> None:
+    """An indicator red in the accepted returns of two consecutive quarters from the same
+    provider under the same contract: one flag for that contract and provider."""
+    for outcomes in _contract_outcomes():
+        values = returns.results(outcomes, submitted_by=as_of)
+        indicators = {i.id: i for i in outcomes.indicators}
+        reds: dict[int, dict[int, set[str]]] = {}
+        for (provider_id, indicator_id, period), value in values.items():
+            if indicators[indicator_id].rag(value) == "red":
+                reds.setdefault(provider_id, {}).setdefault(indicator_id, set()).add(period)
+        for provider_id, by_indicator in reds.items():
+            runs = []
+            for indicator_id, periods in by_indicator.items():
+                for period in periods:
+                    following = returns.period_label(returns.parse_period(period)[1] + timedelta(days=1))
+                    if following in periods:
+                        runs.append((following, period, indicators[indicator_id]))
+            if not runs:
+                continue
+            latest = max(run[0] for run in runs)
+            current = sorted((run for run in runs if run[0] == latest), key=lambda run: run[2].position)
+            provider = db.session.get(Provider, provider_id)
+            names = "; ".join(
+                f"{i.name} ({values[(provider_id, i.id, earlier)]:g} then {values[(provider_id, i.id, later)]:g})"
+                for later, earlier, i in current
+            )
+            raise_flag(
+                "kpi_red",
+                outcomes.contract.ref,
+                as_of,
+                key=f"{outcomes.contract.ref}|{provider_id}",
+                severity="high" if len(current) > 1 else "medium",
+                detail=f"{provider.name}: red in {current[0][1]} and {latest}: {names}",
+                contract_id=outcomes.contract_id,
+                provider_id=provider_id,
+                period=latest,
+                indicators=",".join(i.code for _, _, i in current),
+            )

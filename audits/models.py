@@ -22,6 +22,8 @@ KINDS = {
     "home_in_use_concern": "Home in use of concern",
     "underused_block_beds": "Underused block beds",
     "contract_expiring": "Contract expiring",
+    "kpi_red": "KPI red two quarters running",
+    "overdue_return": "Overdue monitoring return",
 }
 # Kinds about provider quality, which is shared data: every commissioner sees these flags.
 SHARED_KINDS = ("quality_drop", "home_in_use_concern")
@@ -36,6 +38,9 @@ class Flag(db.Model):
     kind: Mapped[str] = mapped_column(String(40))
     # What the flag is about, as people and the CSV output name it: a home's URN or a contract's ref.
     subject: Mapped[str] = mapped_column(String(60))
+    # What makes a flag one of a kind: the subject, or with a provider and quarter added
+    # (an overdue return is one flag per contract, provider and quarter).
+    subject_key: Mapped[str] = mapped_column(String(120))
     severity: Mapped[str] = mapped_column(String(10))
     status: Mapped[str] = mapped_column(String(12), default="open")
     opened_on: Mapped[date] = mapped_column(Date)
@@ -55,6 +60,8 @@ class Flag(db.Model):
     bed_nights: Mapped[int | None] = mapped_column(Integer)  # capacity over the window
     void_bed_nights: Mapped[int | None] = mapped_column(Integer)
     pence: Mapped[int | None] = mapped_column(Integer)  # e.g. the void cost
+    period: Mapped[str | None] = mapped_column(String(7))  # a quarter, 2024-Q1
+    indicators: Mapped[str | None] = mapped_column(String(200))  # indicator codes, for KPI reds
     resolved_on: Mapped[date | None] = mapped_column(Date)
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: resolved by its check
     resolution_note: Mapped[str | None] = mapped_column(Text)
@@ -69,7 +76,7 @@ class Flag(db.Model):
         CheckConstraint(f"status IN {STATUSES}", name="status_known"),
         # One open flag per kind and subject.
         Index(
-            "uq_flags_open_subject", "kind", "subject", unique=True,
+            "uq_flags_open_subject", "kind", "subject_key", unique=True,
             sqlite_where=text("status <> 'resolved'"), postgresql_where=text("status <> 'resolved'"),
         ),
         # The same inspection never opens a second flag of a kind.

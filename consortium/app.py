@@ -110,6 +110,8 @@ def register_commands(app: Flask) -> None:
     cli.import_group.add_command(providers.cli.import_ofsted)
     cli.import_group.add_command(contracts.cli.import_contracts)
     cli.import_group.add_command(contracts.cli.import_placements)
+    cli.import_group.add_command(contracts.cli.import_outcomes)
+    cli.import_group.add_command(contracts.cli.import_returns)
     app.cli.add_command(cli.import_group)
     app.cli.add_command(cli.users_group)
     app.cli.add_command(demo.demo_group)

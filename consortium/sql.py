@@ -72,15 +72,29 @@ class CalendarDay(db.Model):
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     month_start: Mapped[date] = mapped_column(Date, index=True)
+    # The financial-year quarter the day is in (Q1 is April to June).
+    quarter_start: Mapped[date] = mapped_column(Date, index=True)
+    quarter_end: Mapped[date] = mapped_column(Date)
 
     @classmethod
     def visible_to(cls, user):
         return true()
 
 
+def quarter_of(day: date) -> tuple[date, date]:
+    """The first and last day of the financial-year quarter a day is in."""
+    start = date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
+    following = date(start.year + (start.month + 3 > 12), (start.month + 2) % 12 + 1, 1)
+    return start, following - timedelta(days=1)
+
+
 def calendar_rows(first: date = CALENDAR_FROM, last: date = CALENDAR_TO) -> list[dict]:
-    days = (first + timedelta(days=n) for n in range((last - first).days + 1))
-    return [{"day": d, "month_start": d.replace(day=1)} for d in days]
+    rows = []
+    for n in range((last - first).days + 1):
+        day = first + timedelta(days=n)
+        start, end = quarter_of(day)
+        rows.append({"day": day, "month_start": day.replace(day=1), "quarter_start": start, "quarter_end": end})
+    return rows
 
 
 def _fill_calendar(target, connection, **_):

@@ -21,3 +21,19 @@ def import_contracts(path):
 def import_placements(path):
     """Placements: authority_code,child_ref,contract_ref,home_urn,start_date,end_date,weekly_fee,placement_type,distance_miles[,age_at_start]."""
     run_import("placements", path, imports.PLACEMENT_COLUMNS, imports.import_placements)
+
+
+@click.command("outcomes")
+@FILE
+@with_appcontext
+def import_outcomes(path):
+    """A contract's outcomes framework: contract_ref,indicator_code,name,unit,higher_is_better,target,amber,red."""
+    run_import("outcomes", path, imports.OUTCOME_COLUMNS, imports.import_outcomes)
+
+
+@click.command("returns")
+@FILE
+@with_appcontext
+def import_returns(path):
+    """Historical returns, accepted on submitted_on: contract_ref,provider,period,indicator_code,value,submitted_on."""
+    run_import("returns", path, imports.RETURN_COLUMNS, imports.import_returns)

@@ -14,8 +14,21 @@ from consortium.extensions import db
 from consortium.models import Authority, Consortium
 from consortium.tabular import ImportResult, RowErrors, Table, parse_date, parse_decimal, parse_pence
 from contracts import placements as rules
-from contracts.models import Admission, BlockPrice, Contract, Lot, Placement
-from providers.models import Home
+from contracts import returns
+from contracts.models import (
+    UNITS,
+    Admission,
+    BlockPrice,
+    Contract,
+    Indicator,
+    Lot,
+    MonitoringReturn,
+    OutcomesFramework,
+    Placement,
+    ReturnValue,
+    ReturnVersion,
+)
+from providers.models import Home, Provider, ProviderAlias
 
 CONTRACT_COLUMNS = {
     "required": ["ref", "kind", "title", "consortium_ref", "owner_code", "start_date", "end_date", "max_end_date", "beds",
@@ -299,3 +312,173 @@ def _check_across(lines: dict[int, int], blocks: set[int], checker: rules.Rules,
             ]
             line = max((lines[pid] for pid in open_then), default=None)
             errors.add(line, rules.over_capacity_message(contract, night))
+
+
+# ---------------------------------------------------------------- outcomes and returns
+
+OUTCOME_COLUMNS = {"required": ["contract_ref", "indicator_code", "name", "unit", "higher_is_better", "target", "amber", "red"]}
+RETURN_COLUMNS = {"required": ["contract_ref", "provider", "period", "indicator_code", "value", "submitted_on"]}
+TRUE, FALSE = {"true", "yes", "y", "1"}, {"false", "no", "n", "0"}
+
+
+def import_outcomes(table: Table) -> ImportResult:
+    """Each contract's outcomes framework: its indicators, added or updated by code."""
+    errors = RowErrors()
+    contracts = {c.ref: c for c in db.session.scalars(select(Contract))}
+    seen: dict[tuple, int] = {}
+    parsed = []
+    for row in table.rows:
+        problems = []
+        contract = contracts.get(row["contract_ref"].strip())
+        if contract is None:
+            problems.append(f"unknown contract {row['contract_ref']!r}")
+        code = row["indicator_code"].strip().upper()
+        if not code or len(code) > 20:
+            problems.append("indicator_code must be 1 to 20 characters")
+        key = (row["contract_ref"].strip(), code)
+        if key in seen:
+            problems.append(f"indicator {code} of {key[0]} appears again (first on line {seen[key]})")
+        if not row["name"]:
+            problems.append("name is empty")
+        unit = row["unit"].strip().lower()
+        if unit not in UNITS:
+            problems.append(f"unit must be one of {', '.join(UNITS)}, not {row['unit']!r}")
+        flag = row["higher_is_better"].strip().lower()
+        if flag not in TRUE | FALSE:
+            problems.append(f"higher_is_better must be true or false, not {row['higher_is_better']!r}")
+        numbers = {}
+        for column in ("target", "amber", "red"):
+            try:
+                numbers[column] = parse_decimal(row[column], column) if row[column] or column != "target" else None
+            except ValueError as error:
+                problems.append(str(error))
+        higher = flag in TRUE
+        if not problems and (numbers["red"] > numbers["amber"] if higher else numbers["red"] < numbers["amber"]):
+            problems.append("the red threshold must be at or beyond the amber one, on the worse side")
+        if problems:
+            errors.add(row.line, "; ".join(problems))
+            continue
+        seen[key] = row.line
+        parsed.append((contract, {"code": code, "name": row["name"], "unit": unit, "higher_is_better": higher, **numbers}))
+    errors.raise_if_any()
+
+    result = ImportResult()
+    with audit.import_batch(db.session):
+        for contract, values in parsed:
+            outcomes = db.session.scalar(select(OutcomesFramework).where(OutcomesFramework.contract_id == contract.id))
+            if outcomes is None:
+                outcomes = OutcomesFramework(name=f"{contract.ref} outcomes", contract_id=contract.id)
+                db.session.add(outcomes)
+                db.session.flush()
+            indicator = next((i for i in outcomes.indicators if i.code == values["code"]), None)
+            if indicator is None:
+                outcomes.indicators.append(Indicator(position=len(outcomes.indicators), **values))
+                result.added += 1
+            elif any(getattr(indicator, k) != v for k, v in values.items()):
+                for k, v in values.items():
+                    setattr(indicator, k, v)
+                result.updated += 1
+            else:
+                result.unchanged += 1
+            db.session.flush()
+    audit.record_import(db.session, "Indicator", table, result)
+    return result
+
+
+def import_returns(table: Table) -> ImportResult:
+    """Historical returns, loaded as submitted and accepted on `submitted_on`. A return already
+    accepted with the same values is unchanged; with other values it is an error."""
+    errors = RowErrors()
+    contracts = {c.ref: c for c in db.session.scalars(select(Contract))}
+    frameworks = {o.contract_id: o for o in db.session.scalars(select(OutcomesFramework).where(OutcomesFramework.contract_id.is_not(None)))}
+    providers = _provider_names()
+    groups: dict[tuple, dict] = {}
+    for row in table.rows:
+        problems = []
+        contract = contracts.get(row["contract_ref"].strip())
+        outcomes = frameworks.get(contract.id) if contract else None
+        if contract is None:
+            problems.append(f"unknown contract {row['contract_ref']!r}")
+        elif outcomes is None:
+            problems.append(f"{contract.ref} has no outcomes framework")
+        provider_id = providers.get(row["provider"].strip().lower())
+        if provider_id is None:
+            problems.append(f"unknown provider {row['provider']!r}")
+        try:
+            returns.parse_period(row["period"])
+        except ValueError as error:
+            problems.append(str(error))
+        submitted = _date(row, "submitted_on", "submitted_on", problems)
+        indicator = None
+        if outcomes is not None:
+            code = row["indicator_code"].strip().upper()
+            indicator = next((i for i in outcomes.indicators if i.code == code), None)
+            if indicator is None:
+                problems.append(f"unknown indicator code {row['indicator_code']!r} for {contract.ref}")
+        value = None
+        if indicator is not None:
+            try:
+                value = returns.check_value(indicator, row["value"])
+                if value is None:
+                    problems.append(f"{indicator.code}: the value is empty")
+            except ValueError as error:
+                problems.append(str(error))
+        if problems:
+            errors.add(row.line, "; ".join(problems))
+            continue
+        key = (contract.id, provider_id, row["period"].strip().upper())
+        group = groups.setdefault(key, {"line": row.line, "outcomes": outcomes, "values": {}, "submitted": submitted})
+        if indicator.id in group["values"]:
+            errors.add(row.line, f"{indicator.code} for {key[2]} appears again (first on line {group['values'][indicator.id][1]})")
+            continue
+        if submitted != group["submitted"]:
+            errors.add(row.line, f"submitted_on differs from line {group['line']} for the same return")
+        group["values"][indicator.id] = (value, row.line)
+    for (contract_id, provider_id, period), group in groups.items():
+        missing = [i.code for i in group["outcomes"].indicators if i.id not in group["values"]]
+        if missing:
+            errors.add(group["line"], f"the {period} return has no value for {', '.join(missing)}")
+    errors.raise_if_any()
+
+    result = ImportResult()
+    # Whether a provider owes a return is known only against the register: a savepoint takes
+    # back what was written if any return turns out not to be owed.
+    savepoint = db.session.begin_nested()
+    with audit.import_batch(db.session):
+        for (contract_id, provider_id, period), group in groups.items():
+            outcomes = group["outcomes"]
+            entry = next((e for e in returns.owed(outcomes, group["submitted"], provider_id) if e.period == period), None)
+            if entry is None:
+                errors.add(group["line"], f"{db.session.get(Provider, provider_id).name} owes no return for {outcomes.contract.ref} in {period}")
+                continue
+            values = {iid: value for iid, (value, _) in group["values"].items()}
+            existing = entry.monitoring_return
+            if existing is not None:
+                same = existing.status == "accepted" and {v.indicator_id: v.value for v in existing.current.values} == values
+                if same:
+                    result.unchanged += 1
+                else:
+                    errors.add(group["line"], f"the {period} return is already recorded ({existing.status}) with other values")
+                continue
+            monitoring_return = MonitoringReturn(
+                contract_id=contract_id, provider_id=provider_id, period=period, quarter_start=entry.quarter_start,
+                due_date=entry.due_date, status="accepted", submitted_on=group["submitted"],
+                late=group["submitted"] > entry.due_date)
+            version = ReturnVersion(number=1, submitted_on=group["submitted"])
+            version.values = [ReturnValue(indicator_id=iid, value=value) for iid, value in values.items()]
+            monitoring_return.versions.append(version)
+            db.session.add(monitoring_return)
+            result.added += 1
+    if errors.errors:
+        savepoint.rollback()
+        errors.raise_if_any()
+    savepoint.commit()
+    audit.record_import(db.session, "Monitoring return", table, result)
+    return result
+
+
+def _provider_names() -> dict[str, int]:
+    names = {name.lower(): pid for pid, name in db.session.execute(select(Provider.id, Provider.name))}
+    for pid, name in db.session.execute(select(ProviderAlias.provider_id, ProviderAlias.name)):
+        names.setdefault(name.lower(), pid)
+    return names

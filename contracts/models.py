@@ -400,3 +400,161 @@ class PlacementFee(Audited, db.Model):
     @classmethod
     def visible_to(cls, user):
         return cls.placement_id.in_(select(Placement.id).where(Placement.visible_to(user)))
+
+
+# ---------------------------------------------------------------- outcomes and monitoring returns
+
+UNITS = ("percent", "count", "days", "pounds")
+RETURN_STATUSES = ("draft", "submitted", "accepted", "returned")
+
+
+class OutcomesFramework(Audited, db.Model):
+    """A set of indicators: a template to start from, or the one a contract uses (a copy of a
+    template, whose thresholds may then be changed for that contract alone)."""
+
+    __tablename__ = "outcomes_frameworks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    contract_id: Mapped[int | None] = mapped_column(ForeignKey("contracts.id"), unique=True)  # None: a template
+    applies_from: Mapped[date | None] = mapped_column(Date)  # None: from the contract's start
+    due_days: Mapped[int] = mapped_column(Integer, default=30)
+
+    contract: Mapped[Contract | None] = relationship()
+    indicators: Mapped[list[Indicator]] = relationship(
+        back_populates="outcomes_framework", order_by="Indicator.position", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (CheckConstraint("due_days BETWEEN 0 AND 365", name="due_days_range"),)
+
+    @classmethod
+    def visible_to(cls, user):
+        return cls.contract_id.is_(None) | cls.contract_id.in_(select(Contract.id).where(Contract.visible_to(user)))
+
+    def first_day(self) -> date:
+        return self.applies_from or self.contract.start_date
+
+
+class Indicator(Audited, db.Model):
+    __tablename__ = "indicators"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    outcomes_framework_id: Mapped[int] = mapped_column(ForeignKey("outcomes_frameworks.id"), index=True)
+    code: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(200))
+    unit: Mapped[str] = mapped_column(String(10))
+    higher_is_better: Mapped[bool] = mapped_column(default=True)
+    target: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    amber: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    red: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    guidance: Mapped[str | None] = mapped_column(Text)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    outcomes_framework: Mapped[OutcomesFramework] = relationship(back_populates="indicators")
+
+    __table_args__ = (
+        UniqueConstraint("outcomes_framework_id", "code"),
+        CheckConstraint(f"unit IN {UNITS}", name="unit_known"),
+        # The red threshold is beyond the amber one, in the direction that is worse.
+        CheckConstraint("(higher_is_better AND red <= amber) OR (NOT higher_is_better AND red >= amber)", name="thresholds_in_order"),
+    )
+
+    @classmethod
+    def visible_to(cls, user):
+        return cls.outcomes_framework_id.in_(select(OutcomesFramework.id).where(OutcomesFramework.visible_to(user)))
+
+    def rag(self, value: Decimal | None) -> str | None:
+        """Red, amber or green for a value (DESIGN §4); the target does not set the colour."""
+        if value is None:
+            return None
+        if self.higher_is_better:
+            return "red" if value < self.red else "amber" if value < self.amber else "green"
+        return "red" if value > self.red else "amber" if value > self.amber else "green"
+
+
+class MonitoringReturn(Audited, db.Model):
+    """What one provider owes for one contract and quarter, and where it stands."""
+
+    __tablename__ = "monitoring_returns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id"), index=True)
+    period: Mapped[str] = mapped_column(String(7))  # 2024-Q1: April to June 2024
+    quarter_start: Mapped[date] = mapped_column(Date)
+    due_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(10), default="draft")
+    submitted_on: Mapped[date | None] = mapped_column(Date)
+    late: Mapped[bool] = mapped_column(default=False)
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    review_comment: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    contract: Mapped[Contract] = relationship()
+    provider: Mapped[Provider] = relationship()
+    reviewed_by: Mapped[User | None] = relationship()
+    versions: Mapped[list[ReturnVersion]] = relationship(
+        back_populates="monitoring_return", order_by="ReturnVersion.number", cascade="all, delete-orphan"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        UniqueConstraint("contract_id", "provider_id", "period"),
+        CheckConstraint(f"status IN {RETURN_STATUSES}", name="status_known"),
+    )
+
+    @classmethod
+    def visible_to(cls, user):
+        if user.role == "provider":
+            return cls.provider_id == user.provider_id
+        return cls.contract_id.in_(select(Contract.id).where(Contract.visible_to(user)))
+
+    @property
+    def current(self) -> ReturnVersion | None:
+        return self.versions[-1] if self.versions else None
+
+
+class ReturnVersion(db.Model):
+    """One version of a return's values: the provider's draft, then each submission. Kept for good."""
+
+    __tablename__ = "return_versions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    return_id: Mapped[int] = mapped_column(ForeignKey("monitoring_returns.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    submitted_on: Mapped[date | None] = mapped_column(Date)  # None: still a draft
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    review_comment: Mapped[str | None] = mapped_column(Text)  # why it was returned, if it was
+
+    monitoring_return: Mapped[MonitoringReturn] = relationship(back_populates="versions")
+    submitted_by: Mapped[User | None] = relationship()
+    values: Mapped[list[ReturnValue]] = relationship(back_populates="version", cascade="all, delete-orphan")
+
+    __table_args__ = (UniqueConstraint("return_id", "number"),)
+
+    @classmethod
+    def visible_to(cls, user):
+        return cls.return_id.in_(select(MonitoringReturn.id).where(MonitoringReturn.visible_to(user)))
+
+    def value_of(self, indicator_id: int):
+        return next((v for v in self.values if v.indicator_id == indicator_id), None)
+
+
+class ReturnValue(db.Model):
+    __tablename__ = "return_values"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("return_versions.id"), index=True)
+    indicator_id: Mapped[int] = mapped_column(ForeignKey("indicators.id"), index=True)
+    value: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    comment: Mapped[str | None] = mapped_column(Text)
+
+    version: Mapped[ReturnVersion] = relationship(back_populates="values")
+    indicator: Mapped[Indicator] = relationship()
+
+    __table_args__ = (UniqueConstraint("version_id", "indicator_id"),)
+
+    @classmethod
+    def visible_to(cls, user):
+        return cls.version_id.in_(select(ReturnVersion.id).where(ReturnVersion.visible_to(user)))

@@ -283,6 +283,7 @@ class FlagFactory(Base):
 
     kind = "quality_drop"
     subject = factory.Sequence(lambda n: f"SC{600000 + n:06d}")
+    subject_key = factory.LazyAttribute(lambda o: o.subject)
     severity = "medium"
     opened_on = date(2024, 6, 30)
     detail = "A test flag"

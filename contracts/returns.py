@@ -1,0 +1,287 @@
+"""Outcomes frameworks and monitoring returns: who owes a return when, submitting, reviewing.
+
+Who owes a return (DESIGN §4): for each quarter from the one containing the date the outcomes
+framework applies from to the one containing the contract's end, a block's provider, and each
+provider with a child placed under a framework during the quarter. A return is due a number of
+days (default 30) after its quarter ends. Quarters are financial: 2024-Q1 is April to June 2024.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import and_, func, or_, select
+
+from consortium.extensions import db
+from consortium.formatting import day
+from consortium.services import RuleBroken
+from consortium.sql import CalendarDay, quarter_of
+from contracts.models import (
+    Contract,
+    Indicator,
+    MonitoringReturn,
+    OutcomesFramework,
+    Placement,
+    ReturnValue,
+    ReturnVersion,
+)
+from providers.models import Home, Provider
+
+PERIOD = re.compile(r"^(\d{4})-Q([1-4])$")
+STARTER_TEMPLATE = "Children's homes: starter outcomes framework"
+# (code, name, unit, higher is better, target, amber, red, guidance)
+STARTER_INDICATORS = [
+    ("EET", "Children in education, employment or training", "percent", True, 95, 90, 80,
+     "Children of statutory school age on roll and attending, and young people over 16 in education, employment or training, on the last day of the quarter."),
+    ("HEALTH", "Health assessments up to date", "percent", True, 100, 95, 85,
+     "Children whose statutory health assessment is in date on the last day of the quarter."),
+    ("MFC", "Missing-from-care episodes", "count", False, 0, 2, 5, "Episodes in the quarter, each counted once."),
+    ("UNPLANNED", "Placement endings not planned", "count", False, 0, 1, 2,
+     "Placements that ended in the quarter without following the care plan."),
+    ("VIEWS", "Children whose views were sought at review", "percent", True, 100, 95, 85,
+     "Looked-after reviews in the quarter at which the child's views were sought and recorded."),
+    ("L3", "Staff with the Level 3 diploma", "percent", True, 100, 80, 60,
+     "Care staff holding, or registered for, the Level 3 diploma for residential childcare."),
+    ("NOTIFIABLE", "Notifiable incidents", "count", False, 0, 2, 4, "Regulation 40 notifications to Ofsted in the quarter."),
+    ("COMPLAINTS", "Complaints", "count", False, 0, 1, 3, "Complaints received in the quarter, from anyone."),
+]
+
+
+def period_label(quarter_start: date) -> str:
+    year = quarter_start.year if quarter_start.month >= 4 else quarter_start.year - 1
+    return f"{year}-Q{(quarter_start.month - 4) % 12 // 3 + 1}"
+
+
+def parse_period(label: str) -> tuple[date, date]:
+    """`2024-Q1` as its first and last day."""
+    match = PERIOD.match(label.strip().upper())
+    if not match:
+        raise ValueError(f"period {label!r} is not a quarter like 2024-Q1")
+    year, quarter = int(match.group(1)), int(match.group(2))
+    month = 3 * quarter + 1
+    return quarter_of(date(year + (month > 12), (month - 1) % 12 + 1, 1))
+
+
+def starter_template() -> OutcomesFramework:
+    """The shipped starter template, made on first use."""
+    template = db.session.scalar(select(OutcomesFramework).where(OutcomesFramework.name == STARTER_TEMPLATE,
+                                                                  OutcomesFramework.contract_id.is_(None)))
+    if template is None:
+        template = OutcomesFramework(name=STARTER_TEMPLATE)
+        for position, (code, name, unit, higher, target, amber, red, guidance) in enumerate(STARTER_INDICATORS):
+            template.indicators.append(Indicator(code=code, name=name, unit=unit, higher_is_better=higher, target=target,
+                                                 amber=amber, red=red, guidance=guidance, position=position))
+        db.session.add(template)
+        db.session.flush()
+    return template
+
+
+def attach(contract: Contract, template: OutcomesFramework, applies_from: date | None = None, due_days: int = 30) -> OutcomesFramework:
+    """Give a contract its own copy of a template; its thresholds can then be changed for it alone."""
+    if db.session.scalar(select(OutcomesFramework.id).where(OutcomesFramework.contract_id == contract.id)):
+        raise RuleBroken(f"{contract.ref} already has an outcomes framework")
+    copy = OutcomesFramework(name=f"{contract.ref}: {template.name}", contract=contract, applies_from=applies_from, due_days=due_days)
+    for indicator in template.indicators:
+        copy.indicators.append(Indicator(
+            code=indicator.code, name=indicator.name, unit=indicator.unit, higher_is_better=indicator.higher_is_better,
+            target=indicator.target, amber=indicator.amber, red=indicator.red, guidance=indicator.guidance,
+            position=indicator.position))
+    db.session.add(copy)
+    db.session.flush()
+    return copy
+
+
+# ---------------------------------------------------------------- the schedule
+
+
+@dataclass
+class Owed:
+    contract: Contract
+    provider: Provider
+    period: str
+    quarter_start: date
+    quarter_end: date
+    due_date: date
+    monitoring_return: MonitoringReturn | None
+
+    def status(self, today: date) -> str:
+        """due / overdue / submitted / accepted / returned (and "in progress" before the quarter ends)."""
+        current = self.monitoring_return
+        if current is not None and current.status != "draft":
+            return current.status
+        if today <= self.quarter_end:
+            return "in progress"
+        return "overdue" if today > self.due_date else "due"
+
+
+def owed(outcomes: OutcomesFramework, as_of: date, provider_id: int | None = None) -> list[Owed]:
+    """The returns a contract expects for the quarters that have begun by `as_of`, oldest first."""
+    contract = outcomes.contract
+    first = quarter_of(outcomes.first_day())[0]
+    last = min(contract.end_date, as_of)
+    if last < first:
+        return []
+    quarters = (
+        select(CalendarDay.quarter_start, CalendarDay.quarter_end)
+        .where(CalendarDay.day == CalendarDay.quarter_start, CalendarDay.day.between(first, last))
+        .subquery()
+    )
+    if contract.kind == "block":
+        pairs = select(quarters.c.quarter_start, quarters.c.quarter_end, Provider.id.label("provider_id")).where(
+            Provider.id == contract.provider_id)
+    else:
+        pairs = (
+            select(quarters.c.quarter_start, quarters.c.quarter_end, Home.provider_id)
+            .join(Placement, and_(Placement.start_date <= quarters.c.quarter_end,
+                                  or_(Placement.end_date.is_(None), Placement.end_date > quarters.c.quarter_start)))
+            .join(Home, Home.id == Placement.home_id)
+            .where(Placement.contract_id == contract.id)
+            .distinct()
+        )
+    if provider_id is not None:
+        pairs = pairs.where((Home.provider_id if contract.kind != "block" else Provider.id) == provider_id)
+    rows = db.session.execute(pairs).all()
+    providers = {p.id: p for p in db.session.scalars(select(Provider).where(Provider.id.in_({r.provider_id for r in rows})))}
+    returns = {
+        (r.provider_id, r.period): r
+        for r in db.session.scalars(select(MonitoringReturn).where(MonitoringReturn.contract_id == contract.id))
+    }
+    found = []
+    for quarter_start, quarter_end, pid in sorted(rows, key=lambda r: (r[0], providers[r[2]].name)):
+        period = period_label(quarter_start)
+        found.append(Owed(contract, providers[pid], period, quarter_start, quarter_end,
+                          quarter_end + timedelta(days=outcomes.due_days), returns.get((pid, period))))
+    return found
+
+
+def outcomes_of(contract: Contract) -> OutcomesFramework | None:
+    return db.session.scalar(select(OutcomesFramework).where(OutcomesFramework.contract_id == contract.id))
+
+
+# ---------------------------------------------------------------- values
+
+
+def check_value(indicator: Indicator, text: str) -> Decimal | None:
+    """A value as typed, checked against its indicator's unit; empty is None."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        value = Decimal(text.replace(",", "").lstrip("£"))
+    except InvalidOperation:
+        raise ValueError(f"{indicator.code}: {text!r} is not a number") from None
+    if not value.is_finite():
+        raise ValueError(f"{indicator.code}: {text!r} is not a number")
+    if indicator.unit == "percent" and not 0 <= value <= 100:
+        raise ValueError(f"{indicator.code}: a percentage is from 0 to 100, not {text}")
+    if indicator.unit in ("count", "days") and (value < 0 or value != value.to_integral_value()):
+        raise ValueError(f"{indicator.code}: a {indicator.unit} is a whole number of 0 or more, not {text}")
+    if value != value.quantize(Decimal("0.01")):
+        raise ValueError(f"{indicator.code}: at most two decimal places, not {text}")
+    return value
+
+
+def _entry(outcomes: OutcomesFramework, provider: Provider, period: str, as_of: date) -> Owed:
+    for entry in owed(outcomes, as_of, provider.id):
+        if entry.period == period:
+            return entry
+    raise RuleBroken(f"{provider.name} owes no return for {outcomes.contract.ref} in {period}")
+
+
+def _return_for(entry: Owed) -> MonitoringReturn:
+    if entry.monitoring_return is None:
+        entry.monitoring_return = MonitoringReturn(
+            contract=entry.contract, provider=entry.provider, period=entry.period,
+            quarter_start=entry.quarter_start, due_date=entry.due_date)
+        db.session.add(entry.monitoring_return)
+    return entry.monitoring_return
+
+
+def save(outcomes: OutcomesFramework, provider: Provider, period: str, values: dict[str, str], comments: dict[str, str],
+         user, today: date, submit: bool, seen_version: int | None = None) -> MonitoringReturn:
+    """Save a provider's values as a draft, or submit them (every indicator then needs a value)."""
+    entry = _entry(outcomes, provider, period, today)
+    monitoring_return = entry.monitoring_return
+    if monitoring_return is not None:
+        if seen_version is not None and monitoring_return.version != seen_version:
+            raise RuleBroken("This return was changed by someone else while you were editing it. Check it and try again.")
+        if monitoring_return.status in ("submitted", "accepted"):
+            raise RuleBroken(f"The return for {period} is {monitoring_return.status}: it can no longer be changed")
+    if submit and today <= entry.quarter_end:
+        raise RuleBroken(f"The return for {period} can be submitted once the quarter has ended, after {day(entry.quarter_end)}")
+    problems, checked = [], {}
+    for indicator in outcomes.indicators:
+        try:
+            checked[indicator.id] = check_value(indicator, values.get(indicator.code, ""))
+        except ValueError as error:
+            problems.append(str(error))
+            continue
+        if submit and checked[indicator.id] is None:
+            problems.append(f"{indicator.code}: enter a value for {indicator.name.lower()}")
+    unknown = set(values) - {i.code for i in outcomes.indicators}
+    if unknown:
+        problems.append(f"unknown indicator code{'s' if len(unknown) > 1 else ''}: {', '.join(sorted(unknown))}")
+    if problems:
+        raise RuleBroken("; ".join(problems))
+    monitoring_return = _return_for(entry)
+    version = monitoring_return.current
+    if version is None or version.submitted_on is not None:
+        version = ReturnVersion(number=len(monitoring_return.versions) + 1)
+        monitoring_return.versions.append(version)
+    version.values = [ReturnValue(indicator_id=iid, value=value, comment=(comments.get(code) or "").strip() or None)
+                      for iid, value, code in ((i.id, checked[i.id], i.code) for i in outcomes.indicators)]
+    if submit:
+        version.submitted_on, version.submitted_by = today, user
+        monitoring_return.status, monitoring_return.submitted_on = "submitted", today
+        monitoring_return.late = today > entry.due_date
+    else:
+        monitoring_return.status = "draft" if monitoring_return.status != "returned" else "returned"
+    db.session.flush()
+    return monitoring_return
+
+
+def review(monitoring_return: MonitoringReturn, decision: str, comment: str, user, seen_version: int | None) -> None:
+    """A lead accepts a submitted return, or returns it to the provider with comments."""
+    if seen_version is not None and monitoring_return.version != seen_version:
+        raise RuleBroken("This return was changed by someone else while you were reviewing it. Check it and try again.")
+    if monitoring_return.status != "submitted":
+        raise RuleBroken(f"Only a submitted return can be reviewed; this one is {monitoring_return.status}")
+    if decision == "return" and not (comment or "").strip():
+        raise RuleBroken("Say what needs correcting", "comment")
+    if decision not in ("accept", "return"):
+        raise RuleBroken("Accept the return or return it for correction", "decision")
+    monitoring_return.status = "accepted" if decision == "accept" else "returned"
+    monitoring_return.reviewed_by, monitoring_return.reviewed_at = user, datetime.now(timezone.utc)
+    monitoring_return.review_comment = (comment or "").strip() or None
+    monitoring_return.current.review_comment = monitoring_return.review_comment if decision == "return" else None
+    db.session.flush()
+
+
+# ---------------------------------------------------------------- results
+
+
+def results(outcomes: OutcomesFramework, provider_id: int | None = None, submitted_by: date | None = None) -> dict:
+    """The values of accepted returns, from each one's latest submission (made by a date, when
+    given): {(provider_id, indicator_id, period): value}."""
+    submitted = ReturnVersion.submitted_on.is_not(None)
+    if submitted_by is not None:
+        submitted = and_(submitted, ReturnVersion.submitted_on <= submitted_by)
+    latest = (
+        select(ReturnVersion.return_id, func.max(ReturnVersion.number).label("number"))
+        .where(submitted)
+        .group_by(ReturnVersion.return_id)
+        .subquery()
+    )
+    query = (
+        select(MonitoringReturn.provider_id, ReturnValue.indicator_id, MonitoringReturn.period, ReturnValue.value)
+        .join(ReturnVersion, ReturnVersion.return_id == MonitoringReturn.id)
+        .join(latest, and_(latest.c.return_id == ReturnVersion.return_id, latest.c.number == ReturnVersion.number))
+        .join(ReturnValue, ReturnValue.version_id == ReturnVersion.id)
+        .where(MonitoringReturn.contract_id == outcomes.contract_id, MonitoringReturn.status == "accepted")
+    )
+    if provider_id is not None:
+        query = query.where(MonitoringReturn.provider_id == provider_id)
+    return {(pid, iid, period): value for pid, iid, period, value in db.session.execute(query)}
