@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from audits.models import Flag
 from consortium.extensions import db
-from consortium.formatting import day, money
+from consortium.formatting import day, money, number
 from consortium.sql import days_between
 from contracts import returns, usage
 from contracts.models import Contract, OutcomesFramework, Placement
@@ -344,7 +344,7 @@ def check_kpi_reds(as_of: date) -> None:
             current = sorted((run for run in runs if run[0] == latest), key=lambda run: run[2].position)
             provider = db.session.get(Provider, provider_id)
             names = "; ".join(
-                f"{i.name} ({values[(provider_id, i.id, earlier)]:g} then {values[(provider_id, i.id, later)]:g})"
+                f"{i.name} ({number(values[(provider_id, i.id, earlier)])} then {number(values[(provider_id, i.id, later)])})"
                 for later, earlier, i in current
             )
             raise_flag(

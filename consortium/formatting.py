@@ -1,6 +1,7 @@
 """How numbers and dates are shown: money as £1,234.56 from integer pence, dates as 1 Apr 2024."""
 
 from datetime import date
+from decimal import Decimal
 
 from markupsafe import Markup
 
@@ -13,6 +14,13 @@ def money(pence: int | None) -> str:
     return f"{sign}£{pounds:,}.{pennies:02d}"
 
 
+def number(value) -> str:
+    """A measured value without trailing zeros: 78, 70.5."""
+    if value is None:
+        return ""
+    return f"{Decimal(value).normalize():f}"
+
+
 def day(value: date | None) -> str:
     return f"{value.day} {value:%b %Y}" if value else ""
 
@@ -21,7 +29,7 @@ def long_day(value: date | None) -> str:
     return f"{value.day} {value:%B %Y}" if value else ""
 
 
-FILTERS = {"money": money, "day": day, "long_day": long_day}
+FILTERS = {"money": money, "day": day, "long_day": long_day, "number": number}
 
 
 def link(href: str, text, hidden: str = "") -> Markup:

@@ -130,8 +130,8 @@ def owed(outcomes: OutcomesFramework, as_of: date, provider_id: int | None = Non
         .subquery()
     )
     if contract.kind == "block":
-        pairs = select(quarters.c.quarter_start, quarters.c.quarter_end, Provider.id.label("provider_id")).where(
-            Provider.id == contract.provider_id)
+        pairs = select(quarters.c.quarter_start, quarters.c.quarter_end, Provider.id.label("provider_id")).select_from(
+            quarters).join(Provider, Provider.id == contract.provider_id)
     else:
         pairs = (
             select(quarters.c.quarter_start, quarters.c.quarter_end, Home.provider_id)
@@ -231,8 +231,13 @@ def save(outcomes: OutcomesFramework, provider: Provider, period: str, values: d
     if version is None or version.submitted_on is not None:
         version = ReturnVersion(number=len(monitoring_return.versions) + 1)
         monitoring_return.versions.append(version)
-    version.values = [ReturnValue(indicator_id=iid, value=value, comment=(comments.get(code) or "").strip() or None)
-                      for iid, value, code in ((i.id, checked[i.id], i.code) for i in outcomes.indicators)]
+    for indicator in outcomes.indicators:
+        comment = (comments.get(indicator.code) or "").strip() or None
+        existing = version.value_of(indicator.id)
+        if existing is None:
+            version.values.append(ReturnValue(indicator_id=indicator.id, value=checked[indicator.id], comment=comment))
+        else:
+            existing.value, existing.comment = checked[indicator.id], comment
     if submit:
         version.submitted_on, version.submitted_by = today, user
         monitoring_return.status, monitoring_return.submitted_on = "submitted", today
