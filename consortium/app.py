@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 
 import audits.cli
 import contracts.cli
+import contracts.returns_views
 import contracts.views
 import audits.views
 import config as settings
@@ -94,9 +95,11 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(views.bp)
     app.register_blueprint(providers.views.bp)
     app.register_blueprint(contracts.views.bp)
+    app.register_blueprint(contracts.returns_views.bp)
     app.register_blueprint(audits.views.bp)
     providers.views.register_panels(app)
     contracts.views.register_panels(app)
+    contracts.returns_views.register_panels(app)
     audits.views.register_panels(app)
 
 

@@ -20,8 +20,9 @@ from audits import checks
 from consortium import audit, services
 from consortium.extensions import db
 from consortium.models import Authority, Consortium, User
+from consortium.sql import quarter_of
 from consortium.tabular import read_table
-from contracts import imports
+from contracts import imports, returns
 from contracts import services as contract_services
 from contracts.models import Contract
 from providers import ofsted
@@ -245,6 +246,7 @@ def seed_contracts(today: date) -> None:
     contract_services.uplift(framework, Decimal("3.5"), year_start)
     imports.import_placements(read_table(_placements_csv(today, block_start, framework_start), "demo placements",
                                          **imports.PLACEMENT_COLUMNS))
+    seed_returns(today, framework, block)
 
 
 def _placements_csv(today: date, block_start: date, framework_start: date) -> bytes:
@@ -300,3 +302,42 @@ def _placements_csv(today: date, block_start: date, framework_start: date) -> by
     header = ["authority_code", "child_ref", "contract_ref", "home_urn", "start_date", "end_date", "weekly_fee",
               "placement_type", "distance_miles", "age_at_start"]
     return _csv(header, rows)
+
+
+# ---------------------------------------------------------------- monitoring returns
+
+# Plausible quarterly values: (low, high) for each starter indicator.
+VALUE_RANGES = {"EET": (88, 100), "HEALTH": (92, 100), "MFC": (0, 2), "UNPLANNED": (0, 1), "VIEWS": (90, 100),
+                "L3": (70, 95), "NOTIFIABLE": (0, 2), "COMPLAINTS": (0, 1)}
+
+
+def seed_returns(today: date, framework, block) -> None:
+    """The starter outcomes framework on the block and the regional framework, with eight
+    quarters of returns: mostly accepted; on the block, missing-from-care red two quarters
+    running and last quarter's return overdue; on the framework, one return sent back for
+    correction and the newest ones awaiting review."""
+    rng = random.Random(2017)
+    lead = db.session.scalar(select(User).where(User.email == "lead@demo.test"))
+    template = returns.starter_template()
+    last_ended = quarter_of(quarter_of(today)[0] - timedelta(days=1))[0]
+    eight_back = last_ended
+    for _ in range(7):
+        eight_back = quarter_of(eight_back - timedelta(days=1))[0]
+    block_outcomes = returns.attach(block, template)
+    framework_outcomes = returns.attach(framework, template, applies_from=eight_back)
+    newest = returns.period_label(last_ended)
+    block_periods = [e.period for e in returns.owed(block_outcomes, today) if e.quarter_end < today]
+    for outcomes in (block_outcomes, framework_outcomes):
+        for entry in returns.owed(outcomes, today):
+            if entry.quarter_end >= today or (outcomes is block_outcomes and entry.period == newest):
+                continue  # the current quarter; and the block's newest return is overdue
+            values = {code: str(rng.randint(low, high)) for code, (low, high) in VALUE_RANGES.items()}
+            if outcomes is block_outcomes and entry.period in block_periods[-3:-1]:
+                values["MFC"] = str(6 + rng.randint(0, 2))  # red two quarters running
+            submitted_on = entry.due_date - timedelta(days=rng.randint(1, 20))
+            monitoring_return = returns.save(outcomes, entry.provider, entry.period, values, {}, None, submitted_on, submit=True)
+            if entry.period == newest:
+                if entry.provider.name == "Brookside Care Homes Ltd":
+                    returns.review(monitoring_return, "return", "Health assessments look high for the home's new admissions: please check.", lead, None)
+                continue  # the newest returns await the lead's review
+            returns.review(monitoring_return, "accept", "", lead, None)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from consortium.formatting import day
 
@@ -41,4 +41,39 @@ def occupancy_svg(months, beds: int, threshold: int) -> Markup:
         if len(months) <= 24 or index % 3 == 0:
             parts.append(f'<text x="{x + step * 0.35:.1f}" y="{HEIGHT - 8}" font-size="11" text-anchor="middle">{month.first:%b %y}</text>')
     parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+RAG_COLOURS = {"red": "#d4351c", "amber": "#f47738", "green": "#00703c", None: "#b1b4b6"}
+
+
+def trend_svg(indicator, points: list[tuple[str, object]]) -> Markup:
+    """One indicator's values over the quarters, each point coloured by its RAG, with the amber
+    and red thresholds drawn as lines."""
+    known = [float(v) for _, v in points if v is not None]
+    if not known:
+        return Markup("")
+    width, height, left, bottom, top = 300, 90, 8, 16, 8
+    marks = known + [float(indicator.amber), float(indicator.red)]
+    low, high = min(marks), max(marks)
+    if high == low:
+        high = low + 1
+
+    def y(value: float) -> float:
+        return top + (height - top - bottom) * (1 - (value - low) / (high - low))
+
+    step = (width - 2 * left) / max(len(points) - 1, 1)
+    parts = [f'<svg class="app-chart app-chart--small" viewBox="0 0 {width} {height}" width="{width}" role="img" '
+             f'aria-label="{escape(indicator.name)}: trend over {len(points)} quarters">']
+    for threshold, colour in ((indicator.amber, "#f47738"), (indicator.red, "#d4351c")):
+        parts.append(f'<line x1="{left}" x2="{width - left}" y1="{y(float(threshold)):.1f}" y2="{y(float(threshold)):.1f}" '
+                     f'stroke="{colour}" stroke-dasharray="4 3"/>')
+    line = " ".join(f"{left + i * step:.1f},{y(float(v)):.1f}" for i, (_, v) in enumerate(points) if v is not None)
+    parts.append(f'<polyline points="{line}" fill="none" stroke="#505a5f" stroke-width="2"/>')
+    for i, (period, value) in enumerate(points):
+        if value is not None:
+            parts.append(f'<circle cx="{left + i * step:.1f}" cy="{y(float(value)):.1f}" r="4" fill="{RAG_COLOURS[indicator.rag(value)]}">'
+                         f"<title>{period}: {value:f}</title></circle>")
+    parts.append(f'<text x="{left}" y="{height - 3}" font-size="10">{points[0][0]}</text>'
+                 f'<text x="{width - left}" y="{height - 3}" font-size="10" text-anchor="end">{points[-1][0]}</text></svg>')
     return Markup("".join(parts))

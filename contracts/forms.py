@@ -1,7 +1,8 @@
 """Forms of the contracts' pages."""
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSelect, GovSubmitInput, GovTextArea, GovTextInput
+from flask_wtf.file import FileField, FileRequired
+from govuk_frontend_wtf.wtforms_widgets import GovFileInput, GovRadioInput, GovSelect, GovSubmitInput, GovTextArea, GovTextInput
 from wtforms import DecimalField, HiddenField, IntegerField, RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
@@ -131,3 +132,25 @@ class FeeForm(FlaskForm):
     weekly_fee = DecimalField("New weekly fee (£)", widget=GovTextInput(), places=2, validators=[InputRequired(message="Enter the fee")])
     effective_from = date_field("From")
     submit = SubmitField("Change the fee", widget=GovSubmitInput())
+
+
+class ReturnUploadForm(FlaskForm):
+    file = FileField("Completed template", widget=GovFileInput(), description="CSV or XLSX with indicator_code, value and comment.",
+                     validators=[FileRequired(message="Choose the completed template")])
+    submit = SubmitField("Upload and submit", widget=GovSubmitInput())
+
+
+class ReviewForm(VersionedForm):
+    decision = RadioField("Decision", widget=GovRadioInput(),
+                          choices=[("accept", "Accept the return"), ("return", "Return it to the provider for correction")],
+                          validators=[InputRequired(message="Choose a decision")])
+    comment = TextAreaField("Comments", widget=GovTextArea(), description="Needed when you return it: say what to correct.",
+                            validators=[Optional(), Length(max=4000)])
+    submit = SubmitField("Save review", widget=GovSubmitInput())
+
+
+class IndicatorForm(FlaskForm):
+    target = DecimalField("Target", widget=GovTextInput(), places=2, validators=[Optional()])
+    amber = DecimalField("Amber threshold", widget=GovTextInput(), places=2, validators=[InputRequired(message="Enter the amber threshold")])
+    red = DecimalField("Red threshold", widget=GovTextInput(), places=2, validators=[InputRequired(message="Enter the red threshold")])
+    submit = SubmitField("Save thresholds", widget=GovSubmitInput())

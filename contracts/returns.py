@@ -290,3 +290,15 @@ def results(outcomes: OutcomesFramework, provider_id: int | None = None, submitt
     if provider_id is not None:
         query = query.where(MonitoringReturn.provider_id == provider_id)
     return {(pid, iid, period): value for pid, iid, period, value in db.session.execute(query)}
+
+
+def set_thresholds(indicator: Indicator, target, amber, red) -> None:
+    """Change an indicator's thresholds for this contract alone (templates are copied, not shared)."""
+    if indicator.outcomes_framework.contract_id is None:
+        raise RuleBroken("Templates are changed by copying them to a contract")
+    worse_red = red > amber if indicator.higher_is_better else red < amber
+    if worse_red:
+        side = "at or below" if indicator.higher_is_better else "at or above"
+        raise RuleBroken(f"The red threshold must be {side} the amber one", "red")
+    indicator.target, indicator.amber, indicator.red = target, amber, red
+    db.session.flush()

@@ -1,0 +1,255 @@
+"""Monitoring returns: the schedule, a provider's submission (form or template), a lead's review,
+and the results coloured by RAG."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from consortium import panels
+from consortium.access import allowed, scoped
+from consortium.exports import export
+from consortium.extensions import db
+from consortium.models import ROLES
+from consortium.services import RuleBroken
+from consortium.tabular import ImportFailed, read_table
+from contracts import returns
+from contracts.charts import trend_svg
+from contracts.forms import IndicatorForm, ReturnUploadForm, ReviewForm
+from contracts.models import Contract, Indicator, MonitoringReturn, OutcomesFramework
+
+bp = Blueprint("returns", __name__, template_folder="templates")
+
+TEMPLATE_COLUMNS = {"required": ["indicator_code", "value"], "optional": ["comment"]}
+
+
+def register_panels(app) -> None:
+    panels.add(app, "provider", provider_results)
+
+
+def provider_results(provider) -> str:
+    """A provider's latest accepted results on each contract, counted by colour."""
+    summaries = []
+    for outcomes in _visible_outcomes():
+        values = returns.results(outcomes, provider.id)
+        if not values:
+            continue
+        latest = max(period for (_, _, period) in values)
+        colours = [i.rag(values.get((provider.id, i.id, latest))) for i in outcomes.indicators]
+        summaries.append((outcomes.contract, latest, {c: colours.count(c) for c in ("red", "amber", "green")}))
+    return render_template("contracts/_provider_results.html", summaries=summaries)
+
+
+def _visible_outcomes() -> list[OutcomesFramework]:
+    return list(db.session.scalars(
+        select(OutcomesFramework).where(OutcomesFramework.contract_id.in_(scoped(Contract).select(Contract.id)))
+    ))
+
+
+def _entries_for_user(today: date) -> list[returns.Owed]:
+    provider_id = current_user.provider_id if current_user.role == "provider" else None
+    entries = []
+    for outcomes in _visible_outcomes():
+        entries += returns.owed(outcomes, today, provider_id)
+    return entries
+
+
+@bp.get("/returns")
+@allowed("lead", "partner", "provider")
+def schedule():
+    today = date.today()
+    entries = sorted(_entries_for_user(today), key=lambda e: (e.status(today) not in ("overdue", "due", "returned", "submitted"), e.due_date))
+    status = request.args.get("status", "")
+    if status:
+        entries = [e for e in entries if e.status(today) == status]
+    return render_template("contracts/returns.html", entries=entries, today=today, status=status)
+
+
+def _contract_outcomes(contract_id) -> tuple[Contract, OutcomesFramework | None]:
+    contract = scoped(Contract).get_or_404(contract_id)
+    return contract, returns.outcomes_of(contract)
+
+
+@bp.get("/contracts/<int:contract_id>/returns")
+@allowed(*ROLES)
+def contract_returns(contract_id):
+    contract, outcomes = _contract_outcomes(contract_id)
+    today = date.today()
+    context = {"contract": contract, "outcomes": outcomes, "today": today}
+    if outcomes is not None:
+        provider_id = current_user.provider_id if current_user.role == "provider" else None
+        entries = returns.owed(outcomes, today, provider_id)
+        values = returns.results(outcomes, provider_id)
+        periods = sorted({period for (_, _, period) in values})[-8:]
+        providers = sorted({e.provider for e in entries if any((e.provider.id, i.id, p) in values for i in outcomes.indicators for p in periods)},
+                           key=lambda p: p.name)
+        context.update(
+            entries=entries[::-1], values=values, periods=periods, providers=providers,
+            charts={(p.id, i.id): trend_svg(i, [(period, values.get((p.id, i.id, period))) for period in periods])
+                    for p in providers for i in outcomes.indicators},
+        )
+    return render_template("contracts/contract_returns.html", **context)
+
+
+@bp.post("/contracts/<int:contract_id>/outcomes")
+@allowed("lead")
+def attach_starter(contract_id):
+    contract, outcomes = _contract_outcomes(contract_id)
+    try:
+        returns.attach(contract, returns.starter_template())
+    except RuleBroken as broken:
+        flash(str(broken), "error")
+    else:
+        db.session.commit()
+        flash("The starter outcomes framework now applies to this contract; change its thresholds as agreed", "success")
+    return redirect(url_for(".contract_returns", contract_id=contract.id))
+
+
+@bp.route("/indicators/<int:indicator_id>", methods=["GET", "POST"])
+@allowed("lead")
+def indicator(indicator_id):
+    indicator = scoped(Indicator).get_or_404(indicator_id)
+    outcomes = indicator.outcomes_framework
+    if outcomes.contract_id is None:
+        abort(404)
+    form = IndicatorForm(obj=indicator if request.method == "GET" else None)
+    if form.validate_on_submit():
+        try:
+            returns.set_thresholds(indicator, form.target.data, form.amber.data, form.red.data)
+        except RuleBroken as broken:
+            db.session.rollback()
+            form.red.errors.append(str(broken))
+        else:
+            db.session.commit()
+            flash(f"Thresholds of {indicator.code} saved for {outcomes.contract.ref}", "success")
+            return redirect(url_for(".contract_returns", contract_id=outcomes.contract_id))
+    direction = "higher is better" if indicator.higher_is_better else "lower is better"
+    return render_template("contracts/form.html", form=form, title=f"Thresholds of {indicator.name}",
+                           caption=f"{outcomes.contract.ref} · {indicator.unit}, {direction}",
+                           back=url_for(".contract_returns", contract_id=outcomes.contract_id)), 400 if form.errors else 200
+
+
+# ---------------------------------------------------------------- one return
+
+
+def _entry(contract_id, provider_id, period) -> tuple[OutcomesFramework, returns.Owed]:
+    contract, outcomes = _contract_outcomes(contract_id)
+    if outcomes is None:
+        abort(404)
+    if current_user.role == "provider" and provider_id != current_user.provider_id:
+        abort(404)  # never another provider's return
+    entry = next((e for e in returns.owed(outcomes, date.today(), provider_id) if e.period == period), None)
+    if entry is None:
+        abort(404)
+    return outcomes, entry
+
+
+def _can_edit(entry: returns.Owed) -> bool:
+    current = entry.monitoring_return
+    return current_user.role == "provider" and (current is None or current.status in ("draft", "returned"))
+
+
+@bp.route("/contracts/<int:contract_id>/returns/<int:provider_id>/<period>", methods=["GET", "POST"])
+@allowed(*ROLES)
+def monitoring_return(contract_id, provider_id, period):
+    outcomes, entry = _entry(contract_id, provider_id, period)
+    today = date.today()
+    error = None
+    typed, comments = {}, {}
+    if request.method == "POST":
+        if not _can_edit(entry):
+            abort(403)
+        typed = {i.code: request.form.get(f"value-{i.code}", "") for i in outcomes.indicators}
+        comments = {i.code: request.form.get(f"comment-{i.code}", "") for i in outcomes.indicators}
+        version = request.form.get("version", "")
+        try:
+            returns.save(outcomes, entry.provider, period, typed, comments, current_user, today,
+                         submit=request.form.get("action") == "submit", seen_version=int(version) if version.isdigit() else None)
+        except RuleBroken as broken:
+            db.session.rollback()
+            error = str(broken)
+        else:
+            db.session.commit()
+            flash("Return submitted: the contract manager will review it" if request.form.get("action") == "submit"
+                  else "Draft saved", "success")
+            return redirect(url_for(".monitoring_return", contract_id=contract_id, provider_id=provider_id, period=period))
+    current = entry.monitoring_return.current if entry.monitoring_return else None
+    if not typed and current is not None:
+        for indicator in outcomes.indicators:
+            stored = current.value_of(indicator.id)
+            typed[indicator.code] = "" if stored is None or stored.value is None else f"{stored.value.normalize():f}"
+            comments[indicator.code] = (stored.comment or "") if stored else ""
+    review_form = ReviewForm()
+    if entry.monitoring_return is not None:
+        review_form.version.data = entry.monitoring_return.version
+    return render_template(
+        "contracts/monitoring_return.html", outcomes=outcomes, entry=entry, today=today, editable=_can_edit(entry),
+        typed=typed, comments=comments, error=error, upload_form=ReturnUploadForm(), review_form=review_form,
+    ), 400 if error else 200
+
+
+@bp.get("/contracts/<int:contract_id>/returns/<int:provider_id>/<period>/template.<fmt>")
+@allowed("provider", "lead")
+def return_template(contract_id, provider_id, period, fmt):
+    outcomes, entry = _entry(contract_id, provider_id, period)
+    rows = ([i.code, "", "", i.name, i.unit] for i in outcomes.indicators)
+    return export(f"{entry.contract.ref}-{period}-return", fmt, ["indicator_code", "value", "comment", "name", "unit"], rows)
+
+
+@bp.post("/contracts/<int:contract_id>/returns/<int:provider_id>/<period>/upload")
+@allowed("provider")
+def upload_return(contract_id, provider_id, period):
+    outcomes, entry = _entry(contract_id, provider_id, period)
+    form = ReturnUploadForm()
+    target = url_for(".monitoring_return", contract_id=contract_id, provider_id=provider_id, period=period)
+    if not form.validate_on_submit():
+        flash("Choose the completed template", "error")
+        return redirect(target)
+    try:
+        table = read_table(form.file.data.read(), form.file.data.filename or "upload", **TEMPLATE_COLUMNS)
+        given, comments, problems = {}, {}, []
+        for row in table.rows:
+            code = row["indicator_code"].strip().upper()
+            if code in given:
+                problems.append(f"line {row.line}: {code} appears twice")
+            given[code], comments[code] = row["value"], row["comment"]
+        missing = [i.code for i in outcomes.indicators if i.code not in given]
+        if missing:
+            problems.append(f"no line for {', '.join(missing)}")
+        if problems:
+            raise RuleBroken("; ".join(problems))
+        returns.save(outcomes, entry.provider, period, given, comments, current_user, date.today(), submit=True)
+    except ImportFailed as failed:
+        db.session.rollback()
+        flash("Nothing was saved: " + "; ".join(failed.lines()), "error")
+    except RuleBroken as broken:
+        db.session.rollback()
+        flash(f"Nothing was saved: {broken}", "error")
+    else:
+        db.session.commit()
+        flash("Return submitted from your file: the contract manager will review it", "success")
+    return redirect(target)
+
+
+@bp.post("/returns/<int:return_id>/review")
+@allowed("lead")
+def review(return_id):
+    monitoring_return = scoped(MonitoringReturn).get_or_404(return_id)
+    form = ReviewForm()
+    target = url_for(".monitoring_return", contract_id=monitoring_return.contract_id,
+                     provider_id=monitoring_return.provider_id, period=monitoring_return.period)
+    if form.validate_on_submit():
+        try:
+            returns.review(monitoring_return, form.decision.data, form.comment.data, current_user, form.seen_version)
+        except RuleBroken as broken:
+            db.session.rollback()
+            flash(str(broken), "error")
+        else:
+            db.session.commit()
+            flash("Return accepted" if form.decision.data == "accept" else "Return sent back to the provider for correction", "success")
+    else:
+        flash("Choose a decision", "error")
+    return redirect(target)
