@@ -109,7 +109,8 @@ def _rows_from_bytes(data: bytes, name: str) -> list[list[str]]:
         raise ImportFailed([(None, f"{name} is {len(data):,} bytes; files can be at most {MAX_BYTES // (1024 * 1024)} MB")])
     if data[:4] == b"PK\x03\x04":
         _check_zip(data, name)
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        # Formulas are read as written (not as their cached results) so they are refused like CSV ones.
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
         try:
             sheet = workbook.worksheets[0]
             return [[_cell_text(cell) for cell in row] for row in sheet.iter_rows(values_only=True)]

@@ -1,5 +1,6 @@
 """`flask demo seed`: the East Midlands consortium and a sign-in for each role."""
 
+import io
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -10,7 +11,7 @@ from consortium.extensions import db
 from audits.models import Flag
 from consortium.models import Authority, Consortium, Membership, User
 from contracts import usage
-from contracts.models import Contract, Placement
+from contracts.models import Contract, MonitoringReturn, Placement
 from providers.models import Home
 
 
@@ -54,7 +55,9 @@ def test_seed_twice_builds_the_demo_once_and_every_account_signs_in(app, runner)
     placements = db.session.scalar(select(func.count()).select_from(Placement))
     assert 150 <= placements <= 250
     flagged = {flag.kind for flag in db.session.scalars(select(Flag))}
-    assert flagged == {"quality_drop", "home_in_use_concern", "underused_block_beds", "contract_expiring"}
+    assert flagged == {"quality_drop", "home_in_use_concern", "underused_block_beds", "contract_expiring", "kpi_red", "overdue_return"}
+    statuses = dict(db.session.execute(select(MonitoringReturn.status, func.count()).group_by(MonitoringReturn.status)).all())
+    assert statuses["returned"] == 1 and statuses["accepted"] > 40 and statuses["submitted"] >= 1
     provider_client = app.test_client()
     provider_client.post("/sign-in", data={"email": "provider@demo.test", "password": DEMO_PASSWORD})
     homes = provider_client.get("/homes").get_data(as_text=True)
@@ -76,3 +79,25 @@ def test_the_block_contract_shows_its_monthly_occupancy_with_last_months_dip(app
     page = client.get(f"/contracts/{block.id}").get_data(as_text=True)
     assert last_month.strftime("%B %Y") in page and "Average occupied beds" in page and "<svg" in page
     assert f"{months[last_month].average_occupied_beds}" in page
+
+
+def test_the_demo_provider_uploads_a_return_and_the_lead_accepts_it(app, runner):
+    runner.invoke(args=["demo", "seed"])
+    block = db.session.scalar(select(Contract).where(Contract.ref == "EM-BLOCK-RES"))
+    provider = app.test_client()
+    provider.post("/sign-in", data={"email": "provider@demo.test", "password": DEMO_PASSWORD})
+    overdue = [line for line in provider.get("/returns?status=overdue").get_data(as_text=True).splitlines() if "/returns/" in line]
+    assert overdue, "the demo has an overdue return"
+    path = overdue[0].split('href="')[1].split('"')[0]
+    template = provider.get(f"{path}/template.csv").get_data(as_text=True).lstrip("\ufeff").splitlines()
+    codes = [line.split(",")[0] for line in template[1:]]
+    filled = "indicator_code,value,comment\n" + "".join(f"{code},{1 if code in ('MFC', 'UNPLANNED', 'NOTIFIABLE', 'COMPLAINTS') else 95},\n" for code in codes)
+    response = provider.post(f"{path}/upload", data={"file": (io.BytesIO(filled.encode()), "return.csv")}, content_type="multipart/form-data")
+    assert "Return submitted from your file" in provider.get(response.location).get_data(as_text=True)
+    submitted = db.session.scalar(select(MonitoringReturn).where(MonitoringReturn.contract_id == block.id, MonitoringReturn.status == "submitted"))
+    lead_client = app.test_client()
+    lead_client.post("/sign-in", data={"email": "lead@demo.test", "password": DEMO_PASSWORD})
+    lead_client.post(f"/returns/{submitted.id}/review", data={"decision": "accept", "version": submitted.version})
+    db.session.refresh(submitted)
+    assert submitted.status == "accepted"
+    assert submitted.period in lead_client.get(f"/contracts/{block.id}/returns").get_data(as_text=True)
