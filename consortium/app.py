@@ -20,6 +20,8 @@ import config as settings
 import providers.cli
 import providers.views
 from consortium import auth, cli, demo, panels, views
+from consortium.recharges import cli as recharges_cli
+from consortium.recharges import views as recharges_views
 from consortium.access import refuse_undeclared_routes
 from consortium.errors import render_conflict, render_error, render_unexpected
 from consortium.extensions import csrf, db, login_manager, migrate
@@ -97,6 +99,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(contracts.views.bp)
     app.register_blueprint(contracts.returns_views.bp)
     app.register_blueprint(audits.views.bp)
+    app.register_blueprint(recharges_views.bp)
     providers.views.register_panels(app)
     contracts.views.register_panels(app)
     contracts.returns_views.register_panels(app)
@@ -119,3 +122,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(cli.users_group)
     app.cli.add_command(demo.demo_group)
     app.cli.add_command(audits.cli.audits_group)
+    app.cli.add_command(recharges_cli.recharges_group)

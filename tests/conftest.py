@@ -19,6 +19,12 @@ from config import Testing
 from consortium.app import create_app
 from consortium.extensions import db
 from flask_sqlalchemy.session import _app_ctx_id
+from hypothesis import settings
+
+# Property tests: thorough on a developer's machine, lighter in CI.
+settings.register_profile("dev", max_examples=300, deadline=None)
+settings.register_profile("ci", max_examples=100, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 
 def _sqlite_savepoints_work(engine) -> None:

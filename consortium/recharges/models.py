@@ -1,0 +1,205 @@
+"""Cost pools and recharge statements.
+
+An issued statement never changes: the ORM refuses it, and database triggers refuse it on
+SQLite and PostgreSQL alike (only marking it paid is allowed). A correction is a credit note: a
+statement with a negative amount that references the original.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    DDL,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    false,
+    inspect,
+    select,
+    true,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from consortium.audit import Audited
+from consortium.extensions import db
+from consortium.models import Authority, Consortium, User, utcnow
+
+BASES = ("placements", "bed_nights", "equal", "fixed")
+STATEMENT_STATUSES = ("draft", "issued", "paid")
+# What an issued statement may never change (its status may go on to paid, with the date).
+FIXED_COLUMNS = ("pool_id", "authority_code", "number", "amount_pence", "usage", "consortium_usage", "share_percent",
+                 "membership_days", "issued_on", "credit_for_id")
+
+
+class CostPool(Audited, db.Model):
+    __tablename__ = "cost_pools"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consortium_id: Mapped[int] = mapped_column(ForeignKey("consortia.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date)
+    amount_pence: Mapped[int] = mapped_column(Integer)
+    basis: Mapped[str] = mapped_column(String(12))
+    base_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=0)
+    # A pool made from a consortium-owned block: its cost, shared by bed-nights under it only.
+    contract_id: Mapped[int | None] = mapped_column(ForeignKey("contracts.id"))
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    consortium: Mapped[Consortium] = relationship()
+    contract = relationship("Contract")
+    fixed_shares: Mapped[list[FixedShare]] = relationship(cascade="all, delete-orphan", order_by="FixedShare.authority_code")
+    statements: Mapped[list[Statement]] = relationship(back_populates="pool", order_by="Statement.authority_code")
+
+    __table_args__ = (
+        CheckConstraint("amount_pence > 0", name="amount_positive"),
+        CheckConstraint("last_day >= first_day", name="period_in_order"),
+        CheckConstraint(f"basis IN {BASES}", name="basis_known"),
+        CheckConstraint("base_percent BETWEEN 0 AND 100", name="base_percent_range"),
+    )
+
+    @classmethod
+    def visible_to(cls, user):
+        if user.role == "admin":
+            return true()
+        if user.role == "lead":
+            return cls.consortium_id == user.consortium_id
+        if user.role == "partner":
+            return cls.id.in_(select(Statement.pool_id).where(Statement.authority_code == user.authority_code))
+        return false()
+
+    @property
+    def days(self) -> int:
+        return (self.last_day - self.first_day).days + 1
+
+
+class FixedShare(db.Model):
+    """An agreed percentage of a `fixed` pool for one member."""
+
+    __tablename__ = "fixed_shares"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pool_id: Mapped[int] = mapped_column(ForeignKey("cost_pools.id"), index=True)
+    authority_code: Mapped[str] = mapped_column(ForeignKey("authorities.code"))
+    percent: Mapped[Decimal] = mapped_column(Numeric(7, 4))
+
+    __table_args__ = (UniqueConstraint("pool_id", "authority_code"), CheckConstraint("percent >= 0", name="percent_not_negative"))
+
+    @classmethod
+    def visible_to(cls, user):
+        return cls.pool_id.in_(select(CostPool.id).where(CostPool.visible_to(user)))
+
+
+class StatementCounter(db.Model):
+    """The last statement number given per consortium and year: taken with an UPDATE that locks
+    the row, so two leads issuing at once get different numbers and a rolled-back run leaves no gap."""
+
+    __tablename__ = "statement_counters"
+
+    consortium_id: Mapped[int] = mapped_column(ForeignKey("consortia.id"), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_number: Mapped[int] = mapped_column(Integer, default=0)
+
+    @classmethod
+    def visible_to(cls, user):
+        return false()
+
+
+class Statement(Audited, db.Model):
+    """One member's share of one pool: draft, issued (numbered, fixed for good), then paid."""
+
+    __tablename__ = "statements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pool_id: Mapped[int] = mapped_column(ForeignKey("cost_pools.id"), index=True)
+    authority_code: Mapped[str] = mapped_column(ForeignKey("authorities.code"), index=True)
+    number: Mapped[str | None] = mapped_column(String(40), unique=True)
+    status: Mapped[str] = mapped_column(String(8), default="draft")
+    amount_pence: Mapped[int] = mapped_column(Integer)
+    usage: Mapped[int] = mapped_column(Integer, default=0)
+    consortium_usage: Mapped[int] = mapped_column(Integer, default=0)
+    share_percent: Mapped[Decimal] = mapped_column(Numeric(6, 2))
+    membership_days: Mapped[int] = mapped_column(Integer)
+    issued_on: Mapped[date | None] = mapped_column(Date)
+    paid_on: Mapped[date | None] = mapped_column(Date)
+    credit_for_id: Mapped[int | None] = mapped_column(ForeignKey("statements.id"))
+    note: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    pool: Mapped[CostPool] = relationship(back_populates="statements")
+    authority: Mapped[Authority] = relationship()
+    credit_for: Mapped[Statement | None] = relationship(remote_side="Statement.id")
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        CheckConstraint(f"status IN {STATEMENT_STATUSES}", name="status_known"),
+        CheckConstraint("(status = 'draft') = (number IS NULL)", name="numbered_when_issued"),
+        CheckConstraint("credit_for_id IS NULL OR amount_pence < 0", name="credit_is_negative"),
+        CheckConstraint("status <> 'paid' OR paid_on IS NOT NULL", name="paid_has_date"),
+    )
+
+    @classmethod
+    def visible_to(cls, user):
+        if user.role == "partner":
+            return (cls.authority_code == user.authority_code) & (cls.status != "draft")
+        return cls.pool_id.in_(select(CostPool.id).where(CostPool.visible_to(user)))
+
+    @property
+    def is_credit_note(self) -> bool:
+        return self.credit_for_id is not None
+
+
+class IssuedStatementChanged(Exception):
+    pass
+
+
+@event.listens_for(Statement, "before_update")
+def _refuse_changes_once_issued(_mapper, _connection, statement: Statement) -> None:
+    """The ORM's half of immutability (the triggers below are the database's)."""
+    state = inspect(statement)
+    was = state.attrs.status.history.deleted
+    previous_status = was[0] if was else statement.status
+    if previous_status == "draft":
+        return
+    changed = [name for name in FIXED_COLUMNS if state.attrs[name].history.has_changes()]
+    if changed or statement.status == "draft":
+        raise IssuedStatementChanged(f"Statement {statement.number} is issued: it cannot change ({', '.join(changed) or 'status'})")
+
+
+@event.listens_for(Statement, "before_delete")
+def _refuse_deleting_issued(_mapper, _connection, statement: Statement) -> None:
+    if statement.status != "draft":
+        raise IssuedStatementChanged(f"Statement {statement.number} is issued: it cannot be deleted")
+
+
+_CHANGED = " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in FIXED_COLUMNS)
+SQLITE_IMMUTABLE = [
+    "CREATE TRIGGER statements_issued_fixed BEFORE UPDATE ON statements "
+    f"WHEN OLD.status <> 'draft' AND (NEW.status = 'draft' OR {_CHANGED}) "
+    "BEGIN SELECT RAISE(ABORT, 'issued statements cannot change'); END",
+    "CREATE TRIGGER statements_issued_kept BEFORE DELETE ON statements WHEN OLD.status <> 'draft' "
+    "BEGIN SELECT RAISE(ABORT, 'issued statements cannot be deleted'); END",
+]
+_PG_CHANGED = " OR ".join(f"NEW.{c} IS DISTINCT FROM OLD.{c}" for c in FIXED_COLUMNS)
+POSTGRESQL_IMMUTABLE = [
+    "CREATE FUNCTION statements_issued_fixed() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+    "IF TG_OP = 'DELETE' THEN IF OLD.status <> 'draft' THEN RAISE EXCEPTION 'issued statements cannot be deleted'; END IF; RETURN OLD; END IF; "
+    f"IF OLD.status <> 'draft' AND (NEW.status = 'draft' OR {_PG_CHANGED}) THEN "
+    "RAISE EXCEPTION 'issued statements cannot change'; END IF; RETURN NEW; END $$",
+    "CREATE TRIGGER statements_issued_fixed BEFORE UPDATE OR DELETE ON statements "
+    "FOR EACH ROW EXECUTE FUNCTION statements_issued_fixed()",
+]
+for _statement in SQLITE_IMMUTABLE:
+    event.listen(Statement.__table__, "after_create", DDL(_statement).execute_if(dialect="sqlite"))
+for _statement in POSTGRESQL_IMMUTABLE:
+    event.listen(Statement.__table__, "after_create", DDL(_statement).execute_if(dialect="postgresql"))

@@ -1,0 +1,244 @@
+"""Cost pools, their apportionment among members, and the statements that follow.
+
+Services flush; the request or command commits once, so a statement run is issued whole or not
+at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import Date, func, literal, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from consortium.extensions import db
+from consortium.formatting import day, money
+from consortium.models import Consortium, Membership
+from consortium.money import div_half_up
+from consortium.recharges.apportion import USAGE_BASES, ApportionmentError, Member, Share, apportion, share_percent
+from consortium.recharges.models import CostPool, FixedShare, Statement, StatementCounter
+from consortium.services import RuleBroken
+from consortium.sql import CalendarDay, quarter_of
+from contracts import usage
+from contracts.models import BlockPrice, Contract
+
+
+@dataclass
+class Preview:
+    amount_pence: int
+    basis: str
+    shares: list[Share]
+    days: dict[str, int]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def total_usage(self) -> int:
+        return sum(share.usage for share in self.shares)
+
+    def percent(self, share: Share) -> Decimal:
+        return share_percent(share, self.amount_pence)
+
+
+def membership_days(consortium: Consortium, first: date, last: date) -> dict[str, int]:
+    """Days each authority was a member within [first, last]."""
+    days: dict[str, int] = {}
+    for membership in db.session.scalars(select(Membership).where(Membership.consortium_id == consortium.id)):
+        start = max(membership.joined, first)
+        end = min(membership.left or last, last)
+        if end >= start:
+            days[membership.authority_code] = days.get(membership.authority_code, 0) + (end - start).days + 1
+    return days
+
+
+def preview(consortium: Consortium, first: date, last: date, amount_pence: int, basis: str, base_percent=0,
+            fixed: dict[str, Decimal] | None = None, contract_id: int | None = None) -> Preview:
+    """What each member would pay; writes nothing."""
+    if last < first:
+        raise RuleBroken("The last day must be on or after the first", "last_day")
+    if amount_pence <= 0:
+        raise RuleBroken("The amount must be above zero", "amount")
+    earliest = db.session.scalar(select(func.min(Membership.joined)).where(Membership.consortium_id == consortium.id))
+    days = membership_days(consortium, first, last)
+    if earliest is None or first < earliest or not days:
+        raise RuleBroken(
+            f"The period is outside the consortium's life: its first member joined on {day(earliest)}" if earliest
+            else "The consortium has no members", "first_day")
+    use: dict[str, int] = {}
+    notes = []
+    if basis in USAGE_BASES:
+        counted = (usage.placements_started if basis == "placements" else usage.bed_nights)(consortium.id, first, last, contract_id)
+        use = {code: counted.get(code, 0) for code in days}
+        if not any(use.values()):
+            notes.append(f"No member had any {basis.replace('_', '-')} in the period, so the usage part is split equally.")
+    members = [Member(code, days[code], use.get(code, 0), (fixed or {}).get(code)) for code in days]
+    try:
+        shares = apportion(amount_pence, members, basis, base_percent)
+    except ApportionmentError as error:
+        raise RuleBroken(str(error), "basis") from None
+    if any(d < (last - first).days + 1 for d in days.values()):
+        notes.append("Some members were members for only part of the period: their equal shares are by days.")
+    return Preview(amount_pence, basis, shares, days, notes)
+
+
+def pool_preview(pool: CostPool) -> Preview:
+    return preview(pool.consortium, pool.first_day, pool.last_day, pool.amount_pence, pool.basis, pool.base_percent,
+                   {share.authority_code: share.percent for share in pool.fixed_shares}, pool.contract_id)
+
+
+def create_pool(consortium: Consortium, name: str, first: date, last: date, amount_pence: int, basis: str,
+                base_percent=0, fixed: dict[str, Decimal] | None = None, notes: str | None = None,
+                contract: Contract | None = None) -> CostPool:
+    if not (name or "").strip():
+        raise RuleBroken("Give the pool a name", "name")
+    if basis != "fixed" and fixed:
+        fixed = None
+    preview(consortium, first, last, amount_pence, basis, base_percent, fixed, contract.id if contract else None)
+    pool = CostPool(consortium=consortium, name=name.strip(), first_day=first, last_day=last, amount_pence=amount_pence,
+                    basis=basis, base_percent=Decimal(base_percent or 0), notes=(notes or "").strip() or None, contract=contract)
+    pool.fixed_shares = [FixedShare(authority_code=code, percent=percent) for code, percent in (fixed or {}).items()]
+    db.session.add(pool)
+    db.session.flush()
+    return pool
+
+
+def block_cost(contract: Contract, first: date, last: date) -> int:
+    """A block's cost for the nights of [first, last] in its term: beds x price per bed-week / 7
+    for each night, rounded once to the penny."""
+    start, end = max(first, contract.start_date), min(last, contract.end_date)
+    if end < start:
+        return 0
+    night = CalendarDay.day
+    prices = db.session.scalar(
+        select(func.coalesce(func.sum(BlockPrice.weekly_pence), 0))
+        .select_from(CalendarDay)
+        .join(BlockPrice, (BlockPrice.contract_id == contract.id) & (BlockPrice.effective_from <= night)
+              & ((BlockPrice.effective_to.is_(None)) | (BlockPrice.effective_to >= night)))
+        .where(night.between(literal(start, Date), literal(end, Date)))
+    )
+    return div_half_up(int(prices) * contract.beds, 7)
+
+
+def create_block_pool(contract: Contract, first: date, last: date, name: str | None = None) -> CostPool:
+    """A pool of a consortium-owned block's cost for a period, shared by bed-nights under it."""
+    if contract.kind != "block" or contract.owner_code is not None:
+        raise RuleBroken("Only a block contract the consortium itself owns is shared this way", "contract_id")
+    amount = block_cost(contract, first, last)
+    if amount <= 0:
+        raise RuleBroken(f"{contract.ref} has no nights with a price between {day(first)} and {day(last)}", "first_day")
+    return create_pool(contract.consortium, name or f"{contract.ref} cost, {day(first)} to {day(last)}", first, last, amount,
+                       "bed_nights", contract=contract)
+
+
+# ---------------------------------------------------------------- statements
+
+
+def draft_statements(pool: CostPool) -> list[Statement]:
+    """One draft statement per member, replacing earlier drafts; refused once any is issued."""
+    if any(s.status != "draft" for s in pool.statements):
+        raise RuleBroken("This pool's statements are issued: correct one with a credit note")
+    for old in list(pool.statements):
+        pool.statements.remove(old)
+        db.session.delete(old)
+    db.session.flush()
+    result = pool_preview(pool)
+    drafts = [
+        Statement(authority_code=share.code, amount_pence=share.amount, usage=share.usage,
+                  consortium_usage=result.total_usage, share_percent=result.percent(share), membership_days=result.days[share.code])
+        for share in result.shares
+    ]
+    pool.statements.extend(drafts)
+    db.session.flush()
+    return drafts
+
+
+def _take_numbers(consortium: Consortium, year: int, count: int) -> range:
+    """`count` consecutive numbers for a consortium's year. The UPDATE locks the counter row until
+    the transaction ends, so a second run waits and then continues after the first."""
+    dialect = db.session.get_bind().dialect.name
+    upsert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(StatementCounter)
+    db.session.execute(upsert.values(consortium_id=consortium.id, year=year, last_number=0).on_conflict_do_nothing())
+    last = db.session.execute(
+        update(StatementCounter)
+        .where(StatementCounter.consortium_id == consortium.id, StatementCounter.year == year)
+        .values(last_number=StatementCounter.last_number + count)
+        .returning(StatementCounter.last_number)
+    ).scalar_one()
+    return range(last - count + 1, last + 1)
+
+
+def _number(consortium: Consortium, year: int, n: int) -> str:
+    return f"{consortium.ref}-{year}-{n:04d}"
+
+
+def issue(pool: CostPool, on: date) -> list[Statement]:
+    """Issue every draft statement of the pool: numbered, dated, fixed for good."""
+    drafts = [s for s in pool.statements if s.status == "draft"]
+    if not drafts:
+        raise RuleBroken("Nothing to issue: there are no draft statements")
+    numbers = _take_numbers(pool.consortium, on.year, len(drafts))
+    for statement, n in zip(sorted(drafts, key=lambda s: s.authority_code), numbers):
+        statement.status, statement.number, statement.issued_on = "issued", _number(pool.consortium, on.year, n), on
+    db.session.flush()
+    return drafts
+
+
+def mark_paid(statement: Statement, on: date, seen_version: int | None = None) -> None:
+    if seen_version is not None and statement.version != seen_version:
+        raise RuleBroken("This statement was changed by someone else. Check it and try again.")
+    if statement.status != "issued" or statement.is_credit_note:
+        raise RuleBroken("Only an issued statement can be marked paid")
+    if on < statement.issued_on:
+        raise RuleBroken("It cannot be paid before it was issued", "paid_on")
+    statement.status, statement.paid_on = "paid", on
+    db.session.flush()
+
+
+def credit(statement: Statement, reason: str, corrected_pence: int | None, on: date) -> tuple[Statement, Statement | None]:
+    """Cancel an issued statement with a credit note (issued at once), and draft its
+    replacement for the corrected amount, if any."""
+    if statement.status == "draft" or statement.is_credit_note:
+        raise RuleBroken("Only an issued statement can be credited")
+    if any(s.credit_for_id == statement.id for s in statement.pool.statements):
+        raise RuleBroken(f"{statement.number} has already been credited")
+    if not (reason or "").strip():
+        raise RuleBroken("Give the reason for the credit note", "reason")
+    if corrected_pence is not None and corrected_pence < 0:
+        raise RuleBroken("The corrected amount cannot be negative", "corrected_amount")
+    (n,) = _take_numbers(statement.pool.consortium, on.year, 1)
+    note = Statement(pool=statement.pool, authority_code=statement.authority_code, amount_pence=-statement.amount_pence,
+                     usage=statement.usage, consortium_usage=statement.consortium_usage, share_percent=statement.share_percent,
+                     membership_days=statement.membership_days, credit_for_id=statement.id, status="issued",
+                     number=_number(statement.pool.consortium, on.year, n), issued_on=on,
+                     note=f"Credit note for {statement.number}: {reason.strip()}")
+    db.session.add(note)
+    replacement = None
+    if corrected_pence:
+        replacement = Statement(pool=statement.pool, authority_code=statement.authority_code, amount_pence=corrected_pence,
+                                usage=statement.usage, consortium_usage=statement.consortium_usage,
+                                share_percent=statement.share_percent, membership_days=statement.membership_days,
+                                note=f"Replaces {statement.number}")
+        db.session.add(replacement)
+    db.session.flush()
+    return note, replacement
+
+
+def quarters(first: date, last: date) -> list[tuple[date, date]]:
+    """Financial-year quarters covering [first, last]."""
+    found = []
+    start = quarter_of(first)[0]
+    while start <= last:
+        found.append(quarter_of(start))
+        start = found[-1][1] + timedelta(days=1)
+    return found
+
+
+def describe(pool: CostPool) -> str:
+    basis = {"placements": "placements started", "bed_nights": "bed-nights", "equal": "equal shares", "fixed": "agreed percentages"}[pool.basis]
+    if pool.basis in USAGE_BASES and pool.base_percent:
+        basis = f"{pool.base_percent.normalize():f}% equally, the rest by {basis}"
+    else:
+        basis = f"by {basis}"
+    where = f" under {pool.contract.ref}" if pool.contract_id else ""
+    return f"{money(pool.amount_pence)} {basis}{where}"

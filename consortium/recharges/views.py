@@ -1,0 +1,228 @@
+"""Cost pools and statements for leads; usage and recharges for partners."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from consortium.access import allowed, scoped
+from consortium.exports import export
+from consortium.extensions import db
+from consortium.forms import ConfirmForm
+from consortium.models import Consortium, Membership
+from consortium.recharges import services
+from consortium.recharges.forms import BlockPoolForm, CreditForm, PaidForm, PoolForm
+from consortium.recharges.models import CostPool, Statement
+from consortium.recharges.pdf import statement_pdf
+from consortium.services import RuleBroken
+from contracts import usage
+from contracts.models import Contract
+
+bp = Blueprint("recharges", __name__, template_folder="templates")
+
+
+def _fixed(text: str) -> dict[str, Decimal]:
+    shares = {}
+    for line in (text or "").splitlines():
+        if not line.strip():
+            continue
+        code, _, percent = line.partition("=")
+        try:
+            shares[code.strip().upper()] = Decimal(percent.strip().rstrip("%"))
+        except InvalidOperation:
+            raise RuleBroken(f"{line.strip()!r} is not like E06000018 = 12.5", "fixed") from None
+    return shares
+
+
+def _field_error(form, broken: RuleBroken, default: str) -> None:
+    field = getattr(form, broken.field, None) if broken.field else None
+    (field if field is not None else getattr(form, default)).errors.append(str(broken))
+
+
+@bp.get("/recharges")
+@allowed("lead")
+def pools():
+    pools = scoped(CostPool).all(CostPool.first_day.desc(), CostPool.id.desc())
+    return render_template("recharges/pools.html", pools=pools)
+
+
+@bp.route("/recharges/new", methods=["GET", "POST"])
+@allowed("lead")
+def new_pool():
+    form = PoolForm()
+    if form.validate_on_submit():
+        try:
+            pool = services.create_pool(
+                current_user.consortium, form.name.data, form.first_day.data, form.last_day.data,
+                int(form.amount.data * 100), form.basis.data, form.base_percent.data or 0,
+                _fixed(form.fixed.data) if form.basis.data == "fixed" else None, form.notes.data)
+        except RuleBroken as broken:
+            db.session.rollback()
+            _field_error(form, broken, "amount")
+        else:
+            db.session.commit()
+            flash("Pool created: check the shares, then draft the statements", "success")
+            return redirect(url_for(".pool", pool_id=pool.id))
+    return render_template("recharges/form.html", form=form, title="Create a cost pool"), 400 if form.errors else 200
+
+
+@bp.route("/recharges/block", methods=["GET", "POST"])
+@allowed("lead")
+def new_block_pool():
+    form = BlockPoolForm()
+    blocks = db.session.scalars(scoped(Contract).select().where(Contract.kind == "block", Contract.owner_code.is_(None)).order_by(Contract.ref)).all()
+    form.contract_id.choices = [("", "Choose a block contract")] + [(str(c.id), f"{c.ref}: {c.title}") for c in blocks]
+    if form.validate_on_submit():
+        contract = scoped(Contract).get_or_404(int(form.contract_id.data))
+        try:
+            pool = services.create_block_pool(contract, form.first_day.data, form.last_day.data)
+        except RuleBroken as broken:
+            db.session.rollback()
+            _field_error(form, broken, "contract_id")
+        else:
+            db.session.commit()
+            flash(f"Pool created from {contract.ref}: its cost is shared by the bed-nights each member used", "success")
+            return redirect(url_for(".pool", pool_id=pool.id))
+    return render_template("recharges/form.html", form=form, title="Share a block contract's cost",
+                           intro="The cost is the beds times the price per bed-week for each night, whether used or not."), 400 if form.errors else 200
+
+
+@bp.get("/recharges/<int:pool_id>")
+@allowed("lead")
+def pool(pool_id):
+    pool = scoped(CostPool).get_or_404(pool_id)
+    result, problem = None, None
+    if not pool.statements:
+        try:
+            result = services.pool_preview(pool)
+        except RuleBroken as broken:
+            problem = str(broken)
+    return render_template("recharges/pool.html", pool=pool, result=result, problem=problem, form=ConfirmForm(),
+                           description=services.describe(pool), drafts=[s for s in pool.statements if s.status == "draft"],
+                           total=sum(s.amount_pence for s in pool.statements if s.status != "draft"))
+
+
+@bp.post("/recharges/<int:pool_id>/draft")
+@allowed("lead")
+def draft(pool_id):
+    pool = scoped(CostPool).get_or_404(pool_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            drafts = services.draft_statements(pool)
+        except RuleBroken as broken:
+            db.session.rollback()
+            flash(str(broken), "error")
+        else:
+            db.session.commit()
+            flash(f"{len(drafts)} draft statements: check them, then issue them all", "success")
+    return redirect(url_for(".pool", pool_id=pool.id))
+
+
+@bp.post("/recharges/<int:pool_id>/issue")
+@allowed("lead")
+def issue(pool_id):
+    pool = scoped(CostPool).get_or_404(pool_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            issued = services.issue(pool, date.today())
+        except RuleBroken as broken:
+            db.session.rollback()
+            flash(str(broken), "error")
+        else:
+            db.session.commit()
+            flash(f"{len(issued)} statements issued, {issued[0].number} to {issued[-1].number}", "success")
+    return redirect(url_for(".pool", pool_id=pool.id))
+
+
+@bp.get("/recharges/<int:pool_id>/statements.<fmt>")
+@allowed("lead")
+def export_statements(pool_id, fmt):
+    pool = scoped(CostPool).get_or_404(pool_id)
+    header = ["number", "status", "authority_code", "authority", "amount", "usage", "consortium_usage", "share_percent",
+              "issued_on", "paid_on", "credit_for"]
+    rows = ([s.number or "", s.status, s.authority_code, s.authority.name, f"{Decimal(s.amount_pence) / 100:.2f}", s.usage,
+             s.consortium_usage, f"{s.share_percent:.2f}", s.issued_on.isoformat() if s.issued_on else "",
+             s.paid_on.isoformat() if s.paid_on else "", s.credit_for.number if s.credit_for else ""] for s in pool.statements)
+    return export(f"statements-pool-{pool.id}", fmt, header, rows)
+
+
+@bp.get("/statements/<int:statement_id>")
+@allowed("lead", "partner")
+def statement(statement_id):
+    statement = scoped(Statement).get_or_404(statement_id)
+    paid = PaidForm()
+    paid.version.data = statement.version
+    return render_template("recharges/statement.html", statement=statement, paid_form=paid, today=date.today(),
+                           description=services.describe(statement.pool))
+
+
+@bp.get("/statements/<int:statement_id>.pdf")
+@allowed("lead", "partner")
+def statement_file(statement_id):
+    statement = scoped(Statement).get_or_404(statement_id)
+    name = statement.number or f"draft-{statement.id}"
+    return Response(statement_pdf(statement), mimetype="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{name}.pdf"'})
+
+
+@bp.post("/statements/<int:statement_id>/paid")
+@allowed("lead")
+def paid(statement_id):
+    statement = scoped(Statement).get_or_404(statement_id)
+    form = PaidForm()
+    if form.validate_on_submit():
+        try:
+            services.mark_paid(statement, form.paid_on.data, int(form.version.data) if (form.version.data or "").isdigit() else None)
+        except RuleBroken as broken:
+            db.session.rollback()
+            flash(str(broken), "error")
+        else:
+            db.session.commit()
+            flash(f"{statement.number} marked paid", "success")
+    else:
+        flash("Enter the date it was paid", "error")
+    return redirect(url_for(".statement", statement_id=statement.id))
+
+
+@bp.route("/statements/<int:statement_id>/credit", methods=["GET", "POST"])
+@allowed("lead")
+def credit(statement_id):
+    statement = scoped(Statement).get_or_404(statement_id)
+    form = CreditForm()
+    if form.validate_on_submit():
+        corrected = int(form.corrected_amount.data * 100) if form.corrected_amount.data is not None else None
+        try:
+            note, replacement = services.credit(statement, form.reason.data, corrected, date.today())
+        except RuleBroken as broken:
+            db.session.rollback()
+            _field_error(form, broken, "reason")
+        else:
+            db.session.commit()
+            flash(f"Credit note {note.number} issued" + ("; the replacement is a draft to issue" if replacement else ""), "success")
+            return redirect(url_for(".pool", pool_id=statement.pool_id))
+    return render_template("recharges/form.html", form=form, title=f"Credit {statement.number}",
+                           intro=f"A credit note cancels {statement.number} ({statement.authority.name}). Issued statements never change."), 400 if form.errors else 200
+
+
+@bp.get("/usage")
+@allowed("partner")
+def partner_usage():
+    """The partner's own usage of each consortium's contracts, quarter by quarter, beside the
+    consortium's totals; their statements."""
+    code, today = current_user.authority_code, date.today()
+    sections = []
+    for consortium in scoped(Consortium).all(Consortium.name):
+        joined = db.session.scalar(select(Membership.joined).where(Membership.consortium_id == consortium.id,
+                                                                    Membership.authority_code == code).order_by(Membership.joined))
+        rows = []
+        for first, last in services.quarters(max(joined, date(today.year - 2, 4, 1)), today)[::-1]:
+            started = usage.placements_started(consortium.id, first, min(last, today))
+            nights = usage.bed_nights(consortium.id, first, min(last, today))
+            rows.append((first, last, started.get(code, 0), sum(started.values()), nights.get(code, 0), sum(nights.values())))
+        sections.append((consortium, rows))
+    statements = scoped(Statement).all(Statement.issued_on.desc(), Statement.id.desc())
+    return render_template("recharges/usage.html", sections=sections, statements=statements)
