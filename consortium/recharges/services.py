@@ -239,6 +239,6 @@ def describe(pool: CostPool) -> str:
     if pool.basis in USAGE_BASES and pool.base_percent:
         basis = f"{pool.base_percent.normalize():f}% equally, the rest by {basis}"
     else:
-        basis = f"by {basis}"
+        basis = f"shared by {basis}" if pool.basis != "equal" else "shared in equal shares"
     where = f" under {pool.contract.ref}" if pool.contract_id else ""
-    return f"{money(pool.amount_pence)} {basis}{where}"
+    return f"{money(pool.amount_pence)}: {basis}{where}"
