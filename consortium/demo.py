@@ -20,6 +20,7 @@ from audits import checks
 from consortium import audit, services
 from consortium.extensions import db
 from consortium.models import Authority, Consortium, User
+from consortium.recharges import services as recharges
 from consortium.sql import quarter_of
 from consortium.tabular import read_table
 from contracts import imports, returns
@@ -247,6 +248,7 @@ def seed_contracts(today: date) -> None:
     imports.import_placements(read_table(_placements_csv(today, block_start, framework_start), "demo placements",
                                          **imports.PLACEMENT_COLUMNS))
     seed_returns(today, framework, block)
+    seed_recharges(today, consortium, db.session.scalar(select(Contract).where(Contract.ref == CRISIS_REF)))
 
 
 def _placements_csv(today: date, block_start: date, framework_start: date) -> bytes:
@@ -341,3 +343,29 @@ def seed_returns(today: date, framework, block) -> None:
                     returns.review(monitoring_return, "return", "Health assessments look high for the home's new admissions: please check.", lead, None)
                 continue  # the newest returns await the lead's review
             returns.review(monitoring_return, "accept", "", lead, None)
+
+
+# ---------------------------------------------------------------- recharges
+
+
+def seed_recharges(today: date, consortium: Consortium, crisis_block: Contract) -> None:
+    """Last year's contract-management cost shared by placements (issued, one paid); this
+    year's on a 50% base plus placements (drafts); the crisis block's cost for last quarter
+    shared by bed-nights."""
+    this_year = financial_year_start(today)
+    last_year = date(this_year.year - 1, 4, 1)
+    issued_on = min(today, this_year + timedelta(days=24))
+    previous = recharges.create_pool(consortium, f"Contract management {last_year.year} to {this_year.year}", last_year,
+                                     this_year - timedelta(days=1), 18_600_000, "placements",
+                                     notes="The lead authority's commissioning team: 3.5 posts and systems.")
+    recharges.draft_statements(previous)
+    statements = recharges.issue(previous, issued_on)
+    paid = next(s for s in statements if s.authority_code == PARTNER_CODE)
+    recharges.mark_paid(paid, min(today, issued_on + timedelta(days=21)))
+    current = recharges.create_pool(consortium, f"Contract management {this_year.year} to {this_year.year + 1}", this_year,
+                                    date(this_year.year + 1, 3, 31), 19_200_000, "placements", base_percent=50,
+                                    notes="Half shared equally, half by placements started, as the members agreed.")
+    recharges.draft_statements(current)
+    quarter_start, quarter_end = quarter_of(quarter_of(today)[0] - timedelta(days=1))
+    block_pool = recharges.create_block_pool(crisis_block, quarter_start, quarter_end)
+    recharges.draft_statements(block_pool)

@@ -10,6 +10,7 @@ from consortium.demo import DEMO_PASSWORD, EAST_MIDLANDS
 from consortium.extensions import db
 from audits.models import Flag
 from consortium.models import Authority, Consortium, Membership, User
+from consortium.recharges.models import CostPool, Statement
 from contracts import usage
 from contracts.models import Contract, MonitoringReturn, Placement
 from providers.models import Home
@@ -58,6 +59,11 @@ def test_seed_twice_builds_the_demo_once_and_every_account_signs_in(app, runner)
     assert flagged == {"quality_drop", "home_in_use_concern", "underused_block_beds", "contract_expiring", "kpi_red", "overdue_return"}
     statuses = dict(db.session.execute(select(MonitoringReturn.status, func.count()).group_by(MonitoringReturn.status)).all())
     assert statuses["returned"] == 1 and statuses["accepted"] > 40 and statuses["submitted"] >= 1
+    pools = {pool.basis: pool for pool in db.session.scalars(select(CostPool))}
+    assert set(pools) == {"placements", "bed_nights"} and len(db.session.scalars(select(CostPool)).all()) == 3
+    issued = db.session.scalars(select(Statement).where(Statement.status != "draft")).all()
+    assert len(issued) == 10 and sum(s.status == "paid" for s in issued) == 1
+    assert sum(s.amount_pence for s in issued) == 18_600_000
     provider_client = app.test_client()
     provider_client.post("/sign-in", data={"email": "provider@demo.test", "password": DEMO_PASSWORD})
     homes = provider_client.get("/homes").get_data(as_text=True)
