@@ -42,6 +42,13 @@ class GovDateField(DateField):
             raise ValueError(f"{self.label.text} must be a real date, like 27 3 2025") from None
 
 
+def show_error(form, broken: Exception, default: str) -> None:
+    """Put a refused change's message on the field it names (`broken.field`), else on `default`,
+    so it shows beside the field and in the error summary."""
+    field = getattr(form, getattr(broken, "field", None) or default, None)
+    (field if field is not None else getattr(form, default)).errors.append(str(broken))
+
+
 def date_field(label: str, required: bool = True, description: str = "") -> DateField:
     return GovDateField(
         label,

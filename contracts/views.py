@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 from consortium import panels
 from consortium.access import allowed, scoped
 from consortium.exports import export
+from consortium.forms import show_error
 from consortium.extensions import db
 from consortium.formatting import day
 from consortium.models import ROLES
@@ -58,11 +59,6 @@ def provider_contracts(provider) -> str:
 
 def financial_year_start(on: date) -> date:
     return date(on.year if on.month >= 4 else on.year - 1, 4, 1)
-
-
-def _form_errors(form, broken: RuleBroken, default: str) -> None:
-    field = getattr(form, broken.field, None) if broken.field else None
-    (field if field is not None else getattr(form, default)).errors.append(str(broken))
 
 
 # ---------------------------------------------------------------- contracts
@@ -149,7 +145,7 @@ def admit(contract_id, lot_id):
         try:
             services.admit(lot, provider, form.tier.data)
         except RuleBroken as broken:
-            _form_errors(form, broken, "provider_id")
+            show_error(form, broken, "provider_id")
         else:
             db.session.commit()
             flash(f"{provider.name} admitted to {lot.name} ({form.tier.data})", "success")
@@ -171,7 +167,7 @@ def admission_status(admission_id):
                                           form.status_from.data, form.status_until.data)
         except RuleBroken as broken:
             db.session.rollback()
-            _form_errors(form, broken, "status")
+            show_error(form, broken, "status")
         else:
             db.session.commit()
             flash(f"{admission.provider.name} is now {admission.status} on {admission.lot.name}", "success")
@@ -194,7 +190,7 @@ def add_price(admission_id):
             services.add_price(admission, form.need_level.data, int(form.weekly_price.data * 100),
                                form.effective_from.data, form.effective_to.data)
         except RuleBroken as broken:
-            _form_errors(form, broken, "weekly_price")
+            show_error(form, broken, "weekly_price")
         else:
             db.session.commit()
             flash(f"Price added for {admission.provider.name}", "success")
@@ -215,7 +211,7 @@ def uplift(contract_id):
         try:
             count = services.uplift(contract, form.percent.data, form.effective_from.data, lot)
         except RuleBroken as broken:
-            _form_errors(form, broken, "percent")
+            show_error(form, broken, "percent")
         else:
             db.session.commit()
             flash(f"{count} prices uplifted by {form.percent.data}% from {day(form.effective_from.data)}", "success")
@@ -234,7 +230,7 @@ def decision(contract_id):
             services.record_decision(contract, form.decision.data, current_user, form.seen_version, form.extend_to.data, form.note.data)
         except RuleBroken as broken:
             db.session.rollback()
-            _form_errors(form, broken, "decision")
+            show_error(form, broken, "decision")
         else:
             db.session.commit()
             flash("Decision recorded", "success")
@@ -259,7 +255,7 @@ def block_settings(contract_id):
                                            form.underuse_window_nights.data, form.notice_days.data)
         except RuleBroken as broken:
             db.session.rollback()
-            _form_errors(form, broken, "beds")
+            show_error(form, broken, "beds")
         else:
             db.session.commit()
             flash("Settings saved", "success")
@@ -280,7 +276,7 @@ def block_price(contract_id):
             services.change_block_price(contract, int(form.weekly_price.data * 100), form.effective_from.data)
         except RuleBroken as broken:
             db.session.rollback()
-            _form_errors(form, broken, "weekly_price")
+            show_error(form, broken, "weekly_price")
         else:
             db.session.commit()
             flash(f"New price from {day(form.effective_from.data)}", "success")
@@ -298,7 +294,7 @@ def add_break(contract_id):
         try:
             services.add_break_date(contract, form.break_date.data)
         except RuleBroken as broken:
-            _form_errors(form, broken, "break_date")
+            show_error(form, broken, "break_date")
         else:
             db.session.commit()
             flash(f"Break date {day(form.break_date.data)} recorded", "success")
@@ -318,7 +314,7 @@ def record_outage(contract_id):
         try:
             services.record_outage(contract, form.beds.data, form.start_date.data, form.end_date.data, form.reason.data)
         except RuleBroken as broken:
-            _form_errors(form, broken, "beds")
+            show_error(form, broken, "beds")
         else:
             db.session.commit()
             flash("Beds recorded as out of use: they are left out of the capacity", "success")
@@ -426,7 +422,7 @@ def end_placement(placement_id):
             services.end_placement(placement, form.end_date.data, form.end_reason.data, form.seen_version)
         except RuleBroken as broken:
             db.session.rollback()
-            _form_errors(form, broken, "end_date")
+            show_error(form, broken, "end_date")
         else:
             db.session.commit()
             flash(f"Placement of {placement.child_ref} ended on {day(placement.end_date)}", "success")
@@ -447,7 +443,7 @@ def change_fee(placement_id):
         try:
             services.change_fee(placement, int(form.weekly_fee.data * 100), form.effective_from.data)
         except RuleBroken as broken:
-            _form_errors(form, broken, "weekly_fee")
+            show_error(form, broken, "weekly_fee")
         else:
             db.session.commit()
             flash(f"New weekly fee from {day(form.effective_from.data)}", "success")

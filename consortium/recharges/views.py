@@ -12,7 +12,7 @@ from sqlalchemy import select
 from consortium.access import allowed, scoped
 from consortium.exports import export
 from consortium.extensions import db
-from consortium.forms import ConfirmForm
+from consortium.forms import ConfirmForm, show_error
 from consortium.models import Consortium, Membership
 from consortium.recharges import services
 from consortium.recharges.forms import BlockPoolForm, CreditForm, PaidForm, PoolForm
@@ -38,11 +38,6 @@ def _fixed(text: str) -> dict[str, Decimal]:
     return shares
 
 
-def _field_error(form, broken: RuleBroken, default: str) -> None:
-    field = getattr(form, broken.field, None) if broken.field else None
-    (field if field is not None else getattr(form, default)).errors.append(str(broken))
-
-
 @bp.get("/recharges")
 @allowed("lead")
 def pools():
@@ -62,7 +57,7 @@ def new_pool():
                 _fixed(form.fixed.data) if form.basis.data == "fixed" else None, form.notes.data)
         except RuleBroken as broken:
             db.session.rollback()
-            _field_error(form, broken, "amount")
+            show_error(form, broken, "amount")
         else:
             db.session.commit()
             flash("Pool created: check the shares, then draft the statements", "success")
@@ -82,7 +77,7 @@ def new_block_pool():
             pool = services.create_block_pool(contract, form.first_day.data, form.last_day.data)
         except RuleBroken as broken:
             db.session.rollback()
-            _field_error(form, broken, "contract_id")
+            show_error(form, broken, "contract_id")
         else:
             db.session.commit()
             flash(f"Pool created from {contract.ref}: its cost is shared by the bed-nights each member used", "success")
@@ -199,7 +194,7 @@ def credit(statement_id):
             note, replacement = services.credit(statement, form.reason.data, corrected, date.today())
         except RuleBroken as broken:
             db.session.rollback()
-            _field_error(form, broken, "reason")
+            show_error(form, broken, "reason")
         else:
             db.session.commit()
             flash(f"Credit note {note.number} issued" + ("; the replacement is a draft to issue" if replacement else ""), "success")
