@@ -9,7 +9,7 @@ from sqlalchemy import select
 from consortium import audit, services
 from consortium.access import allowed, public
 from consortium.extensions import db, login_manager
-from consortium.forms import ChangePasswordForm, SignInForm
+from consortium.forms import ChangePasswordForm, SignInForm, show_error
 from consortium.models import ROLES, User
 
 bp = Blueprint("auth", __name__)
@@ -72,7 +72,7 @@ def change_password():
         try:
             services.change_password(current_user, form.current_password.data, form.new_password.data)
         except services.RuleBroken as broken:
-            getattr(form, broken.field or "new_password").errors.append(str(broken))
+            show_error(form, broken, "new_password")
         else:
             db.session.commit()
             login_user(current_user._get_current_object())  # this session carries the new token

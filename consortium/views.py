@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from consortium import services
 from consortium.access import allowed, scoped
 from consortium.extensions import db
-from consortium.forms import ConfirmForm, EndMembershipForm, MembershipForm, ResetPasswordForm, UserForm
+from consortium.forms import ConfirmForm, EndMembershipForm, MembershipForm, ResetPasswordForm, UserForm, show_error
 from consortium.models import ROLES, Authority, Consortium, Membership, User
 
 bp = Blueprint("core", __name__)
@@ -91,7 +91,7 @@ def add_member(consortium_id):
         try:
             membership = services.add_membership(consortium, form.authority_code.data, form.joined.data, form.left.data)
         except services.RuleBroken as broken:
-            getattr(form, broken.field or "authority_code").errors.append(str(broken))
+            show_error(form, broken, "authority_code")
         else:
             db.session.commit()
             flash(f"{membership.authority.name} is a member from {membership.joined:%-d %B %Y}", "success")

@@ -10,7 +10,7 @@ from consortium.access import allowed, scoped
 from consortium.exports import export
 from consortium.extensions import db
 from consortium.formatting import day
-from consortium.forms import ConfirmForm
+from consortium.forms import ConfirmForm, show_error
 from consortium.models import ROLES
 from consortium.pagination import paginate
 from consortium.tabular import ImportFailed, read_table
@@ -101,7 +101,7 @@ def new_provider_user(provider_id):
         try:
             user = core.create_user(form.email.data, "provider", form.password.data, provider, form.name.data or "")
         except core.RuleBroken as broken:
-            getattr(form, broken.field if broken.field in ("email", "password") else "email").errors.append(str(broken))
+            show_error(form, broken, "email")
         else:
             db.session.commit()
             flash(f"{user.email} can now sign in and see {provider.name}'s homes", "success")
