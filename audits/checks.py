@@ -1,8 +1,8 @@
 """The checks, and the runner that runs them as of a date.
 
 A check is one function registered with `@check("kind")`: it looks at the data as known on the
-date and calls `raise_flag` for each subject that needs a person (and, for checks whose flags
-resolve themselves, `resolve_others`). Running a check twice on the same data changes nothing.
+date, calls `raise_flag` for each subject that needs a person, and ends with `settle` (which
+resolves the flags of checks that resolve themselves and tracks when a condition cleared). Running a check twice on the same data changes nothing.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from sqlalchemy import Date, and_, func, literal, select
 from sqlalchemy.orm import selectinload
 
-from audits.models import Flag
+from audits.models import Flag, FlagEvent
 from consortium.extensions import db
 from consortium.formatting import day, money, number
 from consortium.sql import days_between
@@ -45,18 +45,44 @@ def run(as_of: date, kinds: list[str] | None = None) -> list[str]:
     return chosen
 
 
-def raise_flag(kind: str, subject: str, as_of: date, severity: str, detail: str, key: str | None = None, **figures) -> Flag:
+def raise_flag(kind: str, subject: str, as_of: date, severity: str, detail: str, key: str | None = None,
+               reopen_guard: bool = True, **figures) -> Flag | None:
     """Open a flag for the subject (and key, where one subject has several), or bring the open
-    one up to date."""
+    one up to date. The reopen rule: if a person resolved the last one and the condition has
+    gone on unbroken since, nothing opens (returns None)."""
     key = key or subject
     flag = db.session.scalar(select(Flag).where(Flag.kind == kind, Flag.subject_key == key, Flag.status != "resolved"))
     if flag is None:
+        if reopen_guard:
+            last = db.session.scalar(
+                select(Flag).where(Flag.kind == kind, Flag.subject_key == key).order_by(Flag.id.desc()).limit(1))
+            if last is not None and last.resolved_by_id is not None and last.condition_cleared_on is None:
+                return None
         flag = Flag(kind=kind, subject=subject, subject_key=key, opened_on=as_of)
         db.session.add(flag)
-    for key, value in {"severity": severity, "detail": detail, **figures}.items():
-        if getattr(flag, key) != value:
-            setattr(flag, key, value)
+        flag.events.append(FlagEvent(on=as_of, action="opened", note=detail))
+    elif flag.detail != detail:
+        flag.events.append(FlagEvent(on=as_of, action="updated", note=detail))
+    for name, value in {"severity": severity, "detail": detail, **figures}.items():
+        if getattr(flag, name) != value:
+            setattr(flag, name, value)
     return flag
+
+
+def settle(kind: str, still: set[str], as_of: date, note: str, resolve: bool = True) -> None:
+    """After a check: the keys in `still` meet its condition. Others' open flags resolve
+    themselves (for kinds that do), and flags a person resolved learn that their condition has
+    cleared, so they may open anew if it comes back."""
+    others = (Flag.kind == kind) & (Flag.subject_key.not_in(still) if still else True)
+    if resolve:
+        for flag in db.session.scalars(select(Flag).where(others, Flag.status != "resolved")):
+            flag.status, flag.resolved_on, flag.resolution_note = "resolved", as_of, note
+            flag.events.append(FlagEvent(on=as_of, action="resolved", note=note))
+    for flag in db.session.scalars(
+        select(Flag).where(others, Flag.status == "resolved", Flag.resolved_by_id.is_not(None), Flag.condition_cleared_on.is_(None))
+    ):
+        flag.condition_cleared_on = as_of
+        flag.events.append(FlagEvent(on=as_of, action="cleared", note="The condition no longer holds"))
 
 
 # ---------------------------------------------------------------- quality drops
@@ -136,6 +162,7 @@ def check_quality_drops(as_of: date) -> None:
             "quality_drop",
             home.urn,
             as_of,
+            reopen_guard=False,  # each inspection is its own event: a new drop is never "unbroken"
             severity=_severity(drop["rank"], drop["worst"]),
             detail=_drop_detail(home, home.provider, drop),
             home_id=home.id,
@@ -145,18 +172,6 @@ def check_quality_drops(as_of: date) -> None:
             judgement_after=drop["name"],
             event_date=drop["inspection_date"],
         )
-
-
-def resolve_others(kind: str, still: set[str], as_of: date, note: str) -> None:
-    """Resolve, as the check itself, the open flags of a kind whose condition no longer holds
-    (`still`: the keys of those that hold)."""
-    query = select(Flag).where(Flag.kind == kind, Flag.status != "resolved")
-    if still:
-        query = query.where(Flag.subject_key.not_in(still))
-    for flag in db.session.scalars(query):
-        flag.status = "resolved"
-        flag.resolved_on = as_of
-        flag.resolution_note = note
 
 
 # ---------------------------------------------------------------- underused block beds
@@ -196,7 +211,7 @@ def check_underused_block_beds(as_of: date) -> None:
             void_bed_nights=used.void,
             pence=used.void_cost_pence,
         )
-    resolve_others("underused_block_beds", still, as_of, "Utilisation is back at or above the threshold")
+    settle("underused_block_beds", still, as_of, "Utilisation is back at or above the threshold")
 
 
 # ---------------------------------------------------------------- expiring contracts
@@ -231,7 +246,7 @@ def check_expiring_contracts(as_of: date) -> None:
             provider_id=contract.provider_id,
             event_date=contract.end_date,
         )
-    resolve_others("contract_expiring", still, as_of, "No longer ending within its notice period")
+    settle("contract_expiring", still, as_of, "No longer ending within its notice period")
 
 
 # ---------------------------------------------------------------- homes in use of concern
@@ -278,7 +293,7 @@ def check_homes_in_use(as_of: date) -> None:
             judgement_after=judgement,
             event_date=judged_on,
         )
-    resolve_others("home_in_use_concern", still, as_of, "No placement there, or its judgement and registration are no longer of concern")
+    settle("home_in_use_concern", still, as_of, "No placement there, or its judgement and registration are no longer of concern")
 
 
 # ---------------------------------------------------------------- monitoring returns
@@ -317,13 +332,14 @@ def check_overdue_returns(as_of: date) -> None:
                 period=entry.period,
                 event_date=entry.due_date,
             )
-    resolve_others("overdue_return", still, as_of, "The return has been submitted")
+    settle("overdue_return", still, as_of, "The return has been submitted")
 
 
 @check("kpi_red")
 def check_kpi_reds(as_of: date) -> None:
     """An indicator red in the accepted returns of two consecutive quarters from the same
     provider under the same contract: one flag for that contract and provider."""
+    still = set()
     for outcomes in _contract_outcomes():
         values = returns.results(outcomes, submitted_by=as_of)
         indicators = {i.id: i for i in outcomes.indicators}
@@ -347,6 +363,7 @@ def check_kpi_reds(as_of: date) -> None:
                 f"{i.name} ({number(values[(provider_id, i.id, earlier)])} then {number(values[(provider_id, i.id, later)])})"
                 for later, earlier, i in current
             )
+            still.add(f"{outcomes.contract.ref}|{provider_id}")
             raise_flag(
                 "kpi_red",
                 outcomes.contract.ref,
@@ -359,3 +376,5 @@ def check_kpi_reds(as_of: date) -> None:
                 period=latest,
                 indicators=",".join(i.code for _, _, i in current),
             )
+    # A KPI red stays open until a person resolves it; the reopen rule still needs to know when it cleared.
+    settle("kpi_red", still, as_of, "", resolve=False)

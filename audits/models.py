@@ -13,7 +13,7 @@ from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Index, Integ
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consortium.extensions import db
-from consortium.models import utcnow
+from consortium.models import User, utcnow
 from contracts.models import Contract
 from providers.models import Home, Inspection, Provider
 
@@ -65,12 +65,23 @@ class Flag(db.Model):
     resolved_on: Mapped[date | None] = mapped_column(Date)
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: resolved by its check
     resolution_note: Mapped[str | None] = mapped_column(Text)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    acknowledgement_note: Mapped[str | None] = mapped_column(Text)
+    # For a flag a person resolved: the date a check first found its condition no longer held.
+    # Until then the condition "goes on unbroken" and the flag does not come back.
+    condition_cleared_on: Mapped[date | None] = mapped_column(Date)
+    version: Mapped[int] = mapped_column(Integer, default=1)
 
     home: Mapped[Home | None] = relationship()
     provider: Mapped[Provider | None] = relationship()
     inspection: Mapped[Inspection | None] = relationship()
     contract: Mapped[Contract | None] = relationship()
+    resolved_by: Mapped[User | None] = relationship(foreign_keys=[resolved_by_id])
+    acknowledged_by: Mapped[User | None] = relationship(foreign_keys=[acknowledged_by_id])
+    events: Mapped[list[FlagEvent]] = relationship(back_populates="flag", order_by="FlagEvent.id", cascade="all, delete-orphan")
 
+    __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
         CheckConstraint(f"severity IN {SEVERITIES}", name="severity_known"),
         CheckConstraint(f"status IN {STATUSES}", name="status_known"),
@@ -97,6 +108,27 @@ class Flag(db.Model):
     @property
     def kind_name(self) -> str:
         return KINDS.get(self.kind, self.kind)
+
+
+class FlagEvent(db.Model):
+    """The history of a flag: opened, updated by a check, acknowledged, resolved, cleared."""
+
+    __tablename__ = "flag_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    flag_id: Mapped[int] = mapped_column(ForeignKey("flags.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    on: Mapped[date] = mapped_column(Date)  # the day it happened (a check's as-of date)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: a check
+    action: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(Text)
+
+    flag: Mapped[Flag] = relationship(back_populates="events")
+    user: Mapped[User | None] = relationship()
+
+    @classmethod
+    def visible_to(cls, user):
+        return cls.flag_id.in_(select(Flag.id).where(Flag.visible_to(user)))
 
 
 def open_flags(kinds=None):

@@ -1,16 +1,31 @@
 """The flags list."""
 
-from flask import Blueprint, render_template, request
-from sqlalchemy import func
+from datetime import date
 
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovTextArea
+from sqlalchemy import func, or_, select
+from wtforms import HiddenField, TextAreaField
+from wtforms.validators import Length, Optional
+
+from audits import services
 from audits.models import KINDS, STATUSES, Flag
 from consortium import panels
 from consortium.access import allowed, scoped
 from consortium.extensions import db
-from consortium.models import ROLES
+from consortium.models import ROLES, Authority, Membership
 from consortium.pagination import paginate
+from consortium.services import RuleBroken
+from contracts.models import Contract, Placement
 
 bp = Blueprint("audits", __name__, template_folder="templates")
+
+
+class FlagActionForm(FlaskForm):
+    version = HiddenField()
+    note = TextAreaField("Note", widget=GovTextArea(), validators=[Optional(), Length(max=4000)])
 
 
 def register_panels(app) -> None:
@@ -18,6 +33,14 @@ def register_panels(app) -> None:
     panels.add(app, "home", home_flags)
     panels.add(app, "provider", provider_flags)
     panels.add(app, "home_page", newest_flags)
+    panels.add(app, "contract", contract_flags)
+
+
+def contract_flags(contract) -> str:
+    flags = db.session.scalars(
+        scoped(Flag).select().where(Flag.contract_id == contract.id, Flag.status != "resolved").order_by(Flag.opened_on.desc())
+    ).all()
+    return render_template("audits/_flags.html", flags=flags, heading="Open flags")
 
 
 def newest_flags(user) -> str:
@@ -42,20 +65,76 @@ def provider_flags(provider) -> str:
 STATUS_FILTERS = {"open": Flag.status != "resolved", **{status: Flag.status == status for status in STATUSES}, "all": None}
 
 
-@bp.get("/flags")
-@allowed(*ROLES)
-def flags():
-    kind = request.args.get("kind", "")
-    status = request.args.get("status", "open")
+def _filtered(args):
+    kind, status = args.get("kind", ""), args.get("status", "open")
     query = scoped(Flag).select()
     if kind in KINDS:
         query = query.where(Flag.kind == kind)
     if STATUS_FILTERS.get(status) is not None:
         query = query.where(STATUS_FILTERS[status])
+    if args.get("provider", "").isdigit():
+        query = query.where(Flag.provider_id == int(args["provider"]))
+    if args.get("contract"):
+        query = query.where(Flag.contract_id.in_(select(Contract.id).where(Contract.ref == args["contract"])))
+    if args.get("authority"):
+        code = args["authority"].upper()
+        member_of = select(Membership.consortium_id).where(Membership.authority_code == code)
+        placed_in = select(Placement.home_id).where(Placement.authority_code == code)
+        query = query.where(Flag.contract_id.in_(select(Contract.id).where(Contract.consortium_id.in_(member_of)))
+                            | Flag.home_id.in_(placed_in))
+    return query
+
+
+@bp.get("/flags")
+@allowed(*ROLES)
+def flags():
+    kind = request.args.get("kind", "")
+    status = request.args.get("status", "open")
+    query = _filtered(request.args)
     page = paginate(query.order_by(Flag.opened_on.desc(), Flag.id.desc()), request.args.get("page", type=int), scalars=True)
     counts = dict(
         db.session.execute(scoped(Flag).select(Flag.kind, func.count()).where(Flag.status != "resolved").group_by(Flag.kind)).all()
     )
     return render_template(
-        "audits/flags.html", page=page, kinds=KINDS, statuses=list(STATUS_FILTERS), kind=kind, status=status, counts=counts
+        "audits/flags.html", page=page, kinds=KINDS, statuses=list(STATUS_FILTERS), kind=kind, status=status, counts=counts,
+        args=request.args,
     )
+
+
+@bp.get("/flags/<int:flag_id>")
+@allowed(*ROLES)
+def flag(flag_id):
+    flag = scoped(Flag).get_or_404(flag_id)
+    authorities = []
+    if flag.home_id is not None and current_user.role in ("lead", "partner"):
+        # Who has children there now, as far as the user may see placements.
+        authorities = db.session.scalars(
+            select(Authority).where(Authority.code.in_(
+                scoped(Placement).select(Placement.authority_code).where(
+                    Placement.home_id == flag.home_id, or_(Placement.end_date.is_(None), Placement.end_date > date.today()))
+            )).order_by(Authority.name)
+        ).all()
+    elif flag.contract_id is not None:
+        authorities = [m.authority for m in flag.contract.consortium.memberships if m.is_current(date.today())]
+    form = FlagActionForm()
+    form.version.data = flag.version
+    return render_template("audits/flag.html", flag=flag, authorities=authorities, can_act=services.can_act(current_user, flag),
+                           form=form)
+
+
+@bp.post("/flags/<int:flag_id>/<any(acknowledge, resolve):action>")
+@allowed("lead")
+def act(flag_id, action):
+    flag = scoped(Flag).get_or_404(flag_id)
+    form = FlagActionForm()
+    if form.validate_on_submit():
+        version = int(form.version.data) if (form.version.data or "").isdigit() else None
+        try:
+            (services.acknowledge if action == "acknowledge" else services.resolve)(flag, current_user, form.note.data, version)
+        except RuleBroken as broken:
+            db.session.rollback()
+            flash(str(broken), "error")
+        else:
+            db.session.commit()
+            flash("Flag acknowledged" if action == "acknowledge" else "Flag resolved", "success")
+    return redirect(url_for(".flag", flag_id=flag.id))
