@@ -1,6 +1,7 @@
 """The flags list."""
 
-from datetime import date
+import json
+from datetime import date, datetime, time, timedelta, timezone
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -14,6 +15,8 @@ from audits import services
 from audits.models import KINDS, STATUSES, Flag
 from consortium import panels
 from consortium.access import allowed, scoped
+from consortium.audit import AuditEvent
+from consortium.exports import export
 from consortium.extensions import db
 from consortium.models import ROLES, Authority, Membership
 from consortium.pagination import paginate
@@ -138,3 +141,43 @@ def act(flag_id, action):
             db.session.commit()
             flash("Flag acknowledged" if action == "acknowledge" else "Flag resolved", "success")
     return redirect(url_for(".flag", flag_id=flag.id))
+
+
+# ---------------------------------------------------------------- the audit log
+
+
+def _audit_query(args):
+    query = scoped(AuditEvent).select().order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+    if args.get("user"):
+        query = query.where(func.lower(AuditEvent.actor).contains(args["user"].strip().lower()))
+    if args.get("type"):
+        query = query.where(AuditEvent.object_type == args["type"])
+    if args.get("object"):
+        query = query.where(AuditEvent.object_id == args["object"].strip())
+    if args.get("action"):
+        query = query.where(AuditEvent.action == args["action"])
+    for key, compare in (("from", "__ge__"), ("to", "__lt__")):
+        try:
+            if args.get(key):
+                day = date.fromisoformat(args[key]) + (timedelta(days=1) if key == "to" else timedelta(0))
+                query = query.where(getattr(AuditEvent.occurred_at, compare)(datetime.combine(day, time.min, timezone.utc)))
+        except ValueError:
+            pass
+    return query
+
+
+@bp.get("/audit")
+@allowed("admin", "lead")
+def audit_log():
+    page = paginate(_audit_query(request.args), request.args.get("page", type=int), scalars=True)
+    types = db.session.scalars(scoped(AuditEvent).select(AuditEvent.object_type).distinct().order_by(AuditEvent.object_type)).all()
+    return render_template("audits/audit_log.html", page=page, args=request.args, types=types)
+
+
+@bp.get("/audit/export.<fmt>")
+@allowed("admin", "lead")
+def export_audit_log(fmt):
+    rows = ([e.occurred_at.isoformat(timespec="seconds"), e.actor, e.action, e.object_type, e.object_id or "",
+             json.dumps(e.before, sort_keys=True) if e.before else "", json.dumps(e.after, sort_keys=True) if e.after else ""]
+            for e in db.session.scalars(_audit_query(request.args)))
+    return export("audit-log", fmt, ["when", "who", "action", "object_type", "object_id", "before", "after"], rows)

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask import g, has_app_context
-from sqlalchemy import DDL, JSON, DateTime, ForeignKey, String, event, false, insert, inspect, true
+from sqlalchemy import DDL, JSON, DateTime, ForeignKey, String, event, false, insert, inspect, select, true
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from consortium.extensions import db
@@ -46,7 +46,19 @@ class AuditEvent(db.Model):
 
     @classmethod
     def visible_to(cls, user):
-        return true() if user.role == "admin" else false()
+        """Administrators see everything; a lead sees what the people of their consortium did
+        (its leads, and the partners of its member authorities)."""
+        if user.role == "admin":
+            return true()
+        if user.role == "lead":
+            # The tables by name: this module sits below the models that import it.
+            users, memberships = db.metadata.tables["users"], db.metadata.tables["memberships"]
+            members = select(memberships.c.authority_code).where(memberships.c.consortium_id == user.consortium_id)
+            people = select(users.c.id).where(
+                (users.c.consortium_id == user.consortium_id) | users.c.authority_code.in_(members)
+            )
+            return cls.user_id.in_(people)
+        return false()
 
 
 SQLITE_APPEND_ONLY = [

@@ -46,8 +46,13 @@ def sign_in():
             session.clear()  # a fresh session at sign-in, so one planted earlier is worth nothing
             login_user(user)
             audit.set_actor(user.id, user.email)
+            audit.record(db.session, "sign-in", "User", str(user.id), {"address": request.remote_addr})
             db.session.commit()
             return redirect(_safe_next(request.args.get("next")))
+        audit.set_actor(None, "anonymous")
+        audit.record(db.session, "sign-in failed", "User", None,
+                     {"email": (form.email.data or "").strip().lower()[:254], "address": request.remote_addr})
+        db.session.commit()
         form.email.errors.append("Enter a correct email address and password")
         return render_template("consortium/sign_in.html", form=form), 400
     return render_template("consortium/sign_in.html", form=form), 400 if form.errors else 200

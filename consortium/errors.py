@@ -1,9 +1,11 @@
 """Error pages in the service's own style."""
 
-from flask import current_app, render_template
+from flask import current_app, render_template, request
+from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import Conflict, HTTPException, InternalServerError
 
+from consortium import audit
 from consortium.extensions import db
 
 MESSAGES = {
@@ -22,8 +24,19 @@ def render_error(error: HTTPException):
     code = error.code or 500
     if code >= 500 or code == 409:
         db.session.rollback()  # nothing half-written survives a failed request
+    if code == 403:
+        _record_refusal()
     title, advice = MESSAGES.get(code, (error.name, error.description))
     return render_template("consortium/error.html", code=code, title=title, advice=advice), code
+
+
+def _record_refusal() -> None:
+    """Refused access goes in the audit trail: who asked for what."""
+    db.session.rollback()
+    if current_user.is_authenticated:
+        audit.set_actor(current_user.id, current_user.email)
+    audit.record(db.session, "access refused", "Route", request.endpoint, {"path": request.path, "method": request.method})
+    db.session.commit()
 
 
 def render_conflict(error: StaleDataError):
