@@ -39,6 +39,14 @@ class Config:
     # Argon2id at the OWASP minimum (19 MiB, 2 passes, 1 lane).
     PASSWORD_HASH = {"time_cost": 2, "memory_cost": 19 * 1024, "parallelism": 1}
     PAGE_SIZE = 50
+    # The daily digest goes by SMTP when MAIL_SERVER is set; otherwise it is kept in the service.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
+    MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "") == "1"
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
+    MAIL_SENDER = os.environ.get("MAIL_SENDER", "no-reply@placements.invalid")
+    SERVICE_URL = os.environ.get("SERVICE_URL", "http://127.0.0.1:5000")
 
 
 class Development(Config):
@@ -51,6 +59,7 @@ class Testing(Config):
     SECRET_KEY = "testing-secret-key"
     SQLALCHEMY_DATABASE_URI = _database_url("TEST_DATABASE_URL", "sqlite://")
     WTF_CSRF_ENABLED = False  # tests that check CSRF turn it back on
+    MAIL_SERVER = None  # a test that sends mail starts its own SMTP server and says where
     LOG_LEVEL = "WARNING"
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, Numeric, String, Text, select, text
+from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, Numeric, String, Text, false, select, text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consortium.extensions import db
@@ -136,3 +136,58 @@ def open_flags(kinds=None):
     if kinds:
         query = query.where(Flag.kind.in_(kinds))
     return query.order_by(Flag.kind, Flag.subject)
+
+
+class JobRun(db.Model):
+    """One run of a scheduled job for one period (`checks` for 2024-06-30). The unique key makes
+    a second scheduler, a restart or a manual run find the run already done or in hand; the
+    lease, renewed while the run works, lets another process take over a run whose process died."""
+
+    __tablename__ = "job_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job: Mapped[str] = mapped_column(String(40))
+    period: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(10), default="running")
+    owner: Mapped[str] = mapped_column(String(120))
+    lease_expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    error: Mapped[str | None] = mapped_column(Text)
+    flags_opened: Mapped[int | None] = mapped_column(Integer)
+    flags_resolved: Mapped[int | None] = mapped_column(Integer)
+
+    __table_args__ = (
+        db.UniqueConstraint("job", "period"),
+        CheckConstraint("status IN ('running', 'succeeded', 'failed')", name="status_known"),
+    )
+
+    @classmethod
+    def visible_to(cls, user):
+        return true() if user.role in ("admin", "lead") else false()
+
+
+class OutboxMessage(db.Model):
+    """A message to a user: sent by SMTP when a mail server is configured, and always readable
+    in the service. One per user, kind and period, so a retried job never sends twice."""
+
+    __tablename__ = "outbox_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    period: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    error: Mapped[str | None] = mapped_column(Text)
+
+    user: Mapped[User] = relationship()
+
+    __table_args__ = (db.UniqueConstraint("user_id", "kind", "period"),)
+
+    @classmethod
+    def visible_to(cls, user):
+        return cls.user_id == user.id

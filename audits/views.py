@@ -12,7 +12,7 @@ from wtforms import HiddenField, TextAreaField
 from wtforms.validators import Length, Optional
 
 from audits import services
-from audits.models import KINDS, STATUSES, Flag
+from audits.models import KINDS, STATUSES, Flag, JobRun, OutboxMessage
 from consortium import panels
 from consortium.access import allowed, scoped
 from consortium.audit import AuditEvent
@@ -181,3 +181,32 @@ def export_audit_log(fmt):
              json.dumps(e.before, sort_keys=True) if e.before else "", json.dumps(e.after, sort_keys=True) if e.after else ""]
             for e in db.session.scalars(_audit_query(request.args)))
     return export("audit-log", fmt, ["when", "who", "action", "object_type", "object_id", "before", "after"], rows)
+
+
+# ---------------------------------------------------------------- jobs and messages
+
+
+@bp.get("/jobs")
+@allowed("admin", "lead")
+def job_runs():
+    page = paginate(scoped(JobRun).select().order_by(JobRun.started_at.desc(), JobRun.id.desc()),
+                    request.args.get("page", type=int), scalars=True)
+    return render_template("audits/jobs.html", page=page)
+
+
+@bp.get("/messages")
+@allowed(*ROLES)
+def messages():
+    page = paginate(scoped(OutboxMessage).select().order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc()),
+                    request.args.get("page", type=int), scalars=True)
+    return render_template("audits/messages.html", page=page, form=FlaskForm())
+
+
+@bp.post("/messages/digest")
+@allowed(*ROLES)
+def toggle_digest():
+    if FlaskForm().validate_on_submit():
+        current_user.wants_digest = not current_user.wants_digest
+        db.session.commit()
+        flash("You will get the daily digest" if current_user.wants_digest else "You will not get the daily digest", "success")
+    return redirect(url_for(".messages"))

@@ -122,4 +122,5 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(cli.users_group)
     app.cli.add_command(demo.demo_group)
     app.cli.add_command(audits.cli.audits_group)
+    app.cli.add_command(audits.cli.scheduler_group)
     app.cli.add_command(recharges_cli.recharges_group)

@@ -151,6 +151,7 @@ class User(Audited, UserMixin, db.Model):
     session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_signed_in_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    wants_digest: Mapped[bool] = mapped_column(Boolean, default=True)  # the daily e-mail of flags
 
     consortium: Mapped[Consortium | None] = relationship()
     authority: Mapped[Authority | None] = relationship()
