@@ -47,13 +47,14 @@ def claim(job: str, period: str, owner: str, lease_seconds: int = LEASE_SECONDS)
     """Take the run of `job` for `period`, or None if it is done or another process holds it."""
     now = _now()
     expires = now + timedelta(seconds=lease_seconds)
+    savepoint = db.session.begin_nested()
     try:
-        with db.session.begin_nested():
-            db.session.add(JobRun(job=job, period=period, owner=owner, lease_expires_at=expires, started_at=now))
-        db.session.commit()
+        db.session.add(JobRun(job=job, period=period, owner=owner, lease_expires_at=expires, started_at=now))
+        db.session.flush()
     except IntegrityError:
+        savepoint.rollback()
         taken = db.session.execute(
-            update(JobRun)
+            update(JobRun.__table__)
             .where(JobRun.job == job, JobRun.period == period,
                    or_(JobRun.status == "failed", and_(JobRun.status == "running", JobRun.lease_expires_at < now)))
             .values(owner=owner, lease_expires_at=expires, status="running", attempts=JobRun.attempts + 1, error=None,
@@ -62,7 +63,12 @@ def claim(job: str, period: str, owner: str, lease_seconds: int = LEASE_SECONDS)
         db.session.commit()
         if taken.rowcount != 1:
             return None
-    return db.session.scalar(select(JobRun).where(JobRun.job == job, JobRun.period == period))
+    else:
+        savepoint.commit()
+        db.session.commit()
+    run = db.session.scalar(select(JobRun).where(JobRun.job == job, JobRun.period == period))
+    db.session.refresh(run)
+    return run
 
 
 def _renew(run_id: int, owner: str, lease_seconds: int, stop: threading.Event) -> None:
@@ -71,7 +77,7 @@ def _renew(run_id: int, owner: str, lease_seconds: int, stop: threading.Event) -
         try:
             with db.engine.begin() as connection:
                 connection.execute(
-                    update(JobRun).where(JobRun.id == run_id, JobRun.owner == owner)
+                    update(JobRun.__table__).where(JobRun.id == run_id, JobRun.owner == owner)
                     .values(lease_expires_at=_now() + timedelta(seconds=lease_seconds))
                 )
         except Exception:  # the run itself will notice a lost database; keep trying until stopped
