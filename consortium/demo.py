@@ -16,7 +16,9 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
-from audits import checks
+from audits import jobs
+from audits import services as flag_services
+from audits.models import Flag
 from consortium import audit, services
 from consortium.extensions import db
 from consortium.models import Authority, Consortium, User
@@ -172,8 +174,10 @@ def seed(scale):
     audit.set_actor(None, "flask demo seed")
     today = date.today()
     accounts = seed_core(today)
-    seed_contracts(today)
-    checks.run(today)
+    first_time = seed_contracts(today)
+    jobs.run_checks(today)  # as the scheduler would have at 02:00
+    if first_time:
+        act_on_flags(today)
     db.session.commit()
     click.echo("Demo ready. Sign in at http://127.0.0.1:5000/sign-in with any of these accounts")
     click.echo(f"(password for all: {DEMO_PASSWORD}):")
@@ -206,11 +210,11 @@ CHILD_PREFIX = {"E06000015": "DER", "E10000007": "DBY", "E06000016": "LEI", "E10
                 "E06000061": "NNC", "E06000062": "WNC", "E06000018": "NOT", "E10000024": "NCC", "E06000017": "RUT"}
 
 
-def seed_contracts(today: date) -> None:
+def seed_contracts(today: date) -> bool:
     """The regional framework in its third year and a 10-bed block in its second, with about two
     hundred placements. Seeded once: later runs leave them as they are."""
     if db.session.scalar(select(Contract.id).where(Contract.ref == BLOCK_REF)) is not None:
-        return
+        return False
     consortium = db.session.scalar(select(Consortium).where(Consortium.ref == CONSORTIUM_REF))
     year_start = financial_year_start(today)
     framework_start = date(year_start.year - 2, 4, 1)
@@ -249,6 +253,7 @@ def seed_contracts(today: date) -> None:
                                          **imports.PLACEMENT_COLUMNS))
     seed_returns(today, framework, block)
     seed_recharges(today, consortium, db.session.scalar(select(Contract).where(Contract.ref == CRISIS_REF)))
+    return True
 
 
 def _placements_csv(today: date, block_start: date, framework_start: date) -> bytes:
@@ -369,3 +374,12 @@ def seed_recharges(today: date, consortium: Consortium, crisis_block: Contract) 
     quarter_start, quarter_end = quarter_of(quarter_of(today)[0] - timedelta(days=1))
     block_pool = recharges.create_block_pool(crisis_block, quarter_start, quarter_end)
     recharges.draft_statements(block_pool)
+
+
+def act_on_flags(today: date) -> None:
+    """The lead has already acknowledged one flag and resolved another."""
+    lead = db.session.scalar(select(User).where(User.email == "lead@demo.test"))
+    drop = db.session.scalar(select(Flag).where(Flag.kind == "quality_drop", Flag.subject == "SC910001"))
+    flag_services.acknowledge(drop, lead, "Called Oakleaf: their improvement plan is due in two weeks; visiting Willow House next week.")
+    settled = db.session.scalar(select(Flag).where(Flag.kind == "quality_drop", Flag.subject == "SC910002"))
+    flag_services.resolve(settled, lead, "Reviewed at the quarterly contract meeting: the home is still Good; no action needed.")

@@ -1,6 +1,7 @@
-"""Real scheduler processes against a database of their own: two at once run a job once; one
-killed mid-run is taken over when its lease runs out, with no duplicate flags. On PostgreSQL,
-where a table lock can hold a process inside its run (SQLite locks the whole file)."""
+"""Real scheduler processes against a database of their own: two at once run a job once (on
+SQLite and PostgreSQL); one killed mid-run is taken over when its lease runs out, with no
+duplicate flags (on PostgreSQL, where a table lock can hold a process inside its run; SQLite
+locks the whole file)."""
 
 import os
 import signal
@@ -25,10 +26,26 @@ FLASK = str(Path(sys.executable).with_name("flask"))
 
 
 @pytest.fixture
+def scheduler_database(app, tmp_path):
+    """A database of its own: a new PostgreSQL database, or a SQLite file."""
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() == "postgresql":
+        yield from _postgres(url)
+    else:
+        database = f"sqlite:///{tmp_path / 'scheduler.db'}"
+        seed(database)
+        yield database
+
+
+@pytest.fixture
 def postgres_database(app):
     url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
     if url.get_backend_name() != "postgresql":
-        pytest.skip("needs PostgreSQL (TEST_DATABASE_URL): CI runs it there")
+        pytest.skip("holding a process inside its run needs a table lock: PostgreSQL only (CI runs it there)")
+    yield from _postgres(url)
+
+
+def _postgres(url):
     name = f"mpc_scheduler_{uuid.uuid4().hex[:8]}"
     admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
@@ -86,7 +103,8 @@ def query(database: str, sql: str):
     return rows
 
 
-def test_two_scheduler_processes_started_at_once_run_the_job_once(postgres_database):
+def test_two_scheduler_processes_started_at_once_run_the_job_once(scheduler_database):
+    postgres_database = scheduler_database
     processes = [scheduler_once(postgres_database) for _ in range(2)]
     outputs = [p.communicate(timeout=120)[0].strip() for p in processes]
     assert sorted("succeeded, 1 opened" in out for out in outputs) == [False, True], outputs
