@@ -47,6 +47,16 @@ def _attempt(app, scheduler: BlockingScheduler, name: str) -> None:
                           args=[app, scheduler, name], id=f"retry-{name}", replace_existing=True)
 
 
+def build(app) -> BlockingScheduler:
+    """The scheduler with its two daily jobs, not yet started."""
+    scheduler = BlockingScheduler(timezone=TIMEZONE)
+    scheduler.add_job(_attempt, CronTrigger(hour=2, minute=0, timezone=TIMEZONE), args=[app, scheduler, "checks"],
+                      id="checks", coalesce=True, misfire_grace_time=6 * 3600)
+    scheduler.add_job(_attempt, CronTrigger(hour=7, minute=0, timezone=TIMEZONE), args=[app, scheduler, "digest"],
+                      id="digest", coalesce=True, misfire_grace_time=6 * 3600)
+    return scheduler
+
+
 def serve(app) -> None:
     logfile = Path(app.instance_path) / "scheduler.log"
     logfile.parent.mkdir(parents=True, exist_ok=True)
@@ -55,10 +65,6 @@ def serve(app) -> None:
     for name in ("audits", "apscheduler"):
         logging.getLogger(name).addHandler(handler)
         logging.getLogger(name).setLevel(logging.INFO)
-    scheduler = BlockingScheduler(timezone=TIMEZONE)
-    scheduler.add_job(_attempt, CronTrigger(hour=2, minute=0, timezone=TIMEZONE), args=[app, scheduler, "checks"],
-                      id="checks", coalesce=True, misfire_grace_time=6 * 3600)
-    scheduler.add_job(_attempt, CronTrigger(hour=7, minute=0, timezone=TIMEZONE), args=[app, scheduler, "digest"],
-                      id="digest", coalesce=True, misfire_grace_time=6 * 3600)
+    scheduler = build(app)
     log.info("scheduler started: checks at 02:00, digest at 07:00 (%s); log in %s", TIMEZONE, logfile)
     scheduler.start()

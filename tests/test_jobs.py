@@ -168,3 +168,36 @@ def test_an_unreachable_mail_server_fails_the_run_and_keeps_the_message(app):
         app.config.update(MAIL_SERVER=None, MAIL_PORT=25)
     assert run.status == "failed" and "mail server 127.0.0.1:1" in run.error
     assert db.session.scalar(select(OutboxMessage.sent_at)) is None
+
+
+def test_the_scheduler_runs_the_checks_at_two_and_the_digest_at_seven_uk_time(app):
+    from audits import scheduler
+
+    built = scheduler.build(app)
+    triggers = {job.id: job.trigger for job in built.get_jobs()}
+    assert set(triggers) == {"checks", "digest"}
+    for job_id, hour in (("checks", 2), ("digest", 7)):
+        trigger = triggers[job_id]
+        assert str(trigger.timezone) == "Europe/London"
+        assert {f.name: str(f) for f in trigger.fields}["hour"] == str(hour)
+        assert {f.name: str(f) for f in trigger.fields}["minute"] == "0"
+
+
+def test_when_the_database_is_down_the_job_is_retried_later(tmp_path):
+    from audits import scheduler
+    from config import Testing
+    from consortium.app import create_app
+
+    class Down(Testing):
+        SQLALCHEMY_DATABASE_URI = "postgresql+psycopg://postgres@127.0.0.1:1/nothing"  # nothing listens there
+
+    unreachable = create_app(Down)
+    original = db.session
+    db.session = db._make_scoped_session({})  # the unreachable app's own sessions
+    try:
+        built = scheduler.build(unreachable)
+        scheduler._attempt(unreachable, built, "checks")
+        retry = built.get_job("retry-checks")
+        assert retry is not None and retry.args[2] == "checks"
+    finally:
+        db.session = original
