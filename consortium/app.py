@@ -20,6 +20,7 @@ import config as settings
 import providers.cli
 import providers.views
 from consortium import auth, cli, demo, panels, views
+from consortium.dashboards import views as dashboard_views
 from consortium.recharges import cli as recharges_cli
 from consortium.recharges import views as recharges_views
 from consortium.access import refuse_undeclared_routes
@@ -100,6 +101,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(contracts.returns_views.bp)
     app.register_blueprint(audits.views.bp)
     app.register_blueprint(recharges_views.bp)
+    app.register_blueprint(dashboard_views.bp)
     providers.views.register_panels(app)
     contracts.views.register_panels(app)
     contracts.returns_views.register_panels(app)

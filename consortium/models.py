@@ -17,6 +17,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Integer,
     Numeric,
     String,
     UniqueConstraint,
@@ -79,6 +80,8 @@ class Consortium(Audited, db.Model):
     ref: Mapped[str] = mapped_column(String(20), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     lead_code: Mapped[str] = mapped_column(ForeignKey("authorities.code"))
+    # Placements with a weekly fee above this are listed for review (value for money).
+    high_cost_weekly_pence: Mapped[int] = mapped_column(Integer, default=600000)
 
     lead: Mapped[Authority] = relationship()
     memberships: Mapped[list[Membership]] = relationship(

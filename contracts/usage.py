@@ -178,9 +178,15 @@ def bed_nights(consortium_id: int, first: date, last: date, contract_id: int | N
 
 
 def spend(first: date, last: date, authority_codes: list[str] | None = None) -> dict[str, int]:
-    """Spend in pence on framework and spot placements in [first, last], per authority: each
-    fee applies from its date until the next fee or the placement's end. Block placements cost
-    the block's price and are never spend here."""
+    """Spend in pence per authority (see `spend_and_nights`)."""
+    return {key[0]: pence for key, (pence, _) in spend_and_nights(first, last, authority_codes).items()}
+
+
+def spend_and_nights(first: date, last: date, authority_codes: list[str] | None = None,
+                     by: tuple = (Placement.authority_code,), condition=None) -> dict[tuple, tuple[int, int]]:
+    """Spend in pence and nights on framework and spot placements in [first, last], grouped by
+    placement columns (`by`): each fee applies from its date until the next fee or the
+    placement's end. Block placements cost the block's price and are never spend here."""
     next_from = func.lead(PlacementFee.effective_from).over(
         partition_by=PlacementFee.placement_id, order_by=PlacementFee.effective_from
     )
@@ -196,7 +202,7 @@ def spend(first: date, last: date, authority_codes: list[str] | None = None) -> 
     )
     nights = greatest(days_between(start, end), 0)
     query = (
-        select(Placement.authority_code, func.sum(nights * fee.c.weekly_pence))
+        select(*by, func.sum(nights * fee.c.weekly_pence), func.sum(nights))
         .join(fee, fee.c.placement_id == Placement.id)
         .outerjoin(Contract, Contract.id == Placement.contract_id)
         .where(
@@ -204,8 +210,13 @@ def spend(first: date, last: date, authority_codes: list[str] | None = None) -> 
             Placement.start_date <= last,
             or_(Placement.end_date.is_(None), Placement.end_date > first),
         )
-        .group_by(Placement.authority_code)
+        .group_by(*by)
     )
     if authority_codes is not None:
         query = query.where(Placement.authority_code.in_(authority_codes))
-    return {code: div_half_up(int(total), 7) for code, total in db.session.execute(query) if total}
+    if condition is not None:
+        query = query.where(condition)
+    return {
+        tuple(row[: len(by)]): (div_half_up(int(row[-2]), 7), int(row[-1]))
+        for row in db.session.execute(query) if row[-2]
+    }

@@ -1,0 +1,222 @@
+"""The figures of the dashboards. Every computation over placements and nights is a query in
+`contracts.usage` or here; what is left in Python is arithmetic on a few totals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import case, func, or_, select
+
+from consortium.access import scoped
+from consortium.extensions import db
+from consortium.models import Consortium, Membership
+from consortium.money import div_half_up
+from consortium.recharges.models import Statement
+from consortium.recharges.services import block_cost
+from contracts import returns, usage
+from contracts.models import Contract, OutcomesFramework, Placement, PlacementFee
+from providers.models import Home, Judgement
+from providers.quality import current_graded
+
+WITHIN_MILES = 20
+
+
+def financial_year(on: date) -> tuple[date, date]:
+    start = date(on.year if on.month >= 4 else on.year - 1, 4, 1)
+    return start, date(start.year + 1, 3, 31)
+
+
+def _pence(value: Decimal) -> int:
+    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def _open_on(on: date):
+    return (Placement.start_date <= on) & or_(Placement.end_date.is_(None), Placement.end_date > on)
+
+
+# ---------------------------------------------------------------- placements
+
+
+def placements_by(first: date, last: date, *columns, condition=None) -> list:
+    """Placements the user may see, open on the last day and started in the period, grouped."""
+    query = scoped(Placement).select(
+        *columns,
+        func.sum(case((_open_on(last), 1), else_=0)).label("open"),
+        func.sum(case((Placement.start_date.between(first, last), 1), else_=0)).label("started"),
+    ).where(Placement.start_date <= last, or_(Placement.end_date.is_(None), Placement.end_date > first))
+    if condition is not None:
+        query = query.where(condition)
+    return db.session.execute(query.group_by(*columns).order_by(*columns)).all()
+
+
+def distance_by(first: date, last: date, *columns) -> list:
+    """Of the placements active in the period with a known distance, how many within 20 miles."""
+    query = scoped(Placement).select(
+        *columns,
+        func.count(Placement.distance_miles).label("known"),
+        func.sum(case((Placement.distance_miles <= WITHIN_MILES, 1), else_=0)).label("within"),
+    ).where(Placement.start_date <= last, or_(Placement.end_date.is_(None), Placement.end_date > first))
+    return db.session.execute(query.group_by(*columns).order_by(*columns)).all()
+
+
+def judgements_in_use(on: date) -> tuple[list, int, int]:
+    """Placements open on a date by the current judgement of their home; and how many of all
+    are in homes judged Good or better."""
+    current = current_graded(on)
+    rows = db.session.execute(
+        scoped(Placement).select(func.coalesce(current.c.name, "Not yet graded"), func.min(current.c.rank), func.count())
+        .select_from(Placement)
+        .join(Home, Home.id == Placement.home_id)
+        .outerjoin(current, current.c.home_id == Home.id)
+        .where(_open_on(on))
+        .group_by(current.c.name)
+        .order_by(func.min(current.c.rank))
+    ).all()
+    good = db.session.scalar(select(Judgement.rank).where(Judgement.name == "Good"))
+    total = sum(count for _, _, count in rows)
+    good_or_better = sum(count for _, rank, count in rows if rank is not None and rank <= good)
+    return rows, good_or_better, total
+
+
+# ---------------------------------------------------------------- blocks and value for money
+
+
+@dataclass
+class BlockValue:
+    contract: Contract
+    first: date
+    last: date
+    occupied: int  # bed-nights
+    utilisation: Decimal | None
+    void_cost_pence: int
+    cost_pence: int  # beds x price for every night, used or not
+    placement_type: str
+    average_weekly_pence: int | None  # framework and spot placements of that type, same period
+    comparison_pence: int | None  # the occupied nights bought at that average
+
+    @property
+    def cost_per_occupied_week_pence(self) -> int | None:
+        return div_half_up(self.cost_pence * 7, self.occupied) if self.occupied else None
+
+    @property
+    def saving_pence(self) -> int | None:
+        """What the block saved (positive) or cost (negative) against buying its occupied nights."""
+        return None if self.comparison_pence is None else self.comparison_pence - self.cost_pence
+
+
+def block_values(consortium: Consortium, first: date, last: date) -> list[BlockValue]:
+    members = select(Membership.authority_code).where(Membership.consortium_id == consortium.id)
+    market = usage.spend_and_nights(first, last, by=(Placement.placement_type,), condition=Placement.authority_code.in_(members))
+    values = []
+    for contract in db.session.scalars(
+        select(Contract).where(Contract.consortium_id == consortium.id, Contract.kind == "block",
+                               Contract.start_date <= last, Contract.end_date >= first).order_by(Contract.ref)
+    ):
+        start, end = max(first, contract.start_date), min(last, contract.end_date)
+        used = usage.occupancy(contract, start, end)
+        kind = db.session.scalar(
+            select(Placement.placement_type).where(Placement.contract_id == contract.id)
+            .group_by(Placement.placement_type).order_by(func.count().desc()).limit(1)
+        ) or "residential"
+        spend, nights = market.get((kind,), (0, 0))
+        values.append(BlockValue(
+            contract, start, end, used.occupied, used.utilisation, used.void_cost_pence, block_cost(contract, start, end), kind,
+            div_half_up(spend * 7, nights) if nights else None,
+            div_half_up(spend * used.occupied, nights) if nights else None,
+        ))
+    return values
+
+
+def high_cost_placements(consortium: Consortium, on: date) -> list:
+    """Open placements under the consortium's contracts whose current weekly fee is above its threshold."""
+    latest = (
+        select(PlacementFee.placement_id, func.max(PlacementFee.effective_from).label("since"))
+        .where(PlacementFee.effective_from <= on).group_by(PlacementFee.placement_id).subquery()
+    )
+    return db.session.execute(
+        scoped(Placement).select(Placement, PlacementFee.weekly_pence)
+        .join(latest, latest.c.placement_id == Placement.id)
+        .join(PlacementFee, (PlacementFee.placement_id == Placement.id) & (PlacementFee.effective_from == latest.c.since))
+        .where(_open_on(on), PlacementFee.weekly_pence > consortium.high_cost_weekly_pence)
+        .order_by(PlacementFee.weekly_pence.desc())
+    ).all()
+
+
+# ---------------------------------------------------------------- budget variance
+
+
+@dataclass
+class Variance:
+    placement_type: str
+    budget_weeks: Decimal
+    budget_unit_pence: int
+    actual_weeks: Decimal
+    actual_pence: int
+
+    @property
+    def budget_pence(self) -> int:
+        return _pence(self.budget_weeks * self.budget_unit_pence)
+
+    @property
+    def actual_unit_pence(self) -> int | None:
+        return _pence(self.actual_pence / self.actual_weeks) if self.actual_weeks else None
+
+    @property
+    def total_pence(self) -> int:
+        return self.actual_pence - self.budget_pence
+
+    @property
+    def volume_pence(self) -> int:
+        """(actual weeks - budget weeks) x budget unit cost."""
+        return _pence((self.actual_weeks - self.budget_weeks) * self.budget_unit_pence)
+
+    @property
+    def unit_cost_pence(self) -> int:
+        """(actual unit cost - budget unit cost) x actual weeks; the rest of the variance, so the
+        two effects always add up to it to the penny."""
+        return self.total_pence - self.volume_pence
+
+
+def variances(authority_code: str, year: int, budgets) -> list[Variance]:
+    first, last = date(year, 4, 1), date(year + 1, 3, 31)
+    actual = usage.spend_and_nights(first, last, [authority_code], by=(Placement.placement_type,))
+    by_type = {b.placement_type: b for b in budgets}
+    kinds = sorted(set(by_type) | {key[0] for key in actual})
+    found = []
+    for kind in kinds:
+        budget = by_type.get(kind)
+        pence, nights = actual.get((kind,), (0, 0))
+        found.append(Variance(kind, budget.weeks if budget else Decimal(0), budget.unit_cost_pence if budget else 0,
+                              Decimal(nights) / 7, pence))
+    return found
+
+
+# ---------------------------------------------------------------- returns and recharges
+
+
+def returns_by_status(today: date, provider_id: int | None = None) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for outcomes in db.session.scalars(
+        select(OutcomesFramework).where(OutcomesFramework.contract_id.in_(scoped(Contract).select(Contract.id)))
+    ):
+        for entry in returns.owed(outcomes, today, provider_id):
+            status = entry.status(today)
+            counts[status] = counts.get(status, 0) + 1
+    return counts
+
+
+def recharges_summary() -> dict[str, tuple[int, int]]:
+    """Issued statements the user may see: (count, pence) issued and unpaid."""
+    rows = db.session.execute(
+        scoped(Statement).select(Statement.status, func.count(), func.sum(Statement.amount_pence))
+        .where(Statement.status != "draft").group_by(Statement.status)
+    ).all()
+    by_status = {status: (count, int(total or 0)) for status, count, total in rows}
+    issued = tuple(sum(by_status.get(s, (0, 0))[i] for s in ("issued", "paid")) for i in (0, 1))
+    return {"issued": issued, "unpaid": by_status.get("issued", (0, 0))}
+
+
+def yesterday() -> date:
+    return date.today() - timedelta(days=1)

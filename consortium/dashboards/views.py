@@ -1,0 +1,186 @@
+"""Each role's dashboard, value for money, budgets, and the exports of their tables."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from audits.models import Flag
+from consortium.access import allowed, scoped
+from consortium.charts import Point, chart
+from consortium.dashboards import services
+from consortium.dashboards.models import Budget
+from consortium.exports import export
+from consortium.extensions import db
+from consortium.formatting import money
+from consortium.models import Authority
+from contracts.models import PLACEMENT_TYPES, Contract, Placement
+from providers.models import Home
+
+bp = Blueprint("dashboards", __name__, template_folder="templates")
+
+
+def _period() -> tuple[date, date]:
+    first, last = services.financial_year(date.today())
+    try:
+        first = date.fromisoformat(request.args.get("from", "")) if request.args.get("from") else first
+        last = date.fromisoformat(request.args.get("to", "")) if request.args.get("to") else last
+    except ValueError:
+        pass
+    if services.yesterday() >= first:
+        last = min(last, services.yesterday())  # figures up to the last full day
+    return first, last
+
+
+def _types(kind: str) -> str:
+    return PLACEMENT_TYPES.get(kind, kind)
+
+
+def lead_tables(first: date, last: date) -> dict[str, tuple[list[str], list[list]]]:
+    """The lead dashboard's tables: header and rows, as shown and as exported."""
+    names = dict(db.session.execute(select(Authority.code, Authority.name)).all())
+    consortium = current_user.consortium
+    tables = {}
+    rows = services.placements_by(first, last, Placement.authority_code, Placement.placement_type)
+    tables["placements"] = (["Authority", "Placement type", "Open at the end", "Started in the period"],
+                            [[names[a], _types(t), o, s] for a, t, o, s in rows])
+    spend = services.usage.spend_and_nights(first, last, by=(Placement.authority_code, Placement.placement_type),
+                                            condition=Placement.id.in_(scoped(Placement).select(Placement.id)))
+    tables["spend"] = (["Authority", "Placement type", "Spend (£)", "Placement-weeks"],
+                       [[names[a], _types(t), f"{pence / 100:.2f}", f"{nights / 7:.1f}"] for (a, t), (pence, nights) in sorted(spend.items())])
+    distance = services.distance_by(first, last, Placement.authority_code)
+    tables["distance"] = (["Authority", "Placements with a distance", f"Within {services.WITHIN_MILES} miles", "Share"],
+                          [[names[a], known, within, f"{100 * within / known:.1f}%" if known else "–"] for a, known, within in distance])
+    blocks = services.block_values(consortium, max(first, services.financial_year(last)[0]), last)
+    tables["blocks"] = (["Block contract", "Beds", "Utilisation", "Void cost (£)"],
+                        [[b.contract.ref, b.contract.beds, f"{b.utilisation}%" if b.utilisation is not None else "–",
+                          f"{b.void_cost_pence / 100:.2f}"] for b in blocks])
+    judged, good, total = services.judgements_in_use(last)
+    tables["judgements"] = (["Current judgement of the home", "Placements open"], [[name, count] for name, _, count in judged])
+    flags = db.session.execute(scoped(Flag).select(Flag.kind, func.count()).where(Flag.status != "resolved").group_by(Flag.kind)).all()
+    tables["flags"] = (["Kind", "Open"], [[Flag(kind=k).kind_name, n] for k, n in sorted(flags)])
+    return tables, {"good": good, "total": total, "blocks": blocks}
+
+
+@bp.get("/dashboard")
+@allowed("lead", "partner", "provider")
+def dashboard():
+    first, last = _period()
+    if current_user.role == "lead":
+        tables, extra = lead_tables(first, last)
+        chart_points = [Point(b.contract.ref, float(b.utilisation or 0), note=f"{b.utilisation}%") for b in extra["blocks"]]
+        return render_template(
+            "dashboards/lead.html", first=first, last=last, tables=tables, extra=extra,
+            returns=services.returns_by_status(date.today()), recharges=services.recharges_summary(),
+            chart=chart("Utilisation of each block contract this year, %", chart_points, low=0, high=100),
+        )
+    if current_user.role == "partner":
+        return render_template("dashboards/partner.html", first=first, last=last, **partner_context(first, last))
+    return render_template("dashboards/provider.html", **provider_context())
+
+
+def partner_context(first: date, last: date) -> dict:
+    code = current_user.authority_code
+    by_type = services.placements_by(first, last, Placement.placement_type)
+    distance = services.distance_by(first, last, Placement.placement_type)
+    year = services.financial_year(last)[0].year
+    budgets = db.session.scalars(scoped(Budget).select().where(Budget.financial_year == year)).all()
+    homes_used = scoped(Placement).select(Placement.home_id).where(Placement.home_id.is_not(None))
+    flags = db.session.scalars(scoped(Flag).select().where(Flag.status != "resolved", Flag.home_id.in_(homes_used))
+                               .order_by(Flag.opened_on.desc()).limit(10)).all()
+    return {"by_type": by_type, "distance": distance, "variances": services.variances(code, year, budgets), "year": year,
+            "recharges": services.recharges_summary(), "flags": flags, "types": PLACEMENT_TYPES,
+            "chart": chart("Placements open now by type", [Point(_types(t), o) for t, o, _ in by_type], low=0)}
+
+
+def provider_context() -> dict:
+    today = date.today()
+    provider_id = current_user.provider_id
+    contracts = scoped(Contract).all(Contract.ref)
+    first = services.financial_year(today)[0]
+    blocks = [(c, services.usage.occupancy(c, max(first, c.start_date), min(today, c.end_date)))
+              for c in contracts if c.is_block and c.start_date < today]
+    current = services.current_graded()
+    judged = db.session.execute(
+        select(func.coalesce(current.c.name, "Not yet graded"), func.count())
+        .select_from(Home).outerjoin(current, current.c.home_id == Home.id)
+        .where(Home.provider_id == provider_id).group_by(current.c.name)
+    ).all()
+    flags = db.session.scalar(scoped(Flag).select(func.count()).where(Flag.status != "resolved"))
+    return {"contracts": contracts, "blocks": blocks, "returns": services.returns_by_status(today, provider_id),
+            "judged": judged, "open_flags": flags, "today": today}
+
+
+@bp.get("/dashboard/<table>.<fmt>")
+@allowed("lead")
+def export_table(table, fmt):
+    first, last = _period()
+    tables, _ = lead_tables(first, last)
+    if table not in tables:
+        return redirect(url_for(".dashboard"))
+    header, rows = tables[table]
+    return export(f"{table}-{first}-{last}", fmt, header, rows)
+
+
+@bp.get("/value-for-money")
+@allowed("lead")
+def value_for_money():
+    first, last = _period()
+    consortium = current_user.consortium
+    return render_template("dashboards/value_for_money.html", first=first, last=last,
+                           blocks=services.block_values(consortium, first, last),
+                           high_cost=services.high_cost_placements(consortium, date.today()), consortium=consortium)
+
+
+@bp.post("/value-for-money/threshold")
+@allowed("lead")
+def set_threshold():
+    try:
+        pence = int(Decimal(request.form.get("threshold", "").replace(",", "").lstrip("£")) * 100)
+    except InvalidOperation:
+        pence = -1
+    if pence <= 0:
+        flash("Enter the weekly fee above which placements are listed, in pounds", "error")
+    else:
+        current_user.consortium.high_cost_weekly_pence = pence
+        db.session.commit()
+        flash(f"Placements above {money(pence)} a week are listed for review", "success")
+    return redirect(url_for(".value_for_money"))
+
+
+@bp.route("/budgets", methods=["GET", "POST"])
+@allowed("partner")
+def budgets():
+    year = request.values.get("year", type=int) or services.financial_year(date.today())[0].year
+    if request.method == "POST":
+        errors = []
+        for kind in PLACEMENT_TYPES:
+            weeks, unit = request.form.get(f"weeks-{kind}", "").strip(), request.form.get(f"unit-{kind}", "").strip()
+            if not weeks and not unit:
+                continue
+            try:
+                weeks_value, unit_pence = Decimal(weeks or "0"), int(Decimal((unit or "0").replace(",", "").lstrip("£")) * 100)
+                if weeks_value < 0 or unit_pence < 0:
+                    raise InvalidOperation
+            except InvalidOperation:
+                errors.append(f"{_types(kind)}: enter weeks and a weekly unit cost of 0 or more")
+                continue
+            budget = db.session.scalar(scoped(Budget).select().where(Budget.financial_year == year, Budget.placement_type == kind))
+            if budget is None:
+                budget = Budget(authority_code=current_user.authority_code, financial_year=year, placement_type=kind)
+                db.session.add(budget)
+            budget.weeks, budget.unit_cost_pence = weeks_value, unit_pence
+        if errors:
+            db.session.rollback()
+            for error in errors:
+                flash(error, "error")
+        else:
+            db.session.commit()
+            flash(f"Budget for {year} to {year + 1} saved", "success")
+            return redirect(url_for(".dashboard"))
+    existing = {b.placement_type: b for b in db.session.scalars(scoped(Budget).select().where(Budget.financial_year == year))}
+    return render_template("dashboards/budgets.html", year=year, existing=existing, types=PLACEMENT_TYPES)

@@ -1,0 +1,65 @@
+"""Value for money and budget variance against worked examples."""
+
+from datetime import date
+from decimal import Decimal
+
+from consortium.dashboards import services
+from consortium.dashboards.models import Budget
+from tests.factories import (
+    AuthorityFactory,
+    BlockPriceFactory,
+    ConsortiumFactory,
+    ContractFactory,
+    PlacementFactory,
+    PlacementFeeFactory,
+)
+
+FIRST, LAST = date(2024, 6, 2), date(2024, 6, 29)  # 28 nights
+
+
+def test_value_for_money_of_a_block():
+    nottingham = AuthorityFactory(code="E06000018")
+    consortium = ConsortiumFactory(lead=nottingham)
+    block = ContractFactory(consortium=consortium, beds=10, start_date=date(2024, 4, 1))
+    BlockPriceFactory(contract=block, weekly_pence=350000)
+    for _ in range(6):
+        PlacementFactory(contract=block, home=None, authority=nottingham, start_date=date(2024, 5, 1))
+    # The market: two spot residential placements for the 28 nights, at £4,200 and £5,600 a week.
+    for fee in (420000, 560000):
+        spot = PlacementFactory(contract=None, authority=nottingham, start_date=FIRST, end_date=date(2024, 6, 30))
+        PlacementFeeFactory(placement=spot, weekly_pence=fee)
+    PlacementFeeFactory(placement=PlacementFactory(contract=None, authority=AuthorityFactory(), start_date=FIRST),
+                        weekly_pence=990000)  # not a member: not in the consortium's market
+    (value,) = services.block_values(consortium, FIRST, LAST)
+    # Cost: 10 beds x £500 a night x 28 nights = £140,000; occupied 6 x 28 = 168 bed-nights.
+    assert (value.cost_pence, value.occupied, value.utilisation) == (14_000_000, 168, Decimal("60.0"))
+    assert value.cost_per_occupied_week_pence == 583_333  # £140,000 / 24 weeks = £5,833.33
+    # Average weekly fee: (28 x £600 + 28 x £800) / 56 nights x 7 = £4,900.
+    assert value.average_weekly_pence == 490_000
+    # The 168 occupied nights at £700 a night: £117,600; the block cost £22,400 more.
+    assert (value.comparison_pence, value.saving_pence) == (11_760_000, -2_240_000)
+
+
+def test_budget_variance_splits_into_volume_and_unit_cost():
+    derby = AuthorityFactory(code="E06000015")
+    budget = Budget(authority_code="E06000015", financial_year=2024, placement_type="residential",
+                    weeks=Decimal("100"), unit_cost_pence=400000)
+    # Actual: 120 placement-weeks (840 nights) costing £516,000: £4,300 a week.
+    for _ in range(3):  # 3 x 280 nights (1 April 2024 to 6 January 2025)
+        placement = PlacementFactory(contract=None, authority=derby, start_date=date(2024, 4, 1), end_date=date(2025, 1, 6))
+        PlacementFeeFactory(placement=placement, weekly_pence=430000)
+    (variance,) = services.variances("E06000015", 2024, [budget])
+    assert (variance.actual_weeks, variance.actual_pence, variance.actual_unit_pence) == (Decimal(120), 51_600_000, 430_000)
+    assert variance.budget_pence == 40_000_000
+    assert variance.volume_pence == 8_000_000  # (120 - 100) x £4,000
+    assert variance.unit_cost_pence == 3_600_000  # (£4,300 - £4,000) x 120
+    assert variance.total_pence == variance.volume_pence + variance.unit_cost_pence == 11_600_000
+
+
+def test_a_type_with_spend_but_no_budget_is_all_volume():
+    derby = AuthorityFactory(code="E06000015")
+    placement = PlacementFactory(contract=None, authority=derby, start_date=date(2024, 4, 1), end_date=date(2024, 4, 15),
+                                 placement_type="supported_accommodation", age_at_start=17)
+    PlacementFeeFactory(placement=placement, weekly_pence=170000)
+    (variance,) = services.variances("E06000015", 2024, [])
+    assert (variance.budget_pence, variance.actual_pence, variance.volume_pence, variance.unit_cost_pence) == (0, 340000, 0, 340000)
