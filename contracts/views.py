@@ -18,7 +18,9 @@ from consortium.formatting import day
 from consortium.models import ROLES
 from consortium.pagination import paginate
 from consortium.services import RuleBroken
+from consortium.sql import quarter_of
 from contracts import services, usage
+from contracts.returns import period_label
 from contracts.charts import occupancy_svg
 from contracts.forms import (
     AdmissionStatusForm,
@@ -80,7 +82,8 @@ def contracts():
 def contract(contract_id):
     contract = scoped(Contract).get_or_404(contract_id)
     today = date.today()
-    context = {"contract": contract, "today": today, "can_manage": current_user.role == "lead"}
+    context = {"contract": contract, "today": today, "can_manage": current_user.role == "lead",
+               "report_periods": ended_quarters(contract, today)[-4:][::-1]}
     current = current_graded()
     if contract.is_block:
         last = min(today - timedelta(days=1), contract.end_date)
@@ -107,6 +110,17 @@ def contract(contract_id):
             counts[judgement or "Not yet graded"] = counts.get(judgement or "Not yet graded", 0) + 1
         context["provider_judgements"] = by_provider
     return render_template("contracts/contract.html", **context)
+
+
+def ended_quarters(contract: Contract, today: date) -> list[str]:
+    """Labels of the contract's quarters that have ended, oldest first."""
+    periods, start = [], quarter_of(contract.start_date)[0]
+    while start <= min(contract.end_date, today):
+        end = quarter_of(start)[1]
+        if end < today:
+            periods.append(period_label(start))
+        start = end + timedelta(days=1)
+    return periods
 
 
 def _lead_contract(contract_id) -> Contract:

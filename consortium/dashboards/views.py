@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -14,10 +14,12 @@ from consortium.access import allowed, scoped
 from consortium.charts import Point, chart
 from consortium.dashboards import services
 from consortium.dashboards.models import Budget
+from consortium.dashboards.report import report_pdf
 from consortium.exports import export
 from consortium.extensions import db
 from consortium.formatting import money
 from consortium.models import Authority
+from contracts import returns as returns_module
 from contracts.models import PLACEMENT_TYPES, Contract, Placement
 from providers.models import Home
 
@@ -184,3 +186,15 @@ def budgets():
             return redirect(url_for(".dashboard"))
     existing = {b.placement_type: b for b in db.session.scalars(scoped(Budget).select().where(Budget.financial_year == year))}
     return render_template("dashboards/budgets.html", year=year, existing=existing, types=PLACEMENT_TYPES)
+
+
+@bp.get("/contracts/<int:contract_id>/report/<period>.pdf")
+@allowed("lead", "partner")
+def monitoring_report(contract_id, period):
+    contract = scoped(Contract).get_or_404(contract_id)
+    try:
+        returns_module.parse_period(period)
+    except ValueError:
+        abort(404)
+    return Response(report_pdf(contract, period), mimetype="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{contract.ref}-{period}-monitoring.pdf"'})

@@ -1,0 +1,90 @@
+"""Dashboards render for each role, their tables export, and the monitoring report reads correctly."""
+
+import io
+import subprocess
+from datetime import date
+
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from consortium.dashboards.models import Budget
+from consortium.dashboards.report import report_pdf
+from consortium.demo import DEMO_PASSWORD
+from consortium.extensions import db
+from contracts import returns
+from tests.conftest import sign_in
+from tests.factories import BlockPriceFactory, ContractFactory, PlacementFactory, lead, partner, provider_user
+from tests.test_return_pages import VALUES
+
+
+def signed_in(app, email):
+    client = app.test_client()
+    client.post("/sign-in", data={"email": email, "password": DEMO_PASSWORD})
+    return client
+
+
+def test_each_roles_dashboard_shows_the_demo(app, runner):
+    runner.invoke(args=["demo", "seed"])
+    lead_client = signed_in(app, "lead@demo.test")
+    page = lead_client.get("/dashboard").get_data(as_text=True)
+    for text in ("placements open in", "returns overdue", "recharges unpaid", "EM-BLOCK-RES", "Placements by member authority and type",
+                 "Spend on framework placements", "within 20 miles", "Open flags by kind", "<svg"):
+        assert text in page, text
+    csv_text = lead_client.get("/dashboard/blocks.csv").get_data(as_text=True)
+    assert csv_text.lstrip("\ufeff").startswith("Block contract,Beds,Utilisation,Void cost (£)") and "EM-BLOCK-RES" in csv_text
+    workbook = load_workbook(io.BytesIO(lead_client.get("/dashboard/placements.xlsx").data))
+    assert [c.value for c in next(workbook.active.iter_rows())] == ["Authority", "Placement type", "Open at the end", "Started in the period"]
+    vfm = lead_client.get("/value-for-money").get_data(as_text=True)
+    assert "Cost per occupied bed-week" in vfm and "EM-BLOCK-RES" in vfm
+    partner_client = signed_in(app, "partner@demo.test")
+    page = partner_client.get("/dashboard").get_data(as_text=True)
+    assert "Your placements by type" in page and "Spend against budget" in page and "Recharges" in page
+    provider_page = signed_in(app, "provider@demo.test").get("/dashboard").get_data(as_text=True)
+    assert "returns to do" in provider_page and "EM-BLOCK-RES" in provider_page and "Your homes by judgement" in provider_page
+
+
+def test_a_partner_enters_a_budget_and_sees_the_variance(client):
+    user = partner()
+    sign_in(client, user)
+    year = date.today().year if date.today().month >= 4 else date.today().year - 1
+    response = client.post("/budgets", data={"year": year, "weeks-residential": "100", "unit-residential": "4,000"})
+    assert response.status_code == 302
+    budget = db.session.scalar(select(Budget))
+    assert (budget.authority_code, budget.financial_year, budget.weeks, budget.unit_cost_pence) == (user.authority_code, year, 100, 400000)
+    page = client.get("/dashboard").get_data(as_text=True)
+    assert "£400,000.00" in page and "-£400,000.00" in page  # nothing spent yet: all volume
+    refused = client.post("/budgets", data={"year": year, "weeks-residential": "-3", "unit-residential": "x"})
+    assert "enter weeks and a weekly unit cost of 0 or more" in refused.get_data(as_text=True)
+    db.session.refresh(budget)
+    assert budget.weeks == 100
+
+
+def test_dashboards_and_reports_are_for_their_roles(client):
+    block = ContractFactory()
+    sign_in(client, provider_user())
+    assert client.get("/value-for-money").status_code == 403
+    assert client.get(f"/contracts/{block.id}/report/2024-Q1.pdf").status_code == 403
+    sign_in(client, lead())
+    assert client.get(f"/contracts/{block.id}/report/2024-Q1.pdf").status_code == 404  # another consortium's contract
+    assert client.get("/budgets").status_code == 403
+
+
+def test_the_monitoring_report_reads_correctly(client, tmp_path):
+    block = ContractFactory(ref="EM-BLOCK", beds=10, start_date=date(2024, 4, 1), end_date=date(2029, 3, 31))
+    BlockPriceFactory(contract=block, weekly_pence=350000)
+    for _ in range(8):
+        PlacementFactory(contract=block, home=None, start_date=date(2024, 4, 1))
+    outcomes = returns.attach(block, returns.starter_template())
+    monitoring_return = returns.save(outcomes, block.provider, "2024-Q1", {**VALUES, "EET": "70"}, {}, None, date(2024, 7, 20), submit=True)
+    returns.review(monitoring_return, "accept", "", lead(block.consortium), None)
+    sign_in(client, lead(block.consortium))
+    response = client.get(f"/contracts/{block.id}/report/2024-Q1.pdf")
+    assert response.status_code == 200 and response.data.startswith(b"%PDF")
+    path = tmp_path / "report.pdf"
+    path.write_bytes(response.data)
+    words = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    # 8 of 10 beds for the 91 nights of the quarter: 182 void bed-nights at £500.
+    for expected in ("Contract monitoring report, 2024-Q1", "EM-BLOCK", "1 Apr 2024 to 30 Jun 2024", "Occupancy", "80.0%",
+                     "£91,000.00", "Children in education, employment or training", "red", "accepted", "Placements started and ended"):
+        assert expected in words, expected
+    assert f"/contracts/{block.id}/report/" in client.get(f"/contracts/{block.id}").get_data(as_text=True)
