@@ -33,7 +33,10 @@ def report_pdf(contract: Contract, period: str) -> bytes:
     small = ParagraphStyle("small", parent=body, fontSize=8.5, textColor=colors.HexColor("#505a5f"))
 
     def table(rows, widths, fills=()):
-        t = Table([[Paragraph(escape(str(c)), body) for c in row] for row in rows], colWidths=[w * mm for w in widths], repeatRows=1)
+        if len(rows) == 1:
+            rows = rows + [["None"] + [""] * (len(rows[0]) - 1)]
+        t = Table([[Paragraph(escape(str(c)), body) for c in row] for row in rows], colWidths=[w * mm for w in widths],
+                  repeatRows=1, hAlign="LEFT")
         t.setStyle(TableStyle([("LINEBELOW", (0, 0), (-1, -1), 0.4, colors.HexColor("#b1b4b6")),
                                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#f3f2f1")),
                                ("VALIGN", (0, 0), (-1, -1), "TOP"), *fills]))
@@ -54,7 +57,7 @@ def report_pdf(contract: Contract, period: str) -> bytes:
     judged = dict(db.session.execute(select(current.c.home_id, current.c.name).where(current.c.home_id.in_([h.id for h in homes]))).all())
     story += [Paragraph("Homes and their Ofsted judgements", h2),
               table([["Home", "URN", "Provider", "Judgement at the quarter's end"]] +
-                    [[h.display_name, h.urn, h.provider.name, judged.get(h.id, "Not yet graded")] for h in homes] or [["None"]],
+                    [[h.display_name, h.urn, h.provider.name, judged.get(h.id, "Not yet graded")] for h in homes],
                     [55, 22, 50, 40])]
 
     if contract.is_block:
@@ -81,7 +84,7 @@ def report_pdf(contract: Contract, period: str) -> bytes:
                   table([["Provider", "Due", "Status", "Submitted"]] +
                         [[e.provider.name, day(e.due_date), e.status(date.today()) + (" (late)" if e.monitoring_return and e.monitoring_return.late else ""),
                           day(e.monitoring_return.submitted_on) if e.monitoring_return and e.monitoring_return.submitted_on else "–"]
-                         for e in owed] or [["No returns owed"]], [70, 30, 40, 27])]
+                         for e in owed], [70, 30, 40, 27])]
 
     moves = db.session.execute(
         select(Placement.authority_code,
@@ -90,11 +93,11 @@ def report_pdf(contract: Contract, period: str) -> bytes:
         .where(Placement.contract_id == contract.id).group_by(Placement.authority_code).order_by(Placement.authority_code)
     ).all()
     story += [Paragraph("Placements started and ended", h2),
-              table([["Authority", "Started", "Ended"]] + [[code, int(s or 0), int(e or 0)] for code, s, e in moves if s or e] or [["None"]],
+              table([["Authority", "Started", "Ended"]] + [[code, int(s or 0), int(e or 0)] for code, s, e in moves if s or e],
                     [60, 30, 30])]
     flags = db.session.scalars(select(Flag).where(Flag.contract_id == contract.id, Flag.status != "resolved").order_by(Flag.opened_on)).all()
     story += [Paragraph("Open flags", h2),
-              table([["Flag", "Opened", "Detail"]] + [[f.kind_name, day(f.opened_on), f.detail] for f in flags] or [["None"]], [40, 25, 102])]
+              table([["Flag", "Opened", "Detail"]] + [[f.kind_name, day(f.opened_on), f.detail] for f in flags], [40, 25, 102])]
 
     buffer = io.BytesIO()
     SimpleDocTemplate(buffer, pagesize=A4, leftMargin=20 * mm, rightMargin=20 * mm, topMargin=18 * mm, bottomMargin=18 * mm,
