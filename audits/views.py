@@ -104,6 +104,14 @@ def flags():
     )
 
 
+@bp.get("/flags/export.<fmt>")
+@allowed(*ROLES)
+def export_flags(fmt):
+    rows = ([f.kind, f.subject, f.severity, f.status, f.opened_on.isoformat(), f.resolved_on.isoformat() if f.resolved_on else "", f.detail]
+            for f in db.session.scalars(_filtered(request.args).order_by(Flag.opened_on.desc(), Flag.id.desc())))
+    return export("flags", fmt, ["kind", "subject", "severity", "status", "opened_on", "resolved_on", "detail"], rows)
+
+
 @bp.get("/flags/<int:flag_id>")
 @allowed(*ROLES)
 def flag(flag_id):

@@ -68,6 +68,15 @@ def schedule():
     return render_template("contracts/returns.html", entries=entries, today=today, status=status)
 
 
+@bp.get("/returns/export.<fmt>")
+@allowed("lead", "partner", "provider")
+def export_schedule(fmt):
+    today = date.today()
+    rows = ([e.period, e.contract.ref, e.provider.name, e.due_date.isoformat(), e.status(today),
+             "yes" if e.monitoring_return and e.monitoring_return.late else ""] for e in _entries_for_user(today))
+    return export("returns", fmt, ["period", "contract", "provider", "due", "status", "late"], rows)
+
+
 def _contract_outcomes(contract_id) -> tuple[Contract, OutcomesFramework | None]:
     contract = scoped(Contract).get_or_404(contract_id)
     return contract, returns.outcomes_of(contract)

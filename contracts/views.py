@@ -77,6 +77,18 @@ def contracts():
     return render_template("contracts/contracts.html", page=page, kind=kind, today=date.today())
 
 
+@bp.get("/contracts/export.<fmt>")
+@allowed(*ROLES)
+def export_contracts(fmt):
+    today = date.today()
+    rows = ([c.ref, c.kind, c.title, c.consortium.ref, c.start_date.isoformat(), c.end_date.isoformat(), c.max_end_date.isoformat(),
+             c.beds or "", c.provider.name if c.provider else "", c.status(today)]
+            for c in db.session.scalars(scoped(Contract).select().options(selectinload(Contract.consortium), selectinload(Contract.provider))
+                                        .order_by(Contract.ref)))
+    return export("contracts", fmt, ["ref", "kind", "title", "consortium", "start_date", "end_date", "max_end_date", "beds",
+                                     "provider", "status"], rows)
+
+
 @bp.get("/contracts/<int:contract_id>")
 @allowed(*ROLES)
 def contract(contract_id):

@@ -88,3 +88,13 @@ def test_the_monitoring_report_reads_correctly(client, tmp_path):
                      "£91,000.00", "Children in education, employment or training", "red", "accepted", "Placements started and ended"):
         assert expected in words, expected
     assert f"/contracts/{block.id}/report/" in client.get(f"/contracts/{block.id}").get_data(as_text=True)
+
+
+def test_the_lists_download(app, runner):
+    runner.invoke(args=["demo", "seed"])
+    client = signed_in(app, "lead@demo.test")
+    for url, expected in (("/flags/export.csv", "kind,subject,severity,status"), ("/contracts/export.csv", "ref,kind,title,consortium"),
+                          ("/returns/export.csv", "period,contract,provider,due,status")):
+        text = client.get(url).get_data(as_text=True).lstrip("\ufeff")
+        assert text.startswith(expected) and len(text.splitlines()) > 2, url
+    assert client.get("/flags/export.xlsx").data.startswith(b"PK")
