@@ -95,7 +95,8 @@ def test_the_demo_provider_uploads_a_return_and_the_lead_accepts_it(app, runner)
     block = db.session.scalar(select(Contract).where(Contract.ref == "EM-BLOCK-RES"))
     provider = app.test_client()
     provider.post("/sign-in", data={"email": "provider@demo.test", "password": DEMO_PASSWORD})
-    overdue = [line for line in provider.get("/returns?status=overdue").get_data(as_text=True).splitlines() if "/returns/" in line]
+    overdue = [line for line in provider.get("/returns?status=overdue").get_data(as_text=True).splitlines()
+               if "/contracts/" in line and "/returns/" in line]
     assert overdue, "the demo has an overdue return"
     path = overdue[0].split('href="')[1].split('"')[0]
     template = provider.get(f"{path}/template.csv").get_data(as_text=True).lstrip("\ufeff").splitlines()
