@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import random
+import time
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -19,7 +20,7 @@ from sqlalchemy import func, select
 from audits import jobs
 from audits import services as flag_services
 from audits.models import Flag
-from consortium import audit, services
+from consortium import audit, national, services
 from consortium.extensions import db
 from consortium.models import Authority, Consortium, User
 from consortium.recharges import services as recharges
@@ -168,11 +169,22 @@ def seed_homes(today: date) -> None:
 
 
 @demo_group.command("seed")
-@click.option("--scale", type=click.Choice(["small"]), default="small", show_default=True)
-def seed(scale):
-    """Build the demo consortium (safe to run again)."""
+@click.option("--scale", type=click.Choice(["small", "national"]), default="small", show_default=True)
+@click.option("--seed", "seed_value", type=int, default=1, show_default=True, help="For national scale: the same seed gives the same data.")
+def seed(scale, seed_value):
+    """Build the demo consortium (safe to run again), or national-scale data in an empty database."""
     audit.set_actor(None, "flask demo seed")
     today = date.today()
+    if scale == "national":
+        started = time.perf_counter()
+        try:
+            counts = national.seed(today, seed_value)
+        except national.NotEmpty as error:
+            raise click.ClickException(str(error)) from None
+        db.session.commit()
+        click.echo(f"National data in {time.perf_counter() - started:.0f} s: " + ", ".join(f"{v:,} {k}" for k, v in counts.items()))
+        click.echo(f"Accounts: lead01@national.test, partner-<code>@national.test, admin@national.test (password: {national.PASSWORD})")
+        return
     accounts = seed_core(today)
     first_time = seed_contracts(today)
     jobs.run_checks(today)  # as the scheduler would have at 02:00
