@@ -8,6 +8,7 @@ from datetime import date
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from consortium import panels
 from consortium.access import allowed, scoped
@@ -33,7 +34,8 @@ def register_panels(app) -> None:
 def provider_results(provider) -> str:
     """A provider's latest accepted results on each contract, counted by colour."""
     summaries = []
-    for outcomes in _visible_outcomes():
+    theirs = select(MonitoringReturn.contract_id).where(MonitoringReturn.provider_id == provider.id)
+    for outcomes in _visible_outcomes(OutcomesFramework.contract_id.in_(theirs)):
         values = returns.results(outcomes, provider.id)
         if not values:
             continue
@@ -43,9 +45,10 @@ def provider_results(provider) -> str:
     return render_template("contracts/_provider_results.html", summaries=summaries)
 
 
-def _visible_outcomes() -> list[OutcomesFramework]:
+def _visible_outcomes(*conditions) -> list[OutcomesFramework]:
     return list(db.session.scalars(
-        select(OutcomesFramework).where(OutcomesFramework.contract_id.in_(scoped(Contract).select(Contract.id)))
+        select(OutcomesFramework).where(OutcomesFramework.contract_id.in_(scoped(Contract).select(Contract.id)), *conditions)
+        .options(selectinload(OutcomesFramework.contract), selectinload(OutcomesFramework.indicators))
     ))
 
 

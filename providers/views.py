@@ -3,6 +3,7 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from consortium import services as core
 from consortium import panels, uploads
@@ -66,6 +67,7 @@ def provider(provider_id):
     homes = db.session.execute(services.homes_query(services.Filters()).where(Home.provider_id == provider.id)).all()
     recent = db.session.scalars(
         scoped(Inspection).select().join(Inspection.home).where(Home.provider_id == provider.id)
+        .options(selectinload(Inspection.home), selectinload(Inspection.judgement))
         .order_by(Inspection.inspection_date.desc()).limit(20)
     ).all()
     return render_template(
