@@ -18,7 +18,7 @@ from consortium.extensions import db
 from consortium.formatting import day, money, number
 from consortium.sql import days_between
 from contracts import returns, usage
-from contracts.models import Contract, OutcomesFramework, Placement
+from contracts.models import Contract, Indicator, OutcomesFramework, Placement
 from providers.models import Home, Judgement, Provider
 from providers.quality import current_graded, ranked_inspections
 
@@ -45,28 +45,37 @@ def run(as_of: date, kinds: list[str] | None = None) -> list[str]:
     return chosen
 
 
-def raise_flag(kind: str, subject: str, as_of: date, severity: str, detail: str, key: str | None = None,
-               reopen_guard: bool = True, **figures) -> Flag | None:
-    """Open a flag for the subject (and key, where one subject has several), or bring the open
-    one up to date. The reopen rule: if a person resolved the last one and the condition has
-    gone on unbroken since, nothing opens (returns None)."""
-    key = key or subject
-    flag = db.session.scalar(select(Flag).where(Flag.kind == kind, Flag.subject_key == key, Flag.status != "resolved"))
-    if flag is None:
-        if reopen_guard:
-            last = db.session.scalar(
-                select(Flag).where(Flag.kind == kind, Flag.subject_key == key).order_by(Flag.id.desc()).limit(1))
-            if last is not None and last.resolved_by_id is not None and last.condition_cleared_on is None:
+class FlagBook:
+    """The flags of one kind, read in two queries, so a check raising hundreds of flags does not
+    look each one up on its own."""
+
+    def __init__(self, kind: str):
+        self.kind = kind
+        self.open = {f.subject_key: f for f in db.session.scalars(select(Flag).where(Flag.kind == kind, Flag.status != "resolved"))}
+        newest = select(Flag.subject_key, func.max(Flag.id).label("id")).where(Flag.kind == kind).group_by(Flag.subject_key).subquery()
+        self.last = {f.subject_key: f for f in db.session.scalars(select(Flag).join(newest, newest.c.id == Flag.id))}
+
+    def raise_flag(self, subject: str, as_of: date, severity: str, detail: str, key: str | None = None,
+                   reopen_guard: bool = True, **figures) -> Flag | None:
+        """Open a flag for the subject (and key, where one subject has several), or bring the
+        open one up to date. The reopen rule: if a person resolved the last one and the
+        condition has gone on unbroken since, nothing opens (returns None)."""
+        key = key or subject
+        flag = self.open.get(key)
+        if flag is None:
+            last = self.last.get(key)
+            if reopen_guard and last is not None and last.resolved_by_id is not None and last.condition_cleared_on is None:
                 return None
-        flag = Flag(kind=kind, subject=subject, subject_key=key, opened_on=as_of)
-        db.session.add(flag)
-        flag.events.append(FlagEvent(on=as_of, action="opened", note=detail))
-    elif flag.detail != detail:
-        flag.events.append(FlagEvent(on=as_of, action="updated", note=detail))
-    for name, value in {"severity": severity, "detail": detail, **figures}.items():
-        if getattr(flag, name) != value:
-            setattr(flag, name, value)
-    return flag
+            flag = Flag(kind=self.kind, subject=subject, subject_key=key, opened_on=as_of)
+            db.session.add(flag)
+            flag.events.append(FlagEvent(on=as_of, action="opened", note=detail))
+            self.open[key] = self.last[key] = flag
+        elif flag.detail != detail:
+            flag.events.append(FlagEvent(on=as_of, action="updated", note=detail))
+        for name, value in {"severity": severity, "detail": detail, **figures}.items():
+            if getattr(flag, name) != value:
+                setattr(flag, name, value)
+        return flag
 
 
 def settle(kind: str, still: set[str], as_of: date, note: str, resolve: bool = True) -> None:
@@ -150,6 +159,7 @@ def check_quality_drops(as_of: date) -> None:
         )
     )
     fresh = [drop for drop in drops if drop["id"] not in flagged]
+    book = FlagBook("quality_drop")
     homes = {
         home.id: home
         for home in db.session.scalars(
@@ -158,8 +168,7 @@ def check_quality_drops(as_of: date) -> None:
     }
     for drop in fresh:
         home = homes[drop["home_id"]]
-        raise_flag(
-            "quality_drop",
+        book.raise_flag(
             home.urn,
             as_of,
             reopen_guard=False,  # each inspection is its own event: a new drop is never "unbroken"
@@ -181,7 +190,7 @@ def check_quality_drops(as_of: date) -> None:
 def check_underused_block_beds(as_of: date) -> None:
     """Each block's utilisation over its window (default the 28 nights before the date, clipped
     to the term); below its threshold (default 80%), one flag on the contract."""
-    still = set()
+    still, book = set(), FlagBook("underused_block_beds")
     blocks = db.session.scalars(
         select(Contract).where(Contract.kind == "block", Contract.start_date < as_of, Contract.end_date >= as_of - timedelta(days=366))
     )
@@ -193,8 +202,7 @@ def check_underused_block_beds(as_of: date) -> None:
         if used.utilisation is None or used.utilisation >= contract.underuse_threshold_percent:
             continue
         still.add(contract.ref)
-        raise_flag(
-            "underused_block_beds",
+        book.raise_flag(
             contract.ref,
             as_of,
             severity="high" if used.utilisation < contract.underuse_threshold_percent / 2 else "medium",
@@ -221,7 +229,7 @@ def check_underused_block_beds(as_of: date) -> None:
 def check_expiring_contracts(as_of: date) -> None:
     """A contract ending within its notice period: "extension decision due" while it can still
     be extended and no decision is recorded, else "re-procurement needed"."""
-    still = set()
+    still, book = set(), FlagBook("contract_expiring")
     ending = db.session.scalars(
         select(Contract)
         .options(selectinload(Contract.decisions))
@@ -235,8 +243,7 @@ def check_expiring_contracts(as_of: date) -> None:
         else:
             state, severity = "re-procurement needed", "high"
         still.add(contract.ref)
-        raise_flag(
-            "contract_expiring",
+        book.raise_flag(
             contract.ref,
             as_of,
             severity=severity,
@@ -273,7 +280,7 @@ def check_homes_in_use(as_of: date) -> None:
         .where((current.c.rank > good) | (Home.registration_status != "Active"))
     ).all()
     worst = db.session.scalar(select(func.max(Judgement.rank)).where(Judgement.graded))
-    still = set()
+    still, book = set(), FlagBook("home_in_use_concern")
     for home, placements, judgement, rank, judged_on in concerns:
         reasons = []
         if rank is not None and rank > good:
@@ -281,8 +288,7 @@ def check_homes_in_use(as_of: date) -> None:
         if home.registration_status != "Active":
             reasons.append(f"registration {home.registration_status}")
         still.add(home.urn)
-        raise_flag(
-            "home_in_use_concern",
+        book.raise_flag(
             home.urn,
             as_of,
             severity="high" if rank == worst or home.registration_status != "Active" else "medium",
@@ -310,7 +316,7 @@ def _contract_outcomes():
 def check_overdue_returns(as_of: date) -> None:
     """One flag per contract, provider and quarter whose return was not submitted by its due
     date; resolved when it is submitted."""
-    still = set()
+    still, book = set(), FlagBook("overdue_return")
     for outcomes in _contract_outcomes():
         for entry in returns.owed(outcomes, as_of):
             submitted = entry.monitoring_return.submitted_on if entry.monitoring_return else None
@@ -319,8 +325,7 @@ def check_overdue_returns(as_of: date) -> None:
             key = f"{entry.contract.ref}|{entry.provider.id}|{entry.period}"
             still.add(key)
             late = (as_of - entry.due_date).days
-            raise_flag(
-                "overdue_return",
+            book.raise_flag(
                 entry.contract.ref,
                 as_of,
                 key=key,
@@ -339,42 +344,41 @@ def check_overdue_returns(as_of: date) -> None:
 def check_kpi_reds(as_of: date) -> None:
     """An indicator red in the accepted returns of two consecutive quarters from the same
     provider under the same contract: one flag for that contract and provider."""
-    still = set()
-    for outcomes in _contract_outcomes():
-        values = returns.results(outcomes, submitted_by=as_of)
-        indicators = {i.id: i for i in outcomes.indicators}
-        reds: dict[int, dict[int, set[str]]] = {}
-        for (provider_id, indicator_id, period), value in values.items():
-            if indicators[indicator_id].rag(value) == "red":
-                reds.setdefault(provider_id, {}).setdefault(indicator_id, set()).add(period)
-        for provider_id, by_indicator in reds.items():
-            runs = []
-            for indicator_id, periods in by_indicator.items():
-                for period in periods:
-                    following = returns.period_label(returns.parse_period(period)[1] + timedelta(days=1))
-                    if following in periods:
-                        runs.append((following, period, indicators[indicator_id]))
-            if not runs:
-                continue
-            latest = max(run[0] for run in runs)
-            current = sorted((run for run in runs if run[0] == latest), key=lambda run: run[2].position)
-            provider = db.session.get(Provider, provider_id)
-            names = "; ".join(
-                f"{i.name} ({number(values[(provider_id, i.id, earlier)])} then {number(values[(provider_id, i.id, later)])})"
-                for later, earlier, i in current
-            )
-            still.add(f"{outcomes.contract.ref}|{provider_id}")
-            raise_flag(
-                "kpi_red",
-                outcomes.contract.ref,
-                as_of,
-                key=f"{outcomes.contract.ref}|{provider_id}",
-                severity="high" if len(current) > 1 else "medium",
-                detail=f"{provider.name}: red in {current[0][1]} and {latest}: {names}",
-                contract_id=outcomes.contract_id,
-                provider_id=provider_id,
-                period=latest,
-                indicators=",".join(i.code for _, _, i in current),
-            )
+    reds: dict[tuple[int, int], dict[int, dict[str, object]]] = {}
+    for contract_id, provider_id, indicator_id, period, value in db.session.execute(returns.red_values(as_of)):
+        reds.setdefault((contract_id, provider_id), {}).setdefault(indicator_id, {})[period] = value
+    still, book = set(), FlagBook("kpi_red")
+    if reds:
+        contracts = {c.id: c for c in db.session.scalars(select(Contract).where(Contract.id.in_({c for c, _ in reds})))}
+        indicators = {i.id: i for i in db.session.scalars(select(Indicator).where(Indicator.id.in_({i for v in reds.values() for i in v})))}
+        providers = {p.id: p for p in db.session.scalars(select(Provider).where(Provider.id.in_({p for _, p in reds})))}
+    for (contract_id, provider_id), by_indicator in reds.items():
+        runs = []
+        for indicator_id, periods in by_indicator.items():
+            for period in periods:
+                following = returns.period_label(returns.parse_period(period)[1] + timedelta(days=1))
+                if following in periods:
+                    runs.append((following, period, indicators[indicator_id]))
+        if not runs:
+            continue
+        latest = max(run[0] for run in runs)
+        current = sorted((run for run in runs if run[0] == latest), key=lambda run: run[2].position)
+        contract, provider = contracts[contract_id], providers[provider_id]
+        names = "; ".join(
+            f"{i.name} ({number(by_indicator[i.id][earlier])} then {number(by_indicator[i.id][later])})" for later, earlier, i in current
+        )
+        key = f"{contract.ref}|{provider_id}"
+        still.add(key)
+        book.raise_flag(
+            contract.ref,
+            as_of,
+            key=key,
+            severity="high" if len(current) > 1 else "medium",
+            detail=f"{provider.name}: red in {current[0][1]} and {latest}: {names}",
+            contract_id=contract_id,
+            provider_id=provider_id,
+            period=latest,
+            indicators=",".join(i.code for _, _, i in current),
+        )
     # A KPI red stays open until a person resolves it; the reopen rule still needs to know when it cleared.
     settle("kpi_red", still, as_of, "", resolve=False)

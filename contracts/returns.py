@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 
 from consortium.extensions import db
 from consortium.formatting import day
@@ -302,3 +302,23 @@ def set_thresholds(indicator: Indicator, target, amber, red) -> None:
         raise RuleBroken(f"The red threshold must be {side} the amber one", "red")
     indicator.target, indicator.amber, indicator.red = target, amber, red
     db.session.flush()
+
+
+def red_values(as_of: date):
+    """Values that are red, from accepted returns submitted by a date, across every contract:
+    (contract_id, provider_id, indicator_id, period, value), each from its return's latest submission."""
+    latest = (
+        select(ReturnVersion.return_id, func.max(ReturnVersion.number).label("number"))
+        .where(ReturnVersion.submitted_on.is_not(None), ReturnVersion.submitted_on <= as_of)
+        .group_by(ReturnVersion.return_id)
+        .subquery()
+    )
+    red = case((Indicator.higher_is_better, ReturnValue.value < Indicator.red), else_=ReturnValue.value > Indicator.red)
+    return (
+        select(MonitoringReturn.contract_id, MonitoringReturn.provider_id, ReturnValue.indicator_id, MonitoringReturn.period, ReturnValue.value)
+        .join(ReturnVersion, ReturnVersion.return_id == MonitoringReturn.id)
+        .join(latest, and_(latest.c.return_id == ReturnVersion.return_id, latest.c.number == ReturnVersion.number))
+        .join(ReturnValue, ReturnValue.version_id == ReturnVersion.id)
+        .join(Indicator, Indicator.id == ReturnValue.indicator_id)
+        .where(MonitoringReturn.status == "accepted", ReturnValue.value.is_not(None), red)
+    )
