@@ -3,10 +3,9 @@ file twice changes nothing, every bad line named."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import selectinload
 
 from consortium import audit
@@ -25,6 +24,7 @@ from contracts.models import (
     MonitoringReturn,
     OutcomesFramework,
     Placement,
+    PlacementFee,
     ReturnValue,
     ReturnVersion,
 )
@@ -243,75 +243,89 @@ def import_placements(table: Table) -> ImportResult:
     errors.raise_if_any()
 
     result = ImportResult()
-    written: list[tuple[int, Placement]] = []
     # The rules between placements are checked after writing: a savepoint takes it all back.
     savepoint = db.session.begin_nested()
+    written: dict[int, tuple[int, dict]] = {}  # placement id -> (line, its columns)
     with audit.import_batch(db.session):
-        existing = _existing_placements({stored["columns"]["authority_code"] for _, stored in checked})
+        existing = _existing_placements({(s["columns"]["authority_code"], s["columns"]["child_ref"]) for _, s in checked})
+        new_rows, new_fees = [], []
         for line, stored in checked:
             columns = stored["columns"]
             key = (columns["authority_code"], columns["child_ref"], columns["contract_id"], columns["start_date"])
             placement = existing.get(key)
             if placement is None:
-                placement = Placement(**columns)
-                db.session.add(placement)
-                rules.save_fee(placement, stored["fee"])
-                result.added += 1
-            else:
-                changed = any(getattr(placement, k) != v for k, v in columns.items())
-                for k, v in columns.items():
-                    setattr(placement, k, v)
-                changed = rules.save_fee(placement, stored["fee"]) or changed
-                result.updated += changed
-                result.unchanged += not changed
-            written.append((line, placement))
+                new_rows.append((line, stored))
+                continue
+            changed = any(getattr(placement, k) != v for k, v in columns.items())
+            for k, v in columns.items():
+                setattr(placement, k, v)
+            changed = rules.save_fee(placement, stored["fee"]) or changed
+            result.updated += changed
+            result.unchanged += not changed
+            written[placement.id] = (line, columns)
         db.session.flush()
-        lines = {placement.id: line for line, placement in written}
-        blocks = {p.contract_id for _, p in written if p.contract_id and checker.contract(p.contract_id).kind == "block"}
-        _check_across(lines, blocks, checker, errors)
+        # New placements in bulk: the ORM would hold every row as an object.
+        for start in range(0, len(new_rows), 10_000):
+            chunk = new_rows[start:start + 10_000]
+            ids = db.session.scalars(
+                insert(Placement).returning(Placement.id, sort_by_parameter_order=True),
+                [{**stored["columns"], "version": 1} for _, stored in chunk],
+            ).all()
+            for placement_id, (line, stored) in zip(ids, chunk):
+                written[placement_id] = (line, stored["columns"])
+                if stored["fee"] is not None:
+                    new_fees.append({"placement_id": placement_id, "weekly_pence": stored["fee"],
+                                     "effective_from": stored["columns"]["start_date"]})
+        for start in range(0, len(new_fees), 10_000):
+            db.session.execute(insert(PlacementFee), new_fees[start:start + 10_000])
+        result.added = len(new_rows)
+        blocks = {c["contract_id"] for _, c in written.values() if c["contract_id"] and checker.contract(c["contract_id"]).kind == "block"}
+        _check_across(written, blocks, checker, errors)
     if errors.errors:
         savepoint.rollback()
         errors.raise_if_any()
     savepoint.commit()
+    db.session.expire_all()  # the bulk statements bypassed the identity map
     audit.record_import(db.session, "Placement", table, result)
     return result
 
 
-def _existing_placements(authority_codes: set[str]) -> dict[tuple, Placement]:
-    query = select(Placement).options(selectinload(Placement.fees)).where(Placement.authority_code.in_(authority_codes))
-    return {(p.authority_code, p.child_ref, p.contract_id, p.start_date): p for p in db.session.scalars(query)}
+def _existing_placements(children: set[tuple[str, str]]) -> dict[tuple, Placement]:
+    """Placements already recorded for the children in a file (by authority and reference)."""
+    found = {}
+    refs = sorted({ref for _, ref in children})
+    for start in range(0, len(refs), 5_000):
+        query = select(Placement).options(selectinload(Placement.fees)).where(Placement.child_ref.in_(refs[start:start + 5_000]))
+        for p in db.session.scalars(query):
+            if (p.authority_code, p.child_ref) in children:
+                found[(p.authority_code, p.child_ref, p.contract_id, p.start_date)] = p
+    return found
 
 
-def _check_across(lines: dict[int, int], blocks: set[int], checker: rules.Rules, errors: RowErrors) -> None:
+def _check_across(written: dict[int, tuple[int, dict]], blocks: set[int], checker: rules.Rules, errors: RowErrors) -> None:
     """The rules between placements, in SQL over everything recorded so far."""
     reported = set()
-    for first, second in rules.overlapping_children(list(lines)):
+    for first, second in rules.overlapping_children(list(written)):
         # Name the later line of a pair, pointing at the earlier line or the placement on record.
-        if second in lines and lines[second] > lines[first]:
+        if second in written and written[second][0] > written[first][0]:
             first, second = second, first
         if (first, second) in reported:
             continue
         reported.add((first, second))
         other = db.session.get(Placement, second)
-        where = f"line {lines[second]}" if second in lines else "a placement already recorded"
+        where = f"line {written[second][0]}" if second in written else "a placement already recorded"
         until = f" to {other.end_date:%d/%m/%Y}" if other.end_date else ""
         errors.add(
-            lines[first],
+            written[first][0],
             f"child {other.child_ref} of {other.authority_code} overlaps {where} (from {other.start_date:%d/%m/%Y}{until})",
         )
-    by_contract = defaultdict(list)
-    for placement_id in lines:
-        by_contract[db.session.get(Placement, placement_id).contract_id].append(placement_id)
     for contract_id in sorted(blocks):
         contract = checker.contract(contract_id)
         night = rules.first_night_over_beds(contract)
         if night is not None:
-            open_then = [
-                pid for pid in by_contract[contract_id]
-                if db.session.get(Placement, pid).is_open_on(night)
-            ]
-            line = max((lines[pid] for pid in open_then), default=None)
-            errors.add(line, rules.over_capacity_message(contract, night))
+            open_then = [line for line, c in written.values() if c["contract_id"] == contract_id and c["start_date"] <= night
+                         and (c["end_date"] is None or c["end_date"] > night)]
+            errors.add(max(open_then, default=None), rules.over_capacity_message(contract, night))
 
 
 # ---------------------------------------------------------------- outcomes and returns

@@ -54,7 +54,8 @@ class Rules:
         self.authorities = set(db.session.scalars(select(Authority.code)))
         self.contracts = {c.ref: c for c in db.session.scalars(select(Contract))}
         self._contracts_by_id = {c.id: c for c in self.contracts.values()}
-        self.homes: dict[str, Home] = {}
+        # Every home at once: a file names thousands, and one query beats one each.
+        self.homes: dict[str, Home] = {home.urn: home for home in db.session.scalars(select(Home))}
         self._members: dict[int, set[str]] = {}
         self._admitted: dict[int, dict[int, int]] = {}
         self._block_homes: dict[int, set[int]] = {}
@@ -63,9 +64,7 @@ class Rules:
         return self._contracts_by_id[contract_id]
 
     def home(self, urn: str) -> Home | None:
-        if urn not in self.homes:
-            self.homes[urn] = db.session.scalar(select(Home).where(Home.urn == urn))
-        return self.homes[urn]
+        return self.homes.get(urn)
 
     def members(self, consortium_id: int) -> set[str]:
         if consortium_id not in self._members:
