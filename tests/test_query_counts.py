@@ -1,0 +1,62 @@
+"""The main pages run a bounded number of SQL statements, whatever the amount of data.
+
+The lead's dashboard is not here yet: its block and returns figures run a few statements per
+contract (see docs/performance.md)."""
+
+import pytest
+from sqlalchemy import event, select
+
+from consortium.extensions import db
+from contracts.models import Contract
+from providers.models import Home
+from tests.conftest import sign_in
+from tests.factories import PlacementFactory, PlacementFeeFactory, UserFactory
+
+PAGES = ["/flags", "/placements", "/contracts", "/providers", "/homes", "/returns", "/recharges", "/homes/in-use"]
+
+
+@pytest.fixture
+def statements(app):
+    counted = []
+
+    def count(*_args, **_kwargs):
+        counted.append(1)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    yield counted
+    event.remove(db.engine, "before_cursor_execute", count)
+
+
+def counts(client, urls, statements):
+    found = {}
+    for url in urls:
+        statements.clear()
+        assert client.get(url).status_code == 200, url
+        found[url] = len(statements)
+    return found
+
+
+def test_main_pages_stay_within_twenty_statements_as_the_data_grows(app, runner, statements):
+    runner.invoke(args=["demo", "seed"])
+    from consortium.models import User
+
+    lead = db.session.scalar(select(User).where(User.email == "lead@demo.test"))
+    client = app.test_client()
+    sign_in(client, lead)
+    block = db.session.scalar(select(Contract).where(Contract.ref == "EM-BLOCK-RES"))
+    home = db.session.scalar(select(Home).where(Home.urn == "SC910001"))
+    urls = PAGES + [f"/contracts/{block.id}", f"/homes/{home.urn}", f"/providers/{home.provider_id}", f"/contracts/{block.id}/returns"]
+    before = counts(client, urls, statements)
+    assert all(n <= 20 for n in before.values()), before
+    # More of everything the pages list: the counts must not move.
+    framework = db.session.scalar(select(Contract).where(Contract.ref == "EMRF-RES"))
+    homes = db.session.scalars(select(Home).limit(10)).all()
+    for n in range(60):
+        placement = PlacementFactory(contract=framework, home=homes[n % 10], authority=lead.consortium.memberships[n % 10].authority,
+                                     lot=framework.lots[0])
+        PlacementFeeFactory(placement=placement)
+    db.session.commit()
+    after = counts(client, urls, statements)
+    assert after == before
+    sign_in(client, UserFactory(authority=lead.consortium.memberships[0].authority))
+    assert all(n <= 20 for n in counts(client, ["/dashboard", "/placements", "/usage"], statements).values())  # a partner
