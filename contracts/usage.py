@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Date, and_, func, literal, or_, select
+from sqlalchemy import Date, and_, case, func, literal, or_, select
 
 from consortium.extensions import db
 from consortium.money import div_half_up, percent
-from consortium.sql import CalendarDay, days_between, greatest, least
+from consortium.sql import CalendarDay, days_between, greatest, least, quarter_of
 from contracts.models import BedOutage, BlockPrice, Contract, Placement, PlacementFee
 
 FAR_FUTURE = date(9999, 12, 31)
@@ -220,3 +220,30 @@ def spend_and_nights(first: date, last: date, authority_codes: list[str] | None 
         tuple(row[: len(by)]): (div_half_up(int(row[-2]), 7), int(row[-1]))
         for row in db.session.execute(query) if row[-2]
     }
+
+
+def quarterly(consortium_id: int, first: date, last: date) -> dict[tuple[date, str], tuple[int, int]]:
+    """Placements started and nights occupied under the consortium's contracts, per financial
+    quarter from the one containing `first` up to `last`, per authority: one query."""
+    quarters = (
+        select(CalendarDay.quarter_start.label("start"), least(CalendarDay.quarter_end, _day(last)).label("end"))
+        .where(CalendarDay.day == CalendarDay.quarter_start, CalendarDay.day.between(_day(quarter_of(first)[0]), _day(last)))
+        .subquery("quarters")
+    )
+    ends = func.coalesce(Placement.end_date, _day(FAR_FUTURE))
+    # Nights from the later of the starts to the earlier of the ends; the quarter's last night
+    # counts when the placement runs past it.
+    nights = greatest(
+        days_between(greatest(Placement.start_date, quarters.c.start), least(ends, quarters.c.end))
+        + case((ends > quarters.c.end, 1), else_=0),
+        0,
+    )
+    started = case((Placement.start_date.between(quarters.c.start, quarters.c.end), 1), else_=0)
+    query = (
+        select(quarters.c.start, Placement.authority_code, func.sum(started), func.sum(nights))
+        .select_from(quarters)
+        .join(Placement, and_(Placement.start_date <= quarters.c.end, ends > quarters.c.start))
+        .where(_under(consortium_id, None))
+        .group_by(quarters.c.start, Placement.authority_code)
+    )
+    return {(start, code): (int(s or 0), int(n or 0)) for start, code, s, n in db.session.execute(query)}

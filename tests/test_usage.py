@@ -134,3 +134,18 @@ def test_spend_follows_fee_changes_and_leaves_out_block_placements(block):
     # 7 × £100 + 7 × £200 + 21 × £1,000.01 ÷ 7 = £700 + £1,400 + £3,000.03
     assert usage.spend(date(2024, 4, 1), date(2024, 4, 30)) == {"E06000015": 70000 + 140000 + 300003}
     assert usage.spend(date(2024, 4, 5), date(2024, 4, 9), ["E06000015"]) == {"E06000015": 3 * 10000 + 2 * 20000}
+
+
+def test_quarterly_usage_in_one_query():
+    consortium = ConsortiumFactory()
+    contract = ContractFactory(consortium=consortium)
+    derby = AuthorityFactory(code="E06000015")
+    place(contract, start=date(2024, 6, 20), end=date(2024, 7, 11), authority=derby)  # 11 nights in Q1, 10 in Q2
+    place(contract, start=date(2024, 9, 30), authority=derby)  # open: 1 night in Q2, then to 15 Oct
+    assert usage.quarterly(consortium.id, date(2024, 5, 1), date(2024, 10, 15)) == {
+        (date(2024, 4, 1), "E06000015"): (1, 11),
+        (date(2024, 7, 1), "E06000015"): (1, 11),
+        (date(2024, 10, 1), "E06000015"): (0, 15),
+    }
+    # The same as asking quarter by quarter.
+    assert usage.bed_nights(consortium.id, date(2024, 7, 1), date(2024, 9, 30)) == {"E06000015": 11}

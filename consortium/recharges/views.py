@@ -213,11 +213,13 @@ def partner_usage():
     for consortium in scoped(Consortium).all(Consortium.name):
         joined = db.session.scalar(select(Membership.joined).where(Membership.consortium_id == consortium.id,
                                                                     Membership.authority_code == code).order_by(Membership.joined))
+        since = max(joined, date(today.year - 2, 4, 1))
+        figures = usage.quarterly(consortium.id, since, today)
         rows = []
-        for first, last in services.quarters(max(joined, date(today.year - 2, 4, 1)), today)[::-1]:
-            started = usage.placements_started(consortium.id, first, min(last, today))
-            nights = usage.bed_nights(consortium.id, first, min(last, today))
-            rows.append((first, last, started.get(code, 0), sum(started.values()), nights.get(code, 0), sum(nights.values())))
+        for first, last in services.quarters(since, today)[::-1]:
+            mine = figures.get((first, code), (0, 0))
+            every = [value for (start, _), value in figures.items() if start == first]
+            rows.append((first, last, mine[0], sum(v[0] for v in every), mine[1], sum(v[1] for v in every)))
         sections.append((consortium, rows))
     statements = scoped(Statement).all(Statement.issued_on.desc(), Statement.id.desc())
     return render_template("recharges/usage.html", sections=sections, statements=statements)
