@@ -164,21 +164,22 @@ class Rules:
 
 def overlapping_children(placement_ids: list[int]) -> list[tuple[int, int]]:
     """Pairs (placement among those given, another placement) of the same child of the same
-    authority whose nights overlap."""
-    if not placement_ids:
-        return []
+    authority whose nights overlap. Asked in chunks: PostgreSQL takes at most 65,535 parameters."""
     other = aliased(Placement)
-    query = select(Placement.id, other.id).join(
-        other,
-        and_(
-            other.authority_code == Placement.authority_code,
-            other.child_ref == Placement.child_ref,
-            other.id != Placement.id,
-            other.start_date < func.coalesce(Placement.end_date, literal(FAR_FUTURE, Date)),
-            Placement.start_date < func.coalesce(other.end_date, literal(FAR_FUTURE, Date)),
-        ),
-    ).where(Placement.id.in_(placement_ids))
-    return [tuple(row) for row in db.session.execute(query)]
+    pairs = []
+    for start in range(0, len(placement_ids), 10_000):
+        query = select(Placement.id, other.id).join(
+            other,
+            and_(
+                other.authority_code == Placement.authority_code,
+                other.child_ref == Placement.child_ref,
+                other.id != Placement.id,
+                other.start_date < func.coalesce(Placement.end_date, literal(FAR_FUTURE, Date)),
+                Placement.start_date < func.coalesce(other.end_date, literal(FAR_FUTURE, Date)),
+            ),
+        ).where(Placement.id.in_(placement_ids[start:start + 10_000]))
+        pairs += [tuple(row) for row in db.session.execute(query)]
+    return pairs
 
 
 def first_night_over_beds(contract: Contract) -> date | None:
