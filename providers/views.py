@@ -1,6 +1,6 @@
 """Providers, homes and their Ofsted history; the Ofsted upload for leads."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -72,14 +72,26 @@ def provider(provider_id):
     ).all()
     return render_template(
         "providers/provider.html", provider=provider, homes=homes, recent=recent,
-        alias_form=AliasForm(), can_manage=current_user.role in ("admin", "lead"),
+        alias_form=AliasForm(), can_manage=current_user.role == "admin" or (
+            current_user.role == "lead" and current_app.extensions.get("works_with", lambda *_: False)(current_user.consortium_id, provider.id)),
     )
+
+
+def _managed_provider(provider_id) -> Provider:
+    """A provider the user may change: any, for an administrator; for a lead, one their
+    consortium works with (a contract, an admission or a placement), as the contracts layer
+    decides through the `works_with` hook it registers."""
+    provider = scoped(Provider).get_or_404(provider_id)
+    works_with = current_app.extensions.get("works_with")
+    if current_user.role == "lead" and not (works_with and works_with(current_user.consortium_id, provider.id)):
+        abort(404)
+    return provider
 
 
 @bp.post("/providers/<int:provider_id>/aliases")
 @allowed("admin", "lead")
 def add_alias(provider_id):
-    provider = scoped(Provider).get_or_404(provider_id)
+    provider = _managed_provider(provider_id)
     form = AliasForm()
     if form.validate_on_submit():
         try:
@@ -97,7 +109,7 @@ def add_alias(provider_id):
 @bp.route("/providers/<int:provider_id>/users/new", methods=["GET", "POST"])
 @allowed("admin", "lead")
 def new_provider_user(provider_id):
-    provider = scoped(Provider).get_or_404(provider_id)
+    provider = _managed_provider(provider_id)
     form = ProviderUserForm()
     if form.validate_on_submit():
         try:

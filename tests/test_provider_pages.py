@@ -15,7 +15,7 @@ from consortium.uploads import Upload
 from providers import ofsted
 from providers.models import Home, Provider
 from tests.conftest import sign_in
-from tests.factories import UserFactory, lead, partner, provider_user
+from tests.factories import ContractFactory, UserFactory, lead, partner, provider_user
 from tests.ofsted_files import SAMPLE, rows
 
 
@@ -110,7 +110,11 @@ def test_a_provider_user_sees_only_their_own_organisation(client):
 def test_a_lead_creates_a_provider_account_and_records_a_former_name(client):
     load(SAMPLE)
     riverbank = provider_named("Riverbank Care Ltd")
-    sign_in(client, lead())
+    stranger = lead()
+    sign_in(client, stranger)  # a consortium with no dealings with Riverbank may not make it accounts
+    assert client.get(f"/providers/{riverbank.id}/users/new").status_code == 404
+    assert client.post(f"/providers/{riverbank.id}/aliases", data={"name": "Anything"}).status_code == 404
+    sign_in(client, lead(ContractFactory(provider=riverbank).consortium))
     response = client.post(
         f"/providers/{riverbank.id}/users/new",
         data={"email": "staff@riverbank.test", "name": "Sam Staff", "password": "long enough password"},

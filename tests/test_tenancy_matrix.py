@@ -1,0 +1,114 @@
+"""Every route that takes an object's id, asked by each role with another tenant's ids: never
+shown, never changed. The routes are found from the app, so a new route with an id this test
+does not know fails until it is added here."""
+
+import re
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from audits.models import Flag
+from consortium.audit import AuditEvent
+from consortium.extensions import db
+from consortium.recharges import services as recharges
+from contracts import returns
+from tests.conftest import sign_in
+from tests.factories import (
+    AdmissionFactory,
+    AuthorityFactory,
+    BlockPriceFactory,
+    ConsortiumFactory,
+    ContractFactory,
+    FlagFactory,
+    HomeFactory,
+    LotFactory,
+    PlacementFactory,
+    ProviderFactory,
+    UploadFactory,
+    UserFactory,
+    lead,
+    partner,
+    provider_user,
+)
+
+# Provider quality and authorities are shared: commissioners of every consortium see them.
+SHARED = {"providers.provider", "providers.home", "core.authority"}
+
+
+@pytest.fixture
+def theirs():
+    """Everything here belongs to another consortium, authority and provider."""
+    their_authority = AuthorityFactory()
+    consortium = ConsortiumFactory(lead=their_authority)
+    provider = ProviderFactory()
+    home = HomeFactory(provider=provider)
+    block = ContractFactory(consortium=consortium, provider=provider, start_date=date(2024, 4, 1))
+    block.homes.append(home)
+    BlockPriceFactory(contract=block)
+    framework = ContractFactory(kind="framework", consortium=consortium)
+    admission = AdmissionFactory(lot=LotFactory(contract=framework), provider=provider)
+    placement = PlacementFactory(contract=block, home=home, authority=their_authority, start_date=date(2024, 5, 1))
+    outcomes = returns.attach(block, returns.starter_template())
+    monitoring_return = returns.save(outcomes, provider, "2024-Q1", {"EET": "90"}, {}, None, date(2024, 7, 5), submit=False)
+    pool = recharges.create_pool(consortium, "Pool", date(2024, 4, 1), date(2025, 3, 31), 100000, "equal")
+    recharges.draft_statements(pool)
+    recharges.issue(pool, date(2025, 4, 10))
+    their_lead = lead(consortium)
+    flag = FlagFactory(kind="underused_block_beds", subject=block.ref, contract=block, provider=provider)
+    return {
+        "consortium_id": consortium.id, "membership_id": consortium.memberships[0].id, "contract_id": block.id,
+        "lot_id": framework.lots[0].id, "admission_id": admission.id, "placement_id": placement.id,
+        "indicator_id": outcomes.indicators[0].id, "return_id": monitoring_return.id, "provider_id": provider.id,
+        "period": "2024-Q1", "pool_id": pool.id, "statement_id": pool.statements[0].id, "flag_id": flag.id,
+        "upload_id": UploadFactory(user_id=their_lead.id).id, "user_id": their_lead.id, "urn": home.urn,
+        "code": their_authority.code, "fmt": "csv", "table": "placements", "action": "resolve",
+    }
+
+
+def ours():
+    """A user of each tenant role. Administrators belong to no tenant: they manage consortia and
+    accounts; what they must never see is child-level data (tested below)."""
+    consortium = ConsortiumFactory()
+    return {"lead": lead(consortium), "partner": partner(consortium.memberships[0].authority), "provider": provider_user()}
+
+
+def routes(app):
+    for rule in app.url_map.iter_rules():
+        ids = set(rule.arguments) - {"fmt", "table", "action", "period"}
+        if rule.endpoint == "static" or not ids:
+            continue
+        for method in sorted(rule.methods & {"GET", "POST"}):
+            yield rule, method
+
+
+def test_another_tenants_objects_are_never_shown_or_changed(app, client, theirs):
+    users = ours()
+    db.session.commit()
+    changes_before = db.session.scalar(select(func.max(AuditEvent.id))) or 0
+    flags_before = db.session.scalar(select(func.count()).select_from(Flag))
+    seen = []
+    for rule, method in routes(app):
+        unknown = set(rule.arguments) - set(theirs)
+        assert not unknown, f"{rule.rule}: add an object for {unknown} to this test"
+        url = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", lambda m: str(theirs[m.group(1)]), rule.rule)
+        for role, user in users.items():
+            sign_in(client, user)
+            response = client.get(url) if method == "GET" else client.post(url, data={"note": "x", "decision": "accept"})
+            shared = rule.endpoint in SHARED and role != "provider" or rule.endpoint == "core.authority"
+            if shared and method == "GET":
+                assert response.status_code == 200, (role, method, url)
+            else:
+                assert response.status_code in (403, 404), (role, method, url, response.status_code)
+            seen.append((rule.endpoint, method, role))
+    assert len({endpoint for endpoint, _, _ in seen}) > 40
+    # Nothing of theirs was changed by any of it (refused access is recorded, nothing else).
+    changes = db.session.scalars(select(AuditEvent.action).where(AuditEvent.id > changes_before)).all()
+    assert set(changes) <= {"access refused"}, set(changes)
+    assert db.session.scalar(select(func.count()).select_from(Flag)) == flags_before
+
+
+def test_administrators_never_see_placements(app, client, theirs):
+    sign_in(client, UserFactory(role="admin"))
+    for url in (f"/placements/{theirs['placement_id']}", "/placements", "/placements/export.csv", "/usage"):
+        assert client.get(url).status_code in (403, 404), url
