@@ -19,7 +19,7 @@ import audits.views
 import config as settings
 import providers.cli
 import providers.views
-from consortium import auth, cli, demo, panels, views
+from consortium import auth, cli, demo, panels, security, views
 from consortium.dashboards import views as dashboard_views
 from consortium.recharges import cli as recharges_cli
 from consortium.recharges import views as recharges_views
@@ -55,6 +55,10 @@ def configure(app: Flask, config) -> None:
             raise RuntimeError("Production must not run with debug on")
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         settings.INSTANCE_PATH.mkdir(parents=True, exist_ok=True)
+        # A file shared by the web app and the scheduler: wait for the other's write, not fail.
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        options["connect_args"] = {"timeout": 30, **options.get("connect_args", {})}
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
 def register_logging(app: Flask) -> None:
@@ -76,6 +80,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     csrf.init_app(app)
     WTFormsHelpers(app)
+    security.init_app(app)
 
 
 def register_templates(app: Flask) -> None:

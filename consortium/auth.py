@@ -6,7 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
-from consortium import audit, services
+from consortium import audit, security, services
 from consortium.access import allowed, public
 from consortium.extensions import db, login_manager
 from consortium.forms import ChangePasswordForm, SignInForm, show_error
@@ -41,17 +41,22 @@ def sign_in():
         return redirect(url_for("core.home"))
     form = SignInForm()
     if form.validate_on_submit():
+        if security.throttled(form.email.data):
+            form.email.errors.append("Too many attempts to sign in. Wait a minute, then try again.")
+            return render_template("consortium/sign_in.html", form=form), 429
         user = services.authenticate(form.email.data, form.password.data)
         if user is not None:
             session.clear()  # a fresh session at sign-in, so one planted earlier is worth nothing
             login_user(user)
             audit.set_actor(user.id, user.email)
             audit.record(db.session, "sign-in", "User", str(user.id), {"address": request.remote_addr})
+            security.clear_failures(form.email.data)
             db.session.commit()
             return redirect(_safe_next(request.args.get("next")))
         audit.set_actor(None, "anonymous")
         audit.record(db.session, "sign-in failed", "User", None,
                      {"email": (form.email.data or "").strip().lower()[:254], "address": request.remote_addr})
+        security.record_failure(form.email.data)
         db.session.commit()
         form.email.errors.append("Enter a correct email address and password")
         return render_template("consortium/sign_in.html", form=form), 400

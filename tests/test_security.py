@@ -1,0 +1,77 @@
+"""Security headers, session lifetimes and sign-in throttling."""
+
+import re
+import time
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from consortium import security
+from consortium.extensions import db
+from tests.conftest import sign_in
+from tests.factories import PASSWORD, lead
+
+
+def test_every_page_sends_the_security_headers(client):
+    response = client.get("/sign-in")
+    csp = response.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp and "object-src 'none'" in csp
+    nonce = re.search(r"'nonce-([^']+)'", csp).group(1)
+    # The one inline script (GOV.UK's js-enabled class) carries the nonce; there is no other.
+    scripts = re.findall(r"<script([^>]*)>", response.get_data(as_text=True))
+    assert all(f'nonce="{nonce}"' in attrs or "src=" in attrs for attrs in scripts), scripts
+    assert response.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+    assert "no-store" not in response.headers.get("Cache-Control", "")
+    sign_in(client, lead())
+    assert client.get("/").headers["Cache-Control"] == "no-store"
+    assert client.get("/sign-in").headers["Content-Security-Policy"] != csp  # a new nonce each time
+
+
+def test_a_session_ends_after_thirty_idle_minutes_or_twelve_hours(client):
+    user = lead()
+    sign_in(client, user)
+    assert client.get("/").status_code == 200
+    with client.session_transaction() as session:
+        session["seen_at"] -= timedelta(minutes=31).total_seconds()
+    response = client.get("/")
+    assert response.status_code == 302 and response.location.startswith("/sign-in")
+    sign_in(client, user)
+    client.get("/")
+    with client.session_transaction() as session:
+        session["signed_in_at"] -= timedelta(hours=12, minutes=1).total_seconds()
+    assert client.get("/").status_code == 302
+    sign_in(client, user)
+    client.get("/")
+    with client.session_transaction() as session:
+        session["seen_at"] -= timedelta(minutes=29).total_seconds()
+    assert client.get("/").status_code == 200  # still within the half hour
+
+
+def test_the_sixth_failure_within_a_minute_is_refused(client):
+    lead(email="lee@example.test")
+    for _ in range(5):
+        assert client.post("/sign-in", data={"email": "lee@example.test", "password": "wrong password!"}).status_code == 400
+    refused = client.post("/sign-in", data={"email": "lee@example.test", "password": PASSWORD})
+    assert refused.status_code == 429
+    assert "Too many attempts to sign in" in refused.get_data(as_text=True)
+    # The failures are kept in the database, where every worker sees them.
+    assert db.session.scalar(select(func.count()).select_from(security.SignInFailure)) == 10
+
+
+def test_failures_from_one_address_are_throttled_across_accounts(client):
+    for n in range(5):
+        client.post("/sign-in", data={"email": f"guess{n}@example.test", "password": "wrong password!"})
+    lead(email="lee@example.test")
+    assert client.post("/sign-in", data={"email": "lee@example.test", "password": PASSWORD}).status_code == 429
+
+
+def test_failures_older_than_a_minute_do_not_count(client, monkeypatch):
+    lead(email="lee@example.test")
+    monkeypatch.setattr(security, "THROTTLE_WINDOW", timedelta(seconds=1))
+    for _ in range(5):
+        client.post("/sign-in", data={"email": "lee@example.test", "password": "wrong password!"})
+    time.sleep(1.1)
+    assert client.post("/sign-in", data={"email": "lee@example.test", "password": PASSWORD}).status_code == 302
