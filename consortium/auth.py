@@ -48,6 +48,7 @@ def sign_in():
         if user is not None:
             session.clear()  # a fresh session at sign-in, so one planted earlier is worth nothing
             login_user(user)
+            security.start_session()
             audit.set_actor(user.id, user.email)
             audit.record(db.session, "sign-in", "User", str(user.id), {"address": request.remote_addr})
             security.clear_failures(form.email.data)

@@ -1,5 +1,7 @@
 """Password hashing (Argon2id) and the password rules."""
 
+from pathlib import Path
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
@@ -22,10 +24,18 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
+COMMON = frozenset(
+    line.strip() for line in (Path(__file__).with_name("common_passwords.txt")).read_text().splitlines()
+    if line.strip() and not line.startswith("#")
+)
+
+
 def password_problem(password: str) -> str | None:
     """Why a new password is not acceptable, or None."""
     if len(password) < MIN_LENGTH:
         return f"Password must be at least {MIN_LENGTH} characters"
+    if password.strip().lower() in COMMON:
+        return "That password is too common: choose one that is harder to guess, such as a few unrelated words"
     return None
 
 

@@ -75,3 +75,22 @@ def test_failures_older_than_a_minute_do_not_count(client, monkeypatch):
         client.post("/sign-in", data={"email": "lee@example.test", "password": "wrong password!"})
     time.sleep(1.1)
     assert client.post("/sign-in", data={"email": "lee@example.test", "password": PASSWORD}).status_code == 302
+
+
+def test_common_passwords_are_refused(client):
+    from tests.conftest import sign_in as signed
+
+    user = lead()
+    signed(client, user)
+    for common in ("Password1234", "qwertyuiop12", "Nottingham2025", "correcthorsebatterystaple"):
+        response = client.post("/account/password", data={"current_password": PASSWORD, "new_password": common, "confirm": common})
+        assert response.status_code == 400 and "too common" in response.get_data(as_text=True), common
+    assert client.post("/account/password", data={"current_password": PASSWORD, "new_password": "plum kettle orbit lantern",
+                                                  "confirm": "plum kettle orbit lantern"}).status_code == 302
+
+
+def test_the_clocks_start_at_sign_in(client):
+    lead(email="lee@example.test")
+    client.post("/sign-in", data={"email": "lee@example.test", "password": PASSWORD})
+    with client.session_transaction() as session:
+        assert session["signed_in_at"] == session["seen_at"]
