@@ -24,6 +24,7 @@ from hypothesis import settings
 # Property tests: thorough on a developer's machine, lighter in CI.
 settings.register_profile("dev", max_examples=300, deadline=None)
 settings.register_profile("ci", max_examples=100, deadline=None)
+settings.register_profile("fuzz", max_examples=3000, deadline=None)  # run by hand: HYPOTHESIS_PROFILE=fuzz
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 
