@@ -21,10 +21,8 @@ from sqlalchemy import (
     Numeric,
     String,
     UniqueConstraint,
-    and_,
     exists,
     false,
-    or_,
     select,
     true,
 )
@@ -196,11 +194,3 @@ class User(Audited, UserMixin, db.Model):
     def __str__(self) -> str:
         return self.name or self.email
 
-
-def memberships_on(consortium_id: int, on: date):
-    """A condition for the memberships of a consortium current on a date."""
-    return and_(
-        Membership.consortium_id == consortium_id,
-        Membership.joined <= on,
-        or_(Membership.left.is_(None), Membership.left >= on),
-    )

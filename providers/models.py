@@ -62,10 +62,6 @@ class Judgement(db.Model):
     def visible_to(cls, user):
         return true()
 
-    @property
-    def short_name(self) -> str:
-        return "Requires improvement" if self.name == "Requires improvement to be good" else self.name
-
     def __str__(self) -> str:
         return self.name
 

@@ -2,7 +2,6 @@
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from consortium import services as core
@@ -10,7 +9,6 @@ from consortium import panels, uploads
 from consortium.access import allowed, scoped
 from consortium.exports import export
 from consortium.extensions import db
-from consortium.formatting import day
 from consortium.forms import ConfirmForm, show_error
 from consortium.models import ROLES
 from consortium.pagination import paginate
@@ -204,8 +202,3 @@ def ofsted_confirm(upload_id):
         "success",
     )
     return redirect(url_for(".homes"))
-
-
-@bp.app_template_filter("judged")
-def judged(row) -> str:
-    return f"{row.judgement} ({day(row.judged_on)})" if row.judgement else "Not yet graded"

@@ -8,7 +8,6 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from consortium.dashboards.models import Budget
-from consortium.dashboards.report import report_pdf
 from consortium.demo import DEMO_PASSWORD
 from consortium.extensions import db
 from contracts import returns

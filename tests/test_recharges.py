@@ -5,12 +5,12 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
 
 from consortium.extensions import db
 from consortium.recharges import services
-from consortium.recharges.models import IssuedStatementChanged, Statement
+from consortium.recharges.models import IssuedStatementChanged
 from consortium.recharges.pdf import statement_pdf
 from consortium.services import RuleBroken
 from tests.factories import AuthorityFactory, BlockPriceFactory, ConsortiumFactory, ContractFactory, MembershipFactory, PlacementFactory

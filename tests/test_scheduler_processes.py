@@ -9,7 +9,6 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import date
 from pathlib import Path
 
 import pytest

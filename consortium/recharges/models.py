@@ -31,7 +31,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consortium.audit import Audited
 from consortium.extensions import db
-from consortium.models import Authority, Consortium, User, utcnow
+from consortium.models import Authority, Consortium, utcnow
 
 BASES = ("placements", "bed_nights", "equal", "fixed")
 STATEMENT_STATUSES = ("draft", "issued", "paid")
