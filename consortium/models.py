@@ -116,7 +116,8 @@ class Membership(Audited, db.Model):
     left: Mapped[date | None] = mapped_column(Date)
 
     consortium: Mapped[Consortium] = relationship(back_populates="memberships")
-    authority: Mapped[Authority] = relationship(back_populates="memberships")
+    # A membership is always shown by its authority's name, so load the two together.
+    authority: Mapped[Authority] = relationship(back_populates="memberships", lazy="joined")
 
     __table_args__ = (
         UniqueConstraint("consortium_id", "authority_code", "joined"),

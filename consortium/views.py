@@ -5,12 +5,14 @@ from datetime import date
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from consortium import services
 from consortium.access import allowed, scoped
 from consortium.extensions import db
 from consortium.forms import ConfirmForm, EndMembershipForm, MembershipForm, ResetPasswordForm, UserForm, show_error
 from consortium.models import ROLES, Authority, Consortium, Membership, User
+from consortium.pagination import paginate
 
 bp = Blueprint("core", __name__)
 
@@ -124,7 +126,9 @@ def end_member(consortium_id, membership_id):
 @bp.get("/users")
 @allowed("admin")
 def users():
-    page = scoped(User).paginate(User.email, page=request.args.get("page", type=int))
+    organisations = (selectinload(User.consortium), selectinload(User.authority), selectinload(User.provider))
+    query = scoped(User).select().options(*organisations).order_by(User.email)
+    page = paginate(query, request.args.get("page", type=int), scalars=True)
     return render_template("consortium/users.html", page=page)
 
 

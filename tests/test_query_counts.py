@@ -10,7 +10,7 @@ from consortium.extensions import db
 from contracts.models import Contract
 from providers.models import Home
 from tests.conftest import sign_in
-from tests.factories import PlacementFactory, PlacementFeeFactory, UserFactory
+from tests.factories import AuthorityFactory, MembershipFactory, PlacementFactory, PlacementFeeFactory, ProviderFactory, UserFactory
 
 PAGES = ["/flags", "/placements", "/contracts", "/providers", "/homes", "/returns", "/recharges", "/homes/in-use"]
 
@@ -61,3 +61,23 @@ def test_main_pages_stay_within_twenty_statements_as_the_data_grows(app, runner,
     sign_in(client, UserFactory(authority=lead.consortium.memberships[0].authority))
     partner_counts = counts(client, ["/dashboard", "/placements", "/usage"], statements)  # a partner
     assert all(n <= 20 for n in partner_counts.values()), partner_counts
+
+
+def test_users_and_consortium_pages_do_not_load_organisations_one_by_one(app, runner, statements):
+    runner.invoke(args=["demo", "seed"])
+    from consortium.models import User
+
+    admin = db.session.scalar(select(User).where(User.email == "admin@demo.test"))
+    lead = db.session.scalar(select(User).where(User.email == "lead@demo.test"))
+    consortium = lead.consortium
+    client = app.test_client()
+    sign_in(client, admin)
+    urls = ["/users", f"/consortia/{consortium.id}"]
+    before = counts(client, urls, statements)
+    for _ in range(4):
+        UserFactory(role="lead", consortium=consortium)
+        UserFactory(role="partner", authority=AuthorityFactory())
+        UserFactory(role="provider", provider=ProviderFactory())
+        MembershipFactory(consortium=consortium)
+    db.session.commit()
+    assert counts(client, urls, statements) == before
