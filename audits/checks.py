@@ -305,38 +305,30 @@ def check_homes_in_use(as_of: date) -> None:
 # ---------------------------------------------------------------- monitoring returns
 
 
-def _contract_outcomes():
-    return db.session.scalars(
-        select(OutcomesFramework).where(OutcomesFramework.contract_id.is_not(None)).options(
-            selectinload(OutcomesFramework.contract), selectinload(OutcomesFramework.indicators))
-    ).all()
-
-
 @check("overdue_return")
 def check_overdue_returns(as_of: date) -> None:
     """One flag per contract, provider and quarter whose return was not submitted by its due
     date; resolved when it is submitted."""
     still, book = set(), FlagBook("overdue_return")
-    for outcomes in _contract_outcomes():
-        for entry in returns.owed(outcomes, as_of):
-            submitted = entry.monitoring_return.submitted_on if entry.monitoring_return else None
-            if as_of <= entry.due_date or (submitted is not None and submitted <= as_of):
-                continue
-            key = f"{entry.contract.ref}|{entry.provider.id}|{entry.period}"
-            still.add(key)
-            late = (as_of - entry.due_date).days
-            book.raise_flag(
-                entry.contract.ref,
-                as_of,
-                key=key,
-                severity="high" if late > 60 else "medium",
-                detail=f"{entry.provider.name} has not submitted the {entry.period} return for {entry.contract.title}, "
-                f"due on {day(entry.due_date)}: {late} day{'s' if late != 1 else ''} overdue",
-                contract_id=entry.contract.id,
-                provider_id=entry.provider.id,
-                period=entry.period,
-                event_date=entry.due_date,
-            )
+    for entry in returns.owed_many(OutcomesFramework.contract_id.is_not(None), as_of):
+        submitted = entry.monitoring_return.submitted_on if entry.monitoring_return else None
+        if as_of <= entry.due_date or (submitted is not None and submitted <= as_of):
+            continue
+        key = f"{entry.contract.ref}|{entry.provider.id}|{entry.period}"
+        still.add(key)
+        late = (as_of - entry.due_date).days
+        book.raise_flag(
+            entry.contract.ref,
+            as_of,
+            key=key,
+            severity="high" if late > 60 else "medium",
+            detail=f"{entry.provider.name} has not submitted the {entry.period} return for {entry.contract.title}, "
+            f"due on {day(entry.due_date)}: {late} day{'s' if late != 1 else ''} overdue",
+            contract_id=entry.contract.id,
+            provider_id=entry.provider.id,
+            period=entry.period,
+            event_date=entry.due_date,
+        )
     settle("overdue_return", still, as_of, "The return has been submitted")
 
 

@@ -46,6 +46,9 @@ from providers import ofsted  # noqa: E402
 from providers.models import Home, Provider  # noqa: E402
 
 REQUESTS = 30
+# The floor is a page like every other (the service's layout around it), with almost nothing in it.
+FLOOR_PAGE = ('{% extends "base.html" %}{% block title %}{{ a.name }}{% endblock %}'
+              '{% block body %}<h1 class="govuk-heading-l">{{ a.name }}</h1>{% endblock %}')
 BUDGET = {"p95_ms": 150, "x_floor": 10, "queries": 20, "checks": 10, "recharge previews": 2, "ofsted import": 5,
           "placements import": 60, "placements import MB": 400, "pdf": 0.5}
 
@@ -65,7 +68,7 @@ def build_app():
     @allowed("lead", "partner", "provider", "admin")
     def floor():
         authority = scoped(Authority).get_or_404("E09100000")
-        return render_template_string("<p>{{ a.name }}</p>", a=authority)
+        return render_template_string(FLOOR_PAGE, a=authority)
 
     return app
 

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import Date, and_, case, func, literal, or_, select, union_all
+from sqlalchemy.orm import aliased, selectinload
 
 from consortium.extensions import db
 from consortium.formatting import day
 from consortium.services import RuleBroken
-from consortium.sql import CalendarDay, quarter_of
+from consortium.sql import CalendarDay, days_between, least, quarter_of
 from contracts.models import (
     Contract,
     Indicator,
@@ -117,44 +118,83 @@ class Owed:
         return "overdue" if today > self.due_date else "due"
 
 
+def _owed_pairs(condition, as_of: date, provider_id: int | None = None):
+    """(outcomes framework, contract, quarter, provider) for every return the outcomes frameworks
+    matching `condition` expect for the quarters begun by `as_of`: one query for all of them."""
+    begins, quarter = aliased(CalendarDay), aliased(CalendarDay)
+    base = (
+        select(OutcomesFramework.id.label("outcomes_id"), Contract.id.label("contract_id"), quarter.quarter_start,
+               quarter.quarter_end, OutcomesFramework.due_days)
+        .select_from(OutcomesFramework)
+        .join(Contract, Contract.id == OutcomesFramework.contract_id)
+        .join(begins, begins.day == func.coalesce(OutcomesFramework.applies_from, Contract.start_date))
+        .join(quarter, and_(quarter.day == quarter.quarter_start, quarter.day >= begins.quarter_start,
+                            quarter.day <= least(Contract.end_date, literal(as_of, Date))))
+        .where(condition)
+    )
+    blocks = base.add_columns(Contract.provider_id.label("provider_id")).where(Contract.kind == "block", Contract.provider_id.is_not(None))
+    placed = (
+        base.add_columns(Home.provider_id.label("provider_id"))
+        .join(Placement, and_(Placement.contract_id == Contract.id, Placement.start_date <= quarter.quarter_end,
+                              or_(Placement.end_date.is_(None), Placement.end_date > quarter.quarter_start)))
+        .join(Home, Home.id == Placement.home_id)
+        .where(Contract.kind != "block")
+        .distinct()
+    )
+    if provider_id is not None:
+        blocks, placed = blocks.where(Contract.provider_id == provider_id), placed.where(Home.provider_id == provider_id)
+    return union_all(blocks, placed).subquery("owed")
+
+
+def owed_many(condition, as_of: date, provider_id: int | None = None) -> list[Owed]:
+    """The returns the outcomes frameworks matching `condition` expect for the quarters that
+    have begun by `as_of`, by contract, oldest first: a fixed number of queries however many."""
+    pairs = _owed_pairs(condition, as_of, provider_id)
+    rows = db.session.execute(select(pairs)).all()
+    if not rows:
+        return []
+    frameworks = {o.id: o for o in db.session.scalars(
+        select(OutcomesFramework).where(OutcomesFramework.id.in_({r.outcomes_id for r in rows}))
+        .options(selectinload(OutcomesFramework.contract)))}
+    providers = {p.id: p for p in db.session.scalars(select(Provider).where(Provider.id.in_({r.provider_id for r in rows})))}
+    found_returns = {
+        (r.contract_id, r.provider_id, r.quarter_start): r
+        for r in db.session.scalars(select(MonitoringReturn).join(
+            pairs, and_(pairs.c.contract_id == MonitoringReturn.contract_id, pairs.c.provider_id == MonitoringReturn.provider_id,
+                        pairs.c.quarter_start == MonitoringReturn.quarter_start)))
+    }
+    rows.sort(key=lambda r: (frameworks[r.outcomes_id].contract.ref, r.quarter_start, providers[r.provider_id].name))
+    return [
+        Owed(frameworks[r.outcomes_id].contract, providers[r.provider_id], period_label(r.quarter_start), r.quarter_start,
+             r.quarter_end, r.quarter_end + timedelta(days=r.due_days), found_returns.get((r.contract_id, r.provider_id, r.quarter_start)))
+        for r in rows
+    ]
+
+
 def owed(outcomes: OutcomesFramework, as_of: date, provider_id: int | None = None) -> list[Owed]:
     """The returns a contract expects for the quarters that have begun by `as_of`, oldest first."""
-    contract = outcomes.contract
-    first = quarter_of(outcomes.first_day())[0]
-    last = min(contract.end_date, as_of)
-    if last < first:
-        return []
-    quarters = (
-        select(CalendarDay.quarter_start, CalendarDay.quarter_end)
-        .where(CalendarDay.day == CalendarDay.quarter_start, CalendarDay.day.between(first, last))
-        .subquery()
+    return owed_many(OutcomesFramework.id == outcomes.id, as_of, provider_id)
+
+
+def count_by_status(condition, as_of: date, provider_id: int | None = None) -> dict[str, int]:
+    """How many of the returns `owed_many` would list are in each status (see `Owed.status`), counted in SQL."""
+    pairs = _owed_pairs(condition, as_of, provider_id)
+    today = literal(as_of, Date)
+    status = case(
+        (and_(MonitoringReturn.status.is_not(None), MonitoringReturn.status != "draft"), MonitoringReturn.status),
+        (today <= pairs.c.quarter_end, "in progress"),
+        (days_between(pairs.c.quarter_end, today) > pairs.c.due_days, "overdue"),
+        else_="due",
     )
-    if contract.kind == "block":
-        pairs = select(quarters.c.quarter_start, quarters.c.quarter_end, Provider.id.label("provider_id")).select_from(
-            quarters).join(Provider, Provider.id == contract.provider_id)
-    else:
-        pairs = (
-            select(quarters.c.quarter_start, quarters.c.quarter_end, Home.provider_id)
-            .join(Placement, and_(Placement.start_date <= quarters.c.quarter_end,
-                                  or_(Placement.end_date.is_(None), Placement.end_date > quarters.c.quarter_start)))
-            .join(Home, Home.id == Placement.home_id)
-            .where(Placement.contract_id == contract.id)
-            .distinct()
-        )
-    if provider_id is not None:
-        pairs = pairs.where((Home.provider_id if contract.kind != "block" else Provider.id) == provider_id)
-    rows = db.session.execute(pairs).all()
-    providers = {p.id: p for p in db.session.scalars(select(Provider).where(Provider.id.in_({r.provider_id for r in rows})))}
-    returns = {
-        (r.provider_id, r.period): r
-        for r in db.session.scalars(select(MonitoringReturn).where(MonitoringReturn.contract_id == contract.id))
-    }
-    found = []
-    for quarter_start, quarter_end, pid in sorted(rows, key=lambda r: (r[0], providers[r[2]].name)):
-        period = period_label(quarter_start)
-        found.append(Owed(contract, providers[pid], period, quarter_start, quarter_end,
-                          quarter_end + timedelta(days=outcomes.due_days), returns.get((pid, period))))
-    return found
+    query = (
+        select(status, func.count())
+        .select_from(pairs)
+        .outerjoin(MonitoringReturn, and_(MonitoringReturn.contract_id == pairs.c.contract_id,
+                                          MonitoringReturn.provider_id == pairs.c.provider_id,
+                                          MonitoringReturn.quarter_start == pairs.c.quarter_start))
+        .group_by(status)
+    )
+    return dict(db.session.execute(query).all())
 
 
 def outcomes_of(contract: Contract) -> OutcomesFramework | None:
@@ -259,7 +299,7 @@ def review(monitoring_return: MonitoringReturn, decision: str, comment: str, use
     if decision not in ("accept", "return"):
         raise RuleBroken("Accept the return or return it for correction", "decision")
     monitoring_return.status = "accepted" if decision == "accept" else "returned"
-    monitoring_return.reviewed_by, monitoring_return.reviewed_at = user, datetime.now(timezone.utc)
+    monitoring_return.reviewed_by, monitoring_return.reviewed_at = user, datetime.now(UTC)
     monitoring_return.review_comment = (comment or "").strip() or None
     monitoring_return.current.review_comment = monitoring_return.review_comment if decision == "return" else None
     db.session.flush()

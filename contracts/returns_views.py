@@ -54,10 +54,7 @@ def _visible_outcomes(*conditions) -> list[OutcomesFramework]:
 
 def _entries_for_user(today: date) -> list[returns.Owed]:
     provider_id = current_user.provider_id if current_user.role == "provider" else None
-    entries = []
-    for outcomes in _visible_outcomes():
-        entries += returns.owed(outcomes, today, provider_id)
-    return entries
+    return returns.owed_many(OutcomesFramework.contract_id.in_(scoped(Contract).select(Contract.id)), today, provider_id)
 
 
 @bp.get("/returns")

@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import Date, and_, case, func, literal, or_, select
+from sqlalchemy.orm import aliased
 
 from consortium.extensions import db
 from consortium.money import div_half_up, percent
@@ -187,26 +188,30 @@ def spend_and_nights(first: date, last: date, authority_codes: list[str] | None 
     """Spend in pence and nights on framework and spot placements in [first, last], grouped by
     placement columns (`by`): each fee applies from its date until the next fee or the
     placement's end. Block placements cost the block's price and are never spend here."""
-    next_from = func.lead(PlacementFee.effective_from).over(
-        partition_by=PlacementFee.placement_id, order_by=PlacementFee.effective_from
+    # The next fee's date, looked up per fee through the (placement, date) index: a window over
+    # every fee in the country would be computed before the period's few placements are picked.
+    later = aliased(PlacementFee)
+    next_from = (
+        select(func.min(later.effective_from))
+        .where(later.placement_id == PlacementFee.placement_id, later.effective_from > PlacementFee.effective_from)
+        .scalar_subquery()
     )
-    fee = select(
-        PlacementFee.placement_id, PlacementFee.weekly_pence, PlacementFee.effective_from, next_from.label("next_from")
-    ).subquery("fee")
     after_last = last + timedelta(days=1)
-    start = greatest(fee.c.effective_from, Placement.start_date, _day(first))
+    start = greatest(PlacementFee.effective_from, Placement.start_date, _day(first))
     end = least(
-        func.coalesce(fee.c.next_from, _day(FAR_FUTURE)),
+        func.coalesce(next_from, _day(FAR_FUTURE)),
         func.coalesce(Placement.end_date, _day(FAR_FUTURE)),
         _day(after_last),
     )
     nights = greatest(days_between(start, end), 0)
     query = (
-        select(*by, func.sum(nights * fee.c.weekly_pence), func.sum(nights))
-        .join(fee, fee.c.placement_id == Placement.id)
+        select(*by, func.sum(nights * PlacementFee.weekly_pence), func.sum(nights))
+        .select_from(Placement)
+        .join(PlacementFee, PlacementFee.placement_id == Placement.id)
         .outerjoin(Contract, Contract.id == Placement.contract_id)
         .where(
             or_(Placement.contract_id.is_(None), Contract.kind == "framework"),
+            PlacementFee.effective_from <= last,
             Placement.start_date <= last,
             or_(Placement.end_date.is_(None), Placement.end_date > first),
         )

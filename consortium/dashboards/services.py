@@ -197,14 +197,7 @@ def variances(authority_code: str, year: int, budgets) -> list[Variance]:
 
 
 def returns_by_status(today: date, provider_id: int | None = None) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for outcomes in db.session.scalars(
-        select(OutcomesFramework).where(OutcomesFramework.contract_id.in_(scoped(Contract).select(Contract.id)))
-    ):
-        for entry in returns.owed(outcomes, today, provider_id):
-            status = entry.status(today)
-            counts[status] = counts.get(status, 0) + 1
-    return counts
+    return returns.count_by_status(OutcomesFramework.contract_id.in_(scoped(Contract).select(Contract.id)), today, provider_id)
 
 
 def recharges_summary() -> dict[str, tuple[int, int]]:
