@@ -1,0 +1,365 @@
+"""End to end in a real browser: Debian's Chromium driven by Playwright, with axe-core checking
+the main pages for accessibility.
+
+The app is served on 127.0.0.1 (a free port) by a werkzeug server in a thread, against the test
+database with the demo seeded into it, CSRF protection on as in production. Its requests join the
+test's transaction like the test client's do, so whatever the browser changes is rolled back when
+the test ends. The browser signs in through the sign-in form. The journeys run with the app's
+Content-Security-Policy enforced and fail on any script error; only the accessibility checks
+bypass the policy, to inject axe. Screenshots of each journey's steps are written to
+test-artifacts/screenshots/ (not committed).
+
+Chromium must be at /usr/bin/chromium (`apt-get install chromium`; `.ci/run` installs it) and
+axe-core in node_modules (`npm ci`, which `make test` runs): without them these tests fail, they
+never skip, and no browser is ever downloaded.
+"""
+
+import csv
+import re
+import threading
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+from sqlalchemy import select
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from audits.models import Flag
+from consortium.demo import DEMO_PASSWORD
+from consortium.extensions import db
+from consortium.recharges.models import CostPool, Statement
+from contracts.models import Contract, MonitoringReturn
+from providers.models import Provider
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+BLOCK = "EM-BLOCK-RES"  # the demo's block contract, with its underused beds and Oakleaf's overdue return
+
+
+# ---------------------------------------------------------------- the server and the browser
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, *args, **kwargs):
+        pass
+
+
+class LiveServer:
+    """The app on a free port, one request at a time. `lock` is held while a request runs, so a
+    test can wait for the server to be idle before its transaction is rolled back."""
+
+    def __init__(self, app):
+        self.lock = threading.Lock()
+        self._server = make_server("127.0.0.1", 0, self._serialised(app), threaded=False, request_handler=_QuietHandler)
+        self.url = f"http://127.0.0.1:{self._server.server_port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, name="browser-test-server", daemon=True)
+
+    def _serialised(self, app):
+        def serve(environ, start_response):
+            with self.lock:
+                return app(environ, start_response)
+        return serve
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._server.shutdown()
+        self._thread.join(timeout=10)
+        self._server.server_close()
+
+
+@pytest.fixture(scope="module")
+def server(app):
+    with LiveServer(app) as live:
+        yield live
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.is_file():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium), as .ci/run does. "
+                    "These tests never download a browser.", pytrace=False)
+    if not AXE.is_file():
+        pytest.fail(f"{AXE.relative_to(ROOT)} is missing: run `npm ci` (make test does)", pytrace=False)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def demo(runner, csrf_app):
+    result = runner.invoke(args=["demo", "seed"])
+    assert result.exit_code == 0, result.output
+
+
+class Tab:
+    """A page in a browser context of its own (its own cookies), with the script errors it met."""
+
+    def __init__(self, page):
+        self.page = page
+        self.errors = []
+        page.on("pageerror", lambda error: self.errors.append(f"{page.url}: {error}"))
+        page.on("console", lambda message: self.errors.append(f"{page.url}: {message.text}")
+                if message.type == "error" and not message.text.startswith("Failed to load resource") else None)
+        page.on("response", lambda response: self.errors.append(f"{response.url}: {response.status}")
+                if response.status >= 400 else None)
+
+
+@pytest.fixture
+def open_tab(browser, server, demo):
+    contexts = []
+
+    def open_(axe=False):
+        # Only for axe is the app's Content-Security-Policy bypassed: it is injected into every page.
+        context = browser.new_context(base_url=server.url, bypass_csp=axe, viewport={"width": 1200, "height": 900})
+        context.set_default_timeout(10_000)
+        if axe:
+            context.add_init_script(path=AXE)
+        contexts.append(context)
+        return Tab(context.new_page())
+
+    yield open_
+    for context in contexts:
+        context.close()
+    with server.lock:  # no request still running when the test's transaction is rolled back
+        pass
+
+
+def sign_in(page, email):
+    page.goto("/sign-in")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password", exact=True).fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator(".app-header__who")).to_have_text(email)
+
+
+def menu(page, name):
+    page.get_by_role("navigation", name="Menu").get_by_role("link", name=name, exact=True).click()
+
+
+def summary(page, key):
+    """The value beside `key` in the page's summary list."""
+    row = page.locator(".govuk-summary-list__row").filter(has=page.locator("dt", has_text=re.compile(rf"^\s*{re.escape(key)}\s*$")))
+    return row.locator("dd").first
+
+
+def snap(page, name):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
+
+
+# ---------------------------------------------------------------- journeys
+
+
+def test_a_lead_finds_the_underused_beds_flag_and_acknowledges_it_with_a_note(open_tab):
+    tab = open_tab()
+    page = tab.page
+    sign_in(page, "lead@demo.test")
+    menu(page, "Flags")
+    expect(page.get_by_role("heading", name="Flags", level=1)).to_be_visible()
+    page.get_by_label("Kind").select_option("underused_block_beds")
+    page.get_by_role("button", name="Apply filters").click()
+    row = page.get_by_role("row").filter(has=page.get_by_role("link", name=BLOCK))
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("Open")
+    snap(page, "a-1-flags-underused-beds")
+
+    row.get_by_role("link", name="Underused block beds").click()
+    expect(page.get_by_role("heading", name=BLOCK, level=1)).to_be_visible()
+    expect(summary(page, "Status")).to_have_text("Open")
+    expect(page.locator("main p.govuk-body-l")).to_contain_text("void bed-nights")
+    note = "Asked Nottingham to offer the two empty beds to members first"
+    page.get_by_label("Note").fill(note)
+    snap(page, "a-2-flag-with-note")
+    page.get_by_role("button", name="Acknowledge").click()
+
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("Flag acknowledged")
+    expect(summary(page, "Status")).to_have_text("Acknowledged")
+    expect(summary(page, "Acknowledged")).to_contain_text(f"by lead@demo.test: {note}")
+    history = page.get_by_role("row").filter(has_text="lead@demo.test")
+    expect(history).to_have_count(1)
+    expect(history).to_contain_text("Acknowledged")
+    expect(history).to_contain_text(note)
+    expect(page.get_by_role("button", name="Acknowledge")).to_have_count(0)  # only Resolve is left
+    snap(page, "a-3-flag-acknowledged")
+
+    page.get_by_role("link", name="All flags").click()
+    page.get_by_label("Kind").select_option("underused_block_beds")
+    page.get_by_label("Status").select_option("acknowledged")
+    page.get_by_role("button", name="Apply filters").click()
+    row = page.get_by_role("row").filter(has=page.get_by_role("link", name=BLOCK))
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("Acknowledged")
+    snap(page, "a-4-flags-acknowledged")
+    assert tab.errors == []
+
+
+def test_a_partner_records_a_placement_sees_it_listed_and_downloads_a_statement(open_tab):
+    tab = open_tab()
+    page = tab.page
+    sign_in(page, "partner@demo.test")
+    menu(page, "Placements")
+    page.get_by_role("button", name="Record a placement").click()
+    expect(page.get_by_role("heading", name="Record a placement", level=1)).to_be_visible()
+
+    # A spot purchase in Orchard House (SC910016), starting today, so first in the list.
+    today = date.today()
+    page.get_by_label("Child reference").fill("NOTT-E2E-0001")
+    page.get_by_label("Contract").select_option("")
+    page.get_by_label("Home URN").fill("SC910016")
+    page.get_by_label("Placement type").select_option("residential")
+    page.get_by_label("Need level").select_option("high")
+    page.get_by_label("Day", exact=True).fill(str(today.day))
+    page.get_by_label("Month", exact=True).fill(str(today.month))
+    page.get_by_label("Year", exact=True).fill(str(today.year))
+    page.get_by_label("Weekly fee (£)").fill("5150.00")
+    page.get_by_label("Age at start (years)").fill("14")
+    page.get_by_label("Distance from home authority (miles)").fill("6.5")
+    snap(page, "b-1-placement-form")
+    page.get_by_role("button", name="Record placement").click()
+
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("Placement of NOTT-E2E-0001 recorded")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("NOTT-E2E-0001")
+    expect(page.get_by_text("Orchard House").first).to_be_visible()
+    snap(page, "b-2-placement-recorded")
+
+    menu(page, "Placements")
+    row = page.get_by_role("row").filter(has_text="NOTT-E2E-0001")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("Orchard House")
+    expect(row).to_contain_text("£5,150.00")
+    snap(page, "b-3-placements-list")
+
+    menu(page, "Usage and recharges")
+    statement = page.get_by_role("row").filter(has_text="Paid").first
+    number = statement.get_by_role("cell").first.inner_text().strip()
+    assert re.fullmatch(r"EMRF-\d{4}-\d{4}", number), number
+    snap(page, "b-4-statements")
+    with page.expect_download() as download:
+        statement.get_by_role("link", name=re.compile(r"^PDF")).click()
+    assert download.value.suggested_filename == f"{number}.pdf"
+    assert Path(download.value.path()).read_bytes().startswith(b"%PDF")
+    assert tab.errors == []
+
+
+def test_a_provider_uploads_a_monitoring_return_and_sees_its_results_by_rag(open_tab, tmp_path):
+    tab = open_tab()
+    page = tab.page
+    sign_in(page, "provider@demo.test")
+    menu(page, "Returns")
+    row = page.get_by_role("row").filter(has=page.get_by_role("link", name=BLOCK)).filter(has_text="Overdue")
+    expect(row).to_have_count(1)
+    snap(page, "c-1-returns-overdue")
+    period = row.get_by_role("link").first.inner_text().strip()
+    row.get_by_role("link", name=period).click()
+    expect(page.get_by_role("heading", name=f"Monitoring return for {period}", level=1)).to_be_visible()
+    expect(page.locator("p .govuk-tag")).to_have_text("Overdue")
+
+    with page.expect_download() as download:
+        page.get_by_role("link", name="CSV", exact=True).click()
+    assert download.value.suggested_filename == f"{BLOCK}-{period}-return.csv"
+    with open(download.value.path(), encoding="utf-8-sig", newline="") as template:
+        rows = list(csv.DictReader(template))
+    values = {"EET": "96", "HEALTH": "90", "MFC": "6", "UNPLANNED": "0", "VIEWS": "100", "L3": "85", "NOTIFIABLE": "1",
+              "COMPLAINTS": "0"}
+    assert sorted(row["indicator_code"] for row in rows) == sorted(values)
+    for line in rows:
+        line["value"] = values[line["indicator_code"]]
+    line["comment"] = "Filled in from the template"
+    filled = tmp_path / "return.csv"
+    with open(filled, "w", encoding="utf-8", newline="") as out:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+    page.get_by_label("Completed template").set_input_files(filled)
+    snap(page, "c-2-return-file-chosen")
+    page.get_by_role("button", name="Upload and submit").click()
+
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("Return submitted from your file")
+    expect(page.locator("p .govuk-tag")).to_have_text("Submitted")
+    results = page.locator("table")
+    expect(results.locator("caption")).to_contain_text("Version 1, submitted")
+    for indicator, colour, tag in [("Missing-from-care episodes", "red", "red"), ("Health assessments up to date", "amber", "orange"),
+                                   ("Children in education, employment or training", "green", "green")]:
+        cell = results.get_by_role("row").filter(has_text=indicator).locator(".govuk-tag")
+        expect(cell).to_have_class(re.compile(rf"\bgovuk-tag--{tag}\b"))
+        expect(cell).to_contain_text(f"({colour})")
+    expect(results.get_by_role("row").filter(has_text="Missing-from-care episodes").locator(".govuk-tag")).to_contain_text("6")
+    expect(page.get_by_label("Completed template")).to_have_count(0)  # submitted returns are locked
+    snap(page, "c-3-return-submitted-with-rag")
+    assert tab.errors == []
+
+
+# ---------------------------------------------------------------- accessibility
+
+
+def serious_violations(page) -> list[str]:
+    """axe-core's serious and critical violations on the page, one line each."""
+    results = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+    return [
+        f"{page.url}: {v['id']} ({v['impact']}): {v['help']}; " + "; ".join(str(node["target"]) for node in v["nodes"][:5])
+        for v in results["violations"] if v["impact"] in ("serious", "critical")
+    ]
+
+
+def _pages() -> dict[str, list[str]]:
+    """The main pages, each under the role that sees most of it, found in the demo."""
+    block = db.session.scalar(select(Contract).where(Contract.ref == BLOCK))
+    framework = db.session.scalar(select(Contract).where(Contract.ref == "EMRF-RES"))
+    oakleaf = db.session.scalar(select(Provider).where(Provider.name.like("Oakleaf%")))
+    underused = db.session.scalar(select(Flag).where(Flag.kind == "underused_block_beds"))
+    drop = db.session.scalar(select(Flag).where(Flag.kind == "quality_drop", Flag.subject == "SC910001"))
+    overdue = db.session.scalar(select(Flag).where(Flag.kind == "overdue_return", Flag.provider_id == oakleaf.id))
+    pool = db.session.scalar(select(CostPool).where(CostPool.id.in_(select(Statement.pool_id).where(Statement.status != "draft"))))
+    statement = db.session.scalar(select(Statement).where(Statement.authority_code == "E06000018", Statement.status != "draft"))
+    waiting = db.session.scalar(select(MonitoringReturn).where(MonitoringReturn.status == "submitted"))
+    return {
+        "admin": ["/"],
+        "lead": ["/", "/dashboard", "/flags", f"/flags/{underused.id}", "/placements", f"/contracts/{block.id}",
+                 f"/contracts/{framework.id}", "/returns", f"/contracts/{waiting.contract_id}/returns/{waiting.provider_id}/{waiting.period}",
+                 f"/recharges/{pool.id}", f"/providers/{oakleaf.id}", "/homes/SC910001"],
+        "partner": ["/", "/dashboard", "/placements", "/placements/new", "/usage", f"/statements/{statement.id}", f"/flags/{drop.id}"],
+        "provider": ["/", "/dashboard", "/returns", f"/providers/{oakleaf.id}", f"/flags/{overdue.id}"],
+    }
+
+
+def test_the_main_pages_have_no_serious_accessibility_problems(open_tab):
+    pages = _pages()  # read before the browser starts: the server then has the database to itself
+
+    page = open_tab(axe=True).page
+    page.set_content('<html lang="en"><body><main><img src="data:,"><a href="#"></a></main></body></html>')
+    page.add_script_tag(path=AXE)  # set_content is not a navigation
+    assert {"image-alt", "link-name"} <= {line.split(" ")[1] for line in serious_violations(page)}, "axe is not checking"
+
+    page.goto("/sign-in")
+    found = serious_violations(page)
+    page.get_by_role("button", name="Sign in").click()  # the form with its errors
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
+    found += serious_violations(page)
+    for role, paths in pages.items():
+        page = open_tab(axe=True).page
+        sign_in(page, f"{role}@demo.test")
+        for path in paths:
+            response = page.goto(path)
+            assert response.status == 200, f"{role} {path}: {response.status}"
+            found += serious_violations(page)
+        if role == "partner":
+            page.goto("/placements/new")
+            page.get_by_role("button", name="Record placement").click()  # the form with its errors
+            expect(page.locator(".govuk-error-summary")).to_be_visible()
+            found += serious_violations(page)
+        if role == "provider":
+            page.goto("/returns")
+            page.get_by_role("row").filter(has_text="Overdue").first.get_by_role("link").first.click()
+            expect(page.get_by_label("Completed template")).to_be_visible()  # a return's form and upload
+            found += serious_violations(page)
+    assert found == [], "axe-core found serious or critical problems:\n" + "\n".join(found)
