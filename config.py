@@ -26,6 +26,9 @@ class Config:
     DEBUG = False
     TESTING = False
     SECRET_KEY = os.environ.get("SECRET_KEY", DEVELOPMENT_SECRET_KEY)
+    # Former keys, comma-separated, while SECRET_KEY is rotated: cookies they signed and the
+    # two-factor keys they encrypted can still be read.
+    SECRET_KEY_FALLBACKS = [key for key in os.environ.get("SECRET_KEY_FALLBACKS", "").split(",") if key]
     SQLALCHEMY_DATABASE_URI = _database_url("DATABASE_URL", f"sqlite:///{INSTANCE_PATH / 'placements.db'}")
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     SESSION_COOKIE_HTTPONLY = True
@@ -57,6 +60,7 @@ class Testing(Config):
     APP_ENV = "testing"
     TESTING = True
     SECRET_KEY = "testing-secret-key"
+    SECRET_KEY_FALLBACKS: list[str] = []
     SQLALCHEMY_DATABASE_URI = _database_url("TEST_DATABASE_URL", "sqlite://")
     WTF_CSRF_ENABLED = False  # tests that check CSRF turn it back on
     MAIL_SERVER = None  # a test that sends mail starts its own SMTP server and says where

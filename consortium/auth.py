@@ -1,15 +1,25 @@
-"""Signing in and out, and changing one's own password."""
+"""Signing in and out (with a code from an authenticator app for those who turned two-factor
+sign-in on), one's own account: password and two-factor sign-in."""
 
+import hashlib
+from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
-from consortium import audit, security, services
-from consortium.access import allowed, public
+from consortium import audit, security, services, two_factor
+from consortium.access import PUBLIC, allowed, public
 from consortium.extensions import db, login_manager
-from consortium.forms import ChangePasswordForm, SignInForm, show_error
+from consortium.forms import (
+    ChangePasswordForm,
+    SetUpTwoFactorForm,
+    SignInForm,
+    TurnOffTwoFactorForm,
+    TwoFactorCodeForm,
+    show_error,
+)
 from consortium.models import ROLES, User
 
 bp = Blueprint("auth", __name__)
@@ -17,6 +27,13 @@ bp = Blueprint("auth", __name__)
 login_manager.login_view = "auth.sign_in"
 login_manager.login_message = "Sign in to continue"
 login_manager.login_message_category = "info"
+
+# Between the password and the code, the signed session holds who is half signed in; it is no
+# sign-in (no page but the code page treats it as one) and it lapses after five minutes.
+PENDING = "two_factor_pending"
+PENDING_LIFETIME = timedelta(minutes=5)
+# What a user whose consortium requires two-factor sign-in may use before setting it up.
+BEFORE_SET_UP = {"auth.set_up_two_factor", "auth.sign_out"}
 
 
 @login_manager.user_loader
@@ -45,15 +62,17 @@ def sign_in():
             form.email.errors.append("Too many attempts to sign in. Wait a minute, then try again.")
             return render_template("consortium/sign_in.html", form=form), 429
         user = services.authenticate(form.email.data, form.password.data)
+        if user is not None and two_factor.is_on(user):
+            session.clear()
+            session[PENDING] = {
+                "user_id": user.id,
+                "token": _fingerprint(user),
+                "at": datetime.now(timezone.utc).timestamp(),
+                "next": request.args.get("next"),
+            }
+            return redirect(url_for(".sign_in_code"))
         if user is not None:
-            session.clear()  # a fresh session at sign-in, so one planted earlier is worth nothing
-            login_user(user)
-            security.start_session()
-            audit.set_actor(user.id, user.email)
-            audit.record(db.session, "sign-in", "User", str(user.id), {"address": request.remote_addr})
-            security.clear_failures(form.email.data)
-            db.session.commit()
-            return redirect(_safe_next(request.args.get("next")))
+            return _complete_sign_in(user, request.args.get("next"))
         audit.set_actor(None, "anonymous")
         audit.record(db.session, "sign-in failed", "User", None,
                      {"email": (form.email.data or "").strip().lower()[:254], "address": request.remote_addr})
@@ -62,6 +81,83 @@ def sign_in():
         form.email.errors.append("Enter a correct email address and password")
         return render_template("consortium/sign_in.html", form=form), 400
     return render_template("consortium/sign_in.html", form=form), 400 if form.errors else 200
+
+
+def _complete_sign_in(user: User, next_url: str | None):
+    session.clear()  # a fresh session at sign-in, so one planted earlier is worth nothing
+    login_user(user)
+    security.start_session()
+    user.last_signed_in_at = datetime.now(timezone.utc)
+    audit.set_actor(user.id, user.email)
+    audit.record(db.session, "sign-in", "User", str(user.id),
+                 {"address": request.remote_addr, "two_factor": two_factor.is_on(user)})
+    security.clear_failures(user.email)
+    db.session.commit()
+    return redirect(_safe_next(next_url))
+
+
+def _fingerprint(user: User) -> str:
+    # Ties the half sign-in to the user's current session token without putting the token in
+    # the cookie: signing out everywhere or a new password while it waits cancels it.
+    return hashlib.sha256(user.session_token.encode()).hexdigest()[:32]
+
+
+def _pending_user() -> tuple[User | None, dict]:
+    pending = session.get(PENDING)
+    if not isinstance(pending, dict):
+        return None, {}
+    age = datetime.now(timezone.utc).timestamp() - float(pending.get("at") or 0)
+    if not 0 <= age <= PENDING_LIFETIME.total_seconds():
+        session.pop(PENDING, None)
+        flash("You took too long to enter the code. Sign in again.", "info")
+        return None, {}
+    user = db.session.get(User, pending.get("user_id"))
+    if user is None or not user.active or not two_factor.is_on(user) or _fingerprint(user) != pending.get("token"):
+        session.pop(PENDING, None)
+        return None, {}
+    return user, pending
+
+
+@bp.route("/sign-in/code", methods=["GET", "POST"])
+@public
+def sign_in_code():
+    """The second step for a user with two-factor sign-in: the code from their app."""
+    if current_user.is_authenticated:
+        return redirect(url_for("core.home"))
+    user, pending = _pending_user()
+    if user is None:
+        return redirect(url_for(".sign_in"))
+    form = TwoFactorCodeForm()
+    if form.validate_on_submit():
+        if security.throttled(user.email):
+            form.code.errors.append("Too many attempts to sign in. Wait a minute, then try again.")
+            return render_template("consortium/sign_in_code.html", form=form), 429
+        if two_factor.accept_code(user, form.code.data):
+            return _complete_sign_in(user, pending.get("next"))
+        audit.set_actor(None, "anonymous")
+        audit.record(db.session, "sign-in failed", "User", str(user.id),
+                     {"email": user.email, "address": request.remote_addr, "reason": "wrong two-factor code"})
+        security.record_failure(user.email)
+        db.session.commit()
+        form.code.errors.append("The code is not right. Enter the newest code your app shows: each code works once.")
+        return render_template("consortium/sign_in_code.html", form=form), 400
+    return render_template("consortium/sign_in_code.html", form=form), 400 if form.errors else 200
+
+
+@bp.before_app_request
+def _set_up_two_factor_first():
+    """Where a consortium requires two-factor sign-in, its leads (and administrators) without it
+    set it up before they can use any other signed-in page."""
+    if not current_user.is_authenticated or request.endpoint in BEFORE_SET_UP:
+        return None
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    if view is None or getattr(view, "allowed_roles", PUBLIC) == PUBLIC:
+        return None
+    if current_user.role not in two_factor.ROLES_IT_CAN_BE_REQUIRED_OF or two_factor.is_on(current_user):
+        return None
+    if two_factor.required_for(current_user):
+        return redirect(url_for("auth.set_up_two_factor"))
+    return None
 
 
 @bp.post("/sign-out")
@@ -88,5 +184,65 @@ def change_password():
             db.session.commit()
             login_user(current_user._get_current_object())  # this session carries the new token
             flash("Your password has been changed. You have been signed out everywhere else.", "success")
-            return redirect(url_for("core.home"))
+            return redirect(url_for(".account"))
     return render_template("consortium/change_password.html", form=form), 400 if form.errors else 200
+
+
+@bp.get("/account")
+@allowed(*ROLES)
+def account():
+    return render_template(
+        "consortium/account.html",
+        two_factor_on=two_factor.is_on(current_user),
+        two_factor_required=two_factor.required_for(current_user),
+    )
+
+
+@bp.route("/account/two-factor", methods=["GET", "POST"])
+@allowed(*ROLES)
+def set_up_two_factor():
+    user = current_user._get_current_object()
+    if two_factor.is_on(user):
+        flash("Two-factor sign-in is already on", "info")
+        return redirect(url_for(".account"))
+    secret = two_factor.pending_secret(user)
+    form = SetUpTwoFactorForm()
+    if form.validate_on_submit():
+        try:
+            two_factor.turn_on(user, form.code.data)
+        except two_factor.TwoFactorProblem as problem:
+            show_error(form, problem, "code")
+        else:
+            db.session.commit()
+            login_user(user)  # this session carries the new token; the others have ended
+            flash("Two-factor sign-in is on. You will need a code from your app each time you sign in.", "success")
+            return redirect(url_for(".account"))
+    db.session.commit()  # the key made for this set-up stays the same until it is confirmed
+    uri = two_factor.provisioning_uri(user, secret)
+    return render_template(
+        "consortium/set_up_two_factor.html",
+        form=form,
+        grouped_key=two_factor.grouped(secret),
+        uri=uri,
+        qr=two_factor.qr_data_uri(uri),
+        required=two_factor.required_for(user),
+    ), 400 if form.errors else 200
+
+
+@bp.route("/account/two-factor/turn-off", methods=["GET", "POST"])
+@allowed(*ROLES)
+def turn_off_two_factor():
+    user = current_user._get_current_object()
+    if not two_factor.is_on(user):
+        return redirect(url_for(".account"))
+    form = TurnOffTwoFactorForm()
+    if form.validate_on_submit():
+        try:
+            two_factor.turn_off(user, form.password.data)
+        except two_factor.TwoFactorProblem as problem:
+            show_error(form, problem, "password")
+        else:
+            db.session.commit()
+            flash("Two-factor sign-in is off. You will sign in with your password alone.", "success")
+            return redirect(url_for(".account"))
+    return render_template("consortium/turn_off_two_factor.html", form=form), 400 if form.errors else 200

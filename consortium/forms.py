@@ -11,7 +11,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
 )
 from wtforms import DateField, EmailField, PasswordField, RadioField, SelectField, StringField, SubmitField
 from email_validator import EmailNotValidError, validate_email
-from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional, Regexp, ValidationError
 
 from consortium.passwords import MIN_LENGTH
 
@@ -146,3 +146,50 @@ class ResetPasswordForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A button that changes something: a form only for its CSRF token."""
+
+
+def code_field(label: str = "Code") -> StringField:
+    return StringField(
+        label,
+        widget=GovTextInput(),
+        description="The 6-digit code your authenticator app shows now",
+        filters=[lambda value: value.strip().replace(" ", "").replace("-", "") if value else value],
+        validators=[
+            DataRequired(message="Enter the 6-digit code from your authenticator app"),
+            Regexp(r"^\d{6}$", message="The code must be 6 digits, like 123456"),
+        ],
+    )
+
+
+class TwoFactorCodeForm(FlaskForm):
+    """The second step of signing in."""
+
+    code = code_field()
+    submit = SubmitField("Continue", widget=GovSubmitInput())
+
+
+class SetUpTwoFactorForm(FlaskForm):
+    code = code_field()
+    submit = SubmitField("Turn on two-factor sign-in", widget=GovSubmitInput())
+
+
+class TurnOffTwoFactorForm(FlaskForm):
+    password = PasswordField(
+        "Your password", widget=GovPasswordInput(), validators=[DataRequired(message="Enter your password")]
+    )
+    submit = SubmitField(
+        "Turn off two-factor sign-in", widget=GovSubmitInput(), render_kw={"params": {"classes": "govuk-button--warning"}}
+    )
+
+
+class TwoFactorRequirementForm(FlaskForm):
+    required = RadioField(
+        "Do administrators and leads have to use two-factor sign-in?",
+        widget=GovRadioInput(),
+        choices=[
+            ("yes", "Yes: they set it up the next time they use the service, before anything else"),
+            ("no", "No: each person chooses"),
+        ],
+        validators=[InputRequired(message="Choose whether two-factor sign-in is required")],
+    )
+    submit = SubmitField("Save", widget=GovSubmitInput())

@@ -80,6 +80,8 @@ class Consortium(Audited, db.Model):
     lead_code: Mapped[str] = mapped_column(ForeignKey("authorities.code"))
     # Placements with a weekly fee above this are listed for review (value for money).
     high_cost_weekly_pence: Mapped[int] = mapped_column(Integer, default=600000)
+    # A lead may require two-factor sign-in of the consortium's leads and of administrators.
+    two_factor_required: Mapped[bool] = mapped_column(Boolean, default=False)
 
     lead: Mapped[Authority] = relationship()
     memberships: Mapped[list[Membership]] = relationship(
@@ -137,7 +139,7 @@ class User(Audited, UserMixin, db.Model):
     manages, the authority a partner works for, the provider a provider's staff work for."""
 
     __tablename__ = "users"
-    __audit_exclude__ = frozenset({"password_hash", "session_token"})
+    __audit_exclude__ = frozenset({"password_hash", "session_token", "totp_secret", "totp_last_step"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
@@ -154,6 +156,11 @@ class User(Audited, UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_signed_in_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     wants_digest: Mapped[bool] = mapped_column(Boolean, default=True)  # the daily e-mail of flags
+    # Two-factor sign-in (consortium.two_factor): the key, encrypted; when it was turned on (None:
+    # off, or being set up); the time-step of the last code accepted, so no code is used twice.
+    totp_secret: Mapped[str | None] = mapped_column(String(200))
+    two_factor_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
 
     consortium: Mapped[Consortium | None] = relationship()
     authority: Mapped[Authority | None] = relationship()

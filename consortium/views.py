@@ -7,10 +7,18 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from consortium import services
+from consortium import services, two_factor
 from consortium.access import allowed, scoped
 from consortium.extensions import db
-from consortium.forms import ConfirmForm, EndMembershipForm, MembershipForm, ResetPasswordForm, UserForm, show_error
+from consortium.forms import (
+    ConfirmForm,
+    EndMembershipForm,
+    MembershipForm,
+    ResetPasswordForm,
+    TwoFactorRequirementForm,
+    UserForm,
+    show_error,
+)
 from consortium.models import ROLES, Authority, Consortium, Membership, User
 from consortium.pagination import paginate
 
@@ -76,9 +84,29 @@ def consortium(consortium_id):
         "consortium/consortium.html",
         consortium=consortium,
         can_manage=current_user.role in ("admin", "lead"),
+        can_set_two_factor=current_user.role == "lead",
         current_count=sum(m.is_current(today) for m in consortium.memberships),
         today=today,
     )
+
+
+@bp.route("/consortia/<int:consortium_id>/two-factor", methods=["GET", "POST"])
+@allowed("lead")
+def consortium_two_factor(consortium_id):
+    """The lead decides whether the consortium's leads (and administrators) must use two-factor sign-in."""
+    consortium = scoped(Consortium).get_or_404(consortium_id)
+    form = TwoFactorRequirementForm(data={"required": "yes" if consortium.two_factor_required else "no"})
+    if form.validate_on_submit():
+        two_factor.set_required(consortium, form.required.data == "yes")
+        db.session.commit()
+        flash(
+            "Administrators and leads must now use two-factor sign-in"
+            if consortium.two_factor_required
+            else "Two-factor sign-in is no longer required: each person chooses",
+            "success",
+        )
+        return redirect(url_for(".consortium", consortium_id=consortium.id))
+    return render_template("consortium/two_factor_requirement.html", consortium=consortium, form=form), 400 if form.errors else 200
 
 
 @bp.route("/consortia/<int:consortium_id>/members/new", methods=["GET", "POST"])
@@ -192,6 +220,22 @@ def reactivate_user(user_id):
         services.reactivate(user)
         db.session.commit()
         flash(f"{user.email} can sign in again", "success")
+    return redirect(url_for(".user", user_id=user.id))
+
+
+@bp.post("/users/<int:user_id>/two-factor/reset")
+@allowed("admin")
+def reset_two_factor(user_id):
+    """For someone who lost their phone: they sign in with their password and set it up again."""
+    user = scoped(User).get_or_404(user_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            two_factor.reset(user, by=current_user)
+        except two_factor.TwoFactorProblem as problem:
+            flash(str(problem), "error")
+        else:
+            db.session.commit()
+            flash(f"Two-factor sign-in is off for {user.email}, who is signed out everywhere", "success")
     return redirect(url_for(".user", user_id=user.id))
 
 
