@@ -191,15 +191,12 @@ def check_underused_block_beds(as_of: date) -> None:
     """Each block's utilisation over its window (default the 28 nights before the date, clipped
     to the term); below its threshold (default 80%), one flag on the contract."""
     still, book = set(), FlagBook("underused_block_beds")
-    blocks = db.session.scalars(
-        select(Contract).where(Contract.kind == "block", Contract.start_date < as_of, Contract.end_date >= as_of - timedelta(days=366))
-    )
+    live = (Contract.kind == "block") & (Contract.start_date < as_of) & (Contract.end_date >= as_of - timedelta(days=366))
+    blocks = db.session.scalars(select(Contract).where(live)).all()
+    used_by_block = usage.window_occupancies(blocks, as_of)
     for contract in blocks:
-        window = usage.term_window(contract, as_of, contract.underuse_window_nights)
-        if window is None:
-            continue
-        used = usage.occupancy(contract, *window)
-        if used.utilisation is None or used.utilisation >= contract.underuse_threshold_percent:
+        used = used_by_block.get(contract.id)
+        if used is None or used.utilisation is None or used.utilisation >= contract.underuse_threshold_percent:
             continue
         still.add(contract.ref)
         book.raise_flag(

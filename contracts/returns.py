@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import Date, and_, case, func, literal, or_, select, union_all
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy.orm import selectinload
 
 from consortium.extensions import db
 from consortium.formatting import day
@@ -121,22 +121,24 @@ class Owed:
 def _owed_pairs(condition, as_of: date, provider_id: int | None = None):
     """(outcomes framework, contract, quarter, provider) for every return the outcomes frameworks
     matching `condition` expect for the quarters begun by `as_of`: one query for all of them."""
-    begins, quarter = aliased(CalendarDay), aliased(CalendarDay)
+    quarter = (
+        select(CalendarDay.quarter_start, CalendarDay.quarter_end).where(CalendarDay.day == CalendarDay.quarter_start).subquery("quarter")
+    )
     base = (
-        select(OutcomesFramework.id.label("outcomes_id"), Contract.id.label("contract_id"), quarter.quarter_start,
-               quarter.quarter_end, OutcomesFramework.due_days)
+        select(OutcomesFramework.id.label("outcomes_id"), Contract.id.label("contract_id"), quarter.c.quarter_start,
+               quarter.c.quarter_end, OutcomesFramework.due_days)
         .select_from(OutcomesFramework)
         .join(Contract, Contract.id == OutcomesFramework.contract_id)
-        .join(begins, begins.day == func.coalesce(OutcomesFramework.applies_from, Contract.start_date))
-        .join(quarter, and_(quarter.day == quarter.quarter_start, quarter.day >= begins.quarter_start,
-                            quarter.day <= least(Contract.end_date, literal(as_of, Date))))
+        # From the quarter containing the day the framework applies from (the contract's start by default).
+        .join(quarter, and_(quarter.c.quarter_end >= func.coalesce(OutcomesFramework.applies_from, Contract.start_date),
+                            quarter.c.quarter_start <= least(Contract.end_date, literal(as_of, Date))))
         .where(condition)
     )
     blocks = base.add_columns(Contract.provider_id.label("provider_id")).where(Contract.kind == "block", Contract.provider_id.is_not(None))
     placed = (
         base.add_columns(Home.provider_id.label("provider_id"))
-        .join(Placement, and_(Placement.contract_id == Contract.id, Placement.start_date <= quarter.quarter_end,
-                              or_(Placement.end_date.is_(None), Placement.end_date > quarter.quarter_start)))
+        .join(Placement, and_(Placement.contract_id == Contract.id, Placement.start_date <= quarter.c.quarter_end,
+                              or_(Placement.end_date.is_(None), Placement.end_date > quarter.c.quarter_start)))
         .join(Home, Home.id == Placement.home_id)
         .where(Contract.kind != "block")
         .distinct()

@@ -30,42 +30,52 @@ def _open_on(day, start, end):
     return and_(start <= day, or_(end.is_(None), end > day))
 
 
-def nightly(contract: Contract, first: date, last: date):
-    """One row per night of [first, last]: capacity (beds less beds out of use), occupied (the
+def _nightly_many(condition, first, last):
+    """One row per block matching `condition` and night of [first, last] (SQL expressions, which
+    may use the contract's columns): capacity (beds less beds out of use), occupied (the
     placements that night, at most the capacity) and the price per bed-week that night."""
     day = CalendarDay.day
     placed = (
         select(func.count(Placement.id))
-        .where(Placement.contract_id == contract.id, _open_on(day, Placement.start_date, Placement.end_date))
+        .where(Placement.contract_id == Contract.id, _open_on(day, Placement.start_date, Placement.end_date))
         .scalar_subquery()
     )
     out_of_use = (
         select(func.coalesce(func.sum(BedOutage.beds), 0))
-        .where(BedOutage.contract_id == contract.id, _open_on(day, BedOutage.start_date, BedOutage.end_date))
+        .where(BedOutage.contract_id == Contract.id, _open_on(day, BedOutage.start_date, BedOutage.end_date))
         .scalar_subquery()
     )
     price = (
         select(BlockPrice.weekly_pence)
         .where(
-            BlockPrice.contract_id == contract.id,
+            BlockPrice.contract_id == Contract.id,
             BlockPrice.effective_from <= day,
             or_(BlockPrice.effective_to.is_(None), BlockPrice.effective_to >= day),
         )
         .limit(1)
         .scalar_subquery()
     )
-    capacity = greatest(contract.beds - out_of_use, 0)
+    capacity = greatest(Contract.beds - out_of_use, 0)
     return (
         select(
+            Contract.id.label("contract_id"),
             day.label("day"),
             CalendarDay.month_start.label("month_start"),
+            Contract.beds.label("beds"),
             capacity.label("capacity"),
             least(placed, capacity).label("occupied"),
             func.coalesce(price, 0).label("price"),
         )
-        .where(day.between(first, last))
+        .select_from(Contract)
+        .join(CalendarDay, day.between(first, last))
+        .where(condition)
         .subquery("nightly")
     )
+
+
+def nightly(contract: Contract, first: date, last: date):
+    """The nights of [first, last] of one block (see `_nightly_many`)."""
+    return _nightly_many(Contract.id == contract.id, _day(first), _day(last))
 
 
 @dataclass
@@ -78,6 +88,7 @@ class Occupancy:
     capacity: int  # bed-nights available (beds out of use left out)
     occupied: int
     void_cost_pence: int
+    cost_pence: int = 0  # beds x price for every night, used or not
 
     @property
     def void(self) -> int:
@@ -99,6 +110,7 @@ def _totals(night, group_by=None):
         func.coalesce(func.sum(night.c.capacity), 0).label("capacity"),
         func.coalesce(func.sum(night.c.occupied), 0).label("occupied"),
         func.coalesce(func.sum((night.c.capacity - night.c.occupied) * night.c.price), 0).label("void_price"),
+        func.coalesce(func.sum(night.c.beds * night.c.price), 0).label("full_price"),
         func.min(night.c.day).label("first"),
         func.max(night.c.day).label("last"),
     ]
@@ -111,7 +123,7 @@ def _totals(night, group_by=None):
 def _occupancy(row) -> Occupancy:
     return Occupancy(
         first=row.first, last=row.last, nights=row.nights, capacity=int(row.capacity), occupied=int(row.occupied),
-        void_cost_pence=div_half_up(int(row.void_price), 7),
+        void_cost_pence=div_half_up(int(row.void_price), 7), cost_pence=div_half_up(int(row.full_price), 7),
     )
 
 
@@ -123,17 +135,31 @@ def occupancy(contract: Contract, first: date, last: date) -> Occupancy:
     return _occupancy(row)
 
 
+def occupancies(condition, first, last) -> dict[int, Occupancy]:
+    """`occupancy` of every block matching `condition`, each over its own [first, last] (SQL
+    expressions that may use the contract's columns, such as its term): one query."""
+    night = _nightly_many(condition, first, last)
+    return {row.contract_id: _occupancy(row) for row in db.session.execute(_totals(night, night.c.contract_id))}
+
+
 def monthly_occupancy(contract: Contract, first: date, last: date) -> list[Occupancy]:
     """The same, month by month (a part month where [first, last] starts or ends inside one)."""
     night = nightly(contract, first, last)
     return [_occupancy(row) for row in db.session.execute(_totals(night, night.c.month_start))]
 
 
-def term_window(contract: Contract, as_of: date, nights: int) -> tuple[date, date] | None:
-    """The `nights` nights before `as_of`, clipped to the contract's term; None if none are left."""
-    first = max(as_of - timedelta(days=nights), contract.start_date)
-    last = min(as_of - timedelta(days=1), contract.end_date)
-    return (first, last) if first <= last else None
+def window_occupancies(blocks: list[Contract], as_of: date) -> dict[int, Occupancy]:
+    """Each block's occupancy over its underuse window: the `underuse_window_nights` nights before
+    `as_of`, clipped to its term. A block with none of those nights in its term is left out. One
+    query per window length (nearly every block keeps the default)."""
+    found: dict[int, Occupancy] = {}
+    for nights in {block.underuse_window_nights for block in blocks}:
+        found |= occupancies(
+            Contract.id.in_([block.id for block in blocks if block.underuse_window_nights == nights]),
+            greatest(Contract.start_date, _day(as_of - timedelta(days=nights))),
+            least(Contract.end_date, _day(as_of - timedelta(days=1))),
+        )
+    return found
 
 
 # ---------------------------------------------------------------- per member authority

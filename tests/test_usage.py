@@ -39,7 +39,8 @@ def test_the_design_example(block):
     assert (used.nights, used.capacity, used.occupied, used.void) == (28, 280, 168, 112)
     assert used.utilisation == Decimal("60.0")
     assert used.void_cost_pence == 5_600_000  # 112 × £3,500 ÷ 7 = £56,000.00
-    assert usage.term_window(block, date(2024, 6, 30), 28) == (FIRST, LAST)
+    window = usage.window_occupancies([block], date(2024, 6, 30))[block.id]
+    assert (window.first, window.last, window.occupied, window.capacity) == (FIRST, LAST, 168, 280)
 
 
 def test_nights_run_from_the_start_up_to_not_including_the_end(block):
@@ -88,9 +89,14 @@ def test_void_cost_rounds_half_up_to_the_penny():
 
 def test_the_window_is_clipped_to_the_term():
     contract = ContractFactory(beds=4, start_date=date(2024, 6, 20), end_date=date(2025, 6, 19))
-    assert usage.term_window(contract, date(2024, 6, 30), 28) == (date(2024, 6, 20), date(2024, 6, 29))
-    assert usage.term_window(contract, date(2024, 6, 20), 28) is None
-    assert usage.term_window(contract, date(2025, 7, 5), 28) == (date(2025, 6, 7), date(2025, 6, 19))
+
+    def window(as_of):
+        found = usage.window_occupancies([contract], as_of).get(contract.id)
+        return found and (found.first, found.last, found.nights)
+
+    assert window(date(2024, 6, 30)) == (date(2024, 6, 20), date(2024, 6, 29), 10)
+    assert window(date(2024, 6, 20)) is None
+    assert window(date(2025, 7, 5)) == (date(2025, 6, 7), date(2025, 6, 19), 13)
 
 
 def test_monthly_occupancy(block):

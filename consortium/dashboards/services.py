@@ -7,14 +7,14 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import Date, case, func, literal, or_, select
 
 from consortium.access import scoped
 from consortium.extensions import db
 from consortium.models import Consortium, Membership
 from consortium.money import div_half_up
 from consortium.recharges.models import Statement
-from consortium.recharges.services import block_cost
+from consortium.sql import greatest, least
 from contracts import returns, usage
 from contracts.models import Contract, OutcomesFramework, Placement, PlacementFee
 from providers.models import Home, Judgement
@@ -109,22 +109,28 @@ class BlockValue:
 def block_values(consortium: Consortium, first: date, last: date) -> list[BlockValue]:
     members = select(Membership.authority_code).where(Membership.consortium_id == consortium.id)
     market = usage.spend_and_nights(first, last, by=(Placement.placement_type,), condition=Placement.authority_code.in_(members))
-    values = []
-    for contract in db.session.scalars(
-        select(Contract).where(Contract.consortium_id == consortium.id, Contract.kind == "block",
-                               Contract.start_date <= last, Contract.end_date >= first).order_by(Contract.ref)
+    in_period = (Contract.consortium_id == consortium.id) & (Contract.kind == "block") & (Contract.start_date <= last) \
+        & (Contract.end_date >= first)
+    contracts = db.session.scalars(select(Contract).where(in_period).order_by(Contract.ref)).all()
+    used = usage.occupancies(in_period, greatest(Contract.start_date, literal(first, Date)), least(Contract.end_date, literal(last, Date)))
+    # The type most placed under each block is the type its nights are compared with.
+    kinds: dict[int, str] = {}
+    for contract_id, kind, _ in db.session.execute(
+        select(Placement.contract_id, Placement.placement_type, func.count())
+        .where(Placement.contract_id.in_([c.id for c in contracts]))
+        .group_by(Placement.contract_id, Placement.placement_type).order_by(func.count(), Placement.placement_type.desc())
     ):
+        kinds[contract_id] = kind
+    values = []
+    for contract in contracts:
         start, end = max(first, contract.start_date), min(last, contract.end_date)
-        used = usage.occupancy(contract, start, end)
-        kind = db.session.scalar(
-            select(Placement.placement_type).where(Placement.contract_id == contract.id)
-            .group_by(Placement.placement_type).order_by(func.count().desc()).limit(1)
-        ) or "residential"
+        occupancy = used.get(contract.id) or usage.Occupancy(start, end, 0, 0, 0, 0)
+        kind = kinds.get(contract.id, "residential")
         spend, nights = market.get((kind,), (0, 0))
         values.append(BlockValue(
-            contract, start, end, used.occupied, used.utilisation, used.void_cost_pence, block_cost(contract, start, end), kind,
+            contract, start, end, occupancy.occupied, occupancy.utilisation, occupancy.void_cost_pence, occupancy.cost_pence, kind,
             div_half_up(spend * 7, nights) if nights else None,
-            div_half_up(spend * used.occupied, nights) if nights else None,
+            div_half_up(spend * occupancy.occupied, nights) if nights else None,
         ))
     return values
 

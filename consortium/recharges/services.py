@@ -10,19 +10,18 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Date, func, literal, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from consortium.extensions import db
 from consortium.formatting import day, money
 from consortium.models import Consortium, Membership
-from consortium.money import div_half_up
 from consortium.recharges.apportion import USAGE_BASES, ApportionmentError, Member, Share, apportion, share_percent
 from consortium.recharges.models import CostPool, FixedShare, Statement, StatementCounter
 from consortium.services import RuleBroken
-from consortium.sql import CalendarDay, quarter_of
+from consortium.sql import quarter_of
 from contracts import usage
-from contracts.models import BlockPrice, Contract
+from contracts.models import Contract
 
 
 @dataclass
@@ -107,17 +106,7 @@ def block_cost(contract: Contract, first: date, last: date) -> int:
     """A block's cost for the nights of [first, last] in its term: beds x price per bed-week / 7
     for each night, rounded once to the penny."""
     start, end = max(first, contract.start_date), min(last, contract.end_date)
-    if end < start:
-        return 0
-    night = CalendarDay.day
-    prices = db.session.scalar(
-        select(func.coalesce(func.sum(BlockPrice.weekly_pence), 0))
-        .select_from(CalendarDay)
-        .join(BlockPrice, (BlockPrice.contract_id == contract.id) & (BlockPrice.effective_from <= night)
-              & ((BlockPrice.effective_to.is_(None)) | (BlockPrice.effective_to >= night)))
-        .where(night.between(literal(start, Date), literal(end, Date)))
-    )
-    return div_half_up(int(prices) * contract.beds, 7)
+    return usage.occupancy(contract, start, end).cost_pence if start <= end else 0
 
 
 def create_block_pool(contract: Contract, first: date, last: date, name: str | None = None) -> CostPool:
