@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import Date, and_, case, func, literal, or_, select, union_all
-from sqlalchemy.orm import selectinload
+from sqlalchemy import Date, and_, case, delete, event, func, insert, inspect, literal, or_, select, union_all
+from sqlalchemy.orm import Session, selectinload
 
 from consortium.extensions import db
 from consortium.formatting import day
@@ -26,6 +26,7 @@ from contracts.models import (
     MonitoringReturn,
     OutcomesFramework,
     Placement,
+    ReturnObligation,
     ReturnValue,
     ReturnVersion,
 )
@@ -137,15 +138,59 @@ def _owed_pairs(condition, as_of: date, provider_id: int | None = None):
     blocks = base.add_columns(Contract.provider_id.label("provider_id")).where(Contract.kind == "block", Contract.provider_id.is_not(None))
     placed = (
         base.add_columns(Home.provider_id.label("provider_id"))
-        .join(Placement, and_(Placement.contract_id == Contract.id, Placement.start_date <= quarter.c.quarter_end,
-                              or_(Placement.end_date.is_(None), Placement.end_date > quarter.c.quarter_start)))
-        .join(Home, Home.id == Placement.home_id)
+        .join(ReturnObligation, and_(ReturnObligation.contract_id == Contract.id,
+                                     ReturnObligation.quarter_start == quarter.c.quarter_start))
+        .join(Home, Home.id == ReturnObligation.home_id)
         .where(Contract.kind != "block")
         .distinct()
     )
     if provider_id is not None:
         blocks, placed = blocks.where(Contract.provider_id == provider_id), placed.where(Home.provider_id == provider_id)
     return union_all(blocks, placed).subquery("owed")
+
+
+def refresh_obligations(contract_ids=None, session: Session | None = None) -> None:
+    """Work out again from their placements which homes owe returns under framework contracts,
+    for some contracts (all when None); flushes nothing, so it may run inside a flush."""
+    quarters = (
+        select(CalendarDay.quarter_start, CalendarDay.quarter_end)
+        .where(CalendarDay.day == CalendarDay.quarter_start).cte("quarters").prefix_with("MATERIALIZED")
+    )
+    # The quarters of each contract's term first: then each quarter reads only that contract's placements.
+    terms = (
+        select(Contract.id.label("contract_id"), quarters.c.quarter_start, quarters.c.quarter_end)
+        .join(quarters, and_(quarters.c.quarter_start <= Contract.end_date, quarters.c.quarter_end >= Contract.start_date))
+        .where(Contract.kind == "framework")
+    )
+    stale = delete(ReturnObligation)
+    if contract_ids is not None:
+        terms = terms.where(Contract.id.in_(contract_ids))
+        stale = stale.where(ReturnObligation.contract_id.in_(contract_ids))
+    terms = terms.subquery("terms")
+    placed = (
+        select(terms.c.contract_id, terms.c.quarter_start, Placement.home_id, terms.c.quarter_end)
+        .join(Placement, and_(Placement.contract_id == terms.c.contract_id, Placement.start_date <= terms.c.quarter_end,
+                              or_(Placement.end_date.is_(None), Placement.end_date > terms.c.quarter_start)))
+        .where(Placement.home_id.is_not(None))
+        .distinct()
+    )
+    connection = (session or db.session).connection()
+    connection.execute(stale)
+    connection.execute(insert(ReturnObligation).from_select(["contract_id", "quarter_start", "home_id", "quarter_end"], placed))
+
+
+@event.listens_for(Session, "after_flush")
+def _placements_changed(session: Session, _flush_context) -> None:
+    """Keep return obligations current whatever wrote the placements (forms, imports, fixtures)."""
+    touched = set()
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, Placement):
+            history = inspect(obj).attrs.contract_id.history
+            touched.update(c for c in (*history.added, *history.unchanged, *history.deleted) if c is not None)
+        elif isinstance(obj, Contract) and obj.kind == "framework":
+            touched.add(obj.id)
+    if touched:
+        refresh_obligations(sorted(touched), session)
 
 
 def owed_many(condition, as_of: date, provider_id: int | None = None) -> list[Owed]:

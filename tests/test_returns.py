@@ -12,7 +12,7 @@ from consortium.extensions import db
 from consortium.services import RuleBroken
 from consortium.tabular import ImportFailed, read_table
 from contracts import imports, returns
-from contracts.models import Indicator, MonitoringReturn
+from contracts.models import Indicator, MonitoringReturn, OutcomesFramework, ReturnObligation
 from tests.factories import (
     AdmissionFactory,
     ContractFactory,
@@ -98,6 +98,61 @@ def test_a_framework_is_owed_by_each_provider_with_a_child_placed_in_the_quarter
     assert [(e.period, e.provider.name) for e in due] == [
         ("2024-Q1", "Ash"), ("2024-Q1", "Oak"), ("2024-Q2", "Elm"), ("2024-Q3", "Elm"),
     ]
+
+
+def _obligations():
+    return set(db.session.execute(select(ReturnObligation.contract_id, ReturnObligation.quarter_start, ReturnObligation.home_id)).all())
+
+
+def test_return_obligations_follow_every_change_to_placements_and_agree_with_working_them_out_again():
+    framework = ContractFactory(kind="framework", start_date=date(2024, 4, 1), end_date=date(2025, 3, 31))
+    other = ContractFactory(kind="framework", start_date=date(2024, 4, 1), end_date=date(2025, 3, 31))
+    oak, elm = HomeFactory(), HomeFactory()
+    first = PlacementFactory(contract=framework, home=oak, start_date=date(2024, 5, 1), end_date=date(2024, 7, 2))
+    second = PlacementFactory(contract=framework, home=elm, start_date=date(2025, 1, 10))
+    PlacementFactory(contract=None, home=elm, start_date=date(2024, 5, 1))  # spot: owes nothing
+    db.session.flush()
+    q1, q2, q3, q4 = date(2024, 4, 1), date(2024, 7, 1), date(2024, 10, 1), date(2025, 1, 1)
+    # Oak's child stayed the night of 1 July: Q1 and Q2. Elm's is still there: Q4, the term's last quarter.
+    assert _obligations() == {(framework.id, q1, oak.id), (framework.id, q2, oak.id), (framework.id, q4, elm.id)}
+
+    first.end_date = date(2024, 7, 1)  # left on 1 July after all: the last night was 30 June
+    second.contract = other  # recorded under the wrong framework
+    db.session.flush()
+    assert _obligations() == {(framework.id, q1, oak.id), (other.id, q4, elm.id)}
+
+    framework.end_date = date(2025, 6, 30)  # extended: Elm's child is not under it, nothing new
+    second.contract, second.start_date = framework, date(2024, 10, 5)
+    db.session.flush()
+    assert _obligations() == {(framework.id, q1, oak.id), (framework.id, q3, elm.id), (framework.id, q4, elm.id),
+                              (framework.id, date(2025, 4, 1), elm.id)}
+
+    db.session.delete(first)
+    db.session.flush()
+    kept = _obligations()
+    returns.refresh_obligations()  # worked out again from nothing: the same
+    assert kept == _obligations() == {(framework.id, q3, elm.id), (framework.id, q4, elm.id), (framework.id, date(2025, 4, 1), elm.id)}
+
+
+def test_counts_by_status_agree_with_the_schedule(block):
+    framework = ContractFactory(kind="framework", start_date=date(2024, 4, 1), end_date=date(2026, 3, 31))
+    returns.attach(framework, returns.starter_template())
+    PlacementFactory(contract=framework, start_date=date(2024, 5, 1), end_date=date(2024, 11, 1))
+    PlacementFactory(contract=framework, start_date=date(2024, 9, 1))
+    outcomes = returns.outcomes_of(block)
+    staff = UserFactory(role="provider", provider=block.provider)
+    returns.save(outcomes, block.provider, "2024-Q1", values(), {}, staff, date(2024, 7, 20), submit=True)
+    db.session.flush()
+    as_of = date(2025, 1, 20)
+    condition = OutcomesFramework.contract_id.is_not(None)
+    entries = returns.owed_many(condition, as_of)
+    expected = {}
+    for entry in entries:
+        expected[entry.status(as_of)] = expected.get(entry.status(as_of), 0) + 1
+    assert returns.count_by_status(condition, as_of) == expected
+    # Block: Q1 submitted, Q2 overdue, Q3 due (by 30 January), Q4 in progress. Framework: Q1 one
+    # provider overdue, Q2 two overdue, Q3 two due, Q4 one in progress.
+    assert expected == {"submitted": 1, "overdue": 4, "due": 3, "in progress": 2}
 
 
 def values(**overrides):

@@ -17,14 +17,12 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('consortia', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('two_factor_required', sa.Boolean(), nullable=False, server_default=sa.false()))
-
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('totp_secret', sa.String(length=200), nullable=True))
-        batch_op.add_column(sa.Column('two_factor_since', sa.DateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column('totp_last_step', sa.Integer(), nullable=True))
-
+    # Plain ADD COLUMN on both databases: a batch copy of consortia on SQLite would drop a table
+    # that other rows refer to.
+    op.add_column('consortia', sa.Column('two_factor_required', sa.Boolean(), nullable=False, server_default=sa.false()))
+    op.add_column('users', sa.Column('totp_secret', sa.String(length=200), nullable=True))
+    op.add_column('users', sa.Column('two_factor_since', sa.DateTime(timezone=True), nullable=True))
+    op.add_column('users', sa.Column('totp_last_step', sa.Integer(), nullable=True))
 
 
 def downgrade():
