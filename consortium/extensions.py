@@ -36,3 +36,13 @@ def _sqlite_foreign_keys(dbapi_connection, _record):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+
+
+@event.listens_for(Engine, "savepoint")
+def _sqlite_savepoint_inside_a_transaction(connection, _name):
+    """Python's sqlite3 driver opens a transaction only at the first write, and a SAVEPOINT made
+    before that starts one of its own, which its RELEASE commits. Open the transaction first, so
+    work done under savepoints still commits (or rolls back) with the rest of the unit of work."""
+    dbapi_connection = connection.connection.dbapi_connection
+    if isinstance(dbapi_connection, sqlite3.Connection) and not dbapi_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN")
