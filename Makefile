@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 PYTHON ?= python3
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test lint bench backup restore clean
 
 install: $(VENV)/.installed consortium/static/app.css
 
@@ -31,6 +31,15 @@ test: install
 
 bench: install
 	$(BIN)/python bench/run.py
+
+# The database in DATABASE_URL (or the SQLite default) to a file: `make backup [BACKUP=path]`
+# (by default a new file in instance/backups/), and back: `make restore BACKUP=path [FORCE=1]`.
+backup: install
+	$(FLASK) backup create $(BACKUP)
+
+restore: install
+	@test -n "$(BACKUP)" || { echo "Say which backup: make restore BACKUP=path [FORCE=1]" >&2; exit 2; }
+	$(FLASK) backup restore $(if $(FORCE),--force) $(BACKUP)
 
 lint: install
 	$(BIN)/lint-imports

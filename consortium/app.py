@@ -19,7 +19,7 @@ import audits.views
 import config as settings
 import providers.cli
 import providers.views
-from consortium import auth, cli, demo, panels, security, views
+from consortium import auth, backup, cli, demo, panels, security, views
 from consortium.dashboards import views as dashboard_views
 from consortium.recharges import cli as recharges_cli
 from consortium.recharges import views as recharges_views
@@ -131,3 +131,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(audits.cli.audits_group)
     app.cli.add_command(audits.cli.scheduler_group)
     app.cli.add_command(recharges_cli.recharges_group)
+    app.cli.add_command(backup.backup_group)
