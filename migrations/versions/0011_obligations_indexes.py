@@ -39,6 +39,9 @@ def upgrade():
         WHERE c.kind = 'framework' AND p.home_id IS NOT NULL
     """)
 
+    op.create_index('ix_calendar_quarters', 'calendar', ['quarter_start', 'quarter_end'],
+                    sqlite_where=sa.text('day = quarter_start'), postgresql_where=sa.text('day = quarter_start'))
+
     with op.batch_alter_table('placement_fees', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_placement_fees_placement_id'))
         batch_op.create_index('ix_placement_fees_placement_cover', ['placement_id', 'effective_from', 'weekly_pence'], unique=False)
@@ -52,6 +55,7 @@ def upgrade():
 
 
 def downgrade():
+    op.drop_index('ix_calendar_quarters', table_name='calendar')
     with op.batch_alter_table('placements', schema=None) as batch_op:
         batch_op.drop_index('ix_placements_authority_dates')
         batch_op.drop_index('ix_placements_contract_dates')
