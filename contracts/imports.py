@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 from consortium import audit
 from consortium.extensions import db
 from consortium.models import Authority, Consortium
+from consortium.sql import new_ids
 from consortium.tabular import ImportResult, RowErrors, Table, parse_date, parse_decimal, parse_pence
 from contracts import placements as rules
 from contracts import returns
@@ -267,10 +268,15 @@ def import_placements(table: Table) -> ImportResult:
         # New placements in bulk: the ORM would hold every row as an object.
         for start in range(0, len(new_rows), 10_000):
             chunk = new_rows[start:start + 10_000]
-            ids = db.session.scalars(
-                insert(Placement).returning(Placement.id, sort_by_parameter_order=True),
-                [{**stored["columns"], "version": 1} for _, stored in chunk],
-            ).all()
+            ids = new_ids(Placement.__table__, len(chunk))
+            if ids is None:
+                ids = db.session.scalars(
+                    insert(Placement).returning(Placement.id, sort_by_parameter_order=True),
+                    [{**stored["columns"], "version": 1} for _, stored in chunk],
+                ).all()
+            else:
+                db.session.execute(insert(Placement), [{**stored["columns"], "id": placement_id, "version": 1}
+                                                       for placement_id, (_, stored) in zip(ids, chunk)])
             for placement_id, (line, stored) in zip(ids, chunk):
                 written[placement_id] = (line, stored["columns"])
                 if stored["fee"] is not None:
