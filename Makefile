@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 PYTHON ?= python3
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: install run test lint bench backup restore clean
+.PHONY: install run test lint bench backup restore load clean
 
 install: $(VENV)/.installed consortium/static/app.css
 
@@ -40,6 +40,11 @@ backup: install
 restore: install
 	@test -n "$(BACKUP)" || { echo "Say which backup: make restore BACKUP=path [FORCE=1]" >&2; exit 2; }
 	$(FLASK) backup restore $(if $(FORCE),--force) $(BACKUP)
+
+# 50 users of every role for 60 s against gunicorn and a PostgreSQL database of its own (made,
+# seeded and dropped; LOAD_ADMIN_URL says which server, by default 127.0.0.1:5432). Not a test.
+load: install
+	$(BIN)/python bench/load.py $(LOAD_ARGS)
 
 lint: install
 	$(BIN)/lint-imports
