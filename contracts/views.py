@@ -106,8 +106,8 @@ def contract(contract_id):
     today = date.today()
     context = {"contract": contract, "today": today, "can_manage": current_user.role == "lead",
                "report_periods": ended_quarters(contract, today)[-4:][::-1]}
-    current = current_graded()
     if contract.is_block:
+        current = current_graded(homes=[h.id for h in contract.homes])
         last = min(today - timedelta(days=1), contract.end_date)
         months = usage.monthly_occupancy(contract, contract.start_date, last) if last >= contract.start_date else []
         year_start = max(financial_year_start(today), contract.start_date)
@@ -122,6 +122,7 @@ def contract(contract_id):
         )
     else:
         provider_ids = [a.provider_id for lot in contract.lots for a in lot.admissions]
+        current = current_graded(homes=select(Home.id).where(Home.provider_id.in_(provider_ids)))
         homes = db.session.execute(
             select(Home.provider_id, current.c.name).outerjoin(current, current.c.home_id == Home.id)
             .where(Home.provider_id.in_(provider_ids))

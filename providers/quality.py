@@ -10,9 +10,9 @@ from consortium.extensions import db
 from providers.models import Inspection, Judgement
 
 
-def ranked_inspections(as_of: date | None = None, graded_only: bool = False):
+def ranked_inspections(as_of: date | None = None, graded_only: bool = False, homes=None):
     """Each home's inspections known on `as_of` (all, when None), newest first: `position` 1 is
-    the newest."""
+    the newest. `homes` (ids, or a query of them) narrows it to those homes before ranking."""
     position = func.row_number().over(partition_by=Inspection.home_id, order_by=Inspection.inspection_date.desc())
     query = select(
         Inspection.id,
@@ -28,13 +28,15 @@ def ranked_inspections(as_of: date | None = None, graded_only: bool = False):
         query = query.where(Inspection.inspection_date <= as_of)
     if graded_only:
         query = query.where(Judgement.graded)
+    if homes is not None:
+        query = query.where(Inspection.home_id.in_(homes))
     return query.subquery()
 
 
-def current_graded(as_of: date | None = None):
-    """Each inspected home's newest graded judgement: home_id, inspection_date, judgement_id,
-    name, rank."""
-    ranked = ranked_inspections(as_of, graded_only=True)
+def current_graded(as_of: date | None = None, homes=None):
+    """Each inspected home's newest graded judgement (of `homes` only, if given): home_id,
+    inspection_date, judgement_id, name, rank."""
+    ranked = ranked_inspections(as_of, graded_only=True, homes=homes)
     return (
         select(ranked.c.home_id, ranked.c.inspection_date, ranked.c.judgement_id, ranked.c.name, ranked.c.rank)
         .where(ranked.c.position == 1)

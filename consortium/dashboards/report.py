@@ -50,10 +50,10 @@ def report_pdf(contract: Contract, period: str) -> bytes:
     ]
 
     # Homes and judgements at the end of the quarter.
-    current = current_graded(last)
     homes = contract.homes if contract.is_block else db.session.scalars(
         select(Home).where(Home.id.in_(select(Placement.home_id).where(Placement.contract_id == contract.id,
                                                                         Placement.start_date <= last)))).all()
+    current = current_graded(last, homes=[h.id for h in homes])
     judged = dict(db.session.execute(select(current.c.home_id, current.c.name).where(current.c.home_id.in_([h.id for h in homes]))).all())
     story += [Paragraph("Homes and their Ofsted judgements", h2),
               table([["Home", "URN", "Provider", "Judgement at the quarter's end"]] +

@@ -64,7 +64,7 @@ def distance_by(first: date, last: date, *columns) -> list:
 def judgements_in_use(on: date) -> tuple[list, int, int]:
     """Placements open on a date by the current judgement of their home; and how many of all
     are in homes judged Good or better."""
-    current = current_graded(on)
+    current = current_graded(on, homes=scoped(Placement).select(Placement.home_id).where(_open_on(on)))
     rows = db.session.execute(
         scoped(Placement).select(func.coalesce(current.c.name, "Not yet graded"), func.min(current.c.rank), func.count())
         .select_from(Placement)

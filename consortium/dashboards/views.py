@@ -7,7 +7,7 @@ from decimal import Decimal, InvalidOperation
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import Date, func, literal, select
 
 from audits.models import Flag
 from consortium.access import allowed, scoped
@@ -19,6 +19,7 @@ from consortium.exports import export
 from consortium.extensions import db
 from consortium.formatting import money
 from consortium.models import Authority
+from consortium.sql import greatest, least
 from contracts import returns as returns_module
 from contracts.models import PLACEMENT_TYPES, Contract, Placement
 from providers.models import Home
@@ -104,9 +105,12 @@ def provider_context() -> dict:
     provider_id = current_user.provider_id
     contracts = scoped(Contract).all(Contract.ref)
     first = services.financial_year(today)[0]
-    blocks = [(c, services.usage.occupancy(c, max(first, c.start_date), min(today, c.end_date)))
-              for c in contracts if c.is_block and c.start_date < today]
-    current = services.current_graded()
+    blocks = [c for c in contracts if c.is_block and c.start_date < today]
+    used = services.usage.occupancies(Contract.id.in_([c.id for c in blocks]), greatest(Contract.start_date, literal(first, Date)),
+                                      least(Contract.end_date, literal(today, Date)))
+    blocks = [(c, used.get(c.id) or services.usage.Occupancy(max(first, c.start_date), min(today, c.end_date), 0, 0, 0, 0))
+              for c in blocks]
+    current = services.current_graded(homes=select(Home.id).where(Home.provider_id == provider_id))
     judged = db.session.execute(
         select(func.coalesce(current.c.name, "Not yet graded"), func.count())
         .select_from(Home).outerjoin(current, current.c.home_id == Home.id)
