@@ -1,9 +1,10 @@
 """`flask backup create|restore`: a copy of the whole database, and putting one back.
 
 PostgreSQL backups are pg_dump's custom format (`pg_dump -Fc`), restored by pg_restore through
-psql in one transaction: a restore that fails half-way leaves the database as it was. SQLite
-backups are a copy made with SQLite's online backup API, a consistent snapshot taken while the
-service keeps running, and restored the same way (one transaction on the target file).
+psql in one transaction (a restore that fails half-way leaves the database as it was), then
+ANALYZE, since a dump carries no planner statistics. SQLite backups are a copy made with
+SQLite's online backup API, a consistent snapshot taken while the service keeps running, and
+restored the same way (one transaction on the target file).
 
 A restore refuses a database that already has tables unless told `--force`, which replaces
 everything in it. Both commands say what they did: tables, rows, size, schema revision, time.
@@ -219,6 +220,13 @@ def restore(url: str | URL, path: Path, force: bool = False) -> tuple[Contents, 
         script.wait()
         if script.returncode != 0 or applied.returncode != 0:
             raise BackupError(f"The restore failed and was undone: {(script_errors + applied.stderr).strip()}")
+        # A dump carries no planner statistics: gather them now, not when the first slow query shows it.
+        engine = create_engine(url, isolation_level="AUTOCOMMIT")
+        try:
+            with engine.connect() as connection:
+                connection.execute(text("ANALYZE"))
+        finally:
+            engine.dispose()
     return before, _contents_of(url)
 
 
