@@ -363,7 +363,7 @@ class Placement(Audited, db.Model):
         # Both carry the columns the figures group by, so a period's placements are read from the index alone.
         db.Index("ix_placements_contract_dates", "contract_id", "start_date", "end_date", "authority_code", "placement_type", "home_id"),
         db.Index("ix_placements_authority_dates", "authority_code", "start_date", "end_date", "placement_type", "contract_id"),
-        db.Index("ix_placements_child", "authority_code", "child_ref"),
+        db.Index("ix_placements_child", "authority_code", "child_ref", "start_date", "end_date"),
     )
 
     @classmethod

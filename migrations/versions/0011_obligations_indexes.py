@@ -51,12 +51,17 @@ def upgrade():
         batch_op.drop_index(batch_op.f('ix_placements_contract_dates'))
         batch_op.create_index('ix_placements_contract_dates', ['contract_id', 'start_date', 'end_date', 'authority_code', 'placement_type', 'home_id'], unique=False)
         batch_op.create_index('ix_placements_authority_dates', ['authority_code', 'start_date', 'end_date', 'placement_type', 'contract_id'], unique=False)
+        # A child's other placements are found by both of its keys, never by the authority's dates.
+        batch_op.drop_index('ix_placements_child')
+        batch_op.create_index('ix_placements_child', ['authority_code', 'child_ref', 'start_date', 'end_date'], unique=False)
 
 
 
 def downgrade():
     op.drop_index('ix_calendar_quarters', table_name='calendar')
     with op.batch_alter_table('placements', schema=None) as batch_op:
+        batch_op.drop_index('ix_placements_child')
+        batch_op.create_index('ix_placements_child', ['authority_code', 'child_ref'], unique=False)
         batch_op.drop_index('ix_placements_authority_dates')
         batch_op.drop_index('ix_placements_contract_dates')
         batch_op.create_index(batch_op.f('ix_placements_contract_dates'), ['contract_id', 'start_date', 'end_date'], unique=False)
