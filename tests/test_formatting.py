@@ -1,0 +1,31 @@
+"""The table builder gives the GOV.UK table's markup, as govukTable would for the same parameters."""
+
+import re
+
+from consortium.formatting import table
+
+
+def _plain(html: str) -> str:
+    return re.sub(r">\s+<", "><", re.sub(r"\s+", " ", str(html))).strip()
+
+
+def test_the_table_matches_govuk_frontends_macro(app):
+    params = {
+        "caption": "Placements & fees", "captionClasses": "govuk-table__caption--m", "classes": "app-table--compact",
+        "head": [{"text": "Child"}, {"text": "Fee", "format": "numeric"}],
+        "rows": [[{"html": '<a class="govuk-link" href="/p/1">CH-1</a>'}, {"text": "£5,200.00", "format": "numeric"}],
+                 [{"text": "<script>"}, {"text": 7, "format": "numeric", "colspan": 1}]],
+    }
+    with app.test_request_context():
+        macro = app.jinja_env.from_string(
+            '{% from "govuk_frontend_jinja/components/table/macro.html" import govukTable %}{{ govukTable(params) }}')
+        assert _plain(table(params)) == _plain(macro.render(params=params))
+    assert "&lt;script&gt;" in table(params) and "<script>" not in table(params)
+
+
+def test_a_first_cell_may_head_its_row(app):
+    params = {"firstCellIsHeader": True, "rows": [[{"text": "Oak"}, {"text": "3"}]]}
+    with app.test_request_context():
+        macro = app.jinja_env.from_string(
+            '{% from "govuk_frontend_jinja/components/table/macro.html" import govukTable %}{{ govukTable(params) }}')
+        assert _plain(table(params)) == _plain(macro.render(params=params))
