@@ -17,8 +17,8 @@ from consortium.recharges.models import Statement
 from consortium.sql import greatest, least
 from contracts import returns, usage
 from contracts.models import Contract, OutcomesFramework, Placement, PlacementFee
-from providers.models import Home, Judgement
-from providers.quality import current_graded
+from providers.models import Judgement
+from providers.quality import newest_graded
 
 WITHIN_MILES = 20
 
@@ -64,15 +64,17 @@ def distance_by(first: date, last: date, *columns) -> list:
 def judgements_in_use(on: date) -> tuple[list, int, int]:
     """Placements open on a date by the current judgement of their home; and how many of all
     are in homes judged Good or better."""
-    current = current_graded(on, homes=scoped(Placement).select(Placement.home_id).where(_open_on(on)))
+    used = (
+        scoped(Placement).select(Placement.home_id, func.count().label("placed"))
+        .where(_open_on(on), Placement.home_id.is_not(None)).group_by(Placement.home_id).subquery()
+    )
+    judged = select(used.c.placed, newest_graded(used.c.home_id, on).label("judgement_id")).subquery()
     rows = db.session.execute(
-        scoped(Placement).select(func.coalesce(current.c.name, "Not yet graded"), func.min(current.c.rank), func.count())
-        .select_from(Placement)
-        .join(Home, Home.id == Placement.home_id)
-        .outerjoin(current, current.c.home_id == Home.id)
-        .where(_open_on(on))
-        .group_by(current.c.name)
-        .order_by(func.min(current.c.rank))
+        select(func.coalesce(Judgement.name, "Not yet graded"), func.min(Judgement.rank), func.sum(judged.c.placed))
+        .select_from(judged)
+        .outerjoin(Judgement, Judgement.id == judged.c.judgement_id)
+        .group_by(Judgement.name)
+        .order_by(func.min(Judgement.rank))
     ).all()
     good = db.session.scalar(select(Judgement.rank).where(Judgement.name == "Good"))
     total = sum(count for _, _, count in rows)

@@ -23,6 +23,7 @@ from consortium.sql import greatest, least
 from contracts import returns as returns_module
 from contracts.models import PLACEMENT_TYPES, Contract, Placement
 from providers.models import Home
+from providers.quality import current_graded
 
 bp = Blueprint("dashboards", __name__, template_folder="templates")
 
@@ -110,7 +111,7 @@ def provider_context() -> dict:
                                       least(Contract.end_date, literal(today, Date)))
     blocks = [(c, used.get(c.id) or services.usage.Occupancy(max(first, c.start_date), min(today, c.end_date), 0, 0, 0, 0))
               for c in blocks]
-    current = services.current_graded(homes=select(Home.id).where(Home.provider_id == provider_id))
+    current = current_graded(homes=select(Home.id).where(Home.provider_id == provider_id))
     judged = db.session.execute(
         select(func.coalesce(current.c.name, "Not yet graded"), func.count())
         .select_from(Home).outerjoin(current, current.c.home_id == Home.id)
