@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, inspect, select
 
 from consortium.extensions import db
 
@@ -43,5 +43,12 @@ def paginate(query: Select, page: int | None, scalars: bool = False) -> Page:
     per_page = current_app.config["PAGE_SIZE"]
     page = max(1, page or 1)
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    result = db.session.execute(query.limit(per_page).offset((page - 1) * per_page))
+    if scalars:
+        # A page of one model's rows: the keys are sorted and counted off first (from an index,
+        # where one covers the order), then only that page's rows are read.
+        key = inspect(query.column_descriptions[0]["entity"]).primary_key[0]
+        keys = query.with_only_columns(key).limit(per_page).offset((page - 1) * per_page)
+        result = db.session.execute(query.where(key.in_(keys.scalar_subquery())))
+    else:
+        result = db.session.execute(query.limit(per_page).offset((page - 1) * per_page))
     return Page(items=list(result.scalars() if scalars else result), page=page, per_page=per_page, total=total)

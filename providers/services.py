@@ -41,9 +41,11 @@ class Filters:
         return conditions
 
 
-def homes_query(filters: Filters) -> Select:
-    """Homes the user may see with each one's current graded judgement (None when not yet graded)."""
-    current = current_graded()
+def homes_query(filters: Filters, provider_id: int | None = None) -> Select:
+    """Homes the user may see (of one provider, if given) with each one's current graded
+    judgement (None when not yet graded)."""
+    of_provider = select(Home.id).where(Home.provider_id == provider_id) if provider_id is not None else None
+    current = current_graded(homes=of_provider)
     query = (
         scoped(Home)
         .select(Home, Provider, current.c.name.label("judgement"), current.c.rank, current.c.inspection_date.label("judged_on"))
@@ -51,6 +53,8 @@ def homes_query(filters: Filters) -> Select:
         .outerjoin(current, current.c.home_id == Home.id)
         .where(*filters.home_conditions(current))
     )
+    if provider_id is not None:
+        query = query.where(Home.provider_id == provider_id)
     if filters.q:
         pattern = f"%{filters.q.lower()}%"
         query = query.where(or_(func.lower(Home.name).like(pattern), func.lower(Home.urn).like(pattern), func.lower(Provider.name).like(pattern)))

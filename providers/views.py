@@ -62,7 +62,7 @@ def export_providers(fmt):
 @allowed(*ROLES)
 def provider(provider_id):
     provider = scoped(Provider).get_or_404(provider_id)
-    homes = db.session.execute(services.homes_query(services.Filters()).where(Home.provider_id == provider.id)).all()
+    homes = db.session.execute(services.homes_query(services.Filters(), provider.id)).all()
     recent = db.session.scalars(
         scoped(Inspection).select().join(Inspection.home).where(Home.provider_id == provider.id)
         .options(selectinload(Inspection.home), selectinload(Inspection.judgement))
