@@ -108,25 +108,33 @@ class BlockValue:
         return None if self.comparison_pence is None else self.comparison_pence - self.cost_pence
 
 
-def block_values(consortium: Consortium, first: date, last: date) -> list[BlockValue]:
-    members = select(Membership.authority_code).where(Membership.consortium_id == consortium.id)
-    market = usage.spend_and_nights(first, last, by=(Placement.placement_type,), condition=Placement.authority_code.in_(members))
+def block_occupancies(consortium: Consortium, first: date, last: date) -> list[tuple[Contract, usage.Occupancy]]:
+    """The consortium's block contracts in [first, last], each with its occupancy over the part
+    of that period in its term."""
     in_period = (Contract.consortium_id == consortium.id) & (Contract.kind == "block") & (Contract.start_date <= last) \
         & (Contract.end_date >= first)
     contracts = db.session.scalars(select(Contract).where(in_period).order_by(Contract.ref)).all()
     used = usage.occupancies(in_period, greatest(Contract.start_date, literal(first, Date)), least(Contract.end_date, literal(last, Date)))
+    return [(c, used.get(c.id) or usage.Occupancy(max(first, c.start_date), min(last, c.end_date), 0, 0, 0, 0)) for c in contracts]
+
+
+def block_values(consortium: Consortium, first: date, last: date) -> list[BlockValue]:
+    """Each block's occupancy and cost beside what its occupied nights would have cost at the
+    average weekly fee of framework and spot placements of its type by the members."""
+    blocks = block_occupancies(consortium, first, last)
+    members = select(Membership.authority_code).where(Membership.consortium_id == consortium.id)
+    market = usage.spend_and_nights(first, last, by=(Placement.placement_type,), condition=Placement.authority_code.in_(members))
     # The type most placed under each block is the type its nights are compared with.
     kinds: dict[int, str] = {}
     for contract_id, kind, _ in db.session.execute(
         select(Placement.contract_id, Placement.placement_type, func.count())
-        .where(Placement.contract_id.in_([c.id for c in contracts]))
+        .where(Placement.contract_id.in_([c.id for c, _ in blocks]))
         .group_by(Placement.contract_id, Placement.placement_type).order_by(func.count(), Placement.placement_type.desc())
     ):
         kinds[contract_id] = kind
     values = []
-    for contract in contracts:
+    for contract, occupancy in blocks:
         start, end = max(first, contract.start_date), min(last, contract.end_date)
-        occupancy = used.get(contract.id) or usage.Occupancy(start, end, 0, 0, 0, 0)
         kind = kinds.get(contract.id, "residential")
         spend, nights = market.get((kind,), (0, 0))
         values.append(BlockValue(

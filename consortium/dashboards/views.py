@@ -59,10 +59,10 @@ def lead_tables(first: date, last: date) -> dict[str, tuple[list[str], list[list
     distance = services.distance_by(first, last, Placement.authority_code)
     tables["distance"] = (["Authority", "Placements with a distance", f"Within {services.WITHIN_MILES} miles", "Share"],
                           [[names[a], known, within, f"{100 * within / known:.1f}%" if known else "–"] for a, known, within in distance])
-    blocks = services.block_values(consortium, max(first, services.financial_year(last)[0]), last)
+    blocks = services.block_occupancies(consortium, max(first, services.financial_year(last)[0]), last)
     tables["blocks"] = (["Block contract", "Beds", "Utilisation", "Void cost (£)"],
-                        [[b.contract.ref, b.contract.beds, f"{b.utilisation}%" if b.utilisation is not None else "–",
-                          f"{b.void_cost_pence / 100:.2f}"] for b in blocks])
+                        [[c.ref, c.beds, f"{used.utilisation}%" if used.utilisation is not None else "–",
+                          f"{used.void_cost_pence / 100:.2f}"] for c, used in blocks])
     judged, good, total = services.judgements_in_use(last)
     tables["judgements"] = (["Current judgement of the home", "Placements open"], [[name, count] for name, _, count in judged])
     flags = db.session.execute(scoped(Flag).select(Flag.kind, func.count()).where(Flag.status != "resolved").group_by(Flag.kind)).all()
@@ -76,7 +76,7 @@ def dashboard():
     first, last = _period()
     if current_user.role == "lead":
         tables, extra = lead_tables(first, last)
-        chart_points = [Point(b.contract.ref, float(b.utilisation or 0), note=f"{b.utilisation}%") for b in extra["blocks"]]
+        chart_points = [Point(c.ref, float(used.utilisation or 0), note=f"{used.utilisation}%") for c, used in extra["blocks"]]
         return render_template(
             "dashboards/lead.html", first=first, last=last, tables=tables, extra=extra,
             returns=services.returns_by_status(date.today()), recharges=services.recharges_summary(),
