@@ -126,6 +126,10 @@ def main():
             national.seed(date.today())
             db.session.commit()
             print(f"seeded in {time.perf_counter() - started:.0f} s", flush=True)
+        if db.engine.dialect.name == "postgresql":
+            # Planner statistics and the visibility map, as autovacuum leaves them on a live database.
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                connection.exec_driver_sql("VACUUM ANALYZE")
         event.listen(db.engine, "before_cursor_execute", counter)
         today = date.today()
         jobs = {}
