@@ -11,20 +11,31 @@ import hashlib
 import io
 import re
 import zipfile
+import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from openpyxl import load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 200_000
+# The widest import has 11 columns; a real export may carry a few dozen more that are ignored.
+MAX_COLUMNS = 100
 # An XLSX is a zip: refuse one that would unpack to far more than it weighs (a zip bomb).
 MAX_UNPACKED_BYTES = 100 * 1024 * 1024
 MAX_ZIP_MEMBERS = 500
 MAX_COMPRESSION_RATIO = 100
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# What openpyxl raises on a zip that is not a workbook or a part that is not well-formed XML
+# (SyntaxError covers ElementTree's ParseError).
+UNREADABLE_XLSX = (
+    KeyError, IndexError, ValueError, TypeError, AttributeError, OverflowError, SyntaxError, EOFError, OSError,
+    zipfile.BadZipFile, zlib.error, InvalidFileException,
+)
 
 
 class ImportFailed(Exception):
@@ -95,32 +106,72 @@ def _check_zip(data: bytes, name: str) -> None:
 
 
 def _looks_like_formula(raw: str) -> bool:
-    if not raw.startswith(FORMULA_STARTS) or raw.strip() in ("", "-"):
+    text = raw.strip()  # a space before "=" still makes a formula once the value is trimmed
+    if not text.startswith(FORMULA_STARTS) or text == "-":
         return False
     try:
-        float(raw.strip())
+        float(text)
         return False  # a negative number, such as a longitude
     except ValueError:
         return True
 
 
-def _rows_from_bytes(data: bytes, name: str) -> list[list[str]]:
+def _too_many_rows(name: str) -> ImportFailed:
+    return ImportFailed([(None, f"{name} has more than {MAX_ROWS:,} rows; at most {MAX_ROWS:,} can be imported at once")])
+
+
+def _too_many_columns(name: str, line: int | None = None) -> ImportFailed:
+    return ImportFailed([(line, f"{name} has more than {MAX_COLUMNS} columns; import files have at most {MAX_COLUMNS}")])
+
+
+def _unreadable_xlsx(name: str) -> ImportFailed:
+    return ImportFailed([(None, f"{name} is not a readable XLSX workbook")])
+
+
+def _xlsx_rows(data: bytes, name: str) -> Iterator[list[str]]:
+    _check_zip(data, name)
+    try:
+        # Formulas are read as written (not as their cached results) so they are refused like CSV ones.
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    except UNREADABLE_XLSX:
+        raise _unreadable_xlsx(name) from None
+    try:
+        sheet = workbook.worksheets[0]
+        # Refuse a declared size past the caps before reading: openpyxl pads every row to it.
+        if (sheet.max_column or 0) > MAX_COLUMNS:
+            raise _too_many_columns(name)
+        if (sheet.max_row or 0) > MAX_ROWS + 1:
+            raise _too_many_rows(name)
+        # Then read the cells as they are, not as the declared size says (some writers get it wrong).
+        sheet.reset_dimensions()
+        for row in sheet.iter_rows(values_only=True):
+            yield [_cell_text(value) for value in row]
+    except ImportFailed:
+        raise
+    except UNREADABLE_XLSX:
+        raise _unreadable_xlsx(name) from None
+    finally:
+        workbook.close()
+
+
+def _rows_from_bytes(data: bytes, name: str) -> Iterator[list[str]]:
+    """The file's rows as lists of text, one at a time: a file is never unpacked whole."""
     if len(data) > MAX_BYTES:
         raise ImportFailed([(None, f"{name} is {len(data):,} bytes; files can be at most {MAX_BYTES // (1024 * 1024)} MB")])
     if data[:4] == b"PK\x03\x04":
-        _check_zip(data, name)
-        # Formulas are read as written (not as their cached results) so they are refused like CSV ones.
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-        try:
-            sheet = workbook.worksheets[0]
-            return [[_cell_text(cell) for cell in row] for row in sheet.iter_rows(values_only=True)]
-        finally:
-            workbook.close()
+        return _xlsx_rows(data, name)
+    return _csv_rows(data, name)
+
+
+def _csv_rows(data: bytes, name: str) -> Iterator[list[str]]:
+    # Decoded as it is read, not copied whole into a string first.
+    reader = csv.reader(io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline=""))
     try:
-        text = data.decode("utf-8-sig")
+        yield from reader
     except UnicodeDecodeError:
         raise ImportFailed([(None, f"{name} is neither UTF-8 CSV nor an XLSX workbook")]) from None
-    return list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as error:
+        raise ImportFailed([(reader.line_num or None, f"{name} is not a readable CSV file: {error}")]) from None
 
 
 def read_table(
@@ -136,15 +187,18 @@ def read_table(
     column; columns not asked for are ignored; blank lines are skipped.
     """
     aliases = aliases or {}
-    raw = _rows_from_bytes(data, name)
-    if not raw or not any(raw[0]):
+    raw = iter(_rows_from_bytes(data, name))
+    header = next(raw, None)
+    if not header or not any(header):
         raise ImportFailed([(1, "the file is empty: expected a header line")])
+    if len(header) > MAX_COLUMNS:
+        raise _too_many_columns(name, 1)
     spellings = {}
     for column in [*required, *optional]:
         for spelling in [column, *aliases.get(column, [])]:
             spellings[_header_key(spelling)] = column
     positions: dict[str, int] = {}
-    for index, heading in enumerate(raw[0]):
+    for index, heading in enumerate(header):
         column = spellings.get(_header_key(heading))
         if column and column not in positions:
             positions[column] = index
@@ -152,16 +206,20 @@ def read_table(
     missing = [aliases.get(column, [column])[0] for column in required if column not in positions]
     if missing:
         raise ImportFailed([(1, f"missing column{'s' if len(missing) > 1 else ''}: {', '.join(missing)}")])
-    if len(raw) - 1 > MAX_ROWS:
-        raise ImportFailed([(None, f"the file has {len(raw) - 1:,} rows; at most {MAX_ROWS:,} can be imported at once")])
     rows, errors = [], RowErrors()
-    headings = {index: str(raw[0][index]).strip() for index in positions.values()}
-    for number, cells in enumerate(raw[1:], start=2):
+    headings = {index: str(header[index]).strip() for index in positions.values()}
+    # Rows are checked as they are read, so a file past the caps stops at the first row over;
+    # blank lines are skipped but count toward the row cap.
+    for number, cells in enumerate(raw, start=2):
+        if number - 1 > MAX_ROWS:
+            raise _too_many_rows(name)
+        if len(cells) > MAX_COLUMNS:
+            raise _too_many_columns(name, number)
         if not any(cell.strip() for cell in cells):
             continue
         for column, i in positions.items():
             if i < len(cells) and _looks_like_formula(cells[i]):
-                errors.add(number, f"{headings[i]} starts with {cells[i][:1]!r}: formulas are not accepted")
+                errors.add(number, f"{headings[i]} starts with {cells[i].strip()[:1]!r}: formulas are not accepted")
         values = {column: (cells[i].strip() if i < len(cells) else "") for column, i in positions.items()}
         rows.append(Row(number, values))
     errors.raise_if_any()

@@ -6,6 +6,8 @@ import io
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from sqlalchemy import func, select
 
 from consortium import services as core
@@ -46,6 +48,28 @@ def as_csv(rows):
     return out.getvalue().encode("utf-8", "surrogatepass")
 
 
+def as_xlsx(rows):
+    workbook = Workbook()
+    for row in rows:
+        workbook.active.append(row)
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def spoiled(data, draw):
+    """A workbook cut short, or with bytes changed somewhere inside its zip."""
+    # Places are drawn as fractions of the length: a saved workbook's size varies with its timestamp.
+    def place():
+        return int(draw(st.floats(0, 1, exclude_max=True)) * len(data))
+    if draw(st.booleans()):
+        return data[: place()]
+    spoilt = bytearray(data)
+    for _ in range(draw(st.integers(1, 8))):
+        spoilt[place()] = draw(st.integers(0, 255))
+    return bytes(spoilt)
+
+
 def counts():
     return tuple(db.session.scalar(select(func.count()).select_from(model)) for model in (Home, Contract, Placement, MonitoringReturn))
 
@@ -56,12 +80,20 @@ def test_importers_import_or_refuse_cleanly(app, kind, data):
     columns, importer = IMPORTERS[kind]
     header = headers(columns)
     rows = data.draw(st.lists(st.lists(cells, min_size=len(header), max_size=len(header)), max_size=6))
-    raw = data.draw(st.booleans())
-    content = data.draw(st.binary(max_size=200)) if raw and data.draw(st.booleans()) else as_csv([header, *rows])
+    shape = data.draw(st.sampled_from(["csv", "bytes", "xlsx", "spoilt xlsx"]))
+    if shape == "csv":
+        content = as_csv([header, *rows])
+    elif shape == "bytes":
+        content = data.draw(st.binary(max_size=200))
+    else:
+        # Spreadsheet cells hold text only: XML cannot carry every control character.
+        content = as_xlsx([header, *[[ILLEGAL_CHARACTERS_RE.sub("", cell) for cell in row] for row in rows]])
+        if shape == "spoilt xlsx":
+            content = spoiled(content, data.draw)
     before = counts()
     savepoint = db.session.begin_nested()
     try:
-        importer(read_table(content, f"{kind}.csv", **columns))
+        importer(read_table(content, f"{kind}.{'csv' if shape in ('csv', 'bytes') else 'xlsx'}", **columns))
     except ImportFailed as failed:
         assert failed.errors and all(isinstance(message, str) and message for _, message in failed.errors)
         assert counts() == before  # nothing half-written, before any rollback of ours

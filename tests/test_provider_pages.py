@@ -17,6 +17,7 @@ from providers.models import Home, Provider
 from tests.conftest import sign_in
 from tests.factories import ContractFactory, UserFactory, lead, partner, provider_user
 from tests.ofsted_files import SAMPLE, rows
+from tests.test_tabular import HEADER_ROW, handmade_xlsx
 
 
 def load(text):
@@ -195,3 +196,18 @@ def test_admins_see_everything_but_the_provider_lists_need_no_special_case(clien
     load(SAMPLE)
     sign_in(client, UserFactory(role="admin"))
     assert "Riverbank Care Ltd" in client.get("/providers").get_data(as_text=True)
+
+
+def upload_bytes(client, content, name):
+    return client.post("/ofsted/import", data={"file": (io.BytesIO(content), name)}, content_type="multipart/form-data")
+
+
+def test_an_upload_that_is_a_broken_workbook_is_refused_with_the_error_summary(client):
+    sign_in(client, lead())
+    for content in (handmade_xlsx(HEADER_ROW, "A1:B1", workbook=False), handmade_xlsx("<row r='1'><c", "A1:B2")):
+        response = upload_bytes(client, content, "ofsted.xlsx")
+        page = response.get_data(as_text=True)
+        assert response.status_code == 400
+        assert "govuk-error-summary" in page and "ofsted.xlsx is not a readable XLSX workbook" in page
+    assert db.session.scalar(select(Upload.id)) is None and db.session.scalar(select(Home.id)) is None
+
