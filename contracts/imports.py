@@ -98,7 +98,7 @@ def import_contracts(table: Table) -> ImportResult:
                 homes.append(home)
         beds, price = None, None
         if kind == "block":
-            if not row["beds"].isdigit() or int(row["beds"]) <= 0:
+            if not row["beds"].isdecimal() or int(row["beds"]) <= 0:
                 problems.append(f"beds must be a whole number above zero, not {row['beds']!r}")
             else:
                 beds = int(row["beds"])
@@ -197,7 +197,7 @@ def _placement_values(row, problems: list[str]) -> rules.PlacementValues | None:
         except ValueError as error:
             problems.append(str(error))
     if row["age_at_start"]:
-        if row["age_at_start"].isdigit() and int(row["age_at_start"]) <= 25:
+        if row["age_at_start"].isdecimal() and int(row["age_at_start"]) <= 25:
             age = int(row["age_at_start"])
         else:
             problems.append(f"age_at_start {row['age_at_start']!r} is not an age in years")

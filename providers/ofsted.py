@@ -113,7 +113,7 @@ def _parse_rows(table: Table, judgements: dict[str, Judgement], errors: RowError
                 problems.append(f"{label} is empty")
         places = None
         if row["places"]:
-            if row["places"].isdigit():
+            if row["places"].isdecimal():
                 places = int(row["places"])
             else:
                 problems.append(f"Places {row['places']!r} is not a whole number")

@@ -134,6 +134,8 @@ def bad(region, text, existing=""):
          "a child of 15 cannot be placed in supported accommodation: it is only for young people of 16 or over"),
         ("E06000018,X-1,,SC100004,2024-05-01,,5100,castle,3,12", "unknown placement type 'castle'"),
         ("E06000018,X-1,,SC100004,31/02/2024,,5100,residential,3,12", "start_date: '31/02/2024' is not a date"),
+        # A superscript two is a digit to str.isdigit() but not a number to int().
+        ("E06000018,X-1,,SC100004,2024-05-01,,5100,residential,3,\u00b2", "age_at_start '\u00b2' is not an age in years"),
     ],
 )
 def test_bad_placements_are_named_by_line(region, row, message):
