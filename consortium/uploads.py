@@ -15,6 +15,7 @@ from consortium.extensions import db
 from consortium.models import utcnow
 
 KEEP_FOR = timedelta(days=1)
+FILENAME_LENGTH = 255
 
 
 class Upload(db.Model):
@@ -33,8 +34,19 @@ class Upload(db.Model):
         return cls.user_id == user.id
 
 
+def short_name(filename: str) -> str:
+    """The file name cut to fit its column, keeping a short extension such as ".xlsx"."""
+    if len(filename) <= FILENAME_LENGTH:
+        return filename
+    stem, dot, extension = filename.rpartition(".")
+    if not dot or not stem or len(extension) > 10:
+        return filename[:FILENAME_LENGTH]
+    return stem[: FILENAME_LENGTH - len(extension) - 1] + "." + extension
+
+
 def keep(user, kind: str, filename: str, content: bytes) -> Upload:
     """Store an upload for its preview; forget the user's uploads older than a day."""
+    filename = short_name(filename)
     db.session.execute(delete(Upload).where(Upload.user_id == user.id, Upload.created_at < utcnow() - KEEP_FOR))
     upload = Upload(
         user_id=user.id, kind=kind, filename=filename, sha256=hashlib.sha256(content).hexdigest(), content=content

@@ -211,3 +211,11 @@ def test_an_upload_that_is_a_broken_workbook_is_refused_with_the_error_summary(c
         assert "govuk-error-summary" in page and "ofsted.xlsx is not a readable XLSX workbook" in page
     assert db.session.scalar(select(Upload.id)) is None and db.session.scalar(select(Home.id)) is None
 
+
+def test_an_upload_with_a_very_long_file_name_keeps_a_shortened_name_and_its_extension(client):
+    user = lead()
+    sign_in(client, user)
+    response = upload(client, SAMPLE, name="a" * 400 + ".csv")
+    assert response.status_code == 200
+    stored = db.session.scalar(select(Upload.filename).where(Upload.user_id == user.id))
+    assert len(stored) == 255 and stored.endswith("aaa.csv")
