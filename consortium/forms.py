@@ -61,7 +61,13 @@ def date_field(label: str, required: bool = True, description: str = "") -> Date
 
 class SignInForm(FlaskForm):
     email = StringField(
-        "Email address", widget=GovTextInput(), validators=[DataRequired(message="Enter your email address")]
+        "Email address",
+        widget=GovTextInput(),
+        validators=[
+            DataRequired(message="Enter your email address"),
+            # No address is longer (RFC 5321); a longer one is refused before any password check.
+            Length(max=254, message="Email address must be 254 characters or fewer"),
+        ],
     )
     password = PasswordField(
         "Password", widget=GovPasswordInput(), validators=[DataRequired(message="Enter your password")]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from datetime import datetime, timedelta, timezone
 
@@ -24,7 +25,8 @@ class SignInFailure(db.Model):
     __tablename__ = "sign_in_failures"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    key: Mapped[str] = mapped_column(String(300), index=True)  # "email:..." or "address:..."
+    # "email:" or "address:" and a SHA-256 of the value: fixed length, whatever was typed.
+    key: Mapped[str] = mapped_column(String(300), index=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
     @classmethod
@@ -32,8 +34,12 @@ class SignInFailure(db.Model):
         return false()
 
 
+def _key(kind: str, value: str) -> str:
+    return f"{kind}:{hashlib.sha256(value.encode('utf-8', 'surrogatepass')).hexdigest()}"
+
+
 def _keys(email: str) -> list[str]:
-    return [f"email:{(email or '').strip().lower()}", f"address:{request.remote_addr}"]
+    return [_key("email", (email or "").strip().lower()), _key("address", request.remote_addr or "")]
 
 
 def throttled(email: str) -> bool:

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from consortium import security
+from consortium import security, services
 from consortium.extensions import db
 from tests.conftest import sign_in
 from tests.factories import PASSWORD, lead
@@ -94,3 +94,30 @@ def test_the_clocks_start_at_sign_in(client):
     client.post("/sign-in", data={"email": "lee@example.test", "password": PASSWORD})
     with client.session_transaction() as session:
         assert session["signed_in_at"] == session["seen_at"]
+
+
+def test_an_over_long_email_is_refused_by_the_form_before_any_password_check(client, monkeypatch):
+    def no_hashing(*args, **kwargs):
+        raise AssertionError("the password hasher was used")
+
+    monkeypatch.setattr(services, "dummy_verify", no_hashing)
+    monkeypatch.setattr(services, "verify_password", no_hashing)
+    response = client.post("/sign-in", data={"email": "a" * 400 + "@example.test", "password": "wrong password!"})
+    assert response.status_code == 400
+    assert "Email address must be 254 characters or fewer" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(security.SignInFailure)) == 0
+
+
+def test_throttle_keys_are_a_fixed_length_whatever_was_typed(app):
+    long_email = "b" * 5000 + "@example.test"
+    with app.test_request_context("/sign-in", environ_base={"REMOTE_ADDR": "203.0.113.9"}):
+        for _ in range(5):
+            security.record_failure(long_email)
+        db.session.flush()  # a key longer than its column would fail here on PostgreSQL
+        keys = db.session.scalars(select(security.SignInFailure.key).distinct()).all()
+        assert sorted(len(key) for key in keys) == [len("email:") + 64, len("address:") + 64]
+        assert not any("b" * 10 in key or "203.0.113.9" in key for key in keys)
+        assert security.throttled(long_email.upper())
+        assert security.throttled("someone-else@example.test")  # the address is throttled too
+    with app.test_request_context("/sign-in", environ_base={"REMOTE_ADDR": "198.51.100.7"}):
+        assert not security.throttled("someone-else@example.test")
