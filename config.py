@@ -50,6 +50,10 @@ class Config:
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
     MAIL_SENDER = os.environ.get("MAIL_SENDER", "no-reply@placements.invalid")
     SERVICE_URL = os.environ.get("SERVICE_URL", "http://127.0.0.1:5000")
+    # How many reverse proxies in front of the app set X-Forwarded-For and X-Forwarded-Proto:
+    # the client's address is then read from them (for the sign-in throttle and the audit
+    # trail). 0 trusts no such header: a client could write it.
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
 
 
 class Development(Config):

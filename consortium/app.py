@@ -10,6 +10,7 @@ from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import audits.cli
 import contracts.cli
@@ -33,6 +34,7 @@ def create_app(config: type[settings.Config] | dict | None = None) -> Flask:
     """Build the app. `config` is a Config class, or a dict of settings over the environment's."""
     app = Flask("consortium", instance_path=str(settings.INSTANCE_PATH))
     configure(app, config)
+    register_proxies(app)
     register_logging(app)
     register_extensions(app)
     register_templates(app)
@@ -67,6 +69,13 @@ def configure(app: Flask, config) -> None:
         options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         options["connect_args"] = {"options": "-c jit=off -c random_page_cost=1.1", **options.get("connect_args", {})}
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
+def register_proxies(app: Flask) -> None:
+    """Behind TRUSTED_PROXIES reverse proxies, take the client's address and scheme from theirs."""
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
 
 
 def register_logging(app: Flask) -> None:

@@ -7,6 +7,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from consortium import security, services
+from consortium.app import register_proxies
 from consortium.extensions import db
 from tests.conftest import sign_in
 from tests.factories import PASSWORD, lead
@@ -121,3 +122,27 @@ def test_throttle_keys_are_a_fixed_length_whatever_was_typed(app):
         assert security.throttled("someone-else@example.test")  # the address is throttled too
     with app.test_request_context("/sign-in", environ_base={"REMOTE_ADDR": "198.51.100.7"}):
         assert not security.throttled("someone-else@example.test")
+
+
+def test_trusted_proxies_decide_whether_x_forwarded_for_is_believed(app, client, monkeypatch):
+    def fail_five_times_from(address, who):
+        for n in range(5):
+            client.post("/sign-in", data={"email": f"{who}{n}@example.test", "password": "wrong password!"},
+                        headers={"X-Forwarded-For": address})
+
+    def sign_in_from(address):
+        return client.post("/sign-in", data={"email": "lee@example.test", "password": PASSWORD},
+                           headers={"X-Forwarded-For": address})
+
+    lead(email="lee@example.test")
+    # With no trusted proxy the header is ignored: every client here is the test client's address.
+    assert app.config["TRUSTED_PROXIES"] == 0
+    fail_five_times_from("203.0.113.1", "direct")
+    assert sign_in_from("198.51.100.2").status_code == 429
+    # Behind one trusted proxy, the address it forwards is the one throttled.
+    monkeypatch.setitem(app.config, "TRUSTED_PROXIES", 1)
+    monkeypatch.setattr(app, "wsgi_app", app.wsgi_app)  # put back afterwards
+    register_proxies(app)
+    fail_five_times_from("203.0.113.1", "proxied")
+    assert sign_in_from("203.0.113.1").status_code == 429
+    assert sign_in_from("198.51.100.2").status_code == 302
