@@ -31,10 +31,11 @@ MAX_ZIP_MEMBERS = 500
 MAX_COMPRESSION_RATIO = 100
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # What openpyxl raises on a zip that is not a workbook or a part that is not well-formed XML
-# (SyntaxError covers ElementTree's ParseError).
+# (SyntaxError covers ElementTree's ParseError; zipfile raises RuntimeError for an encrypted part or
+# NotImplementedError for an unknown compression).
 UNREADABLE_XLSX = (
     KeyError, IndexError, ValueError, TypeError, AttributeError, OverflowError, SyntaxError, EOFError, OSError,
-    zipfile.BadZipFile, zlib.error, InvalidFileException,
+    RuntimeError, zipfile.BadZipFile, zlib.error, InvalidFileException,
 )
 
 

@@ -170,12 +170,23 @@ def test_a_csv_of_blank_lines_or_too_many_columns_is_refused_in_bounded_memory()
     assert peak < 50 * 1024 * 1024
 
 
+def encrypted(data: bytes) -> bytes:
+    """The workbook with each part marked as encrypted (bit 0 of its flags in the central directory)."""
+    spoilt = bytearray(data)
+    at = spoilt.find(b"PK\x01\x02")
+    while at != -1:
+        spoilt[at + 8] |= 0x1
+        at = spoilt.find(b"PK\x01\x02", at + 4)
+    return bytes(spoilt)
+
+
 @pytest.mark.parametrize(
     "content",
     [
         handmade_xlsx(HEADER_ROW, "A1:B1", workbook=False),  # a zip without a workbook in it
         handmade_xlsx(HEADER_ROW + "<row r='2'><c r='A2'", "A1:B2"),  # a sheet of broken XML
         xlsx([["code", "name"], ["E06000018", "Nottingham"]])[:300],  # cut short
+        encrypted(xlsx([["code", "name"]])),
     ],
 )
 def test_a_zip_that_is_not_a_readable_workbook_is_a_clear_error(content):
