@@ -75,7 +75,7 @@ def _filtered(args):
         query = query.where(Flag.kind == kind)
     if STATUS_FILTERS.get(status) is not None:
         query = query.where(STATUS_FILTERS[status])
-    if args.get("provider", "").isdigit():
+    if args.get("provider", "").isdecimal():
         query = query.where(Flag.provider_id == int(args["provider"]))
     if args.get("contract"):
         query = query.where(Flag.contract_id.in_(select(Contract.id).where(Contract.ref == args["contract"])))
@@ -139,7 +139,7 @@ def act(flag_id, action):
     flag = scoped(Flag).get_or_404(flag_id)
     form = FlagActionForm()
     if form.validate_on_submit():
-        version = int(form.version.data) if (form.version.data or "").isdigit() else None
+        version = int(form.version.data) if (form.version.data or "").isdecimal() else None
         try:
             (services.acknowledge if action == "acknowledge" else services.resolve)(flag, current_user, form.note.data, version)
         except RuleBroken as broken:

@@ -153,7 +153,7 @@ def normalise(code: str | None) -> str:
 def matching_step(secret: str, code: str, at: datetime | None = None) -> int | None:
     """The time-step (within one of now) whose code this is, or None."""
     code = normalise(code)
-    if len(code) != 6 or not code.isdigit():
+    if len(code) != 6 or not code.isdecimal():
         return None
     totp = pyotp.TOTP(secret)
     now = totp.timecode(at or datetime.now(timezone.utc))

@@ -17,7 +17,7 @@ class VersionedForm(FlaskForm):
 
     @property
     def seen_version(self) -> int | None:
-        return int(self.version.data) if (self.version.data or "").isdigit() else None
+        return int(self.version.data) if (self.version.data or "").isdecimal() else None
 
 
 class PlacementForm(FlaskForm):

@@ -176,7 +176,7 @@ def monitoring_return(contract_id, provider_id, period):
         version = request.form.get("version", "")
         try:
             returns.save(outcomes, entry.provider, period, typed, comments, current_user, today,
-                         submit=request.form.get("action") == "submit", seen_version=int(version) if version.isdigit() else None)
+                         submit=request.form.get("action") == "submit", seen_version=int(version) if version.isdecimal() else None)
         except RuleBroken as broken:
             db.session.rollback()
             error = str(broken)

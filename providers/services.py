@@ -36,7 +36,7 @@ class Filters:
             conditions.append(Home.local_authority == self.local_authority)
         if self.judgement == NOT_GRADED:
             conditions.append(current.c.judgement_id.is_(None))
-        elif self.judgement.isdigit():
+        elif self.judgement.isdecimal():
             conditions.append(current.c.judgement_id == int(self.judgement))
         return conditions
 
