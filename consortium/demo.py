@@ -333,7 +333,7 @@ VALUE_RANGES = {"EET": (88, 100), "HEALTH": (92, 100), "MFC": (0, 2), "UNPLANNED
 def seed_returns(today: date, framework, block) -> None:
     """The starter outcomes framework on the block and the regional framework, with eight
     quarters of returns: mostly accepted; on the block, missing-from-care red two quarters
-    running and last quarter's return overdue; on the framework, one return sent back for
+    running and its newest return past its due date missing; on the framework, one return sent back for
     correction and the newest ones awaiting review."""
     rng = random.Random(2017)
     lead = db.session.scalar(select(User).where(User.email == "lead@demo.test"))
@@ -345,13 +345,18 @@ def seed_returns(today: date, framework, block) -> None:
     block_outcomes = returns.attach(block, template)
     framework_outcomes = returns.attach(framework, template, applies_from=eight_back)
     newest = returns.period_label(last_ended)
-    block_periods = [e.period for e in returns.owed(block_outcomes, today) if e.quarter_end < today]
+    ended = [e for e in returns.owed(block_outcomes, today) if e.quarter_end < today]
+    # The block's newest return past its due date is missing (in the month after a quarter ends,
+    # that is the one before the newest, which is then merely due); red the two before it.
+    late = max(n for n, e in enumerate(ended) if e.due_date < today)
+    missing = {ended[late].period, newest}
+    red = {e.period for e in ended[max(0, late - 2):late]}
     for outcomes in (block_outcomes, framework_outcomes):
         for entry in returns.owed(outcomes, today):
-            if entry.quarter_end >= today or (outcomes is block_outcomes and entry.period == newest):
-                continue  # the current quarter; and the block's newest return is overdue
+            if entry.quarter_end >= today or (outcomes is block_outcomes and entry.period in missing):
+                continue  # the current quarter; and the block's newest returns
             values = {code: str(rng.randint(low, high)) for code, (low, high) in VALUE_RANGES.items()}
-            if outcomes is block_outcomes and entry.period in block_periods[-3:-1]:
+            if outcomes is block_outcomes and entry.period in red:
                 values["MFC"] = str(6 + rng.randint(0, 2))  # red two quarters running
             submitted_on = entry.due_date - timedelta(days=rng.randint(1, 20))
             monitoring_return = returns.save(outcomes, entry.provider, entry.period, values, {}, None, submitted_on, submit=True)
