@@ -6,7 +6,6 @@ import io
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from sqlalchemy import func, select
 
@@ -17,6 +16,7 @@ from contracts import imports
 from contracts.models import Contract, MonitoringReturn, Placement
 from providers import ofsted
 from providers.models import Home
+from tests.test_tabular import xlsx
 
 
 IMPORTERS = {
@@ -46,15 +46,6 @@ def as_csv(rows):
     out = io.StringIO()
     csv.writer(out).writerows(rows)
     return out.getvalue().encode("utf-8", "surrogatepass")
-
-
-def as_xlsx(rows):
-    workbook = Workbook()
-    for row in rows:
-        workbook.active.append(row)
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
 
 
 def spoiled(data, draw):
@@ -87,7 +78,7 @@ def test_importers_import_or_refuse_cleanly(app, kind, data):
         content = data.draw(st.binary(max_size=200))
     else:
         # Spreadsheet cells hold text only: XML cannot carry every control character.
-        content = as_xlsx([header, *[[ILLEGAL_CHARACTERS_RE.sub("", cell) for cell in row] for row in rows]])
+        content = xlsx([header, *[[ILLEGAL_CHARACTERS_RE.sub("", cell) for cell in row] for row in rows]])
         if shape == "spoilt xlsx":
             content = spoiled(content, data.draw)
     before = counts()
