@@ -14,7 +14,7 @@ from consortium.models import Authority, Consortium
 from consortium.sql import new_ids
 from consortium.tabular import ImportResult, RowErrors, Table, parse_date, parse_decimal, parse_pence
 from contracts import placements as rules
-from contracts import returns
+from contracts import returns, summaries
 from contracts.models import (
     UNITS,
     Admission,
@@ -284,8 +284,9 @@ def import_placements(table: Table) -> ImportResult:
                                      "effective_from": stored["columns"]["start_date"]})
         for start in range(0, len(new_fees), 10_000):
             db.session.execute(insert(PlacementFee), new_fees[start:start + 10_000])
-        # The bulk inserts bypass the flush that keeps return obligations current.
+        # The bulk inserts bypass the flush that keeps return obligations and usage current.
         returns.refresh_obligations(sorted({stored["columns"]["contract_id"] for _, stored in new_rows} - {None}))
+        summaries.refresh_usage({stored["columns"]["authority_code"] for _, stored in new_rows})
         result.added = len(new_rows)
         blocks = {c["contract_id"] for _, c in written.values() if c["contract_id"] and checker.contract(c["contract_id"]).kind == "block"}
         _check_across(written, blocks, checker, errors)

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
+    BigInteger,
     CheckConstraint,
     Column,
     Date,
@@ -26,6 +27,7 @@ from sqlalchemy import (
     exists,
     false,
     select,
+    text,
     true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -493,6 +495,63 @@ class ReturnObligation(db.Model):
         return cls.contract_id.in_(select(Contract.id).where(Contract.visible_to(user)))
 
 
+class UsageSeries(db.Model):
+    """The placements of one authority of one type under one consortium's contracts (or spot
+    purchased, consortium None): the key of the running totals in `usage_days`. Derived from
+    placements (`contracts.summaries`), kept current at every flush."""
+
+    __tablename__ = "usage_series"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consortium_id: Mapped[int | None] = mapped_column(ForeignKey("consortia.id"))
+    authority_code: Mapped[str] = mapped_column(ForeignKey("authorities.code"))
+    placement_type: Mapped[str] = mapped_column(String(30))
+
+    __table_args__ = (
+        UniqueConstraint("authority_code", "placement_type", "consortium_id"),
+        db.Index("uq_usage_series_spot", "authority_code", "placement_type", unique=True,
+              sqlite_where=text("consortium_id IS NULL"), postgresql_where=text("consortium_id IS NULL")),
+        db.Index("ix_usage_series_consortium", "consortium_id"),
+    )
+
+    @classmethod
+    def visible_to(cls, user):
+        # The same rows as the placements they sum (`Placement.visible_to`).
+        if user.role == "partner":
+            return cls.authority_code == user.authority_code
+        if user.role == "lead":
+            return cls.consortium_id == user.consortium_id
+        return false()
+
+
+class UsageDay(db.Model):
+    """A series' running totals after the day's changes, on each day on which a placement
+    started or ended or a fee began or stopped. Levels hold for that night and every night up to
+    the next change. For a level q with changes dq on days e, the nights up to and including
+    night X sum to (n(X) + 1) x q - sum(dq x n(e)), where n is a day's number counted from
+    `summaries.DAY_ZERO`: the second term is kept as `*_days`, so any period's nights and spend
+    are read from two rows."""
+
+    __tablename__ = "usage_days"
+
+    series_id: Mapped[int] = mapped_column(ForeignKey("usage_series.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    placed: Mapped[int] = mapped_column(Integer)  # placements open that night
+    known: Mapped[int] = mapped_column(Integer)  # of them, with a distance recorded
+    within: Mapped[int] = mapped_column(Integer)  # of them, within 20 miles of home
+    started: Mapped[int] = mapped_column(Integer)  # placements started so far (up to and including the day)
+    started_known: Mapped[int] = mapped_column(Integer)
+    started_within: Mapped[int] = mapped_column(Integer)
+    paying: Mapped[int] = mapped_column(Integer)  # framework and spot placements with a fee that night
+    paying_days: Mapped[int] = mapped_column(BigInteger)
+    rate: Mapped[int] = mapped_column(BigInteger)  # their weekly fees, pence
+    rate_days: Mapped[int] = mapped_column(BigInteger)
+
+    @classmethod
+    def visible_to(cls, user):
+        return cls.series_id.in_(select(UsageSeries.id).where(UsageSeries.visible_to(user)))
+
+
 class MonitoringReturn(Audited, db.Model):
     """What one provider owes for one contract and quarter, and where it stands."""
 
@@ -523,6 +582,8 @@ class MonitoringReturn(Audited, db.Model):
     __table_args__ = (
         UniqueConstraint("contract_id", "provider_id", "period"),
         CheckConstraint(f"status IN {RETURN_STATUSES}", name="status_known"),
+        # A return owed is looked up by its quarter: the index answers with the status alone.
+        db.Index("ix_monitoring_returns_owed", "contract_id", "provider_id", "quarter_start", "status"),
     )
 
     @classmethod

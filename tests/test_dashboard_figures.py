@@ -12,6 +12,7 @@ from tests.factories import (
     ContractFactory,
     PlacementFactory,
     PlacementFeeFactory,
+    partner,
 )
 
 FIRST, LAST = date(2024, 6, 2), date(2024, 6, 29)  # 28 nights
@@ -48,7 +49,7 @@ def test_budget_variance_splits_into_volume_and_unit_cost():
     for _ in range(3):  # 3 x 280 nights (1 April 2024 to 6 January 2025)
         placement = PlacementFactory(contract=None, authority=derby, start_date=date(2024, 4, 1), end_date=date(2025, 1, 6))
         PlacementFeeFactory(placement=placement, weekly_pence=430000)
-    (variance,) = services.variances("E06000015", 2024, [budget])
+    (variance,) = services.variances(2024, [budget], partner(derby))
     assert (variance.actual_weeks, variance.actual_pence, variance.actual_unit_pence) == (Decimal(120), 51_600_000, 430_000)
     assert variance.budget_pence == 40_000_000
     assert variance.volume_pence == 8_000_000  # (120 - 100) x £4,000
@@ -61,5 +62,5 @@ def test_a_type_with_spend_but_no_budget_is_all_volume():
     placement = PlacementFactory(contract=None, authority=derby, start_date=date(2024, 4, 1), end_date=date(2024, 4, 15),
                                  placement_type="supported_accommodation", age_at_start=17)
     PlacementFeeFactory(placement=placement, weekly_pence=170000)
-    (variance,) = services.variances("E06000015", 2024, [])
+    (variance,) = services.variances(2024, [], partner(derby))
     assert (variance.budget_pence, variance.actual_pence, variance.volume_pence, variance.unit_cost_pence) == (0, 340000, 0, 340000)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import Date, case, func, literal, or_, select
+from sqlalchemy import Date, func, literal, or_, select
 
 from consortium.access import scoped
 from consortium.extensions import db
@@ -15,13 +15,10 @@ from consortium.models import Consortium, Membership
 from consortium.money import div_half_up
 from consortium.recharges.models import Statement
 from consortium.sql import greatest, least
-from contracts import returns, usage
-from contracts.models import Contract, OutcomesFramework, Placement, PlacementFee
+from contracts import returns, summaries, usage
+from contracts.models import Contract, OutcomesFramework, Placement, PlacementFee, UsageSeries
 from providers.models import Judgement
 from providers.quality import newest_graded
-
-WITHIN_MILES = 20
-
 
 def financial_year(on: date) -> tuple[date, date]:
     start = date(on.year if on.month >= 4 else on.year - 1, 4, 1)
@@ -39,26 +36,10 @@ def _open_on(on: date):
 # ---------------------------------------------------------------- placements
 
 
-def placements_by(first: date, last: date, *columns, condition=None) -> list:
-    """Placements the user may see, open on the last day and started in the period, grouped."""
-    query = scoped(Placement).select(
-        *columns,
-        func.sum(case((_open_on(last), 1), else_=0)).label("open"),
-        func.sum(case((Placement.start_date.between(first, last), 1), else_=0)).label("started"),
-    ).where(Placement.start_date <= last, or_(Placement.end_date.is_(None), Placement.end_date > first))
-    if condition is not None:
-        query = query.where(condition)
-    return db.session.execute(query.group_by(*columns).order_by(*columns)).all()
-
-
-def distance_by(first: date, last: date, *columns) -> list:
-    """Of the placements active in the period with a known distance, how many within 20 miles."""
-    query = scoped(Placement).select(
-        *columns,
-        func.count(Placement.distance_miles).label("known"),
-        func.sum(case((Placement.distance_miles <= WITHIN_MILES, 1), else_=0)).label("within"),
-    ).where(Placement.start_date <= last, or_(Placement.end_date.is_(None), Placement.end_date > first))
-    return db.session.execute(query.group_by(*columns).order_by(*columns)).all()
+def usage_by(first: date, last: date, *columns, user=None) -> dict[tuple, summaries.Usage]:
+    """Placements open, started and active, distances and spend in a period, grouped (see
+    `contracts.summaries.usage_by`)."""
+    return summaries.usage_by(first, last, *columns, user=user)
 
 
 def judgements_in_use(on: date) -> tuple[list, int, int]:
@@ -195,9 +176,11 @@ class Variance:
         return self.total_pence - self.volume_pence
 
 
-def variances(authority_code: str, year: int, budgets) -> list[Variance]:
-    first, last = date(year, 4, 1), date(year + 1, 3, 31)
-    actual = usage.spend_and_nights(first, last, [authority_code], by=(Placement.placement_type,))
+def variances(year: int, budgets, user=None) -> list[Variance]:
+    """A partner's spend by placement type over a financial year against their budgets."""
+    actual = {key: (used.spend_pence, used.paid_nights)
+              for key, used in usage_by(date(year, 4, 1), date(year + 1, 3, 31), UsageSeries.placement_type, user=user).items()
+              if used.paid_nights}
     by_type = {b.placement_type: b for b in budgets}
     kinds = sorted(set(by_type) | {key[0] for key in actual})
     found = []

@@ -21,7 +21,8 @@ from consortium.formatting import money
 from consortium.models import Authority
 from consortium.sql import greatest, least
 from contracts import returns as returns_module
-from contracts.models import PLACEMENT_TYPES, Contract, Placement
+from contracts.models import PLACEMENT_TYPES, Contract, Placement, UsageSeries
+from contracts.summaries import WITHIN_MILES
 from providers.models import Home
 from providers.quality import current_graded
 
@@ -49,16 +50,20 @@ def lead_tables(first: date, last: date) -> dict[str, tuple[list[str], list[list
     names = dict(db.session.execute(select(Authority.code, Authority.name)).all())
     consortium = current_user.consortium
     tables = {}
-    rows = services.placements_by(first, last, Placement.authority_code, Placement.placement_type)
+    usage = services.usage_by(first, last, UsageSeries.authority_code, UsageSeries.placement_type)
     tables["placements"] = (["Authority", "Placement type", "Open at the end", "Started in the period"],
-                            [[names[a], _types(t), o, s] for a, t, o, s in rows])
-    spend = services.usage.spend_and_nights(first, last, by=(Placement.authority_code, Placement.placement_type),
-                                            condition=Placement.id.in_(scoped(Placement).select(Placement.id)))
+                            [[names[a], _types(t), u.open, u.started] for (a, t), u in usage.items()])
     tables["spend"] = (["Authority", "Placement type", "Spend (£)", "Placement-weeks"],
-                       [[names[a], _types(t), f"{pence / 100:.2f}", f"{nights / 7:.1f}"] for (a, t), (pence, nights) in sorted(spend.items())])
-    distance = services.distance_by(first, last, Placement.authority_code)
-    tables["distance"] = (["Authority", "Placements with a distance", f"Within {services.WITHIN_MILES} miles", "Share"],
-                          [[names[a], known, within, f"{100 * within / known:.1f}%" if known else "–"] for a, known, within in distance])
+                       [[names[a], _types(t), f"{u.spend_pence / 100:.2f}", f"{u.paid_nights / 7:.1f}"]
+                        for (a, t), u in usage.items() if u.paid_nights])
+    distance: dict[str, list[int]] = {}
+    for (a, _), u in usage.items():
+        known_within = distance.setdefault(a, [0, 0])
+        known_within[0] += u.known
+        known_within[1] += u.within
+    tables["distance"] = (["Authority", "Placements with a distance", f"Within {WITHIN_MILES} miles", "Share"],
+                          [[names[a], known, within, f"{100 * within / known:.1f}%" if known else "–"]
+                           for a, (known, within) in distance.items()])
     blocks = services.block_occupancies(consortium, max(first, services.financial_year(last)[0]), last)
     tables["blocks"] = (["Block contract", "Beds", "Utilisation", "Void cost (£)"],
                         [[c.ref, c.beds, f"{used.utilisation}%" if used.utilisation is not None else "–",
@@ -78,7 +83,7 @@ def dashboard():
         tables, extra = lead_tables(first, last)
         chart_points = [Point(c.ref, float(used.utilisation or 0), note=f"{used.utilisation}%") for c, used in extra["blocks"]]
         return render_template(
-            "dashboards/lead.html", first=first, last=last, tables=tables, extra=extra,
+            "dashboards/lead.html", first=first, last=last, tables=tables, extra=extra, within_miles=WITHIN_MILES,
             returns=services.returns_by_status(date.today()), recharges=services.recharges_summary(),
             chart=chart("Utilisation of each block contract this year, %", chart_points, low=0, high=100),
         )
@@ -88,17 +93,15 @@ def dashboard():
 
 
 def partner_context(first: date, last: date) -> dict:
-    code = current_user.authority_code
-    by_type = services.placements_by(first, last, Placement.placement_type)
-    distance = services.distance_by(first, last, Placement.placement_type)
+    by_type = services.usage_by(first, last, UsageSeries.placement_type)
     year = services.financial_year(last)[0].year
     budgets = db.session.scalars(scoped(Budget).select().where(Budget.financial_year == year)).all()
     homes_used = scoped(Placement).select(Placement.home_id).where(Placement.home_id.is_not(None))
     flags = db.session.scalars(scoped(Flag).select().where(Flag.status != "resolved", Flag.home_id.in_(homes_used))
                                .order_by(Flag.opened_on.desc()).limit(10)).all()
-    return {"by_type": by_type, "distance": distance, "variances": services.variances(code, year, budgets), "year": year,
+    return {"by_type": by_type, "variances": services.variances(year, budgets), "year": year, "within_miles": WITHIN_MILES,
             "recharges": services.recharges_summary(), "flags": flags, "types": PLACEMENT_TYPES,
-            "chart": chart("Placements open now by type", [Point(_types(t), o) for t, o, _ in by_type], low=0)}
+            "chart": chart("Placements open now by type", [Point(_types(t), u.open) for (t,), u in by_type.items()], low=0)}
 
 
 def provider_context() -> dict:

@@ -1,0 +1,217 @@
+"""Figures kept as rows so that pages do not work them out from years of placements.
+
+Usage: for each series (consortium, authority, placement type) the running totals on each day
+something changed (`UsageDay`), worked out again from the placements of the authorities a write
+touched, at every flush; the bulk inserts of the placements import and the national seed call
+`refresh_usage` themselves. Any period's placements open, started and active, distances, paid
+nights and spend are then read from three rows per series, however long the period.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import Date, and_, case, delete, event, func, insert, inspect, literal, or_, select, true, union_all
+from sqlalchemy.orm import Session, aliased
+
+from consortium.access import scoped
+from consortium.extensions import db
+from consortium.money import div_half_up
+from consortium.sql import CALENDAR_FROM, days_between, greatest, least
+from contracts.models import Contract, Placement, PlacementFee, UsageDay, UsageSeries
+
+DAY_ZERO = CALENDAR_FROM  # day numbers count from here
+BEGINNING = date.min  # every series has a row of zeros on this day, so any day finds a row on or before it
+WITHIN_MILES = 20
+FAR_FUTURE = date(9999, 12, 31)
+LEVELS = ("placed", "known", "within", "started", "started_known", "started_within", "paying", "rate")
+
+
+# ---------------------------------------------------------------- keeping the rows current
+
+
+def refresh_usage(authority_codes=None, session: Session | None = None) -> None:
+    """Work out again from nothing the usage series of some authorities (all when None) from
+    their placements and fees; flushes nothing, so it may run inside a flush."""
+    connection = (session or db.session).connection()
+    series = true()
+    placements = (
+        select(Placement.id, Placement.authority_code, Placement.placement_type, Placement.start_date, Placement.end_date,
+               Placement.distance_miles, Contract.consortium_id,
+               or_(Placement.contract_id.is_(None), Contract.kind == "framework").label("paid"))
+        .outerjoin(Contract, Contract.id == Placement.contract_id)
+    )
+    if authority_codes is not None:
+        codes = sorted(set(authority_codes))
+        if not codes:
+            return
+        series = UsageSeries.authority_code.in_(codes)
+        placements = placements.where(Placement.authority_code.in_(codes))
+    connection.execute(delete(UsageDay).where(UsageDay.series_id.in_(select(UsageSeries.id).where(series))))
+    connection.execute(delete(UsageSeries).where(series))
+    placements = placements.subquery("placements")
+    connection.execute(insert(UsageSeries).from_select(
+        ["consortium_id", "authority_code", "placement_type"],
+        select(placements.c.consortium_id, placements.c.authority_code, placements.c.placement_type).distinct(),
+    ))
+    keyed = (
+        select(placements, UsageSeries.id.label("series_id"))
+        .join(UsageSeries, and_(func.coalesce(UsageSeries.consortium_id, 0) == func.coalesce(placements.c.consortium_id, 0),
+                                UsageSeries.authority_code == placements.c.authority_code,
+                                UsageSeries.placement_type == placements.c.placement_type))
+        .subquery("keyed")
+    )
+    per_day = _changes(keyed, series)
+    number = days_between(literal(DAY_ZERO, Date), per_day.c.day)
+    in_order = {"partition_by": per_day.c.series_id, "order_by": per_day.c.day}
+    running = select(
+        per_day.c.series_id, per_day.c.day,
+        *(func.sum(per_day.c[name]).over(**in_order) for name in LEVELS),
+        func.sum(per_day.c.paying * number).over(**in_order),
+        func.sum(per_day.c.rate * number).over(**in_order),
+    )
+    connection.execute(insert(UsageDay).from_select(["series_id", "day", *LEVELS, "paying_days", "rate_days"], running))
+
+
+def _changes(keyed, series):
+    """Per series and day, how each level changed: placements starting (+1) and ending (-1),
+    fees beginning and stopping (a fee runs from its date, or the placement's start, to the next
+    fee's date or the placement's end); and nothing at the beginning of time."""
+    known = case((keyed.c.distance_miles.is_not(None), 1), else_=0)
+    within = case((keyed.c.distance_miles <= WITHIN_MILES, 1), else_=0)
+    zero = literal(0)
+
+    def change(day, placed, known_, within_, started, paying, rate):
+        return select(keyed.c.series_id, day.label("day"), placed.label("placed"), known_.label("known"), within_.label("within"),
+                      started.label("started"), (started * known).label("started_known"),
+                      (started * within).label("started_within"), paying.label("paying"), rate.label("rate"))
+
+    later = aliased(PlacementFee)
+    next_from = (
+        select(func.min(later.effective_from))
+        .where(later.placement_id == PlacementFee.placement_id, later.effective_from > PlacementFee.effective_from)
+        .scalar_subquery()
+    )
+    far = literal(FAR_FUTURE, Date)
+    fees = (
+        select(keyed.c.series_id, PlacementFee.weekly_pence,
+               greatest(PlacementFee.effective_from, keyed.c.start_date).label("start"),
+               least(func.coalesce(next_from, far), func.coalesce(keyed.c.end_date, far)).label("end"))
+        .join(PlacementFee, PlacementFee.placement_id == keyed.c.id)
+        .where(keyed.c.paid)
+        .subquery("fees")
+    )
+    one = literal(1)
+
+    def fee_change(day, sign):
+        return (select(fees.c.series_id, day.label("day"), zero, zero, zero, zero, zero, zero, (sign * one).label("paying"),
+                       (sign * fees.c.weekly_pence).label("rate"))
+                .where(fees.c.start < fees.c.end))
+
+    changes = union_all(
+        change(keyed.c.start_date, one, known, within, one, zero, zero),
+        change(keyed.c.end_date, -one, -known, -within, zero, zero, zero).where(keyed.c.end_date.is_not(None)),
+        fee_change(fees.c.start, 1),
+        fee_change(fees.c.end, -1).where(fees.c.end < far),
+        select(UsageSeries.id, literal(BEGINNING, Date), *[zero] * len(LEVELS)).where(series),
+    ).subquery("changes")
+    return (
+        select(changes.c.series_id, changes.c.day, *(func.sum(changes.c[name]).label(name) for name in LEVELS))
+        .group_by(changes.c.series_id, changes.c.day)
+        .subquery("per_day")
+    )
+
+
+def authorities_of_contracts(session: Session, contract_ids) -> set[str]:
+    return set(session.connection().scalars(
+        select(Placement.authority_code).where(Placement.contract_id.in_(sorted(contract_ids))).distinct()))
+
+
+@event.listens_for(Session, "after_flush")
+def _usage_changed(session: Session, _flush_context) -> None:
+    """Keep the usage series current whatever wrote the placements and fees (forms, imports, fixtures)."""
+    codes, fee_placements, contracts = set(), set(), set()
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, Placement):
+            history = inspect(obj).attrs.authority_code.history
+            codes.update(c for c in (*history.added, *history.unchanged, *history.deleted) if c is not None)
+        elif isinstance(obj, PlacementFee):
+            fee_placements.add(obj.placement_id)
+    for obj in session.dirty:
+        # A contract moved to another consortium, or from framework to block, moves its placements' usage.
+        if isinstance(obj, Contract) and any(inspect(obj).attrs[name].history.has_changes() for name in ("consortium_id", "kind")):
+            contracts.add(obj.id)
+    fee_placements.discard(None)
+    if fee_placements:
+        codes.update(session.connection().scalars(
+            select(Placement.authority_code).where(Placement.id.in_(sorted(fee_placements)))))
+    if contracts:
+        codes |= authorities_of_contracts(session, contracts)
+    if codes:
+        refresh_usage(codes, session)
+
+
+# ---------------------------------------------------------------- reading them
+
+
+@dataclass
+class Usage:
+    """A group's placements over a period [first, last]."""
+
+    open: int  # on the last night
+    started: int  # in the period
+    active: int  # open on any night of the period
+    known: int  # of the active, with a distance recorded
+    within: int  # of those, within 20 miles of home
+    paid_nights: int  # nights of framework and spot placements with a fee
+    spend_pence: int  # those nights at their weekly fees, rounded once to the penny
+
+
+# The three rows read per series, as Core aliases made once: building their columns at every
+# request cost more than running the query.
+_ROWS = {name: UsageDay.__table__.alias(name) for name in ("eve", "first", "last")}
+_SUMS = [func.sum(_ROWS[row].c[name]).label(f"{row}_{name}") for row, name in (
+    ("eve", "started"), ("eve", "paying"), ("eve", "paying_days"), ("eve", "rate"), ("eve", "rate_days"),
+    ("first", "placed"), ("first", "known"), ("first", "within"), ("first", "started"), ("first", "started_known"),
+    ("first", "started_within"), *(("last", name) for name in (*LEVELS, "paying_days", "rate_days")))]
+
+
+def usage_by(first: date, last: date, *columns, user=None) -> dict[tuple, Usage]:
+    """The usage the user (by default the signed-in one) may see over [first, last], grouped by
+    series columns (`UsageSeries.authority_code`, `UsageSeries.placement_type`); groups with no
+    placement active in the period are left out. One query, reading three rows per series: on
+    the eve of the period, its first night and its last night."""
+    eve = first - timedelta(days=1)
+
+    def row_on(day: date):
+        return (select(func.max(UsageDay.day)).where(UsageDay.series_id == UsageSeries.id, UsageDay.day <= literal(day, Date))
+                .scalar_subquery())
+
+    points = scoped(UsageSeries, user).select(
+        UsageSeries.id, *columns, row_on(eve).label("eve"), row_on(first).label("first"), row_on(last).label("last"),
+    ).subquery("points")
+    group = [points.c[c.key] for c in columns]
+    query = select(*group, *_SUMS).select_from(points)
+    for name, row in _ROWS.items():
+        query = query.join(row, and_(row.c.series_id == points.c.id, row.c.day == points.c[name]))
+    found = {}
+    for row in db.session.execute(query.group_by(*group).order_by(*group)):
+        # The sums are of each series' rows; the figures are linear in them.
+        usage = Usage(
+            open=int(row.last_placed),
+            started=int(row.last_started - row.eve_started),
+            active=int(row.first_placed + row.last_started - row.first_started),
+            known=int(row.first_known + row.last_started_known - row.first_started_known),
+            within=int(row.first_within + row.last_started_within - row.first_started_within),
+            paid_nights=int(_nights(last, row.last_paying, row.last_paying_days) - _nights(eve, row.eve_paying, row.eve_paying_days)),
+            spend_pence=div_half_up(int(_nights(last, row.last_rate, row.last_rate_days) - _nights(eve, row.eve_rate, row.eve_rate_days)), 7),
+        )
+        if usage.active:
+            found[tuple(row[: len(group)])] = usage
+    return found
+
+
+def _nights(day: date, level, weighted):
+    """A level's nights (or pence-nights) up to and including `day`, from its row on that day."""
+    return ((day - DAY_ZERO).days + 1) * level - weighted
