@@ -39,7 +39,7 @@ from contracts.models import (
     contract_homes,
 )
 from contracts.returns import STARTER_INDICATORS, period_label, refresh_obligations
-from contracts.summaries import refresh_usage
+from contracts.summaries import refresh_block_nights, refresh_usage
 from providers.models import Home, Inspection, Judgement, Provider
 
 AUTHORITIES, CONSORTIA, PROVIDERS, HOMES = 153, 12, 2500, 4000
@@ -193,6 +193,7 @@ def seed(today: date, seed_value: int = 1) -> dict[str, int]:
     _bulk(PlacementFee, fees)
     refresh_obligations()  # the bulk inserts bypass the flush that keeps them current
     refresh_usage()
+    refresh_block_nights()
     counts.update(placements=len(placements), open=sum(p["end_date"] is None for p in placements))
 
     # Outcomes frameworks on every contract, and their returns where due.

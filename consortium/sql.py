@@ -34,6 +34,23 @@ def _days_between_default(element, compiler, **kw):
     return f"({compiler.process(second, **kw)} - {compiler.process(first, **kw)})"
 
 
+class day_after(FunctionElement):  # noqa: N801
+    """The date after a date."""
+
+    type = Date()
+    inherit_cache = True
+
+
+@compiles(day_after, "sqlite")
+def _day_after_sqlite(element, compiler, **kw):
+    return f"date({compiler.process(element.clauses, **kw)}, '+1 day')"
+
+
+@compiles(day_after)
+def _day_after_default(element, compiler, **kw):
+    return f"({compiler.process(element.clauses, **kw)} + 1)"
+
+
 class least(FunctionElement):  # noqa: N801
     inherit_cache = True
 

@@ -495,6 +495,25 @@ class ReturnObligation(db.Model):
         return cls.contract_id.in_(select(Contract.id).where(Contract.visible_to(user)))
 
 
+class BlockNight(db.Model):
+    """One night of a block contract's term: its capacity, the beds occupied and the price in
+    force. Derived from its placements, beds out of use and prices (`contracts.summaries`),
+    kept current at every flush, so that a year's occupancy is a sum, not a join of every
+    placement to every night."""
+
+    __tablename__ = "block_nights"
+
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    capacity: Mapped[int] = mapped_column(Integer)  # beds less beds out of use, never below 0
+    occupied: Mapped[int] = mapped_column(Integer)  # placements that night, at most the capacity
+    price: Mapped[int] = mapped_column(Integer)  # per bed per week, pence; 0 with no price in force
+
+    @classmethod
+    def visible_to(cls, user):
+        return cls.contract_id.in_(select(Contract.id).where(Contract.visible_to(user)))
+
+
 class UsageSeries(db.Model):
     """The placements of one authority of one type under one consortium's contracts (or spot
     purchased, consortium None): the key of the running totals in `usage_days`. Derived from

@@ -1,10 +1,14 @@
 """Figures kept as rows so that pages do not work them out from years of placements.
 
 Usage: for each series (consortium, authority, placement type) the running totals on each day
-something changed (`UsageDay`), worked out again from the placements of the authorities a write
-touched, at every flush; the bulk inserts of the placements import and the national seed call
-`refresh_usage` themselves. Any period's placements open, started and active, distances, paid
-nights and spend are then read from three rows per series, however long the period.
+something changed (`UsageDay`). Any period's placements open, started and active, distances,
+paid nights and spend are then read from three rows per series, however long the period.
+
+Block nights: each night of each block contract's term with its capacity, occupancy and price
+(`BlockNight`), so that occupancy over any window is a sum over its nights.
+
+Both are worked out again, for the authorities or blocks a write touched, at every flush; the
+bulk inserts of the placements import and the national seed call the refreshes themselves.
 """
 
 from __future__ import annotations
@@ -18,8 +22,8 @@ from sqlalchemy.orm import Session, aliased
 from consortium.access import scoped
 from consortium.extensions import db
 from consortium.money import div_half_up
-from consortium.sql import CALENDAR_FROM, days_between, greatest, least
-from contracts.models import Contract, Placement, PlacementFee, UsageDay, UsageSeries
+from consortium.sql import CALENDAR_FROM, CalendarDay, day_after, days_between, greatest, least
+from contracts.models import BedOutage, BlockNight, BlockPrice, Contract, Placement, PlacementFee, UsageDay, UsageSeries
 
 DAY_ZERO = CALENDAR_FROM  # day numbers count from here
 BEGINNING = date.min  # every series has a row of zeros on this day, so any day finds a row on or before it
@@ -123,33 +127,98 @@ def _changes(keyed, series):
     )
 
 
-def authorities_of_contracts(session: Session, contract_ids) -> set[str]:
+def refresh_block_nights(contract_ids=None, session: Session | None = None) -> None:
+    """Work out again the nights of some block contracts (all when None) from their placements,
+    beds out of use and prices; flushes nothing, so it may run inside a flush. Each level is a
+    running sum of its changes (a placement starting, +1; ending, -1; and so on) over the nights."""
+    connection = (session or db.session).connection()
+    blocks = Contract.kind == "block"
+    stale = delete(BlockNight)
+    if contract_ids is not None:
+        ids = sorted(set(contract_ids))
+        if not ids:
+            return
+        blocks = blocks & Contract.id.in_(ids)
+        stale = stale.where(BlockNight.contract_id.in_(ids))
+    connection.execute(stale)
+    in_blocks = select(Contract.id).where(blocks)
+    zero = literal(0)
+
+    def change(model, day, placed, out, price, *where):
+        return select(model.contract_id, day.label("day"), placed.label("placed"), out.label("out_of_use"), price.label("price")) \
+            .where(model.contract_id.in_(in_blocks), *where)
+
+    changes = union_all(
+        # Every night of each term, so that each has a row whatever changed before it.
+        select(Contract.id.label("contract_id"), CalendarDay.day.label("day"), zero.label("placed"), zero.label("out_of_use"), zero.label("price"))
+        .join(CalendarDay, CalendarDay.day.between(Contract.start_date, Contract.end_date)).where(blocks),
+        change(Placement, Placement.start_date, literal(1), zero, zero),
+        change(Placement, Placement.end_date, literal(-1), zero, zero, Placement.end_date.is_not(None)),
+        change(BedOutage, BedOutage.start_date, zero, BedOutage.beds, zero),
+        change(BedOutage, BedOutage.end_date, zero, -BedOutage.beds, zero, BedOutage.end_date.is_not(None)),
+        change(BlockPrice, BlockPrice.effective_from, zero, zero, BlockPrice.weekly_pence),
+        change(BlockPrice, day_after(BlockPrice.effective_to), zero, zero, -BlockPrice.weekly_pence,
+               BlockPrice.effective_to.is_not(None)),
+    ).subquery("changes")
+    per_day = (
+        select(changes.c.contract_id, changes.c.day, *(func.sum(changes.c[name]).label(name) for name in ("placed", "out_of_use", "price")))
+        .group_by(changes.c.contract_id, changes.c.day)
+        .subquery("per_day")
+    )
+    in_order = {"partition_by": per_day.c.contract_id, "order_by": per_day.c.day}
+    # Prices never overlap (DESIGN §4), so the running sum is the one price in force.
+    levels = select(per_day.c.contract_id, per_day.c.day, *(func.sum(per_day.c[name]).over(**in_order).label(name)
+                                                            for name in ("placed", "out_of_use", "price"))).subquery("levels")
+    capacity = greatest(Contract.beds - levels.c.out_of_use, 0)
+    nights = (
+        select(levels.c.contract_id, levels.c.day, capacity, least(levels.c.placed, capacity), levels.c.price)
+        .join(Contract, Contract.id == levels.c.contract_id)
+        .where(levels.c.day.between(Contract.start_date, Contract.end_date))
+    )
+    connection.execute(insert(BlockNight).from_select(["contract_id", "day", "capacity", "occupied", "price"], nights))
+
+
+def _authorities_of_contracts(session: Session, contract_ids) -> set[str]:
     return set(session.connection().scalars(
         select(Placement.authority_code).where(Placement.contract_id.in_(sorted(contract_ids))).distinct()))
 
 
+def _all_values(obj, name: str) -> set:
+    """A column's values before and after the flush."""
+    history = inspect(obj).attrs[name].history
+    return {v for v in (*history.added, *history.unchanged, *history.deleted) if v is not None}
+
+
 @event.listens_for(Session, "after_flush")
-def _usage_changed(session: Session, _flush_context) -> None:
-    """Keep the usage series current whatever wrote the placements and fees (forms, imports, fixtures)."""
-    codes, fee_placements, contracts = set(), set(), set()
+def _summaries_changed(session: Session, _flush_context) -> None:
+    """Keep the summaries current whatever wrote the placements, fees, beds out of use, prices
+    and contracts (forms, imports, fixtures)."""
+    codes, fee_placements, moved, blocks = set(), set(), set(), set()
     for obj in (*session.new, *session.dirty, *session.deleted):
         if isinstance(obj, Placement):
-            history = inspect(obj).attrs.authority_code.history
-            codes.update(c for c in (*history.added, *history.unchanged, *history.deleted) if c is not None)
+            codes |= _all_values(obj, "authority_code")
+            blocks |= _all_values(obj, "contract_id")
         elif isinstance(obj, PlacementFee):
             fee_placements.add(obj.placement_id)
-    for obj in session.dirty:
-        # A contract moved to another consortium, or from framework to block, moves its placements' usage.
-        if isinstance(obj, Contract) and any(inspect(obj).attrs[name].history.has_changes() for name in ("consortium_id", "kind")):
-            contracts.add(obj.id)
+        elif isinstance(obj, (BedOutage, BlockPrice)):
+            blocks |= _all_values(obj, "contract_id")
+    for obj in (*session.new, *session.dirty):
+        if isinstance(obj, Contract) and any(inspect(obj).attrs[name].history.has_changes()
+                                             for name in ("kind", "beds", "start_date", "end_date", "consortium_id")):
+            blocks.add(obj.id)
+            # A contract moved to another consortium, or from framework to block, moves its placements' usage.
+            if obj not in session.new:
+                moved.add(obj.id)
     fee_placements.discard(None)
     if fee_placements:
         codes.update(session.connection().scalars(
             select(Placement.authority_code).where(Placement.id.in_(sorted(fee_placements)))))
-    if contracts:
-        codes |= authorities_of_contracts(session, contracts)
+    if moved:
+        codes |= _authorities_of_contracts(session, moved)
     if codes:
         refresh_usage(codes, session)
+    if blocks:
+        refresh_block_nights(blocks, session)
 
 
 # ---------------------------------------------------------------- reading them

@@ -17,7 +17,7 @@ from sqlalchemy.orm import aliased
 from consortium.extensions import db
 from consortium.money import div_half_up, percent
 from consortium.sql import CalendarDay, days_between, greatest, least, quarter_of
-from contracts.models import BedOutage, BlockPrice, Contract, Placement, PlacementFee
+from contracts.models import BlockNight, Contract, Placement, PlacementFee
 
 FAR_FUTURE = date(9999, 12, 31)
 
@@ -26,65 +26,15 @@ def _day(value: date):
     return literal(value, Date)
 
 
-def _open_on(day, start, end):
-    return and_(start <= day, or_(end.is_(None), end > day))
-
-
-def _nights_of(model, condition, first, last, starts, stays, value):
-    """For each row of `model` (placements, beds out of use, prices) under the blocks matching
-    `condition`, its nights within [first, last] summed per block and night: one grouped join,
-    where a subquery per night is run thousands of times (PostgreSQL took 374 ms for a
-    consortium's blocks that way)."""
-    day = CalendarDay.day
-    return (
-        select(model.contract_id.label("contract_id"), day.label("day"), func.sum(value).label("value"))
-        .select_from(model)
-        .join(Contract, Contract.id == model.contract_id)
-        .join(CalendarDay, and_(day.between(first, last), day >= starts, stays(day)))
-        .where(condition)
-        .group_by(model.contract_id, day)
-        .subquery()
-    )
-
-
 def _nightly_many(condition, first, last):
-    """One row per block matching `condition` and night of [first, last] (SQL expressions, which
-    may use the contract's columns): capacity (beds less beds out of use), occupied (the
-    placements that night, at most the capacity) and the price per bed-week that night."""
-    day = CalendarDay.day
-    nights = (
-        select(Contract.id.label("contract_id"), Contract.beds.label("beds"), day.label("day"), CalendarDay.month_start)
-        .select_from(Contract)
-        .join(CalendarDay, day.between(first, last))
-        .where(condition)
-        .subquery("nights")
-    )
-    placed = _nights_of(Placement, condition, first, last, Placement.start_date,
-                        lambda night: or_(Placement.end_date.is_(None), night < Placement.end_date), literal(1))
-    out_of_use = _nights_of(BedOutage, condition, first, last, BedOutage.start_date,
-                            lambda night: or_(BedOutage.end_date.is_(None), night < BedOutage.end_date), BedOutage.beds)
-    # Prices never overlap (DESIGN §4), so the sum is the one price in force.
-    price = _nights_of(BlockPrice, condition, first, last, BlockPrice.effective_from,
-                       lambda night: or_(BlockPrice.effective_to.is_(None), night <= BlockPrice.effective_to), BlockPrice.weekly_pence)
-
-    def joined(counted):
-        return and_(counted.c.contract_id == nights.c.contract_id, counted.c.day == nights.c.day)
-
-    capacity = greatest(nights.c.beds - func.coalesce(out_of_use.c.value, 0), 0)
+    """One row per block matching `condition` and night of [first, last] in its term (SQL
+    expressions, which may use the contract's columns): capacity (beds less beds out of use),
+    occupied (the placements that night, at most the capacity) and the price per bed-week that
+    night, read from the block nights kept by `contracts.summaries`."""
     return (
-        select(
-            nights.c.contract_id,
-            nights.c.day,
-            nights.c.month_start,
-            nights.c.beds,
-            capacity.label("capacity"),
-            least(func.coalesce(placed.c.value, 0), capacity).label("occupied"),
-            func.coalesce(price.c.value, 0).label("price"),
-        )
-        .select_from(nights)
-        .outerjoin(placed, joined(placed))
-        .outerjoin(out_of_use, joined(out_of_use))
-        .outerjoin(price, joined(price))
+        select(BlockNight.contract_id, BlockNight.day, Contract.beds, BlockNight.capacity, BlockNight.occupied, BlockNight.price)
+        .join(Contract, Contract.id == BlockNight.contract_id)
+        .where(condition, BlockNight.day.between(first, last))
         .subquery("nightly")
     )
 
@@ -161,7 +111,8 @@ def occupancies(condition, first, last) -> dict[int, Occupancy]:
 def monthly_occupancy(contract: Contract, first: date, last: date) -> list[Occupancy]:
     """The same, month by month (a part month where [first, last] starts or ends inside one)."""
     night = nightly(contract, first, last)
-    return [_occupancy(row) for row in db.session.execute(_totals(night, night.c.month_start))]
+    query = _totals(night, CalendarDay.month_start).join(CalendarDay, CalendarDay.day == night.c.day)
+    return [_occupancy(row) for row in db.session.execute(query)]
 
 
 def window_occupancies(blocks: list[Contract], as_of: date) -> dict[int, Occupancy]:
