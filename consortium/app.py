@@ -143,6 +143,7 @@ def register_commands(app: Flask) -> None:
     cli.import_group.add_command(contracts.cli.import_outcomes)
     cli.import_group.add_command(contracts.cli.import_returns)
     app.cli.add_command(cli.import_group)
+    app.cli.add_command(contracts.cli.summaries_group)
     app.cli.add_command(cli.users_group)
     app.cli.add_command(demo.demo_group)
     app.cli.add_command(audits.cli.audits_group)

@@ -67,4 +67,14 @@ def table(params: dict) -> Markup:
     return Markup("".join(parts))
 
 
-GLOBALS = {"link": link, "table": table}
+def figures_table(caption: str, header: list[str], rows: list[list]) -> Markup:
+    """A compact table of figures: labels in the first columns, numbers right-aligned after
+    them (the second column too when there are only two)."""
+    numeric = [n > 1 or (n == 1 and len(header) == 2) for n in range(len(header))]
+    head = [{"text": h, "format": "numeric" if numeric[n] else ""} for n, h in enumerate(header)]
+    body = [[{"text": cell, "format": head[n]["format"]} for n, cell in enumerate(row)] for row in rows]
+    return table({"caption": caption, "captionClasses": "govuk-table__caption--m", "head": head, "rows": body,
+                  "classes": "app-table--compact"})
+
+
+GLOBALS = {"link": link, "table": table, "figures_table": figures_table}

@@ -38,8 +38,8 @@ from contracts.models import (
     ReturnVersion,
     contract_homes,
 )
-from contracts.returns import STARTER_INDICATORS, period_label, refresh_obligations
-from contracts.summaries import refresh_block_nights, refresh_usage
+from contracts.returns import STARTER_INDICATORS, period_label
+from contracts.summaries import refresh_all
 from providers.models import Home, Inspection, Judgement, Provider
 
 AUTHORITIES, CONSORTIA, PROVIDERS, HOMES = 153, 12, 2500, 4000
@@ -191,9 +191,7 @@ def seed(today: date, seed_value: int = 1) -> dict[str, int]:
             add(code, None, None, None, start, end, rng.choice(["in_house_fostering", "kinship"]), rng.randint(400, 700) * 100)
     _bulk(Placement, placements)
     _bulk(PlacementFee, fees)
-    refresh_obligations()  # the bulk inserts bypass the flush that keeps them current
-    refresh_usage()
-    refresh_block_nights()
+    refresh_all()  # the bulk inserts bypass the flush that keeps the summaries current
     counts.update(placements=len(placements), open=sum(p["end_date"] is None for p in placements))
 
     # Outcomes frameworks on every contract, and their returns where due.

@@ -1,10 +1,13 @@
-"""`flask import contracts FILE` and `flask import placements FILE`."""
+"""`flask import contracts|placements|outcomes|returns FILE`, and `flask summaries refresh`."""
 
 import click
-from flask.cli import with_appcontext
+from flask.cli import AppGroup, with_appcontext
 
 from consortium.cli import FILE, run_import
-from contracts import imports
+from consortium.extensions import db
+from contracts import imports, summaries
+
+summaries_group = AppGroup("summaries", help="Figures kept as rows: usage, block nights, return obligations.")
 
 
 @click.command("contracts")
@@ -37,3 +40,12 @@ def import_outcomes(path):
 def import_returns(path):
     """Historical returns, accepted on submitted_on: contract_ref,provider,period,indicator_code,value,submitted_on."""
     run_import("returns", path, imports.RETURN_COLUMNS, imports.import_returns)
+
+
+@summaries_group.command("refresh")
+def refresh_summaries():
+    """Work out again from nothing every figure kept as rows, from the placements, fees, beds out
+    of use, prices and contracts: after data was changed by SQL outside the service."""
+    summaries.refresh_all()
+    db.session.commit()
+    click.echo("Usage, block nights and return obligations worked out again.")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import Date, and_, case, delete, event, func, insert, inspect, literal, or_, select, union_all
+from sqlalchemy import Date, and_, case, delete, func, insert, literal, or_, select, union_all
 from sqlalchemy.orm import Session, selectinload
 
 from consortium.extensions import db
@@ -177,20 +177,6 @@ def refresh_obligations(contract_ids=None, session: Session | None = None) -> No
     connection = (session or db.session).connection()
     connection.execute(stale)
     connection.execute(insert(ReturnObligation).from_select(["contract_id", "quarter_start", "home_id", "quarter_end"], placed))
-
-
-@event.listens_for(Session, "after_flush")
-def _placements_changed(session: Session, _flush_context) -> None:
-    """Keep return obligations current whatever wrote the placements (forms, imports, fixtures)."""
-    touched = set()
-    for obj in (*session.new, *session.dirty, *session.deleted):
-        if isinstance(obj, Placement):
-            history = inspect(obj).attrs.contract_id.history
-            touched.update(c for c in (*history.added, *history.unchanged, *history.deleted) if c is not None)
-        elif isinstance(obj, Contract) and obj.kind == "framework":
-            touched.add(obj.id)
-    if touched:
-        refresh_obligations(sorted(touched), session)
 
 
 def owed_many(condition, as_of: date, provider_id: int | None = None) -> list[Owed]:

@@ -7,8 +7,9 @@ paid nights and spend are then read from three rows per series, however long the
 Block nights: each night of each block contract's term with its capacity, occupancy and price
 (`BlockNight`), so that occupancy over any window is a sum over its nights.
 
-Both are worked out again, for the authorities or blocks a write touched, at every flush; the
-bulk inserts of the placements import and the national seed call the refreshes themselves.
+Both are worked out again, for the authorities or blocks a write touched, at every flush (with
+the return obligations of `contracts.returns`); the bulk inserts of the placements import and
+the national seed call the refreshes themselves.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from consortium.access import scoped
 from consortium.extensions import db
 from consortium.money import div_half_up
 from consortium.sql import CALENDAR_FROM, CalendarDay, day_after, days_between, greatest, least
+from contracts import returns
 from contracts.models import BedOutage, BlockNight, BlockPrice, Contract, Placement, PlacementFee, UsageDay, UsageSeries
 
 DAY_ZERO = CALENDAR_FROM  # day numbers count from here
@@ -127,6 +129,14 @@ def _changes(keyed, series):
     )
 
 
+def refresh_all(session: Session | None = None) -> None:
+    """Every summary worked out again from nothing: after bulk inserts, or data changed by SQL
+    outside the service (`flask summaries refresh`)."""
+    refresh_usage(session=session)
+    refresh_block_nights(session=session)
+    returns.refresh_obligations(session=session)
+
+
 def refresh_block_nights(contract_ids=None, session: Session | None = None) -> None:
     """Work out again the nights of some block contracts (all when None) from their placements,
     beds out of use and prices; flushes nothing, so it may run inside a flush. Each level is a
@@ -178,47 +188,77 @@ def refresh_block_nights(contract_ids=None, session: Session | None = None) -> N
     connection.execute(insert(BlockNight).from_select(["contract_id", "day", "capacity", "occupied", "price"], nights))
 
 
-def _authorities_of_contracts(session: Session, contract_ids) -> set[str]:
-    return set(session.connection().scalars(
-        select(Placement.authority_code).where(Placement.contract_id.in_(sorted(contract_ids))).distinct()))
+# What a contract's derived rows depend on: its placements' usage moves with kind and consortium,
+# its nights with beds and term, its return obligations with term and kind.
+_CONTRACT_TERMS = ("kind", "consortium_id", "beds", "start_date", "end_date")
 
 
-def _all_values(obj, name: str) -> set:
-    """A column's values before and after the flush."""
-    history = inspect(obj).attrs[name].history
-    return {v for v in (*history.added, *history.unchanged, *history.deleted) if v is not None}
+@event.listens_for(Session, "before_flush")
+def _remember_before(session: Session, _flush_context, _instances) -> None:
+    """What the rows about to change or go held, read from the database: an attribute set
+    without having been loaded keeps no history of its old value."""
+    def ids(model):
+        # The identity, not `o.id`: reading an expired attribute would load the row, one query each.
+        return sorted(inspect(o).identity[0] for o in (*session.dirty, *session.deleted)
+                      if isinstance(o, model) and inspect(o).identity is not None)
+
+    connection = session.connection()
+    codes, contracts = set(), set()
+    if placement_ids := ids(Placement):
+        for code, contract_id in connection.execute(
+                select(Placement.authority_code, Placement.contract_id).where(Placement.id.in_(placement_ids))):
+            codes.add(code)
+            contracts.add(contract_id)
+    if fee_ids := ids(PlacementFee):
+        codes.update(connection.scalars(select(Placement.authority_code).join(PlacementFee, PlacementFee.placement_id == Placement.id)
+                                        .where(PlacementFee.id.in_(fee_ids))))
+    for model in (BedOutage, BlockPrice):
+        if row_ids := ids(model):
+            contracts.update(connection.scalars(select(model.contract_id).where(model.id.in_(row_ids))))
+    terms = {}
+    if contract_ids := ids(Contract):
+        terms = {row[0]: tuple(row[1:]) for row in connection.execute(
+            select(Contract.id, *(getattr(Contract, name) for name in _CONTRACT_TERMS)).where(Contract.id.in_(contract_ids)))}
+    contracts.discard(None)
+    session.info["summaries_before"] = (codes, contracts, terms)
 
 
 @event.listens_for(Session, "after_flush")
 def _summaries_changed(session: Session, _flush_context) -> None:
-    """Keep the summaries current whatever wrote the placements, fees, beds out of use, prices
-    and contracts (forms, imports, fixtures)."""
-    codes, fee_placements, moved, blocks = set(), set(), set(), set()
-    for obj in (*session.new, *session.dirty, *session.deleted):
+    """Keep the summaries (and the return obligations) current whatever wrote the placements,
+    fees, beds out of use, prices and contracts (forms, imports, fixtures): work them out again
+    for what the rows held before the flush and hold now."""
+    codes, contracts, terms = session.info.pop("summaries_before", (set(), set(), {}))
+    codes, contracts = set(codes), set(contracts)
+    fee_placements, moved, terms_changed = set(), set(), set()
+    for obj in (*session.new, *session.dirty):
         if isinstance(obj, Placement):
-            codes |= _all_values(obj, "authority_code")
-            blocks |= _all_values(obj, "contract_id")
+            codes.add(obj.authority_code)
+            contracts.add(obj.contract_id)
         elif isinstance(obj, PlacementFee):
             fee_placements.add(obj.placement_id)
         elif isinstance(obj, (BedOutage, BlockPrice)):
-            blocks |= _all_values(obj, "contract_id")
-    for obj in (*session.new, *session.dirty):
-        if isinstance(obj, Contract) and any(inspect(obj).attrs[name].history.has_changes()
-                                             for name in ("kind", "beds", "start_date", "end_date", "consortium_id")):
-            blocks.add(obj.id)
-            # A contract moved to another consortium, or from framework to block, moves its placements' usage.
-            if obj not in session.new:
-                moved.add(obj.id)
+            contracts.add(obj.contract_id)
+        elif isinstance(obj, Contract):
+            now = tuple(getattr(obj, name) for name in _CONTRACT_TERMS)
+            before = terms.get(obj.id)
+            if before != now:
+                terms_changed.add(obj.id)
+                # Moved to another consortium, or from framework to block: its placements' usage moves.
+                if before is not None and before[:2] != now[:2]:
+                    moved.add(obj.id)
+    contracts.discard(None)
     fee_placements.discard(None)
+    connection = session.connection()
     if fee_placements:
-        codes.update(session.connection().scalars(
-            select(Placement.authority_code).where(Placement.id.in_(sorted(fee_placements)))))
+        codes.update(connection.scalars(select(Placement.authority_code).where(Placement.id.in_(sorted(fee_placements)))))
     if moved:
-        codes |= _authorities_of_contracts(session, moved)
+        codes.update(connection.scalars(select(Placement.authority_code).where(Placement.contract_id.in_(sorted(moved))).distinct()))
     if codes:
         refresh_usage(codes, session)
-    if blocks:
-        refresh_block_nights(blocks, session)
+    if contracts | terms_changed:
+        refresh_block_nights(contracts | terms_changed, session)
+        returns.refresh_obligations(sorted(contracts | terms_changed), session)
 
 
 # ---------------------------------------------------------------- reading them
@@ -266,6 +306,8 @@ def usage_by(first: date, last: date, *columns, user=None) -> dict[tuple, Usage]
         query = query.join(row, and_(row.c.series_id == points.c.id, row.c.day == points.c[name]))
     found = {}
     for row in db.session.execute(query.group_by(*group).order_by(*group)):
+        if row.first_placed is None:
+            continue  # ungrouped, over no series: sums of nothing
         # The sums are of each series' rows; the figures are linear in them.
         usage = Usage(
             open=int(row.last_placed),

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Date, and_, case, func, literal, or_, select
+from sqlalchemy import BigInteger, Date, and_, case, cast, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
 from consortium.extensions import db
@@ -198,7 +198,8 @@ def spend_and_nights(first: date, last: date, authority_codes: list[str] | None 
     )
     nights = greatest(days_between(start, end), 0)
     query = (
-        select(*by, func.sum(nights * PlacementFee.weekly_pence), func.sum(nights))
+        # Pence-nights overflow PostgreSQL's integer (£15,000 a week for seven years).
+        select(*by, func.sum(nights * cast(PlacementFee.weekly_pence, BigInteger)), func.sum(nights))
         .select_from(Placement)
         .join(PlacementFee, PlacementFee.placement_id == Placement.id)
         .outerjoin(Contract, Contract.id == Placement.contract_id)

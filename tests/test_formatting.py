@@ -2,7 +2,7 @@
 
 import re
 
-from consortium.formatting import table
+from consortium.formatting import figures_table, table
 
 
 def _plain(html: str) -> str:
@@ -29,3 +29,14 @@ def test_a_first_cell_may_head_its_row(app):
         macro = app.jinja_env.from_string(
             '{% from "govuk_frontend_jinja/components/table/macro.html" import govukTable %}{{ govukTable(params) }}')
         assert _plain(table(params)) == _plain(macro.render(params=params))
+
+
+def test_a_table_of_figures_aligns_the_numbers_right():
+    html = str(figures_table("Placements", ["Authority", "Type", "Open", "Started"], [["Derby", "Residential", 3, 1]]))
+    assert re.findall(r'<(?:th|td)\b[^>]*class="([^"]*)"', html) == [
+        "govuk-table__header", "govuk-table__header", "govuk-table__header govuk-table__header--numeric",
+        "govuk-table__header govuk-table__header--numeric",
+        "govuk-table__cell", "govuk-table__cell", "govuk-table__cell govuk-table__cell--numeric", "govuk-table__cell govuk-table__cell--numeric",
+    ]
+    # With two columns, the second is the figure.
+    assert 'govuk-table__cell govuk-table__cell--numeric">7<' in str(figures_table("Flags", ["Kind", "Open"], [["Overdue return", 7]]))

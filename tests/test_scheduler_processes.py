@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 from config import Testing
 from consortium.app import create_app
 from consortium.extensions import db
+from contracts import summaries
 
 ROOT = Path(__file__).resolve().parents[1]
 FLASK = str(Path(sys.executable).with_name("flask"))
@@ -70,8 +71,8 @@ def _postgres(url):
     admin.dispose()
 
 
-def seed(database: str) -> None:
-    """A consortium whose 10-bed block is 60% used: the checks open one flag."""
+def _in_app(database: str, work) -> None:
+    """Run `work` in an app of its own on `database`, and commit."""
     class Separate(Testing):
         SQLALCHEMY_DATABASE_URI = database
 
@@ -80,25 +81,34 @@ def seed(database: str) -> None:
     db.session = db._make_scoped_session({})
     try:
         with other.app_context():
-            upgrade()
-            db.session.execute(text("INSERT INTO authorities (code, name, region) VALUES ('E06000018', 'Nottingham', 'East Midlands')"))
-            db.session.execute(text("INSERT INTO consortia (id, ref, name, lead_code) VALUES (1, 'EMRF', 'EM', 'E06000018')"))
-            db.session.execute(text("INSERT INTO memberships (consortium_id, authority_code, joined) VALUES (1, 'E06000018', '2020-04-01')"))
-            db.session.execute(text("INSERT INTO providers (id, name) VALUES (1, 'Oak Ltd')"))
-            db.session.execute(text(
-                "INSERT INTO contracts (id, ref, kind, title, consortium_id, start_date, end_date, max_end_date, notice_days, provider_id, "
-                "beds, underuse_window_nights, underuse_threshold_percent, version) VALUES "
-                "(1, 'EM-BLOCK', 'block', 'Block', 1, '2024-04-01', '2030-03-31', '2032-03-31', 365, 1, 10, 28, 80, 1)"))
-            db.session.execute(text("INSERT INTO block_prices (contract_id, weekly_pence, effective_from, version) VALUES (1, 350000, '2024-04-01', 1)"))
-            for n in range(6):
-                db.session.execute(text(
-                    "INSERT INTO placements (authority_code, child_ref, contract_id, start_date, placement_type, version) "
-                    f"VALUES ('E06000018', 'C{n}', 1, '2024-05-01', 'residential', 1)"))
+            work()
             db.session.commit()
             db.session.remove()
             db.engine.dispose()
     finally:
         db.session = original
+
+
+def seed(database: str) -> None:
+    """A consortium whose 10-bed block is 60% used: the checks open one flag."""
+    def write():
+        upgrade()
+        db.session.execute(text("INSERT INTO authorities (code, name, region) VALUES ('E06000018', 'Nottingham', 'East Midlands')"))
+        db.session.execute(text("INSERT INTO consortia (id, ref, name, lead_code) VALUES (1, 'EMRF', 'EM', 'E06000018')"))
+        db.session.execute(text("INSERT INTO memberships (consortium_id, authority_code, joined) VALUES (1, 'E06000018', '2020-04-01')"))
+        db.session.execute(text("INSERT INTO providers (id, name) VALUES (1, 'Oak Ltd')"))
+        db.session.execute(text(
+            "INSERT INTO contracts (id, ref, kind, title, consortium_id, start_date, end_date, max_end_date, notice_days, provider_id, "
+            "beds, underuse_window_nights, underuse_threshold_percent, version) VALUES "
+            "(1, 'EM-BLOCK', 'block', 'Block', 1, '2024-04-01', '2030-03-31', '2032-03-31', 365, 1, 10, 28, 80, 1)"))
+        db.session.execute(text("INSERT INTO block_prices (contract_id, weekly_pence, effective_from, version) VALUES (1, 350000, '2024-04-01', 1)"))
+        for n in range(6):
+            db.session.execute(text(
+                "INSERT INTO placements (authority_code, child_ref, contract_id, start_date, placement_type, version) "
+                f"VALUES ('E06000018', 'C{n}', 1, '2024-05-01', 'residential', 1)"))
+        summaries.refresh_all()  # written in SQL, past the flush that keeps them current
+
+    _in_app(database, write)
 
 
 def more_flags(database: str) -> None:
@@ -120,6 +130,7 @@ def more_flags(database: str) -> None:
             "beds, underuse_window_nights, underuse_threshold_percent, version) VALUES "
             "(2, 'EM-CRISIS', 'block', 'Crisis beds', 1, '2020-04-01', '2024-12-31', '2024-12-31', 365, 1, 2, 28, 0, 1)"))
     engine.dispose()
+    _in_app(database, summaries.refresh_all)
 
 
 def scheduler_once(database: str, *extra: str, app: str = "wsgi", env: dict | None = None) -> subprocess.Popen:
