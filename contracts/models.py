@@ -18,6 +18,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    ForeignKeyConstraint,
     Integer,
     Numeric,
     String,
@@ -481,14 +482,19 @@ class ReturnObligation(db.Model):
     """A home had a child placed under a framework contract during a quarter, so its provider owes
     that quarter's return. Derived from placements (`contracts.returns.refresh_obligations`, kept
     current at every flush) so that who owes what is not worked out from years of placements on
-    every page."""
+    every page. The home's provider is kept beside it by the database: a new provider cascades."""
 
     __tablename__ = "return_obligations"
 
     contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), primary_key=True)
     quarter_start: Mapped[date] = mapped_column(Date, primary_key=True)
-    home_id: Mapped[int] = mapped_column(ForeignKey("homes.id"), primary_key=True, index=True)
+    home_id: Mapped[int] = mapped_column(primary_key=True, index=True)
+    provider_id: Mapped[int] = mapped_column(Integer)
     quarter_end: Mapped[date] = mapped_column(Date)
+
+    __table_args__ = (
+        ForeignKeyConstraint(["home_id", "provider_id"], ["homes.id", "homes.provider_id"], onupdate="CASCADE"),
+    )
 
     @classmethod
     def visible_to(cls, user):

@@ -125,27 +125,31 @@ def _owed_pairs(condition, as_of: date, provider_id: int | None = None):
     quarter = (
         select(CalendarDay.quarter_start, CalendarDay.quarter_end).where(CalendarDay.day == CalendarDay.quarter_start).subquery("quarter")
     )
-    base = (
-        select(OutcomesFramework.id.label("outcomes_id"), Contract.id.label("contract_id"), quarter.c.quarter_start,
-               quarter.c.quarter_end, OutcomesFramework.due_days)
-        .select_from(OutcomesFramework)
-        .join(Contract, Contract.id == OutcomesFramework.contract_id)
+
+    def owed_in(quarter_start, quarter_end):
         # From the quarter containing the day the framework applies from (the contract's start by default).
-        .join(quarter, and_(quarter.c.quarter_end >= func.coalesce(OutcomesFramework.applies_from, Contract.start_date),
-                            quarter.c.quarter_start <= least(Contract.end_date, literal(as_of, Date))))
-        .where(condition)
+        return and_(quarter_end >= func.coalesce(OutcomesFramework.applies_from, Contract.start_date),
+                    quarter_start <= least(Contract.end_date, literal(as_of, Date)))
+
+    frameworks = select(OutcomesFramework.id.label("outcomes_id"), Contract.id.label("contract_id")) \
+        .join(Contract, Contract.id == OutcomesFramework.contract_id).where(condition)
+    blocks = (
+        frameworks.add_columns(quarter.c.quarter_start, quarter.c.quarter_end, OutcomesFramework.due_days,
+                               Contract.provider_id.label("provider_id"))
+        .join(quarter, owed_in(quarter.c.quarter_start, quarter.c.quarter_end))
+        .where(Contract.kind == "block", Contract.provider_id.is_not(None))
     )
-    blocks = base.add_columns(Contract.provider_id.label("provider_id")).where(Contract.kind == "block", Contract.provider_id.is_not(None))
+    # The obligations carry their quarters and providers: no calendar or homes to join.
     placed = (
-        base.add_columns(Home.provider_id.label("provider_id"))
+        frameworks.add_columns(ReturnObligation.quarter_start, ReturnObligation.quarter_end, OutcomesFramework.due_days,
+                               ReturnObligation.provider_id)
         .join(ReturnObligation, and_(ReturnObligation.contract_id == Contract.id,
-                                     ReturnObligation.quarter_start == quarter.c.quarter_start))
-        .join(Home, Home.id == ReturnObligation.home_id)
+                                     owed_in(ReturnObligation.quarter_start, ReturnObligation.quarter_end)))
         .where(Contract.kind != "block")
         .distinct()
     )
     if provider_id is not None:
-        blocks, placed = blocks.where(Contract.provider_id == provider_id), placed.where(Home.provider_id == provider_id)
+        blocks, placed = blocks.where(Contract.provider_id == provider_id), placed.where(ReturnObligation.provider_id == provider_id)
     return union_all(blocks, placed).subquery("owed")
 
 
@@ -168,15 +172,16 @@ def refresh_obligations(contract_ids=None, session: Session | None = None) -> No
         stale = stale.where(ReturnObligation.contract_id.in_(contract_ids))
     terms = terms.subquery("terms")
     placed = (
-        select(terms.c.contract_id, terms.c.quarter_start, Placement.home_id, terms.c.quarter_end)
+        select(terms.c.contract_id, terms.c.quarter_start, Placement.home_id, Home.provider_id, terms.c.quarter_end)
         .join(Placement, and_(Placement.contract_id == terms.c.contract_id, Placement.start_date <= terms.c.quarter_end,
                               or_(Placement.end_date.is_(None), Placement.end_date > terms.c.quarter_start)))
-        .where(Placement.home_id.is_not(None))
+        .join(Home, Home.id == Placement.home_id)
         .distinct()
     )
     connection = (session or db.session).connection()
     connection.execute(stale)
-    connection.execute(insert(ReturnObligation).from_select(["contract_id", "quarter_start", "home_id", "quarter_end"], placed))
+    connection.execute(insert(ReturnObligation).from_select(["contract_id", "quarter_start", "home_id", "provider_id", "quarter_end"],
+                                                            placed))
 
 
 def owed_many(condition, as_of: date, provider_id: int | None = None) -> list[Owed]:

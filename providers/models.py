@@ -150,7 +150,12 @@ class Home(Audited, db.Model):
         back_populates="home", order_by="Inspection.inspection_date", cascade="all, delete-orphan"
     )
 
-    __table_args__ = (CheckConstraint("registered_places IS NULL OR registered_places >= 0", name="places_not_negative"),)
+    __table_args__ = (
+        CheckConstraint("registered_places IS NULL OR registered_places >= 0", name="places_not_negative"),
+        # A home and its provider as one key: rows that name both follow a change of provider
+        # (a foreign key ON UPDATE CASCADE to this).
+        db.Index("uq_homes_id_provider_id", "id", "provider_id", unique=True),
+    )
 
     @classmethod
     def visible_to(cls, user):

@@ -4,7 +4,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from audits import checks
 from audits.models import Flag
@@ -13,6 +13,7 @@ from consortium.services import RuleBroken
 from consortium.tabular import ImportFailed, read_table
 from contracts import imports, returns
 from contracts.models import Indicator, MonitoringReturn, OutcomesFramework, ReturnObligation
+from providers.models import Home
 from tests.factories import (
     AdmissionFactory,
     ContractFactory,
@@ -132,6 +133,20 @@ def test_return_obligations_follow_every_change_to_placements_and_agree_with_wor
     kept = _obligations()
     returns.refresh_obligations()  # worked out again from nothing: the same
     assert kept == _obligations() == {(framework.id, q3, elm.id), (framework.id, q4, elm.id), (framework.id, date(2025, 4, 1), elm.id)}
+
+
+def test_a_home_taken_over_by_another_provider_owes_its_returns_to_the_new_one():
+    framework = ContractFactory(kind="framework", start_date=date(2024, 4, 1), end_date=date(2025, 3, 31))
+    returns.attach(framework, returns.starter_template())
+    oak = HomeFactory(provider=ProviderFactory(name="Oak Care"))
+    PlacementFactory(contract=framework, home=oak, start_date=date(2024, 5, 1), end_date=date(2024, 6, 1))
+    db.session.flush()
+    assert [(e.period, e.provider.name) for e in returns.owed(returns.outcomes_of(framework), date(2024, 12, 31))] == [("2024-Q1", "Oak Care")]
+    # The Ofsted import writes a new owner in SQL, past the flush: the database carries it to the obligations.
+    ash = ProviderFactory(name="Ash Homes")
+    db.session.execute(update(Home).where(Home.id == oak.id).values(provider_id=ash.id))
+    assert [(e.period, e.provider.name) for e in returns.owed(returns.outcomes_of(framework), date(2024, 12, 31))] == [("2024-Q1", "Ash Homes")]
+    assert returns.count_by_status(OutcomesFramework.contract_id == framework.id, date(2024, 12, 31), ash.id) == {"overdue": 1}
 
 
 def test_counts_by_status_agree_with_the_schedule(block):
