@@ -363,9 +363,12 @@ class Placement(Audited, db.Model):
         CheckConstraint("end_date IS NULL OR end_date > start_date", name="ends_after_start"),
         CheckConstraint("age_at_start IS NULL OR age_at_start BETWEEN 0 AND 25", name="age_plausible"),
         CheckConstraint("distance_miles IS NULL OR distance_miles >= 0", name="distance_not_negative"),
-        # Both carry the columns the figures group by, so a period's placements are read from the index alone.
-        db.Index("ix_placements_contract_dates", "contract_id", "start_date", "end_date", "authority_code", "placement_type", "home_id"),
-        db.Index("ix_placements_authority_dates", "authority_code", "start_date", "end_date", "placement_type", "contract_id"),
+        # Both carry the columns the figures group by, so a period's placements are read from the index alone;
+        # and (on PostgreSQL, where an index does not hold the row's key) the id, for the lists' pages.
+        db.Index("ix_placements_contract_dates", "contract_id", "start_date", "end_date", "authority_code", "placement_type", "home_id",
+                 postgresql_include=["id"]),
+        db.Index("ix_placements_authority_dates", "authority_code", "start_date", "end_date", "placement_type", "contract_id",
+                 postgresql_include=["id"]),
         db.Index("ix_placements_child", "authority_code", "child_ref", "start_date", "end_date"),
     )
 

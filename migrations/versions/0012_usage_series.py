@@ -68,6 +68,10 @@ def upgrade():
     with op.batch_alter_table('homes', schema=None) as batch_op:
         batch_op.create_index('uq_homes_id_provider_id', ['id', 'provider_id'], unique=True)
 
+    # On PostgreSQL the placements' covering indexes hold the id too, so a page of a list is read from them alone.
+    if op.get_bind().dialect.name == "postgresql":
+        _placement_indexes(["id"])
+
     # Derived rows: made again with the provider beside the home, rather than altered in place.
     op.drop_table('return_obligations')
     _create_obligations(sa.Column('provider_id', sa.Integer(), nullable=False),
@@ -86,6 +90,15 @@ def upgrade():
     # ### end Alembic commands ###
     _fill_usage()
     _fill_block_nights()
+
+
+def _placement_indexes(include):
+    op.drop_index('ix_placements_contract_dates', table_name='placements')
+    op.drop_index('ix_placements_authority_dates', table_name='placements')
+    op.create_index('ix_placements_contract_dates', 'placements',
+                    ['contract_id', 'start_date', 'end_date', 'authority_code', 'placement_type', 'home_id'], postgresql_include=include)
+    op.create_index('ix_placements_authority_dates', 'placements',
+                    ['authority_code', 'start_date', 'end_date', 'placement_type', 'contract_id'], postgresql_include=include)
 
 
 def _create_obligations(*columns):
@@ -201,6 +214,8 @@ def downgrade():
     """)
     with op.batch_alter_table('homes', schema=None) as batch_op:
         batch_op.drop_index('uq_homes_id_provider_id')
+    if op.get_bind().dialect.name == "postgresql":
+        _placement_indexes([])
     with op.batch_alter_table('monitoring_returns', schema=None) as batch_op:
         batch_op.drop_index('ix_monitoring_returns_owed')
 
