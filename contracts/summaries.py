@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import Date, and_, case, delete, event, func, insert, inspect, literal, or_, select, true, union_all
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from consortium.access import scoped
 from consortium.extensions import db
@@ -61,12 +61,13 @@ def refresh_usage(authority_codes=None, session: Session | None = None) -> None:
         ["consortium_id", "authority_code", "placement_type"],
         select(placements.c.consortium_id, placements.c.authority_code, placements.c.placement_type).distinct(),
     ))
+    # Worked out once and read by each kind of change (inlined, PostgreSQL ran it four times over).
     keyed = (
         select(placements, UsageSeries.id.label("series_id"))
         .join(UsageSeries, and_(func.coalesce(UsageSeries.consortium_id, 0) == func.coalesce(placements.c.consortium_id, 0),
                                 UsageSeries.authority_code == placements.c.authority_code,
                                 UsageSeries.placement_type == placements.c.placement_type))
-        .subquery("keyed")
+        .cte("keyed").prefix_with("MATERIALIZED")
     )
     per_day = _changes(keyed, series)
     number = days_between(literal(DAY_ZERO, Date), per_day.c.day)
@@ -93,27 +94,22 @@ def _changes(keyed, series):
                       started.label("started"), (started * known).label("started_known"),
                       (started * within).label("started_within"), paying.label("paying"), rate.label("rate"))
 
-    later = aliased(PlacementFee)
-    next_from = (
-        select(func.min(later.effective_from))
-        .where(later.placement_id == PlacementFee.placement_id, later.effective_from > PlacementFee.effective_from)
-        .scalar_subquery()
-    )
+    next_from = func.lead(PlacementFee.effective_from).over(partition_by=PlacementFee.placement_id, order_by=PlacementFee.effective_from)
     far = literal(FAR_FUTURE, Date)
-    fees = (
+    spans = (
         select(keyed.c.series_id, PlacementFee.weekly_pence,
                greatest(PlacementFee.effective_from, keyed.c.start_date).label("start"),
                least(func.coalesce(next_from, far), func.coalesce(keyed.c.end_date, far)).label("end"))
         .join(PlacementFee, PlacementFee.placement_id == keyed.c.id)
         .where(keyed.c.paid)
-        .subquery("fees")
+        .subquery("spans")
     )
+    fees = select(spans).where(spans.c.start < spans.c.end).cte("fees").prefix_with("MATERIALIZED")
     one = literal(1)
 
     def fee_change(day, sign):
-        return (select(fees.c.series_id, day.label("day"), zero, zero, zero, zero, zero, zero, (sign * one).label("paying"),
-                       (sign * fees.c.weekly_pence).label("rate"))
-                .where(fees.c.start < fees.c.end))
+        return select(fees.c.series_id, day.label("day"), zero, zero, zero, zero, zero, zero, (sign * one).label("paying"),
+                      (sign * fees.c.weekly_pence).label("rate"))
 
     changes = union_all(
         change(keyed.c.start_date, one, known, within, one, zero, zero),

@@ -50,7 +50,6 @@ def upgrade():
     sa.Column('paying_days', sa.BigInteger(), nullable=False),
     sa.Column('rate', sa.BigInteger(), nullable=False),
     sa.Column('rate_days', sa.BigInteger(), nullable=False),
-    sa.ForeignKeyConstraint(['series_id'], ['usage_series.id'], name=op.f('fk_usage_days_series_id_usage_series'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('series_id', 'day', name=op.f('pk_usage_days'))
     )
     op.create_table('block_nights',
