@@ -5,6 +5,7 @@ Night and money arithmetic runs in the database; these constructs keep it portab
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date, timedelta
 
 from sqlalchemy import Date, Index, Integer, event, func, insert, select, text, true
@@ -136,3 +137,22 @@ def new_ids(table, count: int) -> list[int] | None:
     return list(db.session.scalars(
         select(func.nextval(func.pg_get_serial_sequence(table.name, "id"))).select_from(func.generate_series(1, count))
     ))
+
+
+def serialise(connection, name: str, keys=None) -> None:
+    """Make transactions that work on the same keys of `name` (all of them, when None) take turns,
+    until each commits or rolls back: PostgreSQL's advisory locks. Two that delete and insert
+    the same derived rows at once would otherwise clash on their unique keys. SQLite lets one
+    transaction write at a time anyway."""
+    if connection.dialect.name != "postgresql":
+        return
+    if keys is None:
+        connection.execute(select(func.pg_advisory_xact_lock(_lock_key(name))))
+        return
+    connection.execute(select(func.pg_advisory_xact_lock_shared(_lock_key(name))))
+    for key in sorted({str(k) for k in keys}):  # always in the same order: no deadlock between two
+        connection.execute(select(func.pg_advisory_xact_lock(_lock_key(f"{name}:{key}"))))
+
+
+def _lock_key(text_: str) -> int:
+    return int.from_bytes(hashlib.sha256(text_.encode()).digest()[:8], "big", signed=True)

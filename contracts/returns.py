@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 from consortium.extensions import db
 from consortium.formatting import day
 from consortium.services import RuleBroken
-from consortium.sql import CalendarDay, days_between, least, quarter_of
+from consortium.sql import CalendarDay, days_between, least, quarter_of, serialise
 from contracts.models import (
     Contract,
     Indicator,
@@ -170,6 +170,8 @@ def refresh_obligations(contract_ids=None, session: Session | None = None) -> No
     if contract_ids is not None:
         terms = terms.where(Contract.id.in_(contract_ids))
         stale = stale.where(ReturnObligation.contract_id.in_(contract_ids))
+    connection = (session or db.session).connection()
+    serialise(connection, "return obligations", contract_ids)
     terms = terms.subquery("terms")
     placed = (
         select(terms.c.contract_id, terms.c.quarter_start, Placement.home_id, Home.provider_id, terms.c.quarter_end)
@@ -178,7 +180,6 @@ def refresh_obligations(contract_ids=None, session: Session | None = None) -> No
         .join(Home, Home.id == Placement.home_id)
         .distinct()
     )
-    connection = (session or db.session).connection()
     connection.execute(stale)
     connection.execute(insert(ReturnObligation).from_select(["contract_id", "quarter_start", "home_id", "provider_id", "quarter_end"],
                                                             placed))

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from consortium.access import scoped
 from consortium.extensions import db
 from consortium.money import div_half_up
-from consortium.sql import CALENDAR_FROM, CalendarDay, day_after, days_between, greatest, least
+from consortium.sql import CALENDAR_FROM, CalendarDay, day_after, days_between, greatest, least, serialise
 from contracts import returns
 from contracts.models import BedOutage, BlockNight, BlockPrice, Contract, Placement, PlacementFee, UsageDay, UsageSeries
 
@@ -54,6 +54,7 @@ def refresh_usage(authority_codes=None, session: Session | None = None) -> None:
             return
         series = UsageSeries.authority_code.in_(codes)
         placements = placements.where(Placement.authority_code.in_(codes))
+    serialise(connection, "usage", None if authority_codes is None else codes)
     connection.execute(delete(UsageDay).where(UsageDay.series_id.in_(select(UsageSeries.id).where(series))))
     connection.execute(delete(UsageSeries).where(series))
     placements = placements.subquery("placements")
@@ -146,6 +147,7 @@ def refresh_block_nights(contract_ids=None, session: Session | None = None) -> N
             return
         blocks = blocks & Contract.id.in_(ids)
         stale = stale.where(BlockNight.contract_id.in_(ids))
+    serialise(connection, "block nights", None if contract_ids is None else ids)
     connection.execute(stale)
     in_blocks = select(Contract.id).where(blocks)
     zero = literal(0)
