@@ -353,9 +353,14 @@ def results(outcomes: OutcomesFramework, provider_id: int | None = None, submitt
     submitted = ReturnVersion.submitted_on.is_not(None)
     if submitted_by is not None:
         submitted = and_(submitted, ReturnVersion.submitted_on <= submitted_by)
+    theirs = and_(MonitoringReturn.contract_id == outcomes.contract_id, MonitoringReturn.status == "accepted")
+    if provider_id is not None:
+        theirs = and_(theirs, MonitoringReturn.provider_id == provider_id)
+    # The latest submission of these returns alone, not of every return in the country.
     latest = (
         select(ReturnVersion.return_id, func.max(ReturnVersion.number).label("number"))
-        .where(submitted)
+        .join(MonitoringReturn, MonitoringReturn.id == ReturnVersion.return_id)
+        .where(submitted, theirs)
         .group_by(ReturnVersion.return_id)
         .subquery()
     )
@@ -364,10 +369,8 @@ def results(outcomes: OutcomesFramework, provider_id: int | None = None, submitt
         .join(ReturnVersion, ReturnVersion.return_id == MonitoringReturn.id)
         .join(latest, and_(latest.c.return_id == ReturnVersion.return_id, latest.c.number == ReturnVersion.number))
         .join(ReturnValue, ReturnValue.version_id == ReturnVersion.id)
-        .where(MonitoringReturn.contract_id == outcomes.contract_id, MonitoringReturn.status == "accepted")
+        .where(theirs)
     )
-    if provider_id is not None:
-        query = query.where(MonitoringReturn.provider_id == provider_id)
     return {(pid, iid, period): value for pid, iid, period, value in db.session.execute(query)}
 
 
