@@ -497,6 +497,8 @@ class ReturnObligation(db.Model):
 
     __table_args__ = (
         ForeignKeyConstraint(["home_id", "provider_id"], ["homes.id", "homes.provider_id"], onupdate="CASCADE"),
+        # Who owes which quarter's return, read in order from the index alone.
+        db.Index("ix_return_obligations_owed", "contract_id", "quarter_start", "provider_id", "quarter_end"),
     )
 
     @classmethod

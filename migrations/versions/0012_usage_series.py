@@ -75,7 +75,8 @@ def upgrade():
     op.drop_table('return_obligations')
     _create_obligations(sa.Column('provider_id', sa.Integer(), nullable=False),
                         sa.ForeignKeyConstraint(['home_id', 'provider_id'], ['homes.id', 'homes.provider_id'],
-                                                name=op.f('fk_return_obligations_home_id_homes'), onupdate='CASCADE'))
+                                                name=op.f('fk_return_obligations_home_id_homes'), onupdate='CASCADE'),
+                        owed_index=True)
     op.execute("""
         INSERT INTO return_obligations (contract_id, quarter_start, home_id, provider_id, quarter_end)
         SELECT DISTINCT c.id, q.quarter_start, p.home_id, h.provider_id, q.quarter_end
@@ -100,7 +101,7 @@ def _placement_indexes(include):
                     ['authority_code', 'start_date', 'end_date', 'placement_type', 'contract_id'], postgresql_include=include)
 
 
-def _create_obligations(*columns):
+def _create_obligations(*columns, owed_index=False):
     op.create_table('return_obligations',
     sa.Column('contract_id', sa.Integer(), nullable=False),
     sa.Column('quarter_start', sa.Date(), nullable=False),
@@ -112,6 +113,9 @@ def _create_obligations(*columns):
     )
     with op.batch_alter_table('return_obligations', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_return_obligations_home_id'), ['home_id'], unique=False)
+        if owed_index:
+            batch_op.create_index('ix_return_obligations_owed', ['contract_id', 'quarter_start', 'provider_id', 'quarter_end'],
+                                  unique=False)
 
 
 def _fill_usage():
