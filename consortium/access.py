@@ -9,6 +9,7 @@ is a 404, never a leak.
 from __future__ import annotations
 
 from functools import wraps
+from typing import NamedTuple
 
 from flask import abort, current_app, request
 from flask_login import current_user
@@ -86,3 +87,18 @@ class Scoped:
 
 def scoped(model, user=None) -> Scoped:
     return Scoped(model, user if user is not None else current_user)
+
+
+class Viewer(NamedTuple):
+    """What every model's `visible_to` reads of a user: a statement scoped for one viewer serves
+    every user with the same, so it can be built once and kept."""
+
+    role: str
+    consortium_id: int | None
+    authority_code: str | None
+    provider_id: int | None
+
+
+def viewer(user=None) -> Viewer:
+    user = user if user is not None else current_user
+    return Viewer(user.role, user.consortium_id, user.authority_code, user.provider_id)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import Date, and_, case, delete, func, insert, literal, or_, select, union_all
+from sqlalchemy import ColumnElement, Date, and_, bindparam, case, delete, func, insert, literal, or_, select, union_all
 from sqlalchemy.orm import Session, selectinload
 
 from consortium.extensions import db
@@ -119,9 +119,11 @@ class Owed:
         return "overdue" if today > self.due_date else "due"
 
 
-def _owed_pairs(condition, as_of: date, provider_id: int | None = None):
+def _owed_pairs(condition, as_of, provider_id: int | None = None):
     """(outcomes framework, contract, quarter, provider) for every return the outcomes frameworks
-    matching `condition` expect for the quarters begun by `as_of`: one query for all of them."""
+    matching `condition` expect for the quarters begun by `as_of` (a date, or a date in SQL):
+    one query for all of them."""
+    as_of = as_of if isinstance(as_of, ColumnElement) else literal(as_of, Date)
     quarter = (
         select(CalendarDay.quarter_start, CalendarDay.quarter_end).where(CalendarDay.day == CalendarDay.quarter_start).subquery("quarter")
     )
@@ -129,7 +131,7 @@ def _owed_pairs(condition, as_of: date, provider_id: int | None = None):
     def owed_in(quarter_start, quarter_end):
         # From the quarter containing the day the framework applies from (the contract's start by default).
         return and_(quarter_end >= func.coalesce(OutcomesFramework.applies_from, Contract.start_date),
-                    quarter_start <= least(Contract.end_date, literal(as_of, Date)))
+                    quarter_start <= least(Contract.end_date, as_of))
 
     frameworks = select(OutcomesFramework.id.label("outcomes_id"), Contract.id.label("contract_id")) \
         .join(Contract, Contract.id == OutcomesFramework.contract_id).where(condition)
@@ -217,8 +219,14 @@ def owed(outcomes: OutcomesFramework, as_of: date, provider_id: int | None = Non
 
 def count_by_status(condition, as_of: date, provider_id: int | None = None) -> dict[str, int]:
     """How many of the returns `owed_many` would list are in each status (see `Owed.status`), counted in SQL."""
-    pairs = _owed_pairs(condition, as_of, provider_id)
-    today = literal(as_of, Date)
+    return dict(db.session.execute(count_by_status_query(condition, provider_id), {"as_of": as_of}).all())
+
+
+def count_by_status_query(condition, provider_id: int | None = None):
+    """`count_by_status`'s statement, with the day as the bind parameter `as_of` (so that it can
+    be built once and kept)."""
+    today = bindparam("as_of", type_=Date)
+    pairs = _owed_pairs(condition, today, provider_id)
     status = case(
         (and_(MonitoringReturn.status.is_not(None), MonitoringReturn.status != "draft"), MonitoringReturn.status),
         (today <= pairs.c.quarter_end, "in progress"),
@@ -233,7 +241,7 @@ def count_by_status(condition, as_of: date, provider_id: int | None = None) -> d
                                           MonitoringReturn.quarter_start == pairs.c.quarter_start))
         .group_by(status)
     )
-    return dict(db.session.execute(query).all())
+    return query
 
 
 def outcomes_of(contract: Contract) -> OutcomesFramework | None:

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 
-from sqlalchemy import Date, and_, case, delete, event, func, insert, inspect, literal, or_, select, true, union_all
+from sqlalchemy import Date, and_, bindparam, case, delete, event, func, insert, inspect, literal, or_, select, true, union_all
 from sqlalchemy.orm import Session
 
-from consortium.access import scoped
+from consortium.access import Viewer, scoped, viewer
 from consortium.extensions import db
 from consortium.money import div_half_up
 from consortium.sql import CALENDAR_FROM, CalendarDay, day_after, days_between, greatest, least, serialise
@@ -290,20 +291,9 @@ def usage_by(first: date, last: date, *columns, user=None) -> dict[tuple, Usage]
     placement active in the period are left out. One query, reading three rows per series: on
     the eve of the period, its first night and its last night."""
     eve = first - timedelta(days=1)
-
-    def row_on(day: date):
-        return (select(func.max(UsageDay.day)).where(UsageDay.series_id == UsageSeries.id, UsageDay.day <= literal(day, Date))
-                .scalar_subquery())
-
-    points = scoped(UsageSeries, user).select(
-        UsageSeries.id, *columns, row_on(eve).label("eve"), row_on(first).label("first"), row_on(last).label("last"),
-    ).subquery("points")
-    group = [points.c[c.key] for c in columns]
-    query = select(*group, *_SUMS).select_from(points)
-    for name, row in _ROWS.items():
-        query = query.join(row, and_(row.c.series_id == points.c.id, row.c.day == points.c[name]))
+    group = tuple(c.key for c in columns)
     found = {}
-    for row in db.session.execute(query.group_by(*group).order_by(*group)):
+    for row in db.session.execute(_usage_query(viewer(user), group), {"eve": eve, "first": first, "last": last}):
         if row.first_placed is None:
             continue  # ungrouped, over no series: sums of nothing
         # The sums are of each series' rows; the figures are linear in them.
@@ -319,6 +309,25 @@ def usage_by(first: date, last: date, *columns, user=None) -> dict[tuple, Usage]
         if usage.active:
             found[tuple(row[: len(group)])] = usage
     return found
+
+
+@lru_cache(maxsize=256)
+def _usage_query(who: Viewer, group: tuple[str, ...]):
+    """`usage_by`'s statement for a viewer and grouping, with the days as bind parameters: built
+    once and kept (building and keying it cost more than running it)."""
+
+    def row_on(name: str):
+        return (select(func.max(UsageDay.day)).where(UsageDay.series_id == UsageSeries.id, UsageDay.day <= bindparam(name, type_=Date))
+                .scalar_subquery())
+
+    points = scoped(UsageSeries, who).select(
+        UsageSeries.id, *(getattr(UsageSeries, key) for key in group), *(row_on(name).label(name) for name in _ROWS),
+    ).subquery("points")
+    columns = [points.c[key] for key in group]
+    query = select(*columns, *_SUMS).select_from(points)
+    for name, row in _ROWS.items():
+        query = query.join(row, and_(row.c.series_id == points.c.id, row.c.day == points.c[name]))
+    return query.group_by(*columns).order_by(*columns)
 
 
 def _nights(day: date, level, weighted):

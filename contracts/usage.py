@@ -104,8 +104,17 @@ def occupancy(contract: Contract, first: date, last: date) -> Occupancy:
 def occupancies(condition, first, last) -> dict[int, Occupancy]:
     """`occupancy` of every block matching `condition`, each over its own [first, last] (SQL
     expressions that may use the contract's columns, such as its term): one query."""
+    return occupancies_from(occupancies_query(condition, first, last))
+
+
+def occupancies_query(condition, first, last):
     night = _nightly_many(condition, first, last)
-    return {row.contract_id: _occupancy(row) for row in db.session.execute(_totals(night, night.c.contract_id))}
+    return _totals(night, night.c.contract_id)
+
+
+def occupancies_from(query, params=None) -> dict[int, Occupancy]:
+    """The occupancies an `occupancies_query` finds (with its bind parameters, if it has any)."""
+    return {row.contract_id: _occupancy(row) for row in db.session.execute(query, params or {})}
 
 
 def monthly_occupancy(contract: Contract, first: date, last: date) -> list[Occupancy]:

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import Date, func, literal, or_, select
+from sqlalchemy import Date, bindparam, func, or_, select
 
-from consortium.access import scoped
+from consortium.access import Viewer, scoped, viewer
 from consortium.extensions import db
 from consortium.models import Consortium, Membership
 from consortium.money import div_half_up
@@ -45,22 +46,47 @@ def usage_by(first: date, last: date, *columns, user=None) -> dict[tuple, summar
 def judgements_in_use(on: date) -> tuple[list, int, int]:
     """Placements open on a date by the current judgement of their home; and how many of all
     are in homes judged Good or better."""
+    rows = db.session.execute(_judgements_query(viewer()), {"on": on}).all()
+    good = db.session.scalar(select(Judgement.rank).where(Judgement.name == "Good"))
+    total = sum(count for _, _, count in rows)
+    good_or_better = sum(count for _, rank, count in rows if rank is not None and rank <= good)
+    return rows, good_or_better, total
+
+
+# The dashboards' largest statements are built once per viewer and kept, with the days as bind
+# parameters: building and keying them cost more than running them.
+
+
+@lru_cache(maxsize=256)
+def _judgements_query(who: Viewer):
+    on = bindparam("on", type_=Date)
     used = (
-        scoped(Placement).select(Placement.home_id, func.count().label("placed"))
+        scoped(Placement, who).select(Placement.home_id, func.count().label("placed"))
         .where(_open_on(on), Placement.home_id.is_not(None)).group_by(Placement.home_id).subquery()
     )
     judged = select(used.c.placed, newest_graded(used.c.home_id, on).label("judgement_id")).subquery()
-    rows = db.session.execute(
+    return (
         select(func.coalesce(Judgement.name, "Not yet graded"), func.min(Judgement.rank), func.sum(judged.c.placed))
         .select_from(judged)
         .outerjoin(Judgement, Judgement.id == judged.c.judgement_id)
         .group_by(Judgement.name)
         .order_by(func.min(Judgement.rank))
-    ).all()
-    good = db.session.scalar(select(Judgement.rank).where(Judgement.name == "Good"))
-    total = sum(count for _, _, count in rows)
-    good_or_better = sum(count for _, rank, count in rows if rank is not None and rank <= good)
-    return rows, good_or_better, total
+    )
+
+
+@lru_cache(maxsize=1)
+def _blocks_queries():
+    """The blocks of a consortium in a period, and their occupancy over the part in their term."""
+    first, last = bindparam("first", type_=Date), bindparam("last", type_=Date)
+    in_period = (Contract.consortium_id == bindparam("consortium")) & (Contract.kind == "block") & (Contract.start_date <= last) \
+        & (Contract.end_date >= first)
+    return (select(Contract).where(in_period).order_by(Contract.ref),
+            usage.occupancies_query(in_period, greatest(Contract.start_date, first), least(Contract.end_date, last)))
+
+
+@lru_cache(maxsize=256)
+def _returns_query(who: Viewer, provider_id: int | None):
+    return returns.count_by_status_query(OutcomesFramework.contract_id.in_(scoped(Contract, who).select(Contract.id)), provider_id)
 
 
 # ---------------------------------------------------------------- blocks and value for money
@@ -92,10 +118,10 @@ class BlockValue:
 def block_occupancies(consortium: Consortium, first: date, last: date) -> list[tuple[Contract, usage.Occupancy]]:
     """The consortium's block contracts in [first, last], each with its occupancy over the part
     of that period in its term."""
-    in_period = (Contract.consortium_id == consortium.id) & (Contract.kind == "block") & (Contract.start_date <= last) \
-        & (Contract.end_date >= first)
-    contracts = db.session.scalars(select(Contract).where(in_period).order_by(Contract.ref)).all()
-    used = usage.occupancies(in_period, greatest(Contract.start_date, literal(first, Date)), least(Contract.end_date, literal(last, Date)))
+    contracts_query, occupancies_query = _blocks_queries()
+    params = {"consortium": consortium.id, "first": first, "last": last}
+    contracts = db.session.scalars(contracts_query, params).all()
+    used = usage.occupancies_from(occupancies_query, params)
     return [(c, used.get(c.id) or usage.Occupancy(max(first, c.start_date), min(last, c.end_date), 0, 0, 0, 0)) for c in contracts]
 
 
@@ -196,7 +222,7 @@ def variances(year: int, budgets, user=None) -> list[Variance]:
 
 
 def returns_by_status(today: date, provider_id: int | None = None) -> dict[str, int]:
-    return returns.count_by_status(OutcomesFramework.contract_id.in_(scoped(Contract).select(Contract.id)), today, provider_id)
+    return dict(db.session.execute(_returns_query(viewer(), provider_id), {"as_of": today}).all())
 
 
 def recharges_summary() -> dict[str, tuple[int, int]]:
