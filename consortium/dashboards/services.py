@@ -64,7 +64,8 @@ def _judgements_query(who: Viewer):
         scoped(Placement, who).select(Placement.home_id, func.count().label("placed"))
         .where(_open_on(on), Placement.home_id.is_not(None)).group_by(Placement.home_id).subquery()
     )
-    judged = select(used.c.placed, newest_graded(used.c.home_id, on).label("judgement_id")).subquery()
+    # Materialised: joined as a subquery, PostgreSQL looked each home's judgement up twice.
+    judged = select(used.c.placed, newest_graded(used.c.home_id, on).label("judgement_id")).cte("judged").prefix_with("MATERIALIZED")
     return (
         select(func.coalesce(Judgement.name, "Not yet graded"), func.min(Judgement.rank), func.sum(judged.c.placed))
         .select_from(judged)
