@@ -284,9 +284,11 @@ def import_placements(table: Table) -> ImportResult:
                                      "effective_from": stored["columns"]["start_date"]})
         for start in range(0, len(new_fees), 10_000):
             db.session.execute(insert(PlacementFee), new_fees[start:start + 10_000])
-        # The bulk inserts bypass the flush that keeps return obligations and the summaries current.
-        returns.refresh_obligations(sorted({stored["columns"]["contract_id"] for _, stored in new_rows} - {None}))
-        summaries.refresh_usage({stored["columns"]["authority_code"] for _, stored in new_rows})
+        # The bulk inserts bypass the flush that keeps return obligations and the summaries current;
+        # nothing before the earliest new start changed.
+        since = min((stored["columns"]["start_date"] for _, stored in new_rows), default=None)
+        returns.refresh_obligations(sorted({stored["columns"]["contract_id"] for _, stored in new_rows} - {None}), since=since)
+        summaries.refresh_usage({stored["columns"]["authority_code"] for _, stored in new_rows}, since=since)
         summaries.refresh_block_nights({stored["columns"]["contract_id"] for _, stored in new_rows} - {None})
         result.added = len(new_rows)
         blocks = {c["contract_id"] for _, c in written.values() if c["contract_id"] and checker.contract(c["contract_id"]).kind == "block"}

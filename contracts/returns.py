@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import ColumnElement, Date, and_, bindparam, case, delete, func, insert, literal, or_, select, union_all
+from sqlalchemy import ColumnElement, Date, and_, bindparam, case, delete, func, insert, literal, or_, select, true, union_all
 from sqlalchemy.orm import Session, selectinload
 
 from consortium.extensions import db
@@ -155,9 +156,25 @@ def _owed_pairs(condition, as_of, provider_id: int | None = None):
     return union_all(blocks, placed).subquery("owed")
 
 
-def refresh_obligations(contract_ids=None, session: Session | None = None) -> None:
+def refresh_obligations(contract_ids=None, session: Session | None = None, since: date | None = None) -> None:
     """Work out again from their placements which homes owe returns under framework contracts,
-    for some contracts (all when None); flushes nothing, so it may run inside a flush."""
+    for some contracts (all when None), for every quarter of their terms or (given `since`) for
+    the quarters ending on or after it; flushes nothing, so it may run inside a flush."""
+    ids = None if contract_ids is None else sorted(set(contract_ids))
+    if ids == []:
+        return
+    connection = (session or db.session).connection()
+    serialise(connection, "return obligations", ids)
+    # A placement that ended before the quarter containing `since` began owes none of these quarters.
+    params = {"ids": ids, "since": since, "quarter_start": quarter_of(since)[0] if since else None}
+    for statement in _obligation_statements(ids is not None, since is not None):
+        connection.execute(statement, params)
+
+
+@lru_cache(maxsize=4)
+def _obligation_statements(some: bool, from_day: bool) -> tuple:
+    """`refresh_obligations`' two statements, for some contracts (the bind parameter `ids`) or
+    all, for every quarter or those ending from a day (`since`): built once and kept."""
     quarters = (
         select(CalendarDay.quarter_start, CalendarDay.quarter_end)
         .where(CalendarDay.day == CalendarDay.quarter_start).cte("quarters").prefix_with("MATERIALIZED")
@@ -169,22 +186,25 @@ def refresh_obligations(contract_ids=None, session: Session | None = None) -> No
         .where(Contract.kind == "framework")
     )
     stale = delete(ReturnObligation)
-    if contract_ids is not None:
-        terms = terms.where(Contract.id.in_(contract_ids))
-        stale = stale.where(ReturnObligation.contract_id.in_(contract_ids))
-    connection = (session or db.session).connection()
-    serialise(connection, "return obligations", contract_ids)
-    terms = terms.subquery("terms")
+    placed_since = true()
+    if some:
+        ids = bindparam("ids", expanding=True)
+        terms = terms.where(Contract.id.in_(ids))
+        stale = stale.where(ReturnObligation.contract_id.in_(ids))
+    if from_day:
+        since = bindparam("since", type_=Date)
+        terms = terms.where(quarters.c.quarter_end >= since)
+        stale = stale.where(ReturnObligation.quarter_end >= since)
+        placed_since = or_(Placement.end_date.is_(None), Placement.end_date > bindparam("quarter_start", type_=Date))
+    terms = terms.cte("terms").prefix_with("MATERIALIZED")
     placed = (
         select(terms.c.contract_id, terms.c.quarter_start, Placement.home_id, Home.provider_id, terms.c.quarter_end)
         .join(Placement, and_(Placement.contract_id == terms.c.contract_id, Placement.start_date <= terms.c.quarter_end,
-                              or_(Placement.end_date.is_(None), Placement.end_date > terms.c.quarter_start)))
+                              or_(Placement.end_date.is_(None), Placement.end_date > terms.c.quarter_start), placed_since))
         .join(Home, Home.id == Placement.home_id)
         .distinct()
     )
-    connection.execute(stale)
-    connection.execute(insert(ReturnObligation).from_select(["contract_id", "quarter_start", "home_id", "provider_id", "quarter_end"],
-                                                            placed))
+    return stale, insert(ReturnObligation).from_select(["contract_id", "quarter_start", "home_id", "provider_id", "quarter_end"], placed)
 
 
 def owed_many(condition, as_of: date, provider_id: int | None = None) -> list[Owed]:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 
-from sqlalchemy import Date, and_, bindparam, case, delete, event, func, insert, inspect, literal, or_, select, true, union_all
+from sqlalchemy import Date, and_, bindparam, case, delete, event, exists, func, insert, inspect, literal, or_, select, true, union_all
 from sqlalchemy.orm import Session
 
 from consortium.access import Viewer, scoped, viewer
@@ -38,55 +38,94 @@ LEVELS = ("placed", "known", "within", "started", "started_known", "started_with
 # ---------------------------------------------------------------- keeping the rows current
 
 
-def refresh_usage(authority_codes=None, session: Session | None = None) -> None:
-    """Work out again from nothing the usage series of some authorities (all when None) from
-    their placements and fees; flushes nothing, so it may run inside a flush."""
+def refresh_usage(authority_codes=None, session: Session | None = None, since: date | None = None) -> None:
+    """Work out again the usage series of some authorities (all when None) from their placements
+    and fees: from nothing, or, given `since` (no change to them is earlier), its rows from that
+    day on, each series carrying on from its row before it. Flushes nothing, so it may run
+    inside a flush."""
     connection = (session or db.session).connection()
-    series = true()
+    codes = None if authority_codes is None else sorted(set(authority_codes))
+    if codes == []:
+        return
+    serialise(connection, "usage", codes)
+    for statement in _usage_statements(codes is not None, since is not None):
+        connection.execute(statement, {"codes": codes, "since": since})
+
+
+@lru_cache(maxsize=4)
+def _usage_statements(some: bool, from_day: bool) -> list:
+    """`refresh_usage`'s statements, for some authorities (the bind parameter `codes`) or all,
+    from nothing or from a day (`since`): built once and kept, as a save runs them each time."""
+    codes, since = bindparam("codes", expanding=True), bindparam("since", type_=Date)
+    series = UsageSeries.authority_code.in_(codes) if some else true()
     placements = (
         select(Placement.id, Placement.authority_code, Placement.placement_type, Placement.start_date, Placement.end_date,
                Placement.distance_miles, Contract.consortium_id,
                or_(Placement.contract_id.is_(None), Contract.kind == "framework").label("paid"))
         .outerjoin(Contract, Contract.id == Placement.contract_id)
     )
-    if authority_codes is not None:
-        codes = sorted(set(authority_codes))
-        if not codes:
-            return
-        series = UsageSeries.authority_code.in_(codes)
+    if some:
         placements = placements.where(Placement.authority_code.in_(codes))
-    serialise(connection, "usage", None if authority_codes is None else codes)
-    connection.execute(delete(UsageDay).where(UsageDay.series_id.in_(select(UsageSeries.id).where(series))))
-    connection.execute(delete(UsageSeries).where(series))
-    placements = placements.subquery("placements")
-    connection.execute(insert(UsageSeries).from_select(
+    days_of = UsageDay.series_id.in_(select(UsageSeries.id).where(series))
+    if from_day:
+        # Series left with no placements go; a new one starts with its row of zeros.
+        empty = series & ~exists(placements.where(_same_key(placements.selected_columns)))
+        statements = [delete(UsageDay).where(UsageDay.series_id.in_(select(UsageSeries.id).where(empty))),
+                      delete(UsageSeries).where(empty),
+                      delete(UsageDay).where(days_of, UsageDay.day >= since)]
+    else:
+        statements = [delete(UsageDay).where(days_of), delete(UsageSeries).where(series)]
+    keys = placements.subquery("keys")
+    statements.append(insert(UsageSeries).from_select(
         ["consortium_id", "authority_code", "placement_type"],
-        select(placements.c.consortium_id, placements.c.authority_code, placements.c.placement_type).distinct(),
+        select(keys.c.consortium_id, keys.c.authority_code, keys.c.placement_type).distinct()
+        .where(~exists(select(UsageSeries.id).where(_same_key(keys.c)))),
     ))
+    statements.append(insert(UsageDay).from_select(
+        ["series_id", "day", *LEVELS, "paying_days", "rate_days"],
+        select(UsageSeries.id, literal(BEGINNING, Date), *[literal(0)] * (len(LEVELS) + 2))
+        .where(series, ~exists(select(UsageDay.day).where(UsageDay.series_id == UsageSeries.id))),
+    ))
+    if from_day:
+        # Only placements with a change on or after `since` (an ending, or a fee, of an open one).
+        placements = placements.where(or_(Placement.start_date >= since, Placement.end_date >= since, Placement.end_date.is_(None)))
+    placements = placements.subquery("placements")
     # Worked out once and read by each kind of change (inlined, PostgreSQL ran it four times over).
     keyed = (
         select(placements, UsageSeries.id.label("series_id"))
-        .join(UsageSeries, and_(func.coalesce(UsageSeries.consortium_id, 0) == func.coalesce(placements.c.consortium_id, 0),
-                                UsageSeries.authority_code == placements.c.authority_code,
-                                UsageSeries.placement_type == placements.c.placement_type))
+        .join(UsageSeries, _same_key(placements.c))
         .cte("keyed").prefix_with("MATERIALIZED")
     )
-    per_day = _changes(keyed, series)
+    per_day = _changes(keyed, since if from_day else None)
     number = days_between(literal(DAY_ZERO, Date), per_day.c.day)
     in_order = {"partition_by": per_day.c.series_id, "order_by": per_day.c.day}
-    running = select(
-        per_day.c.series_id, per_day.c.day,
-        *(func.sum(per_day.c[name]).over(**in_order) for name in LEVELS),
-        func.sum(per_day.c.paying * number).over(**in_order),
-        func.sum(per_day.c.rate * number).over(**in_order),
-    )
-    connection.execute(insert(UsageDay).from_select(["series_id", "day", *LEVELS, "paying_days", "rate_days"], running))
+    sums = [*(func.sum(per_day.c[name]).over(**in_order) for name in LEVELS),
+            func.sum(per_day.c.paying * number).over(**in_order), func.sum(per_day.c.rate * number).over(**in_order)]
+    if from_day:
+        # Each series carries on from its newest row before the day.
+        latest = (select(UsageDay.series_id, func.max(UsageDay.day).label("day"))
+                  .where(days_of, UsageDay.day < since).group_by(UsageDay.series_id).subquery("latest"))
+        base = (select(UsageDay).join(latest, and_(UsageDay.series_id == latest.c.series_id, UsageDay.day == latest.c.day))
+                .subquery("base"))
+        running = (select(per_day.c.series_id, per_day.c.day,
+                          *(base.c[name] + total for name, total in zip((*LEVELS, "paying_days", "rate_days"), sums)))
+                   .join(base, base.c.series_id == per_day.c.series_id))
+    else:
+        running = select(per_day.c.series_id, per_day.c.day, *sums)
+    statements.append(insert(UsageDay).from_select(["series_id", "day", *LEVELS, "paying_days", "rate_days"], running))
+    return statements
 
 
-def _changes(keyed, series):
+def _same_key(columns):
+    """The usage series of placements' columns (consortium, authority, placement type)."""
+    return and_(func.coalesce(UsageSeries.consortium_id, 0) == func.coalesce(columns.consortium_id, 0),
+                UsageSeries.authority_code == columns.authority_code, UsageSeries.placement_type == columns.placement_type)
+
+
+def _changes(keyed, since: date | None):
     """Per series and day, how each level changed: placements starting (+1) and ending (-1),
     fees beginning and stopping (a fee runs from its date, or the placement's start, to the next
-    fee's date or the placement's end); and nothing at the beginning of time."""
+    fee's date or the placement's end); on or after `since`, when given."""
     known = case((keyed.c.distance_miles.is_not(None), 1), else_=0)
     within = case((keyed.c.distance_miles <= WITHIN_MILES, 1), else_=0)
     zero = literal(0)
@@ -118,13 +157,11 @@ def _changes(keyed, series):
         change(keyed.c.end_date, -one, -known, -within, zero, zero, zero).where(keyed.c.end_date.is_not(None)),
         fee_change(fees.c.start, 1),
         fee_change(fees.c.end, -1).where(fees.c.end < far),
-        select(UsageSeries.id, literal(BEGINNING, Date), *[zero] * len(LEVELS)).where(series),
     ).subquery("changes")
-    return (
-        select(changes.c.series_id, changes.c.day, *(func.sum(changes.c[name]).label(name) for name in LEVELS))
-        .group_by(changes.c.series_id, changes.c.day)
-        .subquery("per_day")
-    )
+    per_day = select(changes.c.series_id, changes.c.day, *(func.sum(changes.c[name]).label(name) for name in LEVELS))
+    if since is not None:
+        per_day = per_day.where(changes.c.day >= since)
+    return per_day.group_by(changes.c.series_id, changes.c.day).subquery("per_day")
 
 
 def refresh_all(session: Session | None = None) -> None:
@@ -190,6 +227,8 @@ def refresh_block_nights(contract_ids=None, session: Session | None = None) -> N
 # What a contract's derived rows depend on: its placements' usage moves with kind and consortium,
 # its nights with beds and term, its return obligations with term and kind.
 _CONTRACT_TERMS = ("kind", "consortium_id", "beds", "start_date", "end_date")
+# What the summaries read of a placement.
+_PLACEMENT_FIGURES = ("authority_code", "contract_id", "home_id", "placement_type", "start_date", "end_date", "distance_miles")
 
 
 @event.listens_for(Session, "before_flush")
@@ -202,15 +241,18 @@ def _remember_before(session: Session, _flush_context, _instances) -> None:
                       if isinstance(o, model) and inspect(o).identity is not None)
 
     connection = session.connection()
-    codes, contracts = set(), set()
+    codes, contracts, days = set(), set(), set()
+    placements = {}
     if placement_ids := ids(Placement):
-        for code, contract_id in connection.execute(
-                select(Placement.authority_code, Placement.contract_id).where(Placement.id.in_(placement_ids))):
-            codes.add(code)
-            contracts.add(contract_id)
+        for row in connection.execute(select(Placement.id, *(getattr(Placement, name) for name in _PLACEMENT_FIGURES))
+                                      .where(Placement.id.in_(placement_ids))):
+            placements[row[0]] = dict(zip(_PLACEMENT_FIGURES, row[1:]))
     if fee_ids := ids(PlacementFee):
-        codes.update(connection.scalars(select(Placement.authority_code).join(PlacementFee, PlacementFee.placement_id == Placement.id)
-                                        .where(PlacementFee.id.in_(fee_ids))))
+        for code, effective_from in connection.execute(
+                select(Placement.authority_code, PlacementFee.effective_from).join(PlacementFee, PlacementFee.placement_id == Placement.id)
+                .where(PlacementFee.id.in_(fee_ids))):
+            codes.add(code)
+            days.add(effective_from)
     for model in (BedOutage, BlockPrice):
         if row_ids := ids(model):
             contracts.update(connection.scalars(select(model.contract_id).where(model.id.in_(row_ids))))
@@ -219,7 +261,7 @@ def _remember_before(session: Session, _flush_context, _instances) -> None:
         terms = {row[0]: tuple(row[1:]) for row in connection.execute(
             select(Contract.id, *(getattr(Contract, name) for name in _CONTRACT_TERMS)).where(Contract.id.in_(contract_ids)))}
     contracts.discard(None)
-    session.info["summaries_before"] = (codes, contracts, terms)
+    session.info["summaries_before"] = (codes, contracts, days, placements, terms)
 
 
 @event.listens_for(Session, "after_flush")
@@ -227,15 +269,29 @@ def _summaries_changed(session: Session, _flush_context) -> None:
     """Keep the summaries (and the return obligations) current whatever wrote the placements,
     fees, beds out of use, prices and contracts (forms, imports, fixtures): work them out again
     for what the rows held before the flush and hold now."""
-    codes, contracts, terms = session.info.pop("summaries_before", (set(), set(), {}))
-    codes, contracts = set(codes), set(contracts)
+    codes, contracts, days, placements, terms = session.info.pop("summaries_before", (set(), set(), set(), {}, {}))
+    codes, contracts, days = set(codes), set(contracts), set(days)
     fee_placements, moved, terms_changed = set(), set(), set()
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if not isinstance(obj, Placement):
+            continue
+        before = None if obj in session.new else placements.get(inspect(obj).identity[0])
+        after = None if obj in session.deleted else {name: getattr(obj, name) for name in _PLACEMENT_FIGURES}
+        if before == after:
+            continue  # nothing the summaries read has changed
+        for figures in (before, after):
+            if figures is not None:
+                codes.add(figures["authority_code"])
+                contracts.add(figures["contract_id"])
+        if before is not None and after is not None and all(before[k] == after[k] for k in _PLACEMENT_FIGURES if k != "end_date"):
+            # Only the end moved: nothing changed before the earlier of the two ends.
+            days.add(min(d for d in (before["end_date"], after["end_date"]) if d is not None))
+        else:
+            days.update(figures["start_date"] for figures in (before, after) if figures is not None)
     for obj in (*session.new, *session.dirty):
-        if isinstance(obj, Placement):
-            codes.add(obj.authority_code)
-            contracts.add(obj.contract_id)
-        elif isinstance(obj, PlacementFee):
+        if isinstance(obj, PlacementFee):
             fee_placements.add(obj.placement_id)
+            days.add(obj.effective_from)
         elif isinstance(obj, (BedOutage, BlockPrice)):
             contracts.add(obj.contract_id)
         elif isinstance(obj, Contract):
@@ -253,11 +309,14 @@ def _summaries_changed(session: Session, _flush_context) -> None:
         codes.update(connection.scalars(select(Placement.authority_code).where(Placement.id.in_(sorted(fee_placements)))))
     if moved:
         codes.update(connection.scalars(select(Placement.authority_code).where(Placement.contract_id.in_(sorted(moved))).distinct()))
+    # Nothing that changed starts before the earliest of these days: the rows before it stand.
+    since = min(days, default=None)
     if codes:
-        refresh_usage(codes, session)
+        refresh_usage(codes, session, since=None if moved else since)
     if contracts | terms_changed:
         refresh_block_nights(contracts | terms_changed, session)
-        returns.refresh_obligations(sorted(contracts | terms_changed), session)
+        returns.refresh_obligations(sorted(terms_changed), session)
+        returns.refresh_obligations(sorted(contracts - terms_changed), session, since=since)
 
 
 # ---------------------------------------------------------------- reading them

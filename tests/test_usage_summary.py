@@ -472,6 +472,8 @@ def test_usage_follows_every_change_and_agrees_with_working_it_out_again():
     check("the first flush", thoroughly=True)
     changes = [
         ("an end date set", lambda: setattr(ending, "end_date", date(2024, 10, 15))),
+        ("an end date brought forward", lambda: setattr(ending, "end_date", date(2024, 9, 20))),
+        ("an end date put back", lambda: setattr(ending, "end_date", date(2024, 11, 30))),
         ("an end date cleared", lambda: setattr(ended, "end_date", None)),
         ("a fee added", lambda: ending.fees.append(PlacementFee(effective_from=date(2024, 10, 1), weekly_pence=98000))),
         ("a fee changed", lambda: (setattr(ending.fees[1], "weekly_pence", 88200),
