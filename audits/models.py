@@ -9,11 +9,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, Numeric, String, Text, false, select, text, true
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, Numeric, String, Text, event, false, select, text, true
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from consortium.extensions import db
 from consortium.models import User, utcnow
+from consortium.sql import new_ids
 from contracts.models import Contract
 from providers.models import Home, Inspection, Provider
 
@@ -129,6 +130,17 @@ class FlagEvent(db.Model):
     @classmethod
     def visible_to(cls, user):
         return cls.flag_id.in_(select(Flag.id).where(Flag.visible_to(user)))
+
+
+@event.listens_for(Session, "before_flush")
+def _number_new_flags(session: Session, _flush_context, _instances) -> None:
+    """New flags and their events take their ids from PostgreSQL's sequences, one query for
+    each table, and go in as one pipelined batch: inserted with RETURNING, psycopg spent seconds
+    of a first check run converting the placeholders of 4,900 flags."""
+    for model in (Flag, FlagEvent):
+        pending = [o for o in session.new if isinstance(o, model) and o.id is None]
+        for obj, new_id in zip(pending, new_ids(model.__table__, len(pending), session) or []):
+            obj.id = new_id
 
 
 def open_flags(kinds=None):

@@ -129,12 +129,13 @@ def _fill_calendar(target, connection, **_):
 event.listen(CalendarDay.__table__, "after_create", _fill_calendar)
 
 
-def new_ids(table, count: int) -> list[int] | None:
+def new_ids(table, count: int, session=None) -> list[int] | None:
     """`count` fresh primary keys from PostgreSQL's sequence, so a bulk insert can be sent as one
     pipelined batch rather than with RETURNING; None on SQLite, where RETURNING is as fast."""
-    if db.session.get_bind().dialect.name != "postgresql" or not count:
+    connection = (session or db.session).connection()
+    if connection.dialect.name != "postgresql" or not count:
         return None
-    return list(db.session.scalars(
+    return list(connection.scalars(
         select(func.nextval(func.pg_get_serial_sequence(table.name, "id"))).select_from(func.generate_series(1, count))
     ))
 
