@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from sqlalchemy import ColumnElement, Date, and_, bindparam, case, delete, func, insert, literal, or_, select, true, union_all
 from sqlalchemy.orm import Session, selectinload

@@ -7,9 +7,10 @@ paid nights and spend are then read from three rows per series, however long the
 Block nights: each night of each block contract's term with its capacity, occupancy and price
 (`BlockNight`), so that occupancy over any window is a sum over its nights.
 
-Both are worked out again, for the authorities or blocks a write touched, at every flush (with
-the return obligations of `contracts.returns`); the bulk inserts of the placements import and
-the national seed call the refreshes themselves.
+Both are worked out again at every flush, with the return obligations of `contracts.returns`,
+for the authorities and contracts a write touched: usage and obligations from the day of the
+change onwards, a block's nights whole. The bulk inserts of the placements import and the
+national seed call the refreshes themselves.
 """
 
 from __future__ import annotations
@@ -27,11 +28,11 @@ from consortium.money import div_half_up
 from consortium.sql import CALENDAR_FROM, CalendarDay, day_after, days_between, greatest, least, serialise
 from contracts import returns
 from contracts.models import BedOutage, BlockNight, BlockPrice, Contract, Placement, PlacementFee, UsageDay, UsageSeries
+from contracts.usage import FAR_FUTURE
 
 DAY_ZERO = CALENDAR_FROM  # day numbers count from here
 BEGINNING = date.min  # every series has a row of zeros on this day, so any day finds a row on or before it
 WITHIN_MILES = 20
-FAR_FUTURE = date(9999, 12, 31)
 LEVELS = ("placed", "known", "within", "started", "started_known", "started_within", "paying", "rate")
 
 

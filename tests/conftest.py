@@ -120,3 +120,22 @@ def sign_in(client, user):
 @pytest.fixture
 def signed_in(client):
     return lambda user: sign_in(client, user)
+
+
+def in_app_on(database: str, work) -> None:
+    """Run `work` in an app of its own on another database (one a test made), and commit: for
+    tests whose processes or threads need committed data of their own."""
+    class Separate(Testing):
+        SQLALCHEMY_DATABASE_URI = database
+
+    other = create_app(Separate)
+    original = db.session
+    db.session = db._make_scoped_session({})
+    try:
+        with other.app_context():
+            work()
+            db.session.commit()
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        db.session = original

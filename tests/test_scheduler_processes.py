@@ -17,10 +17,9 @@ from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from config import Testing
-from consortium.app import create_app
 from consortium.extensions import db
 from contracts import summaries
+from tests.conftest import in_app_on
 
 ROOT = Path(__file__).resolve().parents[1]
 FLASK = str(Path(sys.executable).with_name("flask"))
@@ -71,24 +70,6 @@ def _postgres(url):
     admin.dispose()
 
 
-def _in_app(database: str, work) -> None:
-    """Run `work` in an app of its own on `database`, and commit."""
-    class Separate(Testing):
-        SQLALCHEMY_DATABASE_URI = database
-
-    other = create_app(Separate)
-    original = db.session
-    db.session = db._make_scoped_session({})
-    try:
-        with other.app_context():
-            work()
-            db.session.commit()
-            db.session.remove()
-            db.engine.dispose()
-    finally:
-        db.session = original
-
-
 def seed(database: str) -> None:
     """A consortium whose 10-bed block is 60% used: the checks open one flag."""
     def write():
@@ -108,7 +89,7 @@ def seed(database: str) -> None:
                 f"VALUES ('E06000018', 'C{n}', 1, '2024-05-01', 'residential', 1)"))
         summaries.refresh_all()  # written in SQL, past the flush that keeps them current
 
-    _in_app(database, write)
+    in_app_on(database, write)
 
 
 def more_flags(database: str) -> None:
@@ -130,7 +111,7 @@ def more_flags(database: str) -> None:
             "beds, underuse_window_nights, underuse_threshold_percent, version) VALUES "
             "(2, 'EM-CRISIS', 'block', 'Crisis beds', 1, '2020-04-01', '2024-12-31', '2024-12-31', 365, 1, 2, 28, 0, 1)"))
     engine.dispose()
-    _in_app(database, summaries.refresh_all)
+    in_app_on(database, summaries.refresh_all)
 
 
 def scheduler_once(database: str, *extra: str, app: str = "wsgi", env: dict | None = None) -> subprocess.Popen:

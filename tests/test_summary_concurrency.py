@@ -19,11 +19,10 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from config import Testing
-from consortium.app import create_app
 from consortium.extensions import db
 from contracts import summaries
 from contracts.models import Placement, UsageDay, UsageSeries
+from tests.conftest import in_app_on
 
 
 @pytest.fixture
@@ -37,26 +36,16 @@ def own_database(app):
         connection.execute(text(f"CREATE DATABASE {name}"))
     database = url.set(database=name).render_as_string(hide_password=False)
 
-    class Separate(Testing):
-        SQLALCHEMY_DATABASE_URI = database
+    def write():
+        upgrade()
+        db.session.execute(text("INSERT INTO authorities (code, name, region) VALUES ('E06000018', 'Nottingham', 'East Midlands')"))
+        for n in range(2):
+            db.session.execute(text(
+                "INSERT INTO placements (authority_code, child_ref, start_date, placement_type, version) "
+                f"VALUES ('E06000018', 'C{n}', '2024-05-01', 'residential', 1)"))
+        summaries.refresh_all()
 
-    other = create_app(Separate)
-    original = db.session
-    db.session = db._make_scoped_session({})
-    try:
-        with other.app_context():
-            upgrade()
-            db.session.execute(text("INSERT INTO authorities (code, name, region) VALUES ('E06000018', 'Nottingham', 'East Midlands')"))
-            for n in range(2):
-                db.session.execute(text(
-                    "INSERT INTO placements (authority_code, child_ref, start_date, placement_type, version) "
-                    f"VALUES ('E06000018', 'C{n}', '2024-05-01', 'residential', 1)"))
-            summaries.refresh_all()
-            db.session.commit()
-            db.session.remove()
-            db.engine.dispose()
-    finally:
-        db.session = original
+    in_app_on(database, write)
     yield database
     with admin.connect() as connection:
         connection.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
