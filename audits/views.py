@@ -5,10 +5,9 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovTextArea
 from sqlalchemy import func, or_, select
-from wtforms import HiddenField, TextAreaField
+from wtforms import TextAreaField
 from wtforms.validators import Length, Optional
 
 from audits import services
@@ -17,6 +16,7 @@ from consortium import panels
 from consortium.access import allowed, scoped
 from consortium.audit import AuditEvent
 from consortium.exports import export
+from consortium.forms import ConfirmForm, VersionedForm
 from consortium.extensions import db
 from consortium.models import ROLES, Authority, Membership
 from consortium.pagination import paginate
@@ -26,8 +26,7 @@ from contracts.models import Contract, Placement
 bp = Blueprint("audits", __name__, template_folder="templates")
 
 
-class FlagActionForm(FlaskForm):
-    version = HiddenField()
+class FlagActionForm(VersionedForm):
     note = TextAreaField("Note", widget=GovTextArea(), validators=[Optional(), Length(max=4000)])
 
 
@@ -139,9 +138,8 @@ def act(flag_id, action):
     flag = scoped(Flag).get_or_404(flag_id)
     form = FlagActionForm()
     if form.validate_on_submit():
-        version = int(form.version.data) if (form.version.data or "").isdecimal() else None
         try:
-            (services.acknowledge if action == "acknowledge" else services.resolve)(flag, current_user, form.note.data, version)
+            (services.acknowledge if action == "acknowledge" else services.resolve)(flag, current_user, form.note.data, form.seen_version)
         except RuleBroken as broken:
             db.session.rollback()
             flash(str(broken), "error")
@@ -207,13 +205,13 @@ def job_runs():
 def messages():
     page = paginate(scoped(OutboxMessage).select().order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc()),
                     request.args.get("page", type=int), scalars=True)
-    return render_template("audits/messages.html", page=page, form=FlaskForm())
+    return render_template("audits/messages.html", page=page, form=ConfirmForm())
 
 
 @bp.post("/messages/digest")
 @allowed(*ROLES)
 def toggle_digest():
-    if FlaskForm().validate_on_submit():
+    if ConfirmForm().validate_on_submit():
         current_user.wants_digest = not current_user.wants_digest
         db.session.commit()
         flash("You will get the daily digest" if current_user.wants_digest else "You will not get the daily digest", "success")

@@ -14,9 +14,11 @@ from typing import NamedTuple
 from flask import abort, current_app, request
 from flask_login import current_user
 from sqlalchemy import Select, select
+from werkzeug.routing import IntegerConverter
 
 from consortium import audit
 from consortium.extensions import db, login_manager
+from consortium.inputs import MAX_INTEGER, control_character
 from consortium.pagination import Page, paginate
 from consortium.models import ROLES
 
@@ -57,6 +59,27 @@ def refuse_undeclared_routes() -> None:
     if view is not None and request.endpoint != "static" and not hasattr(view, "allowed_roles"):
         current_app.logger.error("route %s declares no roles; refused", request.endpoint)
         abort(403)
+
+
+# A filter's value is a code, a reference, a date or a few words: never longer than this.
+MAX_ARGUMENT_LENGTH = 500
+
+
+def refuse_unsafe_arguments() -> None:
+    """Before every request: a web address whose parameters hold control characters (a NUL byte
+    breaks PostgreSQL's queries) or run far past any filter's length is a bad request."""
+    for key, value in request.args.items(multi=True):
+        if control_character(key) or control_character(value) or len(value) > MAX_ARGUMENT_LENGTH:
+            abort(400)
+
+
+class IdConverter(IntegerConverter):
+    """`<int:...>` in a route: an id too large for its column is simply not found (a 404),
+    never a database error."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_INTEGER)
+        super().__init__(map, *args, **kwargs)
 
 
 class Scoped:

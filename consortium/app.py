@@ -24,8 +24,9 @@ from consortium import auth, backup, cli, demo, panels, security, views
 from consortium.dashboards import views as dashboard_views
 from consortium.recharges import cli as recharges_cli
 from consortium.recharges import views as recharges_views
-from consortium.access import refuse_undeclared_routes
-from consortium.errors import render_conflict, render_error, render_unexpected
+from consortium.access import IdConverter, refuse_undeclared_routes, refuse_unsafe_arguments
+from consortium.errors import render_conflict, render_error, render_refused, render_unexpected
+from consortium.services import ValueRefused
 from consortium.extensions import csrf, db, login_manager, migrate
 from consortium.formatting import FILTERS, GLOBALS
 
@@ -33,6 +34,7 @@ from consortium.formatting import FILTERS, GLOBALS
 def create_app(config: type[settings.Config] | dict | None = None) -> Flask:
     """Build the app. `config` is a Config class, or a dict of settings over the environment's."""
     app = Flask("consortium", instance_path=str(settings.INSTANCE_PATH))
+    app.url_map.converters["int"] = IdConverter  # before any route is added
     configure(app, config)
     register_proxies(app)
     register_logging(app)
@@ -116,6 +118,7 @@ def register_templates(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     app.before_request(refuse_undeclared_routes)
+    app.before_request(refuse_unsafe_arguments)
     app.register_blueprint(auth.bp)
     app.register_blueprint(views.bp)
     app.register_blueprint(providers.views.bp)
@@ -133,6 +136,7 @@ def register_blueprints(app: Flask) -> None:
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(HTTPException, render_error)
     app.register_error_handler(StaleDataError, render_conflict)
+    app.register_error_handler(ValueRefused, render_refused)
     app.register_error_handler(Exception, render_unexpected)
 
 

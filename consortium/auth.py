@@ -12,6 +12,7 @@ from sqlalchemy import select
 from consortium import audit, security, services, two_factor
 from consortium.access import PUBLIC, allowed, public
 from consortium.extensions import db, login_manager
+from consortium.inputs import control_character
 from consortium.forms import (
     ChangePasswordForm,
     SetUpTwoFactorForm,
@@ -44,7 +45,7 @@ def load_user(session_token: str) -> User | None:
 
 def _safe_next(target: str | None) -> str:
     """Only a path on this site: never send someone on to another site after signing in."""
-    if target:
+    if target and not control_character(target) and "\\" not in target:
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
             return target

@@ -44,6 +44,14 @@ def render_conflict(error: StaleDataError):
     return render_error(Conflict())
 
 
+def render_refused(error: Exception):
+    """A value no form caught (too long, or with a control character): nothing is saved, and the
+    person is told why instead of seeing a failure."""
+    db.session.rollback()
+    return render_template("consortium/error.html", code=400, title="Sorry, that cannot be saved",
+                           advice=f"{error}. Nothing you entered was saved. Go back and try again."), 400
+
+
 def render_unexpected(error: Exception):
     current_app.logger.exception("unhandled error", exc_info=error)
     return render_error(InternalServerError(original_exception=error))

@@ -1,5 +1,7 @@
 """Forms of the core pages, rendered with the GOV.UK Frontend widgets."""
 
+from decimal import Decimal
+
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovDateInput,
@@ -9,10 +11,13 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovSubmitInput,
     GovTextInput,
 )
-from wtforms import DateField, EmailField, PasswordField, RadioField, SelectField, StringField, SubmitField
+from wtforms import DateField, DecimalField, EmailField, HiddenField, IntegerField, PasswordField, RadioField, SelectField, StringField, SubmitField
+from wtforms import TextAreaField
 from email_validator import EmailNotValidError, validate_email
-from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional, Regexp, ValidationError
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional, Regexp, StopValidation, ValidationError
 
+from consortium.formatting import money
+from consortium.inputs import EARLIEST, LATEST, MAX_DECIMAL, MAX_INTEGER, MAX_WEEKLY_PENCE, STALE, date_problem, parse_id, text_problem
 from consortium.passwords import MIN_LENGTH
 
 DATE_FORMAT = "%d %m %Y"  # the three boxes of the GOV.UK date input, joined with spaces
@@ -26,8 +31,68 @@ def email_address(form, field):
         raise ValidationError("Enter an email address in the correct format, like name@example.gov.uk") from None
 
 
+class Form(FlaskForm):
+    """Every form of the service. Before a field's own validators run, what no field may hold is
+    refused with a message on the field: control characters (a NUL byte breaks exports and
+    PostgreSQL), a number that is not finite or is too large for any column."""
+
+    def validate(self, extra_validators=None):
+        refused = {}
+        for field in self:
+            problem = _input_problem(field)
+            if problem:
+                refused[field.name] = problem
+                if isinstance(field, (DecimalField, IntegerField)):
+                    field.data = None  # so the field's own validators never compare it
+        valid = super().validate(extra_validators)
+        for name, problem in refused.items():
+            self[name].errors = [problem]
+        self._errors = None
+        return valid and not refused
+
+
+def _input_problem(field) -> str | None:
+    label = field.label.text
+    data = field.data
+    if isinstance(field, PasswordField):
+        return None  # a password is hashed, never stored or shown as it is
+    if isinstance(data, str):
+        return text_problem(label, data, multiline=isinstance(field, TextAreaField))
+    if isinstance(field, DecimalField) and isinstance(data, Decimal):
+        if not data.is_finite():
+            return f"{label} must be a number"
+        if abs(data) >= MAX_DECIMAL:
+            return f"{label} is too large"
+    if isinstance(field, IntegerField) and data is not None and abs(data) > MAX_INTEGER:
+        return f"{label} is too large"
+    return None
+
+
+class VersionedForm(Form):
+    """Carries the version of the record the person saw, for optimistic locking."""
+
+    version = HiddenField()
+
+    @property
+    def seen_version(self) -> int:
+        # A missing or unreadable version is treated as stale: the edit is refused, never saved unchecked.
+        return parse_id(self.version.data) or STALE
+
+
 class GovDateField(DateField):
-    """A date typed in the three GOV.UK boxes (day, month, year)."""
+    """A date typed in the three GOV.UK boxes (day, month, year), within a range for its meaning
+    (by default 2000 to 2100)."""
+
+    def __init__(self, *args, earliest=EARLIEST, latest=LATEST, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.earliest, self.latest = earliest, latest
+
+    def pre_validate(self, form):
+        if self.process_errors:
+            raise StopValidation()
+        problem = date_problem(self.label.text, self.data, self.earliest, self.latest)
+        if problem:
+            raise StopValidation(problem)
 
     def process_formdata(self, valuelist):
         # The widget needs three values back even when a client sent fewer.
@@ -42,6 +107,17 @@ class GovDateField(DateField):
             raise ValueError(f"{self.label.text} must be a real date, like 27 3 2025") from None
 
 
+def pounds_field(label: str, required: bool = True, description: str = "", maximum_pence: int = MAX_WEEKLY_PENCE,
+                 message: str = "") -> DecimalField:
+    """An amount in pounds and pence up to a maximum (by default £1,000,000.00, above any weekly
+    fee or price). What is too little is the service's to say: its rules know why."""
+    bounds = NumberRange(max=Decimal(maximum_pence) / 100, message=f"{label} must be {money(maximum_pence)} or less")
+    return DecimalField(
+        label, widget=GovTextInput(), places=2, description=description,
+        validators=[InputRequired(message=message or f"Enter the {label.lower()}"), bounds] if required else [Optional(), bounds],
+    )
+
+
 def show_error(form, broken: Exception, default: str) -> None:
     """Put a refused change's message on the field it names (`broken.field`), else on `default`,
     so it shows beside the field and in the error summary."""
@@ -49,17 +125,19 @@ def show_error(form, broken: Exception, default: str) -> None:
     (field if field is not None else getattr(form, default)).errors.append(str(broken))
 
 
-def date_field(label: str, required: bool = True, description: str = "") -> DateField:
+def date_field(label: str, required: bool = True, description: str = "", earliest=EARLIEST, latest=LATEST) -> DateField:
     return GovDateField(
         label,
         format=DATE_FORMAT,
         widget=GovDateInput(),
+        earliest=earliest,
+        latest=latest,
         description=description or "For example, 27 3 2025",
         validators=[InputRequired(message=f"Enter the {label.lower()}")] if required else [Optional()],
     )
 
 
-class SignInForm(FlaskForm):
+class SignInForm(Form):
     email = StringField(
         "Email address",
         widget=GovTextInput(),
@@ -75,7 +153,7 @@ class SignInForm(FlaskForm):
     submit = SubmitField("Sign in", widget=GovSubmitInput())
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(Form):
     current_password = PasswordField(
         "Current password", widget=GovPasswordInput(), validators=[DataRequired(message="Enter your current password")]
     )
@@ -96,7 +174,7 @@ class ChangePasswordForm(FlaskForm):
     submit = SubmitField("Change password", widget=GovSubmitInput())
 
 
-class MembershipForm(FlaskForm):
+class MembershipForm(Form):
     authority_code = SelectField(
         "Authority", widget=GovSelect(), validators=[DataRequired(message="Choose an authority")]
     )
@@ -105,16 +183,16 @@ class MembershipForm(FlaskForm):
     submit = SubmitField("Add member", widget=GovSubmitInput())
 
 
-class EndMembershipForm(FlaskForm):
+class EndMembershipForm(Form):
     left = date_field("Last day of membership")
     submit = SubmitField("End membership", widget=GovSubmitInput(), render_kw={"params": {"classes": "govuk-button--warning"}})
 
 
-class UserForm(FlaskForm):
+class UserForm(Form):
     email = EmailField(
         "Email address",
         widget=GovTextInput(),
-        validators=[DataRequired(message="Enter an email address"), email_address],
+        validators=[DataRequired(message="Enter an email address"), Length(max=254), email_address],
     )
     name = StringField("Full name", widget=GovTextInput(), validators=[Optional(), Length(max=120)])
     role = RadioField(
@@ -140,7 +218,7 @@ class UserForm(FlaskForm):
     submit = SubmitField("Create account", widget=GovSubmitInput())
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(Form):
     password = PasswordField(
         "New password",
         widget=GovPasswordInput(),
@@ -150,7 +228,7 @@ class ResetPasswordForm(FlaskForm):
     submit = SubmitField("Set password", widget=GovSubmitInput())
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """A button that changes something: a form only for its CSRF token."""
 
 
@@ -167,19 +245,19 @@ def code_field(label: str = "Code") -> StringField:
     )
 
 
-class TwoFactorCodeForm(FlaskForm):
+class TwoFactorCodeForm(Form):
     """The second step of signing in."""
 
     code = code_field()
     submit = SubmitField("Continue", widget=GovSubmitInput())
 
 
-class SetUpTwoFactorForm(FlaskForm):
+class SetUpTwoFactorForm(Form):
     code = code_field()
     submit = SubmitField("Turn on two-factor sign-in", widget=GovSubmitInput())
 
 
-class TurnOffTwoFactorForm(FlaskForm):
+class TurnOffTwoFactorForm(Form):
     password = PasswordField(
         "Your password", widget=GovPasswordInput(), validators=[DataRequired(message="Enter your password")]
     )
@@ -188,7 +266,7 @@ class TurnOffTwoFactorForm(FlaskForm):
     )
 
 
-class TwoFactorRequirementForm(FlaskForm):
+class TwoFactorRequirementForm(Form):
     required = RadioField(
         "Do administrators and leads have to use two-factor sign-in?",
         widget=GovRadioInput(),

@@ -10,6 +10,8 @@ from sqlalchemy import Select, func, inspect, select
 
 from consortium.extensions import db
 
+MAX_PAGE = 1_000_000  # a page number past this is read as this one (never an offset no database takes)
+
 
 @dataclass
 class Page:
@@ -41,7 +43,7 @@ class Page:
 
 def paginate(query: Select, page: int | None, scalars: bool = False) -> Page:
     per_page = current_app.config["PAGE_SIZE"]
-    page = max(1, page or 1)
+    page = min(max(1, page or 1), MAX_PAGE)
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     if scalars:
         # A page of one model's rows: the keys are sorted and counted off first (from an index,

@@ -8,10 +8,12 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import String, Text, event, func, inspect, select
+from sqlalchemy.orm import Session
 
 from consortium import audit
 from consortium.extensions import db
+from consortium.inputs import text_problem
 from consortium.models import ROLES, Authority, Consortium, Membership, User, new_session_token
 from consortium.passwords import dummy_verify, hash_password, password_problem, verify_password
 from consortium.tabular import ImportResult, RowErrors, Table, parse_date, parse_decimal
@@ -26,6 +28,42 @@ class RuleBroken(ValueError):
     def __init__(self, message: str, field: str | None = None):
         super().__init__(message)
         self.field = field
+
+
+# ---------------------------------------------------------------- what is never stored
+
+
+class ValueRefused(RuleBroken):
+    """Text a form or an import should already have refused: too long for its column, or with
+    control characters in it."""
+
+
+_TEXT_COLUMNS: dict[type, list[tuple[str, int | None, bool]]] = {}
+
+
+def _text_columns(model: type) -> list[tuple[str, int | None, bool]]:
+    """(attribute, length, multi-line) of each text column of a model, worked out once."""
+    if model not in _TEXT_COLUMNS:
+        _TEXT_COLUMNS[model] = [
+            (attr.key, getattr(column.type, "length", None), isinstance(column.type, Text))
+            for attr in inspect(model).column_attrs
+            for column in attr.columns[:1]
+            if isinstance(column.type, String)
+        ]
+    return _TEXT_COLUMNS[model]
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_unstorable_text(session: Session, _flush_context, _instances) -> None:
+    """The last guard, whatever the way in: no text longer than its column (SQLite would keep it;
+    PostgreSQL would fail the request) and no control characters (a NUL breaks every export)."""
+    for obj in (*session.new, *session.dirty):
+        for key, length, multiline in _text_columns(type(obj)):
+            value = obj.__dict__.get(key)
+            if isinstance(value, str):
+                problem = text_problem(key.replace("_", " ").capitalize(), value, length, multiline)
+                if problem:
+                    raise ValueRefused(problem, key)
 
 
 # ---------------------------------------------------------------- authorities

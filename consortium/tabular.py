@@ -21,6 +21,8 @@ from pathlib import Path
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
+from consortium.inputs import EARLIEST, LATEST, MAX_DECIMAL, MAX_WEEKLY_PENCE, control_character
+
 MAX_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 200_000
 # The widest import has 11 columns; a real export may carry a few dozen more that are ignored.
@@ -219,8 +221,12 @@ def read_table(
         if not any(cell.strip() for cell in cells):
             continue
         for column, i in positions.items():
-            if i < len(cells) and _looks_like_formula(cells[i]):
+            if i >= len(cells):
+                continue
+            if _looks_like_formula(cells[i]):
                 errors.add(number, f"{headings[i]} starts with {cells[i].strip()[:1]!r}: formulas are not accepted")
+            elif bad := control_character(cells[i].strip()):
+                errors.add(number, f"{headings[i]} contains {bad}, which is not accepted")
         values = {column: (cells[i].strip() if i < len(cells) else "") for column, i in positions.items()}
         rows.append(Row(number, values))
     errors.raise_if_any()
@@ -246,31 +252,45 @@ class RowErrors:
             raise ImportFailed(sorted(self.errors, key=lambda error: error[0] or 0))
 
 
-def parse_date(text: str) -> date:
-    """ISO `YYYY-MM-DD`, or `DD/MM/YYYY` as Ofsted writes dates."""
+def parse_date(text: str, earliest: date = EARLIEST, latest: date = LATEST) -> date:
+    """ISO `YYYY-MM-DD`, or `DD/MM/YYYY` as Ofsted writes dates, within a range (by default
+    2000 to 2100)."""
     text = text.strip()
     for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
         try:
-            return datetime.strptime(text, pattern).date()
+            parsed = datetime.strptime(text, pattern).date()
         except ValueError:
             continue
-    raise ValueError(f"{text!r} is not a date (use YYYY-MM-DD or DD/MM/YYYY)")
+        if not earliest <= parsed <= latest:
+            raise ValueError(f"{text!r} is not between {earliest.isoformat()} and {latest.isoformat()}")
+        return parsed
+    raise ValueError(f"{_shown(text)!r} is not a date (use YYYY-MM-DD or DD/MM/YYYY)")
 
 
 def parse_decimal(text: str, what: str = "value") -> Decimal:
     try:
         value = Decimal(text.strip().replace(",", ""))
     except InvalidOperation:
-        raise ValueError(f"{what} {text!r} is not a number") from None
+        raise ValueError(f"{what} {_shown(text)!r} is not a number") from None
     if not value.is_finite():
-        raise ValueError(f"{what} {text!r} is not a number")
+        raise ValueError(f"{what} {_shown(text)!r} is not a number")
+    if abs(value) >= MAX_DECIMAL:
+        raise ValueError(f"{what} {_shown(text)!r} is too large")
     return value
 
 
-def parse_pence(text: str, what: str = "amount") -> int:
-    """An amount in pounds (`3850.00`, `£3,850`) as integer pence; more than 2 decimals is an error."""
+def parse_pence(text: str, what: str = "amount", maximum_pence: int = MAX_WEEKLY_PENCE) -> int:
+    """An amount in pounds (`3850.00`, `£3,850`) as integer pence, at most the maximum (by
+    default £1,000,000.00, above any weekly fee or price); more than 2 decimals is an error."""
     value = parse_decimal(text.strip().lstrip("£"), what)
     pence = value * 100
     if pence != pence.to_integral_value():
         raise ValueError(f"{what} {text!r} has more than two decimal places")
+    if abs(pence) > maximum_pence:
+        raise ValueError(f"{what} {text!r} is more than {maximum_pence // 100:,}.00")
     return int(pence)
+
+
+def _shown(text: str) -> str:
+    """A value as an error message quotes it: a long one cut short."""
+    return text if len(text) <= 40 else text[:40] + "…"

@@ -1,26 +1,21 @@
 """Forms of the contracts' pages."""
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from govuk_frontend_wtf.wtforms_widgets import GovFileInput, GovRadioInput, GovSelect, GovSubmitInput, GovTextArea, GovTextInput
-from wtforms import DecimalField, HiddenField, IntegerField, RadioField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import DecimalField, IntegerField, RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from consortium.forms import date_field
+from consortium.forms import Form, VersionedForm, date_field, pounds_field
+from consortium.inputs import MAX_MILES
 from contracts.models import ADMISSION_STATUSES, NEED_LEVELS, PLACEMENT_TYPES, TIERS
 
 
-class VersionedForm(FlaskForm):
-    """Carries the version of the record the person saw, for optimistic locking."""
-
-    version = HiddenField()
-
-    @property
-    def seen_version(self) -> int | None:
-        return int(self.version.data) if (self.version.data or "").isdecimal() else None
+MAX_BEDS = 1000
+# An indicator's target and thresholds: a percentage, a count, days or pounds, never beyond a billion.
+INDICATOR_RANGE = NumberRange(-1_000_000_000, 1_000_000_000, message="Enter a number between -1,000,000,000 and 1,000,000,000")
 
 
-class PlacementForm(FlaskForm):
+class PlacementForm(Form):
     child_ref = StringField(
         "Child reference", widget=GovTextInput(),
         description="Your authority's own pseudonymous reference. Never a name or a date of birth.",
@@ -34,12 +29,12 @@ class PlacementForm(FlaskForm):
     need_level = SelectField("Need level", widget=GovSelect(), choices=[("", "Not given")] + [(n, n.capitalize()) for n in NEED_LEVELS],
                              validators=[Optional()])
     start_date = date_field("Start date")
-    weekly_fee = DecimalField("Weekly fee (£)", widget=GovTextInput(), places=2,
-                              description="Framework and spot placements only: a block placement costs the block's price.",
-                              validators=[Optional()])
-    age_at_start = IntegerField("Age at start (years)", widget=GovTextInput(), validators=[Optional(), NumberRange(0, 25)])
+    weekly_fee = pounds_field("Weekly fee (£)", required=False,
+                              description="Framework and spot placements only: a block placement costs the block's price.")
+    age_at_start = IntegerField("Age at start (years)", widget=GovTextInput(),
+                                validators=[Optional(), NumberRange(0, 25, message="Age at start must be between 0 and 25")])
     distance_miles = DecimalField("Distance from home authority (miles)", widget=GovTextInput(), places=1,
-                                  validators=[Optional(), NumberRange(min=0)])
+                                  validators=[Optional(), NumberRange(0, MAX_MILES, message=f"Distance must be between 0 and {MAX_MILES:,} miles")])
     ssda903_code = StringField("SSDA903 placement code", widget=GovTextInput(), validators=[Optional(), Length(max=4)])
     submit = SubmitField("Record placement", widget=GovSubmitInput())
 
@@ -59,28 +54,27 @@ class AdmissionStatusForm(VersionedForm):
     submit = SubmitField("Save status", widget=GovSubmitInput())
 
 
-class LotForm(FlaskForm):
+class LotForm(Form):
     name = StringField("Lot name", widget=GovTextInput(), validators=[DataRequired(message="Enter the lot name"), Length(max=120)])
     submit = SubmitField("Add lot", widget=GovSubmitInput())
 
 
-class AdmitForm(FlaskForm):
+class AdmitForm(Form):
     provider_id = SelectField("Provider", widget=GovSelect(), validators=[DataRequired(message="Choose a provider")])
     tier = RadioField("Tier", widget=GovRadioInput(), choices=[(t, t) for t in TIERS], default="Preferred",
                       validators=[InputRequired(message="Choose a tier")])
     submit = SubmitField("Admit provider", widget=GovSubmitInput())
 
 
-class PriceForm(FlaskForm):
+class PriceForm(Form):
     need_level = SelectField("Need level", widget=GovSelect(), choices=[(n, n.capitalize()) for n in NEED_LEVELS])
-    weekly_price = DecimalField("Weekly price (£)", widget=GovTextInput(), places=2,
-                                validators=[InputRequired(message="Enter the weekly price")])
+    weekly_price = pounds_field("Weekly price (£)")
     effective_from = date_field("First day")
     effective_to = date_field("Last day", required=False, description="Leave empty if it has no end yet")
     submit = SubmitField("Add price", widget=GovSubmitInput())
 
 
-class UpliftForm(FlaskForm):
+class UpliftForm(Form):
     percent = DecimalField("Uplift (%)", widget=GovTextInput(), places=2, description="For example 3.5",
                            validators=[InputRequired(message="Enter the uplift"), NumberRange(min=-50, max=100)])
     effective_from = date_field("From")
@@ -98,43 +92,45 @@ class DecisionForm(VersionedForm):
 
 
 class BlockSettingsForm(VersionedForm):
-    beds = IntegerField("Beds", widget=GovTextInput(), validators=[InputRequired(message="Enter the number of beds")])
+    # The service says what is too few; the form refuses what no block has.
+    beds = IntegerField("Beds", widget=GovTextInput(), validators=[
+        InputRequired(message="Enter the number of beds"), NumberRange(max=MAX_BEDS, message=f"A block has at most {MAX_BEDS:,} beds")])
     underuse_threshold_percent = IntegerField("Underuse threshold (%)", widget=GovTextInput(),
                                               validators=[InputRequired(message="Enter the threshold")])
     underuse_window_nights = IntegerField("Underuse window (nights)", widget=GovTextInput(),
                                           validators=[InputRequired(message="Enter the window")])
-    notice_days = IntegerField("Notice period for expiry (days)", widget=GovTextInput(),
-                               validators=[InputRequired(message="Enter the notice period"), NumberRange(min=0)])
+    notice_days = IntegerField("Notice period for expiry (days)", widget=GovTextInput(), validators=[
+        InputRequired(message="Enter the notice period"), NumberRange(0, 3650, message="The notice period must be between 0 and 3,650 days")])
     submit = SubmitField("Save settings", widget=GovSubmitInput())
 
 
-class OutageForm(FlaskForm):
-    beds = IntegerField("Beds out of use", widget=GovTextInput(), validators=[InputRequired(message="Enter the number of beds")])
+class OutageForm(Form):
+    beds = IntegerField("Beds out of use", widget=GovTextInput(), validators=[
+        InputRequired(message="Enter the number of beds"), NumberRange(max=MAX_BEDS, message=f"A block has at most {MAX_BEDS:,} beds")])
     start_date = date_field("First night out of use")
     end_date = date_field("Back in use from", required=False, description="Leave empty if not known yet")
     reason = StringField("Reason", widget=GovTextInput(), validators=[DataRequired(message="Give the reason"), Length(max=500)])
     submit = SubmitField("Record beds out of use", widget=GovSubmitInput())
 
 
-class BlockPriceForm(FlaskForm):
-    weekly_price = DecimalField("Price per bed per week (£)", widget=GovTextInput(), places=2,
-                                validators=[InputRequired(message="Enter the price")])
+class BlockPriceForm(Form):
+    weekly_price = pounds_field("Price per bed per week (£)", message="Enter the price")
     effective_from = date_field("From")
     submit = SubmitField("Change the price", widget=GovSubmitInput())
 
 
-class BreakDateForm(FlaskForm):
+class BreakDateForm(Form):
     break_date = date_field("Break date")
     submit = SubmitField("Add break date", widget=GovSubmitInput())
 
 
-class FeeForm(FlaskForm):
-    weekly_fee = DecimalField("New weekly fee (£)", widget=GovTextInput(), places=2, validators=[InputRequired(message="Enter the fee")])
+class FeeForm(Form):
+    weekly_fee = pounds_field("New weekly fee (£)", message="Enter the fee")
     effective_from = date_field("From")
     submit = SubmitField("Change the fee", widget=GovSubmitInput())
 
 
-class ReturnUploadForm(FlaskForm):
+class ReturnUploadForm(Form):
     file = FileField("Completed template", widget=GovFileInput(), description="CSV or XLSX with indicator_code, value and comment.",
                      validators=[FileRequired(message="Choose the completed template")])
     submit = SubmitField("Upload and submit", widget=GovSubmitInput())
@@ -149,8 +145,10 @@ class ReviewForm(VersionedForm):
     submit = SubmitField("Save review", widget=GovSubmitInput())
 
 
-class IndicatorForm(FlaskForm):
-    target = DecimalField("Target", widget=GovTextInput(), places=2, validators=[Optional()])
-    amber = DecimalField("Amber threshold", widget=GovTextInput(), places=2, validators=[InputRequired(message="Enter the amber threshold")])
-    red = DecimalField("Red threshold", widget=GovTextInput(), places=2, validators=[InputRequired(message="Enter the red threshold")])
+class IndicatorForm(Form):
+    target = DecimalField("Target", widget=GovTextInput(), places=2, validators=[Optional(), INDICATOR_RANGE])
+    amber = DecimalField("Amber threshold", widget=GovTextInput(), places=2,
+                         validators=[InputRequired(message="Enter the amber threshold"), INDICATOR_RANGE])
+    red = DecimalField("Red threshold", widget=GovTextInput(), places=2,
+                       validators=[InputRequired(message="Enter the red threshold"), INDICATOR_RANGE])
     submit = SubmitField("Save thresholds", widget=GovSubmitInput())

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from consortium.extensions import db
 from consortium.formatting import day
+from consortium.inputs import MAX_DECIMAL, text_problem
 from consortium.services import RuleBroken
 from consortium.sql import CalendarDay, days_between, least, quarter_of, serialise
 from contracts.models import (
@@ -34,6 +35,7 @@ from contracts.models import (
 from providers.models import Home, Provider
 
 PERIOD = re.compile(r"^(\d{4})-Q([1-4])$")
+COMMENT_LENGTH = 1000  # a provider's comment on one value
 STARTER_TEMPLATE = "Children's homes: starter outcomes framework"
 # (code, name, unit, higher is better, target, amber, red, guidance)
 STARTER_INDICATORS = [
@@ -276,12 +278,15 @@ def check_value(indicator: Indicator, text: str) -> Decimal | None:
     text = (text or "").strip()
     if not text:
         return None
+    shown = text if len(text) <= 20 else text[:20] + "…"
     try:
         value = Decimal(text.replace(",", "").lstrip("£"))
     except InvalidOperation:
-        raise ValueError(f"{indicator.code}: {text!r} is not a number") from None
+        raise ValueError(f"{indicator.code}: {shown!r} is not a number") from None
     if not value.is_finite():
-        raise ValueError(f"{indicator.code}: {text!r} is not a number")
+        raise ValueError(f"{indicator.code}: {shown!r} is not a number")
+    if abs(value) >= MAX_DECIMAL:
+        raise ValueError(f"{indicator.code}: {shown!r} is too large")
     if indicator.unit == "percent" and not 0 <= value <= 100:
         raise ValueError(f"{indicator.code}: a percentage is from 0 to 100, not {text}")
     if indicator.unit in ("count", "days") and (value < 0 or value != value.to_integral_value()):
@@ -328,6 +333,10 @@ def save(outcomes: OutcomesFramework, provider: Provider, period: str, values: d
             continue
         if submit and checked[indicator.id] is None:
             problems.append(f"{indicator.code}: enter a value for {indicator.name.lower()}")
+    for indicator in outcomes.indicators:
+        problem = text_problem(f"{indicator.code}: the comment", comments.get(indicator.code), COMMENT_LENGTH)
+        if problem:
+            problems.append(problem)
     unknown = set(values) - {i.code for i in outcomes.indicators}
     if unknown:
         problems.append(f"unknown indicator code{'s' if len(unknown) > 1 else ''}: {', '.join(sorted(unknown))}")

@@ -14,6 +14,7 @@ from consortium import panels
 from consortium.access import allowed, scoped
 from consortium.exports import export
 from consortium.extensions import db
+from consortium.inputs import STALE, parse_id
 from consortium.models import ROLES
 from consortium.services import RuleBroken
 from consortium.tabular import ImportFailed, read_table
@@ -176,7 +177,7 @@ def monitoring_return(contract_id, provider_id, period):
         version = request.form.get("version", "")
         try:
             returns.save(outcomes, entry.provider, period, typed, comments, current_user, today,
-                         submit=request.form.get("action") == "submit", seen_version=int(version) if version.isdecimal() else None)
+                         submit=request.form.get("action") == "submit", seen_version=parse_id(version) or STALE)
         except RuleBroken as broken:
             db.session.rollback()
             error = str(broken)

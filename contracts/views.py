@@ -15,6 +15,7 @@ from consortium.exports import export
 from consortium.forms import show_error
 from consortium.extensions import db
 from consortium.formatting import day
+from consortium.inputs import date_arguments
 from consortium.models import ROLES
 from consortium.pagination import paginate
 from consortium.services import RuleBroken
@@ -379,18 +380,19 @@ def _placements_query(args):
         query = query.where(or_(Placement.end_date.is_(None), Placement.end_date > today))
     elif args.get("status") == "ended":
         query = query.where(Placement.end_date <= today)
-    for key, condition in (("from", Placement.start_date.__ge__), ("to", Placement.start_date.__le__)):
-        try:
-            if args.get(key):
-                query = query.where(condition(date.fromisoformat(args[key])))
-        except ValueError:
-            pass
+    dates, _ = date_arguments(args, "from", "to")
+    if dates["from"]:
+        query = query.where(Placement.start_date >= dates["from"])
+    if dates["to"]:
+        query = query.where(Placement.start_date <= dates["to"])
     return query.order_by(Placement.start_date.desc(), Placement.id.desc())
 
 
 @bp.get("/placements")
 @allowed("lead", "partner")
 def placements():
+    if problem := date_arguments(request.args, "from", "to")[1]:
+        flash(problem, "error")
     page = paginate(_placements_query(request.args), request.args.get("page", type=int), scalars=True)
     return render_template("contracts/placements.html", page=page, args=request.args, types=PLACEMENT_TYPES)
 

@@ -1,16 +1,15 @@
 """Forms of the providers' pages."""
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from govuk_frontend_wtf.wtforms_widgets import GovFileInput, GovPasswordInput, GovSubmitInput, GovTextInput
 from wtforms import EmailField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional
 
-from consortium.forms import email_address
+from consortium.forms import Form, email_address
 from consortium.passwords import MIN_LENGTH
 
 
-class OfstedUploadForm(FlaskForm):
+class OfstedUploadForm(Form):
     file = FileField(
         "Ofsted file",
         widget=GovFileInput(),
@@ -20,7 +19,7 @@ class OfstedUploadForm(FlaskForm):
     submit = SubmitField("Upload and preview", widget=GovSubmitInput())
 
 
-class ProviderUserForm(FlaskForm):
+class ProviderUserForm(Form):
     email = EmailField(
         "Email address", widget=GovTextInput(), validators=[DataRequired(message="Enter an email address"), email_address]
     )
@@ -34,7 +33,7 @@ class ProviderUserForm(FlaskForm):
     submit = SubmitField("Create account", widget=GovSubmitInput())
 
 
-class AliasForm(FlaskForm):
+class AliasForm(Form):
     name = StringField(
         "Former name",
         widget=GovTextInput(),

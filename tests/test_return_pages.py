@@ -68,9 +68,10 @@ def test_the_form_saves_a_draft_then_submits(client, block):
     assert draft.status_code == 302
     page = client.get(url(block)).get_data(as_text=True)
     assert 'value="91"' in page and "Draft saved" in page
-    missing = client.post(url(block), data={"action": "submit", "value-EET": "91"})
+    version = db.session.scalar(select(MonitoringReturn.version))  # as the page carries it
+    missing = client.post(url(block), data={"action": "submit", "value-EET": "91", "version": version})
     assert missing.status_code == 400 and "HEALTH: enter a value" in missing.get_data(as_text=True)
-    done = client.post(url(block), data={"action": "submit", **{f"value-{k}": v for k, v in VALUES.items()}})
+    done = client.post(url(block), data={"action": "submit", "version": version, **{f"value-{k}": v for k, v in VALUES.items()}})
     assert done.status_code == 302
     assert db.session.scalar(select(MonitoringReturn.status)) == "submitted"
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -18,6 +18,8 @@ from consortium.dashboards.report import report_pdf
 from consortium.exports import export
 from consortium.extensions import db
 from consortium.formatting import money
+from consortium.inputs import EARLIEST, LATEST, MAX_WEEKLY_PENCE, date_arguments, text_problem
+from consortium.tabular import parse_decimal, parse_pence
 from consortium.models import Authority
 from consortium.sql import greatest, least
 from contracts import returns as returns_module
@@ -28,14 +30,15 @@ from providers.quality import current_graded
 
 bp = Blueprint("dashboards", __name__, template_folder="templates")
 
+MAX_BUDGET_WEEKS = 1_000_000  # placement-weeks of one type in a year: a thousand children all year is 52,000
+
 
 def _period() -> tuple[date, date]:
     first, last = services.financial_year(date.today())
-    try:
-        first = date.fromisoformat(request.args.get("from", "")) if request.args.get("from") else first
-        last = date.fromisoformat(request.args.get("to", "")) if request.args.get("to") else last
-    except ValueError:
-        pass
+    dates, problem = date_arguments(request.args, "from", "to")
+    if problem:
+        flash(problem, "error")
+    first, last = dates["from"] or first, dates["to"] or last
     if services.yesterday() >= first:
         last = min(last, services.yesterday())  # figures up to the last full day
     return first, last
@@ -149,12 +152,13 @@ def value_for_money():
 @bp.post("/value-for-money/threshold")
 @allowed("lead")
 def set_threshold():
+    threshold = request.form.get("threshold", "")
     try:
-        pence = int(Decimal(request.form.get("threshold", "").replace(",", "").lstrip("£")) * 100)
-    except InvalidOperation:
+        pence = parse_pence(threshold, "threshold") if not text_problem("threshold", threshold, 20) else -1
+    except ValueError:
         pence = -1
     if pence <= 0:
-        flash("Enter the weekly fee above which placements are listed, in pounds", "error")
+        flash(f"Enter the weekly fee above which placements are listed, in pounds, up to {money(MAX_WEEKLY_PENCE)}", "error")
     else:
         current_user.consortium.high_cost_weekly_pence = pence
         db.session.commit()
@@ -165,7 +169,9 @@ def set_threshold():
 @bp.route("/budgets", methods=["GET", "POST"])
 @allowed("partner")
 def budgets():
-    year = request.values.get("year", type=int) or services.financial_year(date.today())[0].year
+    year = request.values.get("year", type=int)
+    if year is None or not EARLIEST.year <= year <= LATEST.year - 1:
+        year = services.financial_year(date.today())[0].year
     if request.method == "POST":
         errors = []
         for kind in PLACEMENT_TYPES:
@@ -173,11 +179,14 @@ def budgets():
             if not weeks and not unit:
                 continue
             try:
-                weeks_value, unit_pence = Decimal(weeks or "0"), int(Decimal((unit or "0").replace(",", "").lstrip("£")) * 100)
-                if weeks_value < 0 or unit_pence < 0:
-                    raise InvalidOperation
-            except InvalidOperation:
-                errors.append(f"{_types(kind)}: enter weeks and a weekly unit cost of 0 or more")
+                if text_problem("weeks", weeks, 20) or text_problem("unit cost", unit, 20):
+                    raise ValueError
+                weeks_value, unit_pence = parse_decimal(weeks or "0"), parse_pence(unit or "0")
+                if not 0 <= weeks_value <= MAX_BUDGET_WEEKS or weeks_value != weeks_value.quantize(Decimal("0.01")) or unit_pence < 0:
+                    raise ValueError
+            except ValueError:
+                errors.append(f"{_types(kind)}: enter weeks and a weekly unit cost of 0 or more "
+                              f"(at most {MAX_BUDGET_WEEKS:,} weeks and {money(MAX_WEEKLY_PENCE)} a week)")
                 continue
             budget = db.session.scalar(scoped(Budget).select().where(Budget.financial_year == year, Budget.placement_type == kind))
             if budget is None:

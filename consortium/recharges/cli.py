@@ -13,6 +13,7 @@ from consortium.models import Consortium
 from consortium.recharges import services
 from consortium.recharges.apportion import BASES
 from consortium.services import RuleBroken
+from consortium.inputs import MAX_AMOUNT_PENCE
 from consortium.tabular import parse_date, parse_pence
 
 recharges_group = AppGroup("recharges", help="Sharing the consortium's costs among its members.")
@@ -27,7 +28,7 @@ def _date(_ctx, param, value):
 
 def _pence(_ctx, param, value):
     try:
-        return parse_pence(value, "amount")
+        return parse_pence(value, "amount", MAX_AMOUNT_PENCE)
     except ValueError as error:
         raise click.BadParameter(str(error), param=param) from None
 

@@ -1,19 +1,19 @@
 """Forms of the recharges pages."""
 
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSelect, GovSubmitInput, GovTextArea, GovTextInput
-from wtforms import DecimalField, HiddenField, RadioField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import DecimalField, RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from consortium.forms import date_field
+from consortium.forms import Form, VersionedForm, date_field, pounds_field
+from consortium.inputs import MAX_AMOUNT_PENCE
 
 
-class PoolForm(FlaskForm):
+class PoolForm(Form):
     name = StringField("Name", widget=GovTextInput(), description="For example: Contract management, 2025 to 2026",
                        validators=[DataRequired(message="Give the pool a name"), Length(max=200)])
     first_day = date_field("First day")
     last_day = date_field("Last day")
-    amount = DecimalField("Amount (£)", widget=GovTextInput(), places=2, validators=[InputRequired(message="Enter the amount")])
+    amount = pounds_field("Amount (£)", maximum_pence=MAX_AMOUNT_PENCE)
     basis = RadioField("Shared by", widget=GovRadioInput(), choices=[
         ("placements", "Placements started in the period under the consortium's contracts"),
         ("bed_nights", "Bed-nights used in the period under the consortium's contracts"),
@@ -22,7 +22,7 @@ class PoolForm(FlaskForm):
     ], validators=[InputRequired(message="Choose how it is shared")])
     base_percent = DecimalField("Part shared equally (%)", widget=GovTextInput(), places=2, default=0,
                                 description="For placements or bed-nights: for example 50 for half equally, half by use",
-                                validators=[Optional(), NumberRange(0, 100)])
+                                validators=[Optional(), NumberRange(0, 100, message="The part shared equally must be between 0 and 100%")])
     fixed = TextAreaField("Agreed percentages", widget=GovTextArea(),
                           description="For agreed percentages only: one line per member, like E06000018 = 12.5",
                           validators=[Optional(), Length(max=4000)])
@@ -30,7 +30,7 @@ class PoolForm(FlaskForm):
     submit = SubmitField("Create pool", widget=GovSubmitInput())
 
 
-class BlockPoolForm(FlaskForm):
+class BlockPoolForm(Form):
     contract_id = SelectField("Block contract owned by the consortium", widget=GovSelect(),
                               validators=[DataRequired(message="Choose a block contract")])
     first_day = date_field("First day")
@@ -38,15 +38,13 @@ class BlockPoolForm(FlaskForm):
     submit = SubmitField("Create pool", widget=GovSubmitInput())
 
 
-class PaidForm(FlaskForm):
-    version = HiddenField()
+class PaidForm(VersionedForm):
     paid_on = date_field("Date paid")
     submit = SubmitField("Mark paid", widget=GovSubmitInput())
 
 
-class CreditForm(FlaskForm):
+class CreditForm(Form):
     reason = TextAreaField("Reason", widget=GovTextArea(), validators=[DataRequired(message="Give the reason"), Length(max=2000)])
-    corrected_amount = DecimalField("Corrected amount (£)", widget=GovTextInput(), places=2,
-                                    description="A new draft statement for this amount follows the credit note. Leave empty for none.",
-                                    validators=[Optional(), NumberRange(min=0)])
+    corrected_amount = pounds_field("Corrected amount (£)", required=False, maximum_pence=MAX_AMOUNT_PENCE,
+                                    description="A new draft statement for this amount follows the credit note. Leave empty for none.")
     submit = SubmitField("Issue credit note", widget=GovSubmitInput())

@@ -171,7 +171,7 @@ def paid(statement_id):
     form = PaidForm()
     if form.validate_on_submit():
         try:
-            services.mark_paid(statement, form.paid_on.data, int(form.version.data) if (form.version.data or "").isdecimal() else None)
+            services.mark_paid(statement, form.paid_on.data, form.seen_version)
         except RuleBroken as broken:
             db.session.rollback()
             flash(str(broken), "error")
