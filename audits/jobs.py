@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from audits import checks
 from audits.models import Flag, JobRun
+from consortium import uploads
 from consortium.extensions import db
 
 log = logging.getLogger("audits.jobs")
@@ -112,7 +113,9 @@ def run_job(job: str, period: str, work: Callable[[], Outcome], lease_seconds: i
 
 
 def checks_work(as_of: date) -> Outcome:
-    """Every check as of a date. A check that raises keeps nothing of its own; the others run."""
+    """Every check as of a date. A check that raises keeps nothing of its own; the others run.
+    Uploads left waiting more than a day are forgotten too."""
+    uploads.forget_expired()
     before = set(db.session.scalars(select(Flag.id).where(Flag.status != "resolved")))
     last_id = db.session.scalar(select(func.max(Flag.id))) or 0
     outcome = Outcome()

@@ -13,6 +13,8 @@ from collections.abc import Iterable, Sequence
 from flask import Response, abort
 from openpyxl import Workbook
 
+from consortium.inputs import strip_control_characters
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 FORMATS = {
     "csv": "text/csv; charset=utf-8",
@@ -21,9 +23,12 @@ FORMATS = {
 
 
 def guard(value):
-    """A cell's value made safe to open in a spreadsheet."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
+    """A cell's value made safe to open in a spreadsheet. Control characters are left out too: a
+    workbook cannot hold them, and one stored before they were refused must not break a download."""
+    if isinstance(value, str):
+        value = strip_control_characters(value, multiline=True)
+        if value.startswith(FORMULA_STARTS):
+            return "'" + value
     return value
 
 

@@ -52,9 +52,9 @@ def text_problem(label: str, text: str | None, max_length: int | None = None, mu
     return None
 
 
-def strip_control_characters(text: str) -> str:
+def strip_control_characters(text: str, multiline: bool = False) -> str:
     """For what the service writes out (file names, exports), never for what it stores."""
-    return _ONE_LINE.sub("", text)
+    return (_MULTI_LINE if multiline else _ONE_LINE).sub("", text)
 
 
 def parse_id(value: str | None) -> int | None:

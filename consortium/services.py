@@ -16,7 +16,7 @@ from consortium.extensions import db
 from consortium.inputs import text_problem
 from consortium.models import ROLES, Authority, Consortium, Membership, User, new_session_token
 from consortium.passwords import dummy_verify, hash_password, password_problem, verify_password
-from consortium.tabular import ImportResult, RowErrors, Table, parse_date, parse_decimal
+from consortium.tabular import ImportResult, RowErrors, Table, parse_date, parse_decimal, too_long
 
 AUTHORITY_CODE = re.compile(r"^[ENSW]\d{8}$")
 CONSORTIUM_REF = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,19}$")
@@ -89,6 +89,9 @@ def import_authorities(table: Table) -> ImportResult:
             errors.add(row.line, "name is empty")
             continue
         values = {"code": code, "name": row["name"], "region": row["region"]}
+        if overlong := too_long(Authority, values):
+            errors.add(row.line, "; ".join(overlong))
+            continue
         try:
             for axis, limit in (("latitude", 90), ("longitude", 180)):
                 values[axis] = parse_decimal(row[axis], axis) if row[axis] else None
@@ -146,6 +149,7 @@ def import_consortia(table: Table, today: date | None = None) -> ImportResult:
             problems.append(f"consortium {ref} appears again (first on line {seen[ref]})")
         if not row["name"]:
             problems.append("name is empty")
+        problems += too_long(Consortium, {"name": row["name"]})
         lead = row["lead_code"].upper()
         members = [code.strip().upper() for code in row["member_codes"].split(";") if code.strip()]
         unknown = [code for code in [lead, *members] if code not in known_codes]

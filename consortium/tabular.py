@@ -291,6 +291,18 @@ def parse_pence(text: str, what: str = "amount", maximum_pence: int = MAX_WEEKLY
     return int(pence)
 
 
+def too_long(model, values: dict, names: dict[str, str] | None = None) -> list[str]:
+    """A message for each text value longer than its model's column holds (SQLite would keep
+    it; PostgreSQL would refuse the whole file), naming the column as the file does."""
+    problems = []
+    for key, value in values.items():
+        column = model.__table__.columns.get(key)
+        length = getattr(column.type, "length", None) if column is not None else None
+        if isinstance(value, str) and length and len(value) > length:
+            problems.append(f"{(names or {}).get(key, key)} is {len(value):,} characters long; at most {length:,} fit")
+    return problems
+
+
 def _shown(text: str) -> str:
     """A value as an error message quotes it: a long one cut short."""
     return text if len(text) <= 40 else text[:40] + "…"

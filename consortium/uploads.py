@@ -1,4 +1,5 @@
-"""Files uploaded for an import, kept until the person confirms the preview.
+"""Files uploaded for an import, kept until the person confirms or cancels the preview, and
+for 24 hours at most.
 
 Kept in the database, not on a worker's disk, so the confirming request may land on any worker.
 """
@@ -6,12 +7,13 @@ Kept in the database, not on a worker's disk, so the confirming request may land
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import DateTime, ForeignKey, LargeBinary, String, delete
 from sqlalchemy.orm import Mapped, mapped_column
 
 from consortium.extensions import db
+from consortium.inputs import strip_control_characters
 from consortium.models import utcnow
 
 KEEP_FOR = timedelta(days=1)
@@ -44,10 +46,20 @@ def short_name(filename: str) -> str:
     return stem[: FILENAME_LENGTH - len(extension) - 1] + "." + extension
 
 
+def forget_expired() -> int:
+    """Every upload older than a day is gone, whoever made it; returns how many."""
+    return db.session.execute(delete(Upload).where(Upload.created_at < utcnow() - KEEP_FOR)).rowcount
+
+
+def is_expired(upload: Upload) -> bool:
+    created = upload.created_at if upload.created_at.tzinfo else upload.created_at.replace(tzinfo=timezone.utc)
+    return created < utcnow() - KEEP_FOR
+
+
 def keep(user, kind: str, filename: str, content: bytes) -> Upload:
-    """Store an upload for its preview; forget the user's uploads older than a day."""
-    filename = short_name(filename)
-    db.session.execute(delete(Upload).where(Upload.user_id == user.id, Upload.created_at < utcnow() - KEEP_FOR))
+    """Store an upload for its preview; forget every upload older than a day."""
+    filename = short_name(strip_control_characters(filename))
+    forget_expired()
     upload = Upload(
         user_id=user.id, kind=kind, filename=filename, sha256=hashlib.sha256(content).hexdigest(), content=content
     )

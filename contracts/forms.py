@@ -7,10 +7,9 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from consortium.forms import Form, VersionedForm, date_field, pounds_field
 from consortium.inputs import MAX_MILES
-from contracts.models import ADMISSION_STATUSES, NEED_LEVELS, PLACEMENT_TYPES, TIERS
+from contracts.models import ADMISSION_STATUSES, MAX_BEDS, NEED_LEVELS, PLACEMENT_TYPES, TIERS
 
 
-MAX_BEDS = 1000
 # An indicator's target and thresholds: a percentage, a count, days or pounds, never beyond a billion.
 INDICATOR_RANGE = NumberRange(-1_000_000_000, 1_000_000_000, message="Enter a number between -1,000,000,000 and 1,000,000,000")
 

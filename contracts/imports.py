@@ -12,10 +12,12 @@ from consortium import audit
 from consortium.extensions import db
 from consortium.models import Authority, Consortium
 from consortium.sql import new_ids
-from consortium.tabular import ImportResult, RowErrors, Table, parse_date, parse_decimal, parse_pence
+from consortium.inputs import parse_id
+from consortium.tabular import ImportResult, RowErrors, Table, parse_date, parse_decimal, parse_pence, too_long
 from contracts import placements as rules
 from contracts import returns, summaries
 from contracts.models import (
+    MAX_BEDS,
     UNITS,
     Admission,
     BlockPrice,
@@ -76,6 +78,7 @@ def import_contracts(table: Table) -> ImportResult:
             problems.append(f"kind must be framework or block, not {row['kind']!r}")
         if not row["title"]:
             problems.append("title is empty")
+        problems += too_long(Contract, {"ref": ref, "title": row["title"]})
         consortium = consortia.get(row["consortium_ref"].upper())
         if consortium is None:
             problems.append(f"unknown consortium {row['consortium_ref']!r}")
@@ -98,10 +101,10 @@ def import_contracts(table: Table) -> ImportResult:
                 homes.append(home)
         beds, price = None, None
         if kind == "block":
-            if not row["beds"].isdecimal() or int(row["beds"]) <= 0:
-                problems.append(f"beds must be a whole number above zero, not {row['beds']!r}")
-            else:
-                beds = int(row["beds"])
+            beds = parse_id(row["beds"])
+            if beds is None or not 0 < beds <= MAX_BEDS:
+                problems.append(f"beds must be a whole number above zero and at most {MAX_BEDS:,}, not {row['beds'][:20]!r}")
+                beds = None
             try:
                 price = parse_pence(row["bed_week_price"], "bed_week_price")
                 if price <= 0:
@@ -366,6 +369,7 @@ def import_outcomes(table: Table) -> ImportResult:
             problems.append(f"indicator {code} of {key[0]} appears again (first on line {seen[key]})")
         if not row["name"]:
             problems.append("name is empty")
+        problems += too_long(Indicator, {"name": row["name"]})
         unit = row["unit"].strip().lower()
         if unit not in UNITS:
             problems.append(f"unit must be one of {', '.join(UNITS)}, not {row['unit']!r}")

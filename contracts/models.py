@@ -42,6 +42,7 @@ KINDS = ("framework", "block")
 TIERS = ("Preferred", "Reserve", "Other")
 ADMISSION_STATUSES = ("active", "suspended", "withdrawn")
 NEED_LEVELS = ("standard", "complex", "high")
+MAX_BEDS = 1000  # of one block contract
 PLACEMENT_TYPES = {
     "residential": "Residential children's home",
     "residential_education": "Residential with education",

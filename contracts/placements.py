@@ -21,6 +21,7 @@ from consortium.extensions import db
 from consortium.formatting import day
 from consortium.models import Authority, Membership
 from consortium.sql import CalendarDay
+from consortium.tabular import too_long
 from contracts.models import HOMELESS_TYPES, NEED_LEVELS, PLACEMENT_TYPES, Admission, Contract, Lot, Placement, PlacementFee
 from providers.models import Home
 
@@ -102,6 +103,7 @@ class Rules:
             problems.append("the child reference is empty")
         elif len(values.child_ref) > 40:
             problems.append("the child reference is longer than 40 characters")
+        problems += too_long(Placement, {"end_reason": values.end_reason, "ssda903_code": values.ssda903_code})
         if values.placement_type not in PLACEMENT_TYPES:
             problems.append(f"unknown placement type {values.placement_type!r} (one of {', '.join(PLACEMENT_TYPES)})")
         if values.need_level and values.need_level not in NEED_LEVELS:

@@ -30,6 +30,7 @@ from contracts.models import (
     Price,
 )
 
+OUTAGE_BACKDATING_DAYS = 366  # beds can be recorded out of use up to a year back
 STALE = "This record was changed by someone else while you were editing it. Check the new values and try again."
 
 
@@ -206,6 +207,14 @@ def record_outage(contract: Contract, beds: int, start: date, end: date | None, 
         raise RuleBroken(f"Between 1 and {contract.beds} beds", "beds")
     if end is not None and end <= start:
         raise RuleBroken("The date back in use must be after the first date out of use", "end_date")
+    # Beds out of use lower the void cost and can hide an underuse flag: not backdated past the
+    # term, nor by more than a year.
+    earliest = max(contract.start_date, date.today() - timedelta(days=OUTAGE_BACKDATING_DAYS))
+    if start < earliest:
+        raise RuleBroken(f"The first night out of use can be no earlier than {day(earliest)}"
+                         + (" (the contract's start)" if earliest == contract.start_date else " (a year ago)"), "start_date")
+    if start > contract.end_date:
+        raise RuleBroken(f"The first night out of use must be within the term, which ends on {day(contract.end_date)}", "start_date")
     if not reason.strip():
         raise RuleBroken("Give the reason", "reason")
     outage = BedOutage(beds=beds, start_date=start, end_date=end, reason=reason.strip())

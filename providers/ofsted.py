@@ -16,7 +16,8 @@ from sqlalchemy import insert, select, update
 
 from consortium import audit
 from consortium.extensions import db
-from consortium.tabular import ImportResult, RowErrors, Table, parse_date
+from consortium.inputs import EARLIEST, parse_id
+from consortium.tabular import ImportResult, RowErrors, Table, parse_date, too_long
 from providers.models import Home, Inspection, Judgement, Provider, ProviderAlias
 
 URN = re.compile(r"^(SC\d{6}|\d{6,7})$")
@@ -50,6 +51,13 @@ COLUMNS = {
 HOME_FIELDS = ["name", "provision_type", "sector", "local_authority", "postcode", "registered_places",
                "registration_status", "registration_date", "web_link"]
 OPTIONAL_HOME_FIELDS = {"sector", "postcode", "web_link", "registration_date"}
+# Column names as Ofsted's file gives them, for messages.
+HOME_COLUMNS = {key: COLUMNS["aliases"][key][0] for key in ("name", "provision_type", "sector", "local_authority", "postcode",
+                                                             "registration_status", "web_link")}
+PROVIDER_COLUMN = {"name": COLUMNS["aliases"]["provider"][0]}
+MAX_PLACES = 10_000  # registered places of one setting
+# Homes registered long before Ofsted's files began still give their registration date.
+EARLIEST_REGISTRATION = date(1900, 1, 1)
 
 
 @dataclass
@@ -113,15 +121,15 @@ def _parse_rows(table: Table, judgements: dict[str, Judgement], errors: RowError
                 problems.append(f"{label} is empty")
         places = None
         if row["places"]:
-            if row["places"].isdecimal():
-                places = int(row["places"])
-            else:
-                problems.append(f"Places {row['places']!r} is not a whole number")
+            places = parse_id(row["places"])
+            if places is None or places > MAX_PLACES:
+                problems.append(f"Places {row['places'][:20]!r} is not a whole number from 0 to {MAX_PLACES:,}")
         dates = {}
         for column, label in (("inspection_date", "Inspection date"), ("publication_date", "Publication date"),
                               ("registration_date", "Registration date")):
             try:
-                dates[column] = parse_date(row[column]) if row[column] else None
+                earliest = EARLIEST_REGISTRATION if column == "registration_date" else EARLIEST
+                dates[column] = parse_date(row[column], earliest) if row[column] else None
             except ValueError as error:
                 problems.append(f"{label}: {error}")
         judgement = None
@@ -147,6 +155,11 @@ def _parse_rows(table: Table, judgements: dict[str, Judgement], errors: RowError
             "registration_date": dates["registration_date"],
             "web_link": _text(row["web_link"]),
         }
+        problems = too_long(Home, home, HOME_COLUMNS) + too_long(Provider, {"name": row["provider"].strip()}, PROVIDER_COLUMN)
+        problems += too_long(Inspection, {"event_type": _text(row["event_type"])}, {"event_type": "Event type"})
+        if problems:
+            errors.add(row.line, "; ".join(problems))
+            continue
         parsed.append(
             ParsedRow(row.line, urn, row["provider"].strip(), home, dates["inspection_date"],
                       judgement if dates["inspection_date"] else None, _text(row["event_type"]), dates["publication_date"])

@@ -187,6 +187,11 @@ def ofsted_confirm(upload_id):
     upload = scoped(Upload).get_or_404(upload_id)
     if not ConfirmForm().validate_on_submit() or upload.kind != "ofsted":
         return redirect(url_for(".ofsted_upload"))
+    if uploads.is_expired(upload):
+        db.session.delete(upload)
+        db.session.commit()
+        flash("That preview was more than a day old, so the file was not kept. Upload it again.", "error")
+        return redirect(url_for(".ofsted_upload"))
     try:
         result = ofsted.import_file(read_table(upload.content, upload.filename, **ofsted.COLUMNS))
     except ImportFailed as failed:
@@ -202,3 +207,15 @@ def ofsted_confirm(upload_id):
         "success",
     )
     return redirect(url_for(".homes"))
+
+
+@bp.post("/ofsted/import/<int:upload_id>/cancel")
+@allowed("admin", "lead")
+def ofsted_cancel(upload_id):
+    """The person changed their mind: the file is not kept."""
+    upload = scoped(Upload).get_or_404(upload_id)
+    if ConfirmForm().validate_on_submit():
+        db.session.delete(upload)
+        db.session.commit()
+        flash(f"{upload.filename} was not imported, and is no longer kept", "success")
+    return redirect(url_for(".ofsted_upload"))
