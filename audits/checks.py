@@ -72,6 +72,10 @@ class FlagBook:
             self.open[key] = self.last[key] = flag
         elif flag.detail != detail:
             flag.events.append(FlagEvent(on=as_of, action="updated", note=detail))
+        if "inspection_id" in figures and flag.inspection_id not in (None, figures["inspection_id"]) and flag.responses:
+            # A newer inspection is news to every consortium: what each did about the last one is history.
+            flag.responses.clear()
+            flag.status = "open"
         for name, value in {"severity": severity, "detail": detail, **figures}.items():
             if getattr(flag, name) != value:
                 setattr(flag, name, value)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, Numeric, String, Text, event, false, select, text, true
+from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, Numeric, String, Text, case, event, false, func, select, text, true
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from consortium.extensions import db
@@ -81,6 +81,8 @@ class Flag(db.Model):
     resolved_by: Mapped[User | None] = relationship(foreign_keys=[resolved_by_id])
     acknowledged_by: Mapped[User | None] = relationship(foreign_keys=[acknowledged_by_id])
     events: Mapped[list[FlagEvent]] = relationship(back_populates="flag", order_by="FlagEvent.id", cascade="all, delete-orphan")
+    # What each consortium did about a shared flag (quality is shared; acting on it is each consortium's own).
+    responses: Mapped[list[FlagResponse]] = relationship(back_populates="flag", cascade="all, delete-orphan")
 
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
@@ -107,8 +109,68 @@ class Flag(db.Model):
         return self.status != "resolved"
 
     @property
+    def is_shared(self) -> bool:
+        return self.kind in SHARED_KINDS
+
+    @classmethod
+    def status_seen_by(cls, user):
+        """The status as this user sees it, in SQL. A shared flag's status for a lead is their
+        consortium's own (open, acknowledged or resolved), unless its check has resolved it for all;
+        everyone else sees the flag's own status."""
+        if user.role != "lead":
+            return cls.status
+        own = select(FlagResponse.status).where(FlagResponse.flag_id == cls.id, FlagResponse.consortium_id == user.consortium_id)
+        return case((cls.status == "resolved", "resolved"), (cls.kind.in_(SHARED_KINDS), func.coalesce(own.scalar_subquery(), "open")),
+                    else_=cls.status)
+
+    @classmethod
+    def open_for(cls, user):
+        return cls.status_seen_by(user) != "resolved"
+
+    def response_of(self, consortium_id: int | None) -> FlagResponse | None:
+        return next((r for r in self.responses if r.consortium_id == consortium_id), None)
+
+    def seen_status(self, user) -> str:
+        """`status_seen_by`, for a flag already loaded (with its responses)."""
+        if user.role != "lead" or not self.is_shared or self.status == "resolved":
+            return self.status
+        own = self.response_of(user.consortium_id)
+        return own.status if own else "open"
+
+    @property
     def kind_name(self) -> str:
         return KINDS.get(self.kind, self.kind)
+
+
+class FlagResponse(db.Model):
+    """One consortium's acknowledgement or resolution of a shared flag, with its note: seen by
+    that consortium; the others see only that it acted."""
+
+    __tablename__ = "flag_responses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    flag_id: Mapped[int] = mapped_column(ForeignKey("flags.id"))
+    consortium_id: Mapped[int] = mapped_column(ForeignKey("consortia.id"))
+    status: Mapped[str] = mapped_column(String(12))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    acknowledgement_note: Mapped[str | None] = mapped_column(Text)
+    resolved_on: Mapped[date | None] = mapped_column(Date)
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    resolution_note: Mapped[str | None] = mapped_column(Text)
+
+    flag: Mapped[Flag] = relationship(back_populates="responses")
+    acknowledged_by: Mapped[User | None] = relationship(foreign_keys=[acknowledged_by_id])
+    resolved_by: Mapped[User | None] = relationship(foreign_keys=[resolved_by_id])
+
+    __table_args__ = (
+        db.UniqueConstraint("flag_id", "consortium_id"),
+        CheckConstraint("status IN ('acknowledged', 'resolved')", name="status_known"),
+    )
+
+    @classmethod
+    def visible_to(cls, user):
+        return (cls.consortium_id == user.consortium_id) if user.role == "lead" else false()
 
 
 class FlagEvent(db.Model):
@@ -123,6 +185,8 @@ class FlagEvent(db.Model):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: a check
     action: Mapped[str] = mapped_column(String(20))
     note: Mapped[str | None] = mapped_column(Text)
+    # The consortium that acted on a shared flag: its note and who are shown to that consortium only.
+    consortium_id: Mapped[int | None] = mapped_column(ForeignKey("consortia.id"))
 
     flag: Mapped[Flag] = relationship(back_populates="events")
     user: Mapped[User | None] = relationship()
@@ -178,28 +242,3 @@ class JobRun(db.Model):
     @classmethod
     def visible_to(cls, user):
         return true() if user.role in ("admin", "lead") else false()
-
-
-class OutboxMessage(db.Model):
-    """A message to a user: sent by SMTP when a mail server is configured, and always readable
-    in the service. One per user, kind and period, so a retried job never sends twice."""
-
-    __tablename__ = "outbox_messages"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(20))
-    period: Mapped[str] = mapped_column(String(40))
-    subject: Mapped[str] = mapped_column(String(200))
-    body: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    error: Mapped[str | None] = mapped_column(Text)
-
-    user: Mapped[User] = relationship()
-
-    __table_args__ = (db.UniqueConstraint("user_id", "kind", "period"),)
-
-    @classmethod
-    def visible_to(cls, user):
-        return cls.user_id == user.id

@@ -4,25 +4,24 @@ service under Messages."""
 
 from __future__ import annotations
 
-import smtplib
-from datetime import date, datetime, timedelta, timezone
-from email.message import EmailMessage
+from datetime import date, timedelta
 
 from flask import current_app
 from sqlalchemy import select
 
 from audits import jobs
-from audits.models import Flag, OutboxMessage
+from audits.models import Flag
 from consortium.access import scoped
 from consortium.extensions import db
 from consortium.formatting import day
+from consortium.messages import OutboxMessage, send_pending
 from consortium.models import User
 
 
 def compose(user: User, as_of: date) -> tuple[str, str] | None:
     """The digest for one user, or None when no open flag concerns them."""
     flags = db.session.scalars(
-        scoped(Flag, user).select().where(Flag.status != "resolved").order_by(Flag.opened_on.desc(), Flag.kind, Flag.subject)
+        scoped(Flag, user).select().where(Flag.open_for(user)).order_by(Flag.opened_on.desc(), Flag.kind, Flag.subject)
     ).all()
     if not flags:
         return None
@@ -38,37 +37,6 @@ def compose(user: User, as_of: date) -> tuple[str, str] | None:
     lines.append("You get this because daily digests are on for you; turn them off under Messages.")
     subject = f"Manage placement contracts: {len(new)} new, {len(older)} open flags, {day(as_of)}"
     return subject, "\n".join(lines)
-
-
-def send_pending() -> list[str]:
-    """Send unsent messages by SMTP, if a mail server is configured; returns the errors."""
-    config = current_app.config
-    if not config.get("MAIL_SERVER"):
-        return []
-    errors = []
-    pending = db.session.scalars(select(OutboxMessage).where(OutboxMessage.sent_at.is_(None)).order_by(OutboxMessage.id)).all()
-    if not pending:
-        return []
-    try:
-        with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=30) as smtp:
-            if config.get("MAIL_USE_TLS"):
-                smtp.starttls()
-            if config.get("MAIL_USERNAME"):
-                smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
-            for message in pending:
-                mail = EmailMessage()
-                mail["From"], mail["To"], mail["Subject"] = config["MAIL_SENDER"], message.user.email, message.subject
-                mail.set_content(message.body)
-                try:
-                    smtp.send_message(mail)
-                except smtplib.SMTPException as error:
-                    message.error = str(error)
-                    errors.append(f"{message.user.email}: {error}")
-                else:
-                    message.sent_at, message.error = datetime.now(timezone.utc), None
-    except (OSError, smtplib.SMTPException) as error:
-        errors.append(f"mail server {config['MAIL_SERVER']}:{config['MAIL_PORT']}: {error}")
-    return errors
 
 
 def digest_work(as_of: date) -> jobs.Outcome:

@@ -6,8 +6,9 @@ from datetime import date, datetime, timezone
 
 from sqlalchemy import exists, select
 
-from audits.models import SHARED_KINDS, Flag, FlagEvent
+from audits.models import SHARED_KINDS, Flag, FlagEvent, FlagResponse
 from consortium.extensions import db
+from consortium.models import Membership
 from consortium.services import RuleBroken
 from contracts.models import Contract, Placement
 
@@ -36,26 +37,85 @@ def _check(flag: Flag, user, seen_version: int | None) -> None:
         raise RuleBroken("Only a lead of a consortium this flag concerns can act on it")
     if seen_version is not None and flag.version != seen_version:
         raise RuleBroken("This flag was changed by someone else. Check it and try again.")
-    if flag.status == "resolved":
+    if flag.seen_status(user) == "resolved":
         raise RuleBroken("This flag is already resolved")
 
 
+def _response(flag: Flag, user) -> FlagResponse:
+    """The consortium's own response to a shared flag, made on its first act."""
+    response = flag.response_of(user.consortium_id)
+    if response is None:
+        response = FlagResponse(consortium_id=user.consortium_id, status="acknowledged")
+        flag.responses.append(response)
+    return response
+
+
 def acknowledge(flag: Flag, user, note: str, seen_version: int | None = None) -> None:
+    """A lead acknowledges a flag. A shared (quality) flag is acknowledged for their consortium
+    alone: the others see that it acted, not what it said."""
     _check(flag, user, seen_version)
-    if flag.status == "acknowledged":
+    if flag.seen_status(user) == "acknowledged":
         raise RuleBroken("This flag is already acknowledged")
-    flag.status, flag.acknowledged_by_id = "acknowledged", user.id
-    flag.acknowledged_at, flag.acknowledgement_note = datetime.now(timezone.utc), (note or "").strip() or None
-    flag.events.append(FlagEvent(on=date.today(), user_id=user.id, action="acknowledged", note=flag.acknowledgement_note))
+    note, now = (note or "").strip() or None, datetime.now(timezone.utc)
+    if flag.is_shared:
+        response = _response(flag, user)
+        response.status, response.acknowledged_by_id, response.acknowledged_at, response.acknowledgement_note = "acknowledged", user.id, now, note
+        if flag.status == "open":
+            flag.status = "acknowledged"  # someone has it in hand; each consortium still sees its own
+    else:
+        flag.status, flag.acknowledged_by_id, flag.acknowledged_at, flag.acknowledgement_note = "acknowledged", user.id, now, note
+    flag.events.append(FlagEvent(on=date.today(), user_id=user.id, action="acknowledged", note=note,
+                                 consortium_id=user.consortium_id if flag.is_shared else None))
     db.session.flush()
 
 
 def resolve(flag: Flag, user, note: str, seen_version: int | None = None) -> None:
-    """Resolved by a person: it stays resolved while its condition goes on unbroken."""
+    """Resolved by a person: it stays resolved while its condition goes on unbroken. A shared flag
+    is resolved for the lead's consortium only; it stays open for the others."""
     _check(flag, user, seen_version)
     if not (note or "").strip():
         raise RuleBroken("Say what was done", "note")
-    flag.status, flag.resolved_by_id, flag.resolved_on = "resolved", user.id, date.today()
-    flag.resolution_note, flag.condition_cleared_on = note.strip(), None
-    flag.events.append(FlagEvent(on=date.today(), user_id=user.id, action="resolved", note=flag.resolution_note))
+    note = note.strip()
+    if flag.is_shared:
+        response = _response(flag, user)
+        response.status, response.resolved_by_id, response.resolved_on, response.resolution_note = "resolved", user.id, date.today(), note
+        if flag.status == "open":
+            flag.status = "acknowledged"
+    else:
+        flag.status, flag.resolved_by_id, flag.resolved_on = "resolved", user.id, date.today()
+        flag.resolution_note, flag.condition_cleared_on = note, None
+    flag.events.append(FlagEvent(on=date.today(), user_id=user.id, action="resolved", note=note,
+                                 consortium_id=user.consortium_id if flag.is_shared else None))
     db.session.flush()
+
+
+def _own_consortia(user) -> set[int]:
+    """The consortia whose notes on shared flags the user may read: a lead's own; for a partner,
+    those their authority is a member of today."""
+    if user.role == "lead":
+        return {user.consortium_id}
+    if user.role == "partner":
+        today = date.today()
+        return {m.consortium_id for m in db.session.scalars(select(Membership).where(Membership.authority_code == user.authority_code))
+                if m.is_current(today)}
+    return set()
+
+
+def responses_seen_by(user, flag: Flag) -> dict:
+    """What the user may read of what consortia did about a flag: their own consortium's response
+    and notes in full; of the others, only how many acknowledged or resolved it, and, in the
+    history, that another consortium acted (no note, no name)."""
+    own = _own_consortia(user)
+    others = [r for r in flag.responses if r.consortium_id not in own]
+    history = []
+    for event in reversed(flag.events):
+        if event.consortium_id is None or event.consortium_id in own:
+            history.append((event.on, event.action, event.user.email if event.user else "Check", event.note or ""))
+        else:
+            history.append((event.on, event.action, "Another consortium", ""))
+    return {
+        "own_response": flag.response_of(user.consortium_id) if user.role == "lead" else None,
+        "others_acknowledged": sum(r.status == "acknowledged" for r in others),
+        "others_resolved": sum(r.status == "resolved" for r in others),
+        "history": history,
+    }

@@ -6,16 +6,19 @@ from datetime import date, datetime, time, timedelta, timezone
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from govuk_frontend_wtf.wtforms_widgets import GovTextArea
-from sqlalchemy import func, or_, select
+from sqlalchemy import false, func, or_, select
+from sqlalchemy.orm import selectinload
 from wtforms import TextAreaField
 from wtforms.validators import Length, Optional
 
 from audits import services
-from audits.models import KINDS, STATUSES, Flag, JobRun, OutboxMessage
+from audits.models import KINDS, STATUSES, Flag, JobRun
 from consortium import panels
 from consortium.access import allowed, scoped
 from consortium.audit import AuditEvent
 from consortium.exports import export
+from consortium.inputs import date_arguments, parse_id
+from consortium.messages import OutboxMessage
 from consortium.forms import ConfirmForm, VersionedForm
 from consortium.extensions import db
 from consortium.models import ROLES, Authority, Membership
@@ -38,51 +41,60 @@ def register_panels(app) -> None:
     panels.add(app, "contract", contract_flags)
 
 
+def _flags(*conditions, limit=None) -> list[Flag]:
+    query = scoped(Flag).select().where(*conditions).options(selectinload(Flag.responses))
+    return db.session.scalars(query.order_by(Flag.opened_on.desc(), Flag.id.desc()).limit(limit)).all()
+
+
 def contract_flags(contract) -> str:
-    flags = db.session.scalars(
-        scoped(Flag).select().where(Flag.contract_id == contract.id, Flag.status != "resolved").order_by(Flag.opened_on.desc())
-    ).all()
-    return render_template("audits/_flags.html", flags=flags, heading="Open flags")
+    return render_template("audits/_flags.html", flags=_flags(Flag.contract_id == contract.id, Flag.open_for(current_user)),
+                           heading="Open flags")
 
 
 def newest_flags(user) -> str:
-    flags = db.session.scalars(
-        scoped(Flag).select().where(Flag.status != "resolved").order_by(Flag.opened_on.desc(), Flag.id.desc()).limit(5)
-    ).all()
-    return render_template("audits/_flags.html", flags=flags, heading="Newest open flags", more=True)
+    return render_template("audits/_flags.html", flags=_flags(Flag.open_for(user), limit=5), heading="Newest open flags", more=True)
 
 
 def home_flags(home) -> str:
-    flags = db.session.scalars(scoped(Flag).select().where(Flag.home_id == home.id).order_by(Flag.opened_on.desc())).all()
-    return render_template("audits/_flags.html", flags=flags, heading="Flags")
+    return render_template("audits/_flags.html", flags=_flags(Flag.home_id == home.id), heading="Flags")
 
 
 def provider_flags(provider) -> str:
-    flags = db.session.scalars(
-        scoped(Flag).select().where(Flag.provider_id == provider.id, Flag.status != "resolved").order_by(Flag.opened_on.desc())
-    ).all()
-    return render_template("audits/_flags.html", flags=flags, heading="Open flags")
+    return render_template("audits/_flags.html", flags=_flags(Flag.provider_id == provider.id, Flag.open_for(current_user)),
+                           heading="Open flags")
 
-# "open" means not resolved: an acknowledged flag is still open.
-STATUS_FILTERS = {"open": Flag.status != "resolved", **{status: Flag.status == status for status in STATUSES}, "all": None}
+
+def _status_condition(status: str, user):
+    """"open" means not resolved: an acknowledged flag is still open. A lead sees a shared flag's
+    status as their consortium's own."""
+    seen = Flag.status_seen_by(user)
+    if status == "open":
+        return seen != "resolved"
+    return seen == status if status in STATUSES else None
+
+
+STATUS_FILTERS = ("open", *STATUSES, "all")
 
 
 def _filtered(args):
+    """The flags the user may see, narrowed by the filters: each filter's values are looked up
+    through `scoped` too, so another tenant's code or ref narrows to nothing, never widens."""
     kind, status = args.get("kind", ""), args.get("status", "open")
     query = scoped(Flag).select()
     if kind in KINDS:
         query = query.where(Flag.kind == kind)
-    if STATUS_FILTERS.get(status) is not None:
-        query = query.where(STATUS_FILTERS[status])
-    if args.get("provider", "").isdecimal():
-        query = query.where(Flag.provider_id == int(args["provider"]))
+    if (condition := _status_condition(status, current_user)) is not None:
+        query = query.where(condition)
+    if args.get("provider"):
+        provider_id = parse_id(args["provider"])
+        query = query.where(Flag.provider_id == provider_id if provider_id is not None else false())
     if args.get("contract"):
-        query = query.where(Flag.contract_id.in_(select(Contract.id).where(Contract.ref == args["contract"])))
+        query = query.where(Flag.contract_id.in_(scoped(Contract).select(Contract.id).where(Contract.ref == args["contract"])))
     if args.get("authority"):
         code = args["authority"].upper()
-        member_of = select(Membership.consortium_id).where(Membership.authority_code == code)
-        placed_in = select(Placement.home_id).where(Placement.authority_code == code)
-        query = query.where(Flag.contract_id.in_(select(Contract.id).where(Contract.consortium_id.in_(member_of)))
+        member_of = scoped(Membership).select(Membership.consortium_id).where(Membership.authority_code == code)
+        placed_in = scoped(Placement).select(Placement.home_id).where(Placement.authority_code == code)
+        query = query.where(Flag.contract_id.in_(scoped(Contract).select(Contract.id).where(Contract.consortium_id.in_(member_of)))
                             | Flag.home_id.in_(placed_in))
     return query
 
@@ -92,10 +104,10 @@ def _filtered(args):
 def flags():
     kind = request.args.get("kind", "")
     status = request.args.get("status", "open")
-    query = _filtered(request.args)
+    query = _filtered(request.args).options(selectinload(Flag.responses))
     page = paginate(query.order_by(Flag.opened_on.desc(), Flag.id.desc()), request.args.get("page", type=int), scalars=True)
     counts = dict(
-        db.session.execute(scoped(Flag).select(Flag.kind, func.count()).where(Flag.status != "resolved").group_by(Flag.kind)).all()
+        db.session.execute(scoped(Flag).select(Flag.kind, func.count()).where(Flag.open_for(current_user)).group_by(Flag.kind)).all()
     )
     return render_template(
         "audits/flags.html", page=page, kinds=KINDS, statuses=list(STATUS_FILTERS), kind=kind, status=status, counts=counts,
@@ -106,8 +118,10 @@ def flags():
 @bp.get("/flags/export.<fmt>")
 @allowed(*ROLES)
 def export_flags(fmt):
-    rows = ([f.kind, f.subject, f.severity, f.status, f.opened_on.isoformat(), f.resolved_on.isoformat() if f.resolved_on else "", f.detail]
-            for f in db.session.scalars(_filtered(request.args).order_by(Flag.opened_on.desc(), Flag.id.desc())))
+    query = _filtered(request.args).options(selectinload(Flag.responses)).order_by(Flag.opened_on.desc(), Flag.id.desc())
+    rows = ([f.kind, f.subject, f.severity, f.seen_status(current_user), f.opened_on.isoformat(),
+             f.resolved_on.isoformat() if f.resolved_on else "", f.detail]
+            for f in db.session.scalars(query))
     return export("flags", fmt, ["kind", "subject", "severity", "status", "opened_on", "resolved_on", "detail"], rows)
 
 
@@ -129,7 +143,7 @@ def flag(flag_id):
     form = FlagActionForm()
     form.version.data = flag.version
     return render_template("audits/flag.html", flag=flag, authorities=authorities, can_act=services.can_act(current_user, flag),
-                           form=form)
+                           form=form, status=flag.seen_status(current_user), **services.responses_seen_by(current_user, flag))
 
 
 @bp.post("/flags/<int:flag_id>/<any(acknowledge, resolve):action>")
@@ -153,6 +167,7 @@ def act(flag_id, action):
 
 
 def _audit_query(args):
+    """The events the user may see, narrowed by the filters (each within what `scoped` allows)."""
     query = scoped(AuditEvent).select().order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
     if args.get("user"):
         query = query.where(func.lower(AuditEvent.actor).contains(args["user"].strip().lower()))
@@ -162,31 +177,38 @@ def _audit_query(args):
         query = query.where(AuditEvent.object_id == args["object"].strip())
     if args.get("action"):
         query = query.where(AuditEvent.action == args["action"])
-    for key, compare in (("from", "__ge__"), ("to", "__lt__")):
-        try:
-            if args.get(key):
-                day = date.fromisoformat(args[key]) + (timedelta(days=1) if key == "to" else timedelta(0))
-                query = query.where(getattr(AuditEvent.occurred_at, compare)(datetime.combine(day, time.min, timezone.utc)))
-        except ValueError:
-            pass
+    dates, _ = date_arguments(args, "from", "to")
+    if dates["from"]:
+        query = query.where(AuditEvent.occurred_at >= datetime.combine(dates["from"], time.min, timezone.utc))
+    if dates["to"]:
+        query = query.where(AuditEvent.occurred_at < datetime.combine(dates["to"] + timedelta(days=1), time.min, timezone.utc))
     return query
 
 
 @bp.get("/audit")
 @allowed("admin", "lead")
 def audit_log():
+    if problem := date_arguments(request.args, "from", "to")[1]:
+        flash(problem, "error")
     page = paginate(_audit_query(request.args), request.args.get("page", type=int), scalars=True)
     types = db.session.scalars(scoped(AuditEvent).select(AuditEvent.object_type).distinct().order_by(AuditEvent.object_type)).all()
-    return render_template("audits/audit_log.html", page=page, args=request.args, types=types)
+    return render_template("audits/audit_log.html", page=page, args=request.args, types=types,
+                           values=AuditEvent.shown_values(page.items, current_user))
 
 
 @bp.get("/audit/export.<fmt>")
 @allowed("admin", "lead")
 def export_audit_log(fmt):
-    rows = ([e.occurred_at.isoformat(timespec="seconds"), e.actor, e.action, e.object_type, e.object_id or "",
-             json.dumps(e.before, sort_keys=True) if e.before else "", json.dumps(e.after, sort_keys=True) if e.after else ""]
-            for e in db.session.scalars(_audit_query(request.args)))
-    return export("audit-log", fmt, ["when", "who", "action", "object_type", "object_id", "before", "after"], rows)
+    def rows():
+        query = _audit_query(request.args).execution_options(yield_per=500)
+        for chunk in db.session.scalars(query).partitions():
+            values = AuditEvent.shown_values(chunk, current_user)
+            for e in chunk:
+                before, after = values[e.id]
+                yield [e.occurred_at.isoformat(timespec="seconds"), e.actor, e.action, e.object_type, e.object_id or "",
+                       json.dumps(before, sort_keys=True) if before else "", json.dumps(after, sort_keys=True) if after else ""]
+
+    return export("audit-log", fmt, ["when", "who", "action", "object_type", "object_id", "before", "after"], rows())
 
 
 # ---------------------------------------------------------------- jobs and messages

@@ -20,7 +20,7 @@ import audits.views
 import config as settings
 import providers.cli
 import providers.views
-from consortium import auth, backup, cli, demo, panels, security, views
+from consortium import auth, backup, cli, demo, messages, panels, security, views
 from consortium.dashboards import views as dashboard_views
 from consortium.recharges import cli as recharges_cli
 from consortium.recharges import views as recharges_views
@@ -100,6 +100,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     WTFormsHelpers(app)
     security.init_app(app)
+    messages.init_app(app)
 
 
 def register_templates(app: Flask) -> None:

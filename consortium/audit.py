@@ -15,16 +15,20 @@ from decimal import Decimal
 from typing import Any
 
 from flask import g, has_app_context
-from sqlalchemy import DDL, JSON, DateTime, ForeignKey, String, event, false, insert, inspect, select, true
+from sqlalchemy import DDL, JSON, DateTime, ForeignKey, Integer, String, cast, event, insert, inspect, or_, select, true
+from sqlalchemy.sql.elements import False_, True_
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from consortium.extensions import db
 
 
 class Audited:
-    """Mixin: changes to this model are written to the audit trail."""
+    """Mixin: changes to this model are written to the audit trail. `__audit_exclude__` is never
+    written (secrets); `__audit_child_level__` is written but shown only to those who may see
+    the object itself."""
 
     __audit_exclude__: frozenset[str] = frozenset()
+    __audit_child_level__: frozenset[str] = frozenset()
 
 
 class AuditEvent(db.Model):
@@ -46,19 +50,100 @@ class AuditEvent(db.Model):
 
     @classmethod
     def visible_to(cls, user):
-        """Administrators see everything; a lead sees what the people of their consortium did
-        (its leads, and the partners of its member authorities)."""
+        """An event is seen by whoever may see, now, the object it is about (the same
+        `visible_to` rules as the pages): so a lead sees what anyone did to their consortium's
+        contracts and placements, and nothing of another consortium's, whoever did it. An event
+        with no object that still exists (an import, a refusal, a deletion) is seen by the person
+        who acted and, for a lead, by the other leads of their consortium. Administrators see
+        every event; child-level values are withheld from them (`shown_values`)."""
         if user.role == "admin":
             return true()
+        about_objects = [
+            (cls.object_type == name) if ids is None else (cls.object_type == name) & cls.object_id.in_(ids)
+            for name, ids in _visible_objects(user)
+        ]
+        by_colleagues = cls.user_id == user.id
         if user.role == "lead":
-            # The tables by name: this module sits below the models that import it.
-            users, memberships = db.metadata.tables["users"], db.metadata.tables["memberships"]
-            members = select(memberships.c.authority_code).where(memberships.c.consortium_id == user.consortium_id)
-            people = select(users.c.id).where(
-                (users.c.consortium_id == user.consortium_id) | users.c.authority_code.in_(members)
-            )
-            return cls.user_id.in_(people)
-        return false()
+            users = db.metadata.tables["users"]
+            by_colleagues = cls.user_id.in_(select(users.c.id).where(users.c.consortium_id == user.consortium_id))
+        objectless = cls.object_id.is_(None) | cls.object_type.not_in(list(_audited_models())) | (cls.action == "delete")
+        return or_(*about_objects, objectless & by_colleagues)
+
+    @staticmethod
+    def shown_values(events: list[AuditEvent], user) -> dict[int, tuple[dict | None, dict | None]]:
+        """Each event's before and after as this user may read them: child-level fields
+        (`__audit_child_level__`: a child's reference, age, needs, fee) of an object the user may
+        not see are withheld. One query per model of such objects on the page."""
+        hidden: dict[str, set[str]] = {}
+        for name, model in _audited_models().items():
+            fields = getattr(model, "__audit_child_level__", frozenset())
+            ids = {e.object_id for e in events if e.object_type == name and e.object_id}
+            if not fields or not ids:
+                continue
+            key = _single_key(model)
+            visible = set() if user.role == "admin" or key is None else {
+                str(i) for i in db.session.scalars(select(key).where(key.in_(_as_keys(key, ids)), model.visible_to(user)))
+            }
+            hidden[name] = ids - visible
+        shown = {}
+        for e in events:
+            fields = getattr(_audited_models().get(e.object_type), "__audit_child_level__", frozenset())
+            if e.object_id in hidden.get(e.object_type, ()):
+                shown[e.id] = (_withheld(e.before, fields), _withheld(e.after, fields))
+            else:
+                shown[e.id] = (e.before, e.after)
+        return shown
+
+
+WITHHELD = "(withheld)"
+
+
+def _withheld(values: dict | None, fields: frozenset[str]) -> dict | None:
+    if values is None:
+        return None
+    return {key: (WITHHELD if key in fields and value is not None else value) for key, value in values.items()}
+
+
+_MODELS: dict[str, type] = {}
+
+
+def _audited_models() -> dict[str, type]:
+    """Every audited model by its name (as events name them), found from the mapped classes: the
+    core knows no domain by import."""
+    if not _MODELS:
+        for mapper in db.Model.registry.mappers:
+            model = mapper.class_
+            if issubclass(model, Audited) and hasattr(model, "visible_to"):
+                _MODELS[model.__name__] = model
+    return _MODELS
+
+
+def _single_key(model):
+    keys = inspect(model).primary_key
+    return keys[0] if len(keys) == 1 else None
+
+
+def _as_keys(key, ids: set[str]) -> list:
+    if isinstance(key.type, Integer):
+        return [int(i) for i in ids if i.isdecimal() and len(i) <= 10]
+    return list(ids)
+
+
+def _visible_objects(user) -> list[tuple[str, object]]:
+    """(model name, the ids of its rows the user may see, as events store them: text), with
+    None for every row."""
+    found = []
+    for name, model in _audited_models().items():
+        condition = model.visible_to(user)
+        if isinstance(condition, False_):
+            continue
+        if isinstance(condition, True_):
+            found.append((name, None))
+            continue
+        key = _single_key(model)
+        if key is not None:
+            found.append((name, select(cast(key, String)).where(condition).scalar_subquery()))
+    return found
 
 
 SQLITE_APPEND_ONLY = [

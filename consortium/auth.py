@@ -14,6 +14,7 @@ from consortium.access import PUBLIC, allowed, public
 from consortium.extensions import db, login_manager
 from consortium.inputs import control_character
 from consortium.forms import (
+    AcceptInvitationForm,
     ChangePasswordForm,
     SetUpTwoFactorForm,
     SignInForm,
@@ -159,6 +160,32 @@ def _set_up_two_factor_first():
     if two_factor.required_for(current_user):
         return redirect(url_for("auth.set_up_two_factor"))
     return None
+
+
+@bp.route("/invitations/<token>", methods=["GET", "POST"])
+@public
+def accept_invitation(token):
+    """Someone invited to a provider's account sets their own password through the e-mailed link."""
+    try:
+        invitation = services.open_invitation(token)
+    except services.RuleBroken as broken:
+        return render_template("consortium/error.html", code=404, title="This invitation cannot be used", advice=str(broken)), 404
+    if current_user.is_authenticated:
+        return render_template("consortium/error.html", code=403, title="You are signed in already",
+                               advice=f"You are signed in as {current_user.email}. Sign out, then open the link again."), 403
+    form = AcceptInvitationForm(data={"name": invitation.name} if request.method == "GET" else None)
+    if form.validate_on_submit():
+        audit.set_actor(None, invitation.email)
+        try:
+            services.accept_invitation(token, form.password.data, form.name.data or "")
+        except services.RuleBroken as broken:
+            db.session.rollback()
+            show_error(form, broken, "password")
+        else:
+            db.session.commit()
+            flash("Your account is ready. Sign in with your email address and the password you chose.", "success")
+            return redirect(url_for(".sign_in"))
+    return render_template("consortium/accept_invitation.html", form=form, invitation=invitation), 400 if form.errors else 200
 
 
 @bp.post("/sign-out")

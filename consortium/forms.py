@@ -218,6 +218,20 @@ class UserForm(Form):
     submit = SubmitField("Create account", widget=GovSubmitInput())
 
 
+class AcceptInvitationForm(Form):
+    name = StringField("Full name", widget=GovTextInput(), validators=[Optional(), Length(max=120)])
+    password = PasswordField(
+        "Choose a password", widget=GovPasswordInput(),
+        description=f"At least {MIN_LENGTH} characters. A few unrelated words make a strong password.",
+        validators=[DataRequired(message="Choose a password")],
+    )
+    confirm = PasswordField(
+        "Confirm the password", widget=GovPasswordInput(),
+        validators=[DataRequired(message="Confirm the password"), EqualTo("password", message="The passwords do not match")],
+    )
+    submit = SubmitField("Set my password and continue", widget=GovSubmitInput())
+
+
 class ResetPasswordForm(Form):
     password = PasswordField(
         "New password",

@@ -13,6 +13,7 @@ from decimal import Decimal
 from flask_login import UserMixin
 from sqlalchemy import (
     Boolean,
+    bindparam,
     CheckConstraint,
     Date,
     DateTime,
@@ -24,6 +25,7 @@ from sqlalchemy import (
     exists,
     false,
     select,
+    text,
     true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -32,6 +34,7 @@ from consortium.audit import Audited
 from consortium.extensions import db
 
 ROLES = ("admin", "lead", "partner", "provider")
+REQUEST_STATUSES = ("pending", "accepted", "declined", "withdrawn")
 
 
 def utcnow() -> datetime:
@@ -90,6 +93,8 @@ class Consortium(Audited, db.Model):
 
     @classmethod
     def visible_to(cls, user):
+        # A partner sees a consortium their authority has joined, and one it has left (its own
+        # history there); not one it is yet to join.
         if user.role == "admin":
             return true()
         if user.role == "lead":
@@ -97,13 +102,30 @@ class Consortium(Audited, db.Model):
         if user.role == "partner":
             return exists(
                 select(Membership.id).where(
-                    Membership.consortium_id == cls.id, Membership.authority_code == user.authority_code
+                    Membership.consortium_id == cls.id, Membership.authority_code == user.authority_code,
+                    Membership.joined <= today(),
                 )
             )
         return false()
 
     def __str__(self) -> str:
         return self.name
+
+
+def today():
+    """Today, as a value the database is given each time a statement runs: a statement built
+    once and kept (per viewer) still asks about the day it runs on."""
+    return bindparam("today", callable_=date.today, type_=Date, unique=True)
+
+
+def current_member(consortium_id_column, authority_code):
+    """The authority is a member of the consortium today: access follows membership dates."""
+    return exists(
+        select(Membership.id).where(
+            Membership.consortium_id == consortium_id_column, Membership.authority_code == authority_code,
+            Membership.joined <= today(), (Membership.left.is_(None)) | (Membership.left >= today()),
+        )
+    )
 
 
 class Membership(Audited, db.Model):
@@ -134,6 +156,48 @@ class Membership(Audited, db.Model):
         return self.joined <= on and (self.left is None or self.left >= on)
 
 
+class MembershipRequest(Audited, db.Model):
+    """A lead asks an authority to join their consortium. It grants nothing until the
+    authority's own officers (or an administrator) accept it; accepting makes the membership."""
+
+    __tablename__ = "membership_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consortium_id: Mapped[int] = mapped_column(ForeignKey("consortia.id"), index=True)
+    authority_code: Mapped[str] = mapped_column(ForeignKey("authorities.code"), index=True)
+    joined: Mapped[date] = mapped_column(Date)
+    left: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    membership_id: Mapped[int | None] = mapped_column(ForeignKey("memberships.id"))
+
+    consortium: Mapped[Consortium] = relationship()
+    authority: Mapped[Authority] = relationship()
+    requested_by: Mapped[User | None] = relationship(foreign_keys=[requested_by_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+
+    __table_args__ = (
+        CheckConstraint(f"status IN {REQUEST_STATUSES}", name="status_known"),
+        CheckConstraint('"left" IS NULL OR "left" >= joined', name="left_after_joined"),
+        # One open request per consortium and authority.
+        db.Index("uq_membership_requests_pending", "consortium_id", "authority_code", unique=True,
+                 sqlite_where=text("status = 'pending'"), postgresql_where=text("status = 'pending'")),
+    )
+
+    @classmethod
+    def visible_to(cls, user):
+        if user.role == "admin":
+            return true()
+        if user.role == "lead":
+            return cls.consortium_id == user.consortium_id
+        if user.role == "partner":
+            return cls.authority_code == user.authority_code
+        return false()
+
+
 class User(Audited, UserMixin, db.Model):
     """A person who signs in. The organisation depends on the role: the consortium a lead
     manages, the authority a partner works for, the provider a provider's staff work for."""
@@ -156,6 +220,8 @@ class User(Audited, UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_signed_in_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     wants_digest: Mapped[bool] = mapped_column(Boolean, default=True)  # the daily e-mail of flags
+    # A provider's account manager invites the provider's other staff (the first account is one).
+    account_manager: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Two-factor sign-in (consortium.two_factor): the key, encrypted; when it was turned on (None:
     # off, or being set up); the time-step of the last code accepted, so no code is used twice.
     totp_secret: Mapped[str | None] = mapped_column(String(200))
@@ -202,3 +268,43 @@ class User(Audited, UserMixin, db.Model):
     def __str__(self) -> str:
         return self.name or self.email
 
+
+
+class Invitation(Audited, db.Model):
+    """An invitation to a provider's staff member: a one-time link by e-mail, through which the
+    person sets their own password. Nobody else ever knows it. The link's token is kept only as
+    a hash; it expires."""
+
+    __tablename__ = "invitations"
+    __audit_exclude__ = frozenset({"token_hash"})
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    name: Mapped[str] = mapped_column(String(120), default="")
+    provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id"), index=True)
+    account_manager: Mapped[bool] = mapped_column(Boolean, default=False)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The inviting lead's consortium: its leads see the invitation in their audit log.
+    consortium_id: Mapped[int | None] = mapped_column(ForeignKey("consortia.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # the account made from it
+
+    provider = relationship("Provider")
+    invited_by: Mapped[User | None] = relationship(foreign_keys=[invited_by_id])
+
+    @classmethod
+    def visible_to(cls, user):
+        if user.role == "admin":
+            return true()
+        if user.role == "lead":
+            return cls.consortium_id == user.consortium_id
+        if user.role == "provider":
+            return cls.provider_id == user.provider_id
+        return false()
+
+    def is_open(self, now: datetime) -> bool:
+        expires = self.expires_at if self.expires_at.tzinfo else self.expires_at.replace(tzinfo=timezone.utc)
+        return self.accepted_at is None and now < expires

@@ -5,8 +5,10 @@ Services flush and never commit: the request or command that calls them commits 
 
 from __future__ import annotations
 
+import hashlib
 import re
-from datetime import date
+import secrets
+from datetime import date, timedelta
 
 from sqlalchemy import String, Text, event, func, inspect, select
 from sqlalchemy.orm import Session
@@ -14,11 +16,23 @@ from sqlalchemy.orm import Session
 from consortium import audit
 from consortium.extensions import db
 from consortium.inputs import text_problem
-from consortium.models import ROLES, Authority, Consortium, Membership, User, new_session_token
+from consortium import messages
+from consortium.models import (
+    ROLES,
+    Authority,
+    Consortium,
+    Invitation,
+    Membership,
+    MembershipRequest,
+    User,
+    new_session_token,
+    utcnow,
+)
 from consortium.passwords import dummy_verify, hash_password, password_problem, verify_password
 from consortium.tabular import ImportResult, RowErrors, Table, parse_date, parse_decimal, too_long
 
 AUTHORITY_CODE = re.compile(r"^[ENSW]\d{8}$")
+INVITATION_DAYS = 7  # an invitation's link works this long
 CONSORTIUM_REF = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,19}$")
 
 
@@ -195,6 +209,15 @@ def import_consortia(table: Table, today: date | None = None) -> ImportResult:
 
 
 def add_membership(consortium: Consortium, authority_code: str, joined: date, left: date | None = None) -> Membership:
+    """A membership from `joined` (an administrator's act, or an accepted request)."""
+    authority = _check_membership(consortium, authority_code, joined, left)
+    membership = Membership(authority_code=authority.code, joined=joined, left=left)
+    consortium.memberships.append(membership)
+    db.session.flush()
+    return membership
+
+
+def _check_membership(consortium: Consortium, authority_code: str, joined: date, left: date | None) -> Authority:
     authority = db.session.get(Authority, authority_code)
     if authority is None:
         raise RuleBroken(f"There is no authority with code {authority_code}", "authority_code")
@@ -207,10 +230,49 @@ def add_membership(consortium: Consortium, authority_code: str, joined: date, le
                 + (f" to {other.left:%-d %b %Y}" if other.left else ""),
                 "authority_code",
             )
-    membership = Membership(authority_code=authority_code, joined=joined, left=left)
-    consortium.memberships.append(membership)
+    return authority
+
+
+def request_membership(consortium: Consortium, authority_code: str, joined: date, left: date | None, by: User,
+                       service_url: str) -> MembershipRequest:
+    """A lead asks an authority to join. Its officers are told at once; until one of them (or an
+    administrator) accepts, the authority is not a member and sees nothing of the consortium."""
+    authority = _check_membership(consortium, authority_code, joined, left)
+    pending = db.session.scalar(select(MembershipRequest).where(
+        MembershipRequest.consortium_id == consortium.id, MembershipRequest.authority_code == authority.code,
+        MembershipRequest.status == "pending"))
+    if pending is not None:
+        raise RuleBroken(f"{authority.name} has already been asked to join and has not answered yet", "authority_code")
+    request = MembershipRequest(consortium=consortium, authority=authority, joined=joined, left=left, requested_by_id=by.id)
+    db.session.add(request)
     db.session.flush()
-    return membership
+    officers = db.session.scalars(select(User).where(User.authority_code == authority.code, User.active.is_(True))).all()
+    for officer in officers:
+        messages.queue(
+            "membership", f"request-{request.id}", f"{consortium.name} asks {authority.name} to join",
+            f"{by.email} ({consortium.lead.name}, the lead authority of {consortium.name}) asks {authority.name} to become "
+            f"a member from {joined:%-d %B %Y}"
+            + (f" to {left:%-d %B %Y}" if left else "")
+            + f".\n\nA member's officers record placements under the consortium's contracts, and the consortium's leads "
+            f"see those placements. Nothing is shared until you accept.\n\nAccept or decline: {service_url}/membership-requests/{request.id}",
+            user=officer,
+        )
+    return request
+
+
+def decide_membership_request(request: MembershipRequest, decision: str, by: User) -> None:
+    """Accept or decline (the authority's officers, or an administrator), or withdraw (the lead)."""
+    if request.status != "pending":
+        raise RuleBroken(f"This request has already been {request.status}")
+    allowed = {"accept": ("partner", "admin"), "decline": ("partner", "admin"), "withdraw": ("lead", "admin")}[decision]
+    if by.role not in allowed or (by.role == "partner" and by.authority_code != request.authority_code) or (
+            by.role == "lead" and by.consortium_id != request.consortium_id):
+        raise RuleBroken("Only the authority's own officers or an administrator can accept or decline; only the lead can withdraw")
+    if decision == "accept":
+        request.membership_id = add_membership(request.consortium, request.authority_code, request.joined, request.left).id
+    request.status = {"accept": "accepted", "decline": "declined", "withdraw": "withdrawn"}[decision]
+    request.decided_by_id, request.decided_at = by.id, utcnow()
+    db.session.flush()
 
 
 def _overlaps(membership: Membership, joined: date, left: date | None) -> bool:
@@ -278,7 +340,85 @@ def create_user(email: str, role: str, password: str, organisation=None, name: s
         user.authority = organisation
     elif role == "provider":
         user.provider = organisation
+        user.account_manager = not _active_staff(organisation)  # a provider's first account manages the others
     db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def _active_staff(provider) -> list[User]:
+    return db.session.scalars(select(User).where(User.provider_id == provider.id, User.active.is_(True))).all()
+
+
+def invitation_refusal(user: User, provider, works_with: bool) -> str | None:
+    """Why this user may not invite the provider's staff, or None. A provider's accounts are its
+    own: its first comes from an administrator, or a lead whose consortium has a contract with
+    it (`works_with`); the others from its own account manager. Nobody sets their password."""
+    if user.role == "admin":
+        return None
+    if user.role == "provider":
+        if user.provider_id == provider.id and user.account_manager:
+            return None
+        return "Only your organisation's account manager can invite colleagues"
+    if user.role == "lead":
+        if not works_with:
+            return f"Your consortium has no contract with {provider.name}, so it cannot invite its staff"
+        if _active_staff(provider):
+            return f"{provider.name} already has accounts: its account manager invites its other staff"
+        return None
+    return "Only an administrator, a lead with a contract with the provider, or its account manager can invite its staff"
+
+
+def invite(provider, email: str, name: str, by: User, works_with: bool, service_url: str) -> Invitation:
+    """An invitation by e-mail, with a link through which the person sets their own password."""
+    refusal = invitation_refusal(by, provider, works_with)
+    if refusal:
+        raise RuleBroken(refusal, "email")
+    email = email.strip().lower()
+    if db.session.scalar(select(User.id).where(func.lower(User.email) == email)) is not None:
+        raise RuleBroken(f"There is already an account for {email}", "email")
+    now = utcnow()
+    waiting = db.session.scalars(select(Invitation).where(func.lower(Invitation.email) == email, Invitation.accepted_at.is_(None))).all()
+    if any(i.is_open(now) for i in waiting):
+        raise RuleBroken(f"{email} has already been invited and the link still works", "email")
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation(
+        email=email, name=name.strip(), provider_id=provider.id, account_manager=not _active_staff(provider),
+        token_hash=_token_hash(token), invited_by_id=by.id, consortium_id=by.consortium_id,
+        expires_at=now + timedelta(days=INVITATION_DAYS),
+    )
+    db.session.add(invitation)
+    db.session.flush()
+    messages.queue(
+        "invitation", f"invitation-{invitation.id}", f"You are invited to Manage placement contracts for {provider.name}",
+        f"{by.email} has invited you to use Manage placement contracts for {provider.name}: its contracts, homes, "
+        f"monitoring returns and flags.\n\nSet your password to start: {service_url}/invitations/{token}\n\n"
+        f"The link works once, until {invitation.expires_at:%-d %B %Y at %H:%M} (UTC). If you were not expecting this, "
+        "ignore it: no account is made until the link is used.",
+        address=email,
+    )
+    return invitation
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def open_invitation(token: str) -> Invitation:
+    """The invitation a link is for, if it still works; otherwise a refusal saying why."""
+    invitation = db.session.scalar(select(Invitation).where(Invitation.token_hash == _token_hash(token or "")))
+    if invitation is None or invitation.accepted_at is not None:
+        raise RuleBroken("This link is not right, or has been used already. Ask whoever invited you for a new invitation.")
+    if not invitation.is_open(utcnow()):
+        raise RuleBroken("This invitation has expired. Ask whoever invited you for a new one.")
+    return invitation
+
+
+def accept_invitation(token: str, password: str, name: str) -> User:
+    invitation = open_invitation(token)
+    user = create_user(invitation.email, "provider", password, invitation.provider, name or invitation.name)
+    user.account_manager = invitation.account_manager or not [u for u in _active_staff(invitation.provider) if u.id != user.id]
+    invitation.accepted_at, invitation.user_id = utcnow(), user.id
     db.session.flush()
     return user
 

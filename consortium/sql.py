@@ -80,11 +80,11 @@ def _greatest_default(element, compiler, **kw):
     return f"greatest({compiler.process(element.clauses, **kw)})"
 
 
-CALENDAR_FROM, CALENDAR_TO = date(2000, 1, 1), date(2060, 12, 31)
+CALENDAR_FROM, CALENDAR_TO = date(2000, 1, 1), date(2100, 12, 31)
 
 
 class CalendarDay(db.Model):
-    """One row per date, 2000 to 2060: lets night-by-night questions be asked as joins."""
+    """One row per date, 2000 to 2100: lets night-by-night questions be asked as joins."""
 
     __tablename__ = "calendar"
 

@@ -100,7 +100,7 @@ def _check_zip(data: bytes, name: str) -> None:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = archive.infolist()
-    except zipfile.BadZipFile:
+    except UNREADABLE_XLSX:  # not a zip, or one of a version or kind zipfile cannot read
         raise ImportFailed([(None, f"{name} is not a readable XLSX workbook")]) from None
     unpacked = sum(member.file_size for member in members)
     packed = sum(member.compress_size for member in members) or 1

@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -19,7 +19,7 @@ from consortium.forms import (
     UserForm,
     show_error,
 )
-from consortium.models import ROLES, Authority, Consortium, Membership, User
+from consortium.models import ROLES, Authority, Consortium, Membership, MembershipRequest, User
 from consortium.pagination import paginate
 
 bp = Blueprint("core", __name__)
@@ -34,6 +34,8 @@ def home():
     consortia = scoped(Consortium).all(Consortium.name)
     today = date.today()
     figures = {}
+    asked = db.session.scalars(scoped(MembershipRequest).select().where(MembershipRequest.status == "pending")
+                               .order_by(MembershipRequest.requested_at)).all() if current_user.role == "partner" else []
     if current_user.role == "lead":
         figures = {"current_members": sum(m.is_current(today) for m in current_user.consortium.memberships)}
     elif current_user.role == "admin":
@@ -43,7 +45,7 @@ def home():
             "users": db.session.scalar(select(func.count()).select_from(User)),
             "inactive_users": db.session.scalar(select(func.count()).where(User.active.is_(False))),
         }
-    return render_template(f"consortium/home_{current_user.role}.html", consortia=consortia, figures=figures)
+    return render_template(f"consortium/home_{current_user.role}.html", consortia=consortia, figures=figures, asked=asked)
 
 
 # ---------------------------------------------------------------- authorities
@@ -80,9 +82,12 @@ def consortia():
 def consortium(consortium_id):
     consortium = scoped(Consortium).get_or_404(consortium_id)
     today = date.today()
+    asked = db.session.scalars(scoped(MembershipRequest).select().where(
+        MembershipRequest.consortium_id == consortium.id, MembershipRequest.status == "pending")).all()
     return render_template(
         "consortium/consortium.html",
         consortium=consortium,
+        asked=asked,
         can_manage=current_user.role in ("admin", "lead"),
         can_set_two_factor=current_user.role == "lead",
         current_count=sum(m.is_current(today) for m in consortium.memberships),
@@ -119,14 +124,47 @@ def add_member(consortium_id):
     ]
     if form.validate_on_submit():
         try:
-            membership = services.add_membership(consortium, form.authority_code.data, form.joined.data, form.left.data)
+            if current_user.role == "admin":  # an administrator's act, as `flask import consortia` is
+                membership = services.add_membership(consortium, form.authority_code.data, form.joined.data, form.left.data)
+            else:
+                asked = services.request_membership(consortium, form.authority_code.data, form.joined.data, form.left.data,
+                                                    current_user, current_app.config["SERVICE_URL"])
         except services.RuleBroken as broken:
             show_error(form, broken, "authority_code")
         else:
             db.session.commit()
-            flash(f"{membership.authority.name} is a member from {membership.joined:%-d %B %Y}", "success")
+            if current_user.role == "admin":
+                flash(f"{membership.authority.name} is a member from {membership.joined:%-d %B %Y}", "success")
+            else:
+                flash(f"{asked.authority.name} has been asked to join from {asked.joined:%-d %B %Y}. It becomes a member once "
+                      "one of its officers (or an administrator) accepts.", "success")
             return redirect(url_for(".consortium", consortium_id=consortium.id))
     return render_template("consortium/add_member.html", consortium=consortium, form=form), 400 if form.errors else 200
+
+
+@bp.get("/membership-requests/<int:request_id>")
+@allowed("admin", "lead", "partner")
+def membership_request(request_id):
+    asked = scoped(MembershipRequest).get_or_404(request_id)
+    return render_template("consortium/membership_request.html", asked=asked, form=ConfirmForm())
+
+
+@bp.post("/membership-requests/<int:request_id>/<any(accept, decline, withdraw):decision>")
+@allowed("admin", "lead", "partner")
+def decide_membership_request(request_id, decision):
+    asked = scoped(MembershipRequest).get_or_404(request_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            services.decide_membership_request(asked, decision, current_user)
+        except services.RuleBroken as broken:
+            db.session.rollback()
+            flash(str(broken), "error")
+        else:
+            db.session.commit()
+            flash({"accepted": f"{asked.authority.name} is a member of {asked.consortium.name} from {asked.joined:%-d %B %Y}",
+                   "declined": f"{asked.authority.name} will not join {asked.consortium.name}",
+                   "withdrawn": "The request is withdrawn"}[asked.status], "success")
+    return redirect(url_for(".membership_request", request_id=asked.id))
 
 
 @bp.route("/consortia/<int:consortium_id>/members/<int:membership_id>/end", methods=["GET", "POST"])

@@ -35,7 +35,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consortium.audit import Audited
 from consortium.extensions import db
-from consortium.models import Authority, Consortium, Membership, User, utcnow
+from consortium.models import Authority, Consortium, User, current_member, utcnow
 from providers.models import Home, Provider
 
 KINDS = ("framework", "block")
@@ -57,17 +57,14 @@ HOMELESS_TYPES = ("in_house_fostering", "kinship")
 
 
 def _in_consortia_of(user, consortium_id_column):
-    """Rows of a consortium the user belongs to: a lead's own, or one their authority is a member of."""
+    """Rows of a consortium the user belongs to: a lead's own, or one their authority is a member
+    of today (not yet, or no longer: nothing of it)."""
     if user.role == "admin":
         return true()
     if user.role == "lead":
         return consortium_id_column == user.consortium_id
     if user.role == "partner":
-        return exists(
-            select(Membership.id).where(
-                Membership.consortium_id == consortium_id_column, Membership.authority_code == user.authority_code
-            )
-        )
+        return current_member(consortium_id_column, user.authority_code)
     return false()
 
 
@@ -334,6 +331,8 @@ class Placement(Audited, db.Model):
     the placing authority's own pseudonymous reference."""
 
     __tablename__ = "placements"
+    # Withheld in the audit log from anyone who may not see the placement (administrators).
+    __audit_child_level__ = frozenset({"child_ref", "age_at_start", "need_level", "end_reason"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     authority_code: Mapped[str] = mapped_column(ForeignKey("authorities.code"))
@@ -393,6 +392,7 @@ class PlacementFee(Audited, db.Model):
     """A placement's weekly fee from a date (framework and spot placements only)."""
 
     __tablename__ = "placement_fees"
+    __audit_child_level__ = frozenset({"weekly_pence"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     placement_id: Mapped[int] = mapped_column(ForeignKey("placements.id"))

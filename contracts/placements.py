@@ -57,7 +57,7 @@ class Rules:
         self._contracts_by_id = {c.id: c for c in self.contracts.values()}
         # Every home at once: a file names thousands, and one query beats one each.
         self.homes: dict[str, Home] = {home.urn: home for home in db.session.scalars(select(Home))}
-        self._members: dict[int, set[str]] = {}
+        self._members: dict[int, dict[str, list[tuple[date, date | None]]]] = {}
         self._admitted: dict[int, dict[int, int]] = {}
         self._block_homes: dict[int, set[int]] = {}
 
@@ -67,12 +67,26 @@ class Rules:
     def home(self, urn: str) -> Home | None:
         return self.homes.get(urn)
 
-    def members(self, consortium_id: int) -> set[str]:
+    def memberships(self, consortium_id: int) -> dict[str, list[tuple[date, date | None]]]:
+        """Each member's periods of membership (joined, left), by authority code."""
         if consortium_id not in self._members:
-            self._members[consortium_id] = set(
-                db.session.scalars(select(Membership.authority_code).where(Membership.consortium_id == consortium_id))
-            )
+            periods: dict[str, list[tuple[date, date | None]]] = {}
+            for code, joined, left in db.session.execute(
+                select(Membership.authority_code, Membership.joined, Membership.left).where(Membership.consortium_id == consortium_id)
+            ):
+                periods.setdefault(code, []).append((joined, left))
+            self._members[consortium_id] = periods
         return self._members[consortium_id]
+
+    def membership_problem(self, contract: Contract, code: str, on: date) -> str | None:
+        """A placement under a consortium's contract needs its authority to be a member on its start date."""
+        periods = self.memberships(contract.consortium_id).get(code)
+        if not periods:
+            return f"{code} is not a member of the consortium of {contract.ref}"
+        if not any(joined <= on and (left is None or on <= left) for joined, left in periods):
+            spans = ", ".join(f"{day(joined)} to {day(left) if left else 'now'}" for joined, left in sorted(periods))
+            return f"{code} was not a member of the consortium of {contract.ref} on {day(on)} (a member {spans})"
+        return None
 
     def admitted_lot(self, contract: Contract, provider_id: int) -> int | None:
         """The lot a provider is admitted to (and not withdrawn) on a framework."""
@@ -131,8 +145,9 @@ class Rules:
             if contract is None:
                 problems.append(f"unknown contract {values.contract_ref!r}")
             else:
-                if values.authority_code in self.authorities and values.authority_code not in self.members(contract.consortium_id):
-                    problems.append(f"{values.authority_code} is not a member of the consortium of {contract.ref}")
+                if values.authority_code in self.authorities and (
+                        problem := self.membership_problem(contract, values.authority_code, values.start_date)):
+                    problems.append(problem)
                 if home is not None and contract.kind == "framework":
                     lot_id = self.admitted_lot(contract, home.provider_id)
                     if lot_id is None:

@@ -1,12 +1,11 @@
 """Forms of the providers' pages."""
 
 from flask_wtf.file import FileField, FileRequired
-from govuk_frontend_wtf.wtforms_widgets import GovFileInput, GovPasswordInput, GovSubmitInput, GovTextInput
-from wtforms import EmailField, PasswordField, StringField, SubmitField
+from govuk_frontend_wtf.wtforms_widgets import GovFileInput, GovSubmitInput, GovTextInput
+from wtforms import EmailField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional
 
 from consortium.forms import Form, email_address
-from consortium.passwords import MIN_LENGTH
 
 
 class OfstedUploadForm(Form):
@@ -19,18 +18,14 @@ class OfstedUploadForm(Form):
     submit = SubmitField("Upload and preview", widget=GovSubmitInput())
 
 
-class ProviderUserForm(Form):
+class InviteForm(Form):
     email = EmailField(
-        "Email address", widget=GovTextInput(), validators=[DataRequired(message="Enter an email address"), email_address]
+        "Email address", widget=GovTextInput(),
+        description="Their own work address: the invitation goes there, and only they can use it.",
+        validators=[DataRequired(message="Enter an email address"), Length(max=254), email_address],
     )
     name = StringField("Full name", widget=GovTextInput(), validators=[Optional(), Length(max=120)])
-    password = PasswordField(
-        "Password",
-        widget=GovPasswordInput(),
-        description=f"At least {MIN_LENGTH} characters. Give it to the person by a separate channel.",
-        validators=[DataRequired(message="Enter a password")],
-    )
-    submit = SubmitField("Create account", widget=GovSubmitInput())
+    submit = SubmitField("Send the invitation", widget=GovSubmitInput())
 
 
 class AliasForm(Form):

@@ -8,6 +8,7 @@ from sqlalchemy import Select, and_, case, exists, func, or_, select
 
 from consortium.access import scoped
 from consortium.extensions import db
+from consortium.models import Invitation, User
 from consortium.services import RuleBroken
 from providers.models import Home, Provider, ProviderAlias
 from providers.quality import current_graded, graded_judgements, rank_labels
@@ -127,3 +128,11 @@ def add_alias(provider: Provider, name: str) -> ProviderAlias:
     provider.aliases.append(alias)
     db.session.flush()
     return alias
+
+
+def staff(provider: Provider) -> tuple[list[User], list[Invitation]]:
+    """A provider's accounts, and its invitations not yet used, for its account manager and administrators."""
+    users = db.session.scalars(select(User).where(User.provider_id == provider.id).order_by(User.email)).all()
+    invitations = db.session.scalars(select(Invitation).where(Invitation.provider_id == provider.id, Invitation.accepted_at.is_(None))
+                                     .order_by(Invitation.created_at.desc())).all()
+    return users, invitations

@@ -15,7 +15,7 @@ from consortium.pagination import paginate
 from consortium.tabular import ImportFailed, read_table
 from consortium.uploads import Upload
 from providers import ofsted, services
-from providers.forms import AliasForm, OfstedUploadForm, ProviderUserForm
+from providers.forms import AliasForm, InviteForm, OfstedUploadForm
 from providers.models import Home, Inspection, Provider
 from providers.quality import graded_judgements
 from providers.timeline import timeline_svg
@@ -68,10 +68,12 @@ def provider(provider_id):
         .options(selectinload(Inspection.home), selectinload(Inspection.judgement))
         .order_by(Inspection.inspection_date.desc()).limit(20)
     ).all()
+    sees_staff = current_user.role == "admin" or (current_user.role == "provider" and current_user.account_manager)
     return render_template(
-        "providers/provider.html", provider=provider, homes=homes, recent=recent,
-        alias_form=AliasForm(), can_manage=current_user.role == "admin" or (
-            current_user.role == "lead" and current_app.extensions.get("works_with", lambda *_: False)(current_user.consortium_id, provider.id)),
+        "providers/provider.html", provider=provider, homes=homes, recent=recent, alias_form=AliasForm(),
+        can_manage=current_user.role == "admin" or _works_with(provider),
+        can_invite=core.invitation_refusal(current_user, provider, _works_with(provider)) is None,
+        staff=services.staff(provider) if sees_staff else None,
     )
 
 
@@ -104,21 +106,32 @@ def add_alias(provider_id):
     return redirect(url_for(".provider", provider_id=provider.id))
 
 
-@bp.route("/providers/<int:provider_id>/users/new", methods=["GET", "POST"])
-@allowed("admin", "lead")
-def new_provider_user(provider_id):
-    provider = _managed_provider(provider_id)
-    form = ProviderUserForm()
+def _works_with(provider: Provider) -> bool:
+    works_with = current_app.extensions.get("works_with")
+    return current_user.role == "lead" and bool(works_with and works_with(current_user.consortium_id, provider.id))
+
+
+@bp.route("/providers/<int:provider_id>/invitations/new", methods=["GET", "POST"])
+@allowed("admin", "lead", "provider")
+def invite(provider_id):
+    """Invite a member of the provider's staff: they set their own password through the link."""
+    provider = scoped(Provider).get_or_404(provider_id)
+    refusal = core.invitation_refusal(current_user, provider, _works_with(provider))
+    form = InviteForm()
+    if refusal:
+        return render_template("providers/invite.html", provider=provider, form=form, refusal=refusal), 403
     if form.validate_on_submit():
         try:
-            user = core.create_user(form.email.data, "provider", form.password.data, provider, form.name.data or "")
+            invitation = core.invite(provider, form.email.data, form.name.data or "", current_user, _works_with(provider),
+                                     current_app.config["SERVICE_URL"])
         except core.RuleBroken as broken:
             show_error(form, broken, "email")
         else:
             db.session.commit()
-            flash(f"{user.email} can now sign in and see {provider.name}'s homes", "success")
+            flash(f"Invitation sent to {invitation.email}: the link works for {core.INVITATION_DAYS} days", "success")
             return redirect(url_for(".provider", provider_id=provider.id))
-    return render_template("providers/new_user.html", provider=provider, form=form), 400 if form.errors else 200
+    return render_template("providers/invite.html", provider=provider, form=form, refusal=None, days=core.INVITATION_DAYS,
+                           has_staff=any(u.active for u in services.staff(provider)[0])), 400 if form.errors else 200
 
 
 @bp.get("/homes")

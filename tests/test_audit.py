@@ -66,7 +66,7 @@ def test_the_event_names_the_signed_in_user(client):
         data={"authority_code": other.code, "joined": ["1", "4", "2024"]},
     )
     assert response.status_code == 302
-    (event,) = [e for e in events("Membership") if e.after and e.after["authority_code"] == other.code]
+    (event,) = [e for e in events("MembershipRequest") if e.after and e.after["authority_code"] == other.code]
     assert (event.user_id, event.actor, event.action) == (user.id, user.email, "create")
 
 

@@ -1,11 +1,24 @@
 """The audit log viewer, and sign-ins, failed sign-ins and refused access in the trail."""
 
+from datetime import date
+
+import pytest
 from sqlalchemy import select
 
 from consortium.audit import AuditEvent
 from consortium.extensions import db
 from tests.conftest import sign_in
-from tests.factories import PASSWORD, AuthorityFactory, UserFactory, lead, partner
+from tests.factories import (
+    PASSWORD,
+    AuthorityFactory,
+    ConsortiumFactory,
+    ContractFactory,
+    HomeFactory,
+    UserFactory,
+    lead,
+    partner,
+    provider_user,
+)
 
 
 def events(action):
@@ -25,25 +38,91 @@ def test_sign_ins_failures_and_refusals_are_recorded(client):
     assert (refused.user_id, refused.object_id, refused.after["path"]) == (user.id, "core.users", "/users")
 
 
-def test_leads_see_their_consortiums_people_and_admins_everything(client):
+def test_acts_without_an_object_are_seen_by_the_actor_their_fellow_leads_and_administrators(client):
     consortium_lead = lead()
-    member = consortium_lead.consortium.memberships[0].authority
-    colleague = partner(member)
-    outsider = partner(AuthorityFactory())
-    for who, name in ((colleague, "ours"), (outsider, "theirs")):
+    fellow = lead(consortium_lead.consortium)
+    member = partner(consortium_lead.consortium.memberships[0].authority)
+    outsider = lead()
+    for who in (fellow, member, outsider):
         sign_in(client, who)
-        client.post("/account/password", data={"current_password": "wrong-password-x", "new_password": "a new long password", "confirm": "a new long password"})
         client.get("/users")  # refused: recorded with who asked
     sign_in(client, consortium_lead)
     page = client.get("/audit").get_data(as_text=True)
-    assert colleague.email in page and outsider.email not in page
+    # A member's officer acts on their own authority's behalf, not the consortium's: theirs is not the lead's to read.
+    assert fellow.email in page and member.email not in page and outsider.email not in page
     sign_in(client, UserFactory(role="admin"))
     page = client.get("/audit?type=Route").get_data(as_text=True)
-    assert colleague.email in page and outsider.email in page
+    assert fellow.email in page and member.email in page and outsider.email in page
     csv_text = client.get("/audit/export.csv?type=Route").get_data(as_text=True)
     assert "access refused" in csv_text and '"path": "/users"' in csv_text.replace('""', '"')
-    sign_in(client, colleague)
+    sign_in(client, member)
     assert client.get("/audit").status_code == 403
+
+
+@pytest.fixture
+def shared_member(client):
+    """Nottingham is a member of two consortia, each with a block; Nottingham's officer records a
+    placement under each and buys one spot, through the pages (so the events name the officer)."""
+    nottingham = AuthorityFactory(name="Nottingham")
+    ours, theirs = ConsortiumFactory(members=[nottingham]), ConsortiumFactory(members=[nottingham])
+    blocks = {}
+    for consortium in (ours, theirs):
+        home = HomeFactory()
+        blocks[consortium.id] = block = ContractFactory(consortium=consortium, provider=home.provider, end_date=date(2099, 3, 31),
+                                                        max_end_date=date(2099, 3, 31))
+        block.homes.append(home)
+    spot_home = HomeFactory()
+    sign_in(client, partner(nottingham))
+    today = date.today()
+    for child, contract, home, fee in (("OURS-CHILD", blocks[ours.id].ref, blocks[ours.id].homes[0].urn, ""),
+                                       ("THEIR-CHILD", blocks[theirs.id].ref, blocks[theirs.id].homes[0].urn, ""),
+                                       ("SPOT-CHILD", "", spot_home.urn, "7777.00")):
+        response = client.post("/placements/new", data={
+            "child_ref": child, "contract_ref": contract, "home_urn": home, "placement_type": "residential",
+            "start_date": [str(today.day), str(today.month), str(today.year)], "age_at_start": "15", "weekly_fee": fee})
+        assert response.status_code == 302, response.get_data(as_text=True)
+    with client.session_transaction() as session:
+        session.pop("_flashes", None)  # "Placement of ... recorded" is the officer's to read
+    return {"nottingham": nottingham, "ours": ours, "theirs": theirs, "blocks": blocks}
+
+
+def test_a_lead_sees_events_about_their_consortiums_objects_whoever_did_them(client, shared_member):
+    ours, theirs = shared_member["ours"], shared_member["theirs"]
+    sign_in(client, lead(ours))
+    for url in ("/audit", "/audit/export.csv", "/audit?type=Placement", "/audit/export.csv?type=Placement"):
+        text = client.get(url).get_data(as_text=True)
+        assert "OURS-CHILD" in text, url
+        # Another consortium's placement and a partner's own spot purchase are never a lead's to read.
+        assert "THEIR-CHILD" not in text and "SPOT-CHILD" not in text and "7777" not in text, url
+    # Asked by id, the events of another consortium's contract are not there either.
+    their_block = shared_member["blocks"][theirs.id]
+    text = client.get(f"/audit/export.csv?type=Contract&object={their_block.id}").get_data(as_text=True)
+    assert their_block.ref not in text
+
+
+def test_what_provider_staff_do_to_a_block_is_in_its_consortiums_audit_log(client, shared_member):
+    ours, theirs = shared_member["ours"], shared_member["theirs"]
+    block = shared_member["blocks"][ours.id]
+    sign_in(client, provider_user(block.provider))
+    today = date.today()
+    response = client.post(f"/contracts/{block.id}/outages", data={
+        "beds": "1", "start_date": [str(today.day), str(today.month), str(today.year)], "reason": "Boiler repairs"})
+    assert response.status_code == 302
+    sign_in(client, lead(ours))
+    assert "Boiler repairs" in client.get("/audit?type=BedOutage").get_data(as_text=True)
+    sign_in(client, lead(theirs))
+    assert "Boiler repairs" not in client.get("/audit?type=BedOutage").get_data(as_text=True)
+
+
+def test_administrators_see_placement_events_without_their_child_level_values(client, shared_member):
+    sign_in(client, UserFactory(role="admin"))
+    for url in ("/audit?type=Placement", "/audit/export.csv?type=Placement", "/audit/export.csv?type=PlacementFee"):
+        text = client.get(url).get_data(as_text=True)
+        assert "withheld" in text, url
+        assert "OURS-CHILD" not in text and "SPOT-CHILD" not in text and "777700" not in text, url
+        assert "age_at_start" not in text or "15" not in text.split("age_at_start")[1][:20], url
+    # What is not child-level stays: the dates and the authority.
+    assert shared_member["nottingham"].code in client.get("/audit?type=Placement").get_data(as_text=True)
 
 
 def test_changes_show_before_and_after(client):

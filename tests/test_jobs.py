@@ -9,7 +9,8 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select, update
 
 from audits import checks, jobs, notifications
-from audits.models import Flag, JobRun, OutboxMessage
+from audits.models import Flag, JobRun
+from consortium.messages import OutboxMessage
 from consortium.extensions import db
 from tests.conftest import sign_in
 from tests.factories import BlockPriceFactory, ContractFactory, PlacementFactory, lead, partner

@@ -6,9 +6,10 @@ import pytest
 
 from consortium import services
 from consortium.extensions import db
-from consortium.models import Membership
+from consortium.messages import OutboxMessage
+from consortium.models import Membership, MembershipRequest
 from tests.conftest import sign_in
-from tests.factories import AuthorityFactory, ConsortiumFactory, MembershipFactory, lead
+from tests.factories import AuthorityFactory, ConsortiumFactory, MembershipFactory, lead, partner
 
 
 def test_add_and_end_a_membership():
@@ -53,10 +54,12 @@ def test_the_database_refuses_a_membership_that_ends_before_it_starts():
     nested.rollback()
 
 
-def test_a_lead_adds_and_ends_a_member_through_the_pages(client):
+def test_a_lead_asks_an_authority_to_join_its_officer_accepts_and_the_lead_ends_the_membership(client):
     consortium = ConsortiumFactory()
     newcomer = AuthorityFactory(name="Rutland")
-    sign_in(client, lead(consortium))
+    officer = partner(newcomer)
+    the_lead = lead(consortium)
+    sign_in(client, the_lead)
     form = client.get(f"/consortia/{consortium.id}/members/new").get_data(as_text=True)
     assert 'name="joined"' in form and "govuk-date-input" in form and "Rutland" in form
     response = client.post(
@@ -64,8 +67,22 @@ def test_a_lead_adds_and_ends_a_member_through_the_pages(client):
     )
     assert response.status_code == 302
     page = client.get(response.location).get_data(as_text=True)
-    assert "Rutland is a member from 1 April 2024" in page
+    assert "Rutland has been asked to join from 1 April 2024" in page and "Asked to join" in page
+    # Asked is not joined: nothing yet.
+    assert db.session.query(Membership).filter_by(authority_code=newcomer.code).count() == 0
+    asked = db.session.query(MembershipRequest).one()
+    (message,) = db.session.query(OutboxMessage).filter_by(user_id=officer.id).all()
+    assert f"/membership-requests/{asked.id}" in message.body
+    sign_in(client, officer)
+    assert "Waiting for your answer" in client.get("/").get_data(as_text=True)
+    assert client.get(f"/consortia/{consortium.id}").status_code == 404
+    response = client.post(f"/membership-requests/{asked.id}/accept")
+    assert response.status_code == 302
+    assert "Rutland is a member of" in client.get(response.location).get_data(as_text=True)
+    assert client.get(f"/consortia/{consortium.id}").status_code == 200
+    sign_in(client, the_lead)
     membership = db.session.query(Membership).filter_by(authority_code=newcomer.code).one()
+    assert membership.joined == date(2024, 4, 1)
     response = client.post(
         f"/consortia/{consortium.id}/members/{membership.id}/end", data={"left": ["31", "3", "2025"]}
     )

@@ -1,15 +1,17 @@
 """Provider and home pages, exports, the Ofsted upload, and who sees what."""
 
 import io
-from datetime import date
+from datetime import date, timedelta
 
 from openpyxl import load_workbook
 from sqlalchemy import select
 
 from audits import checks
 from consortium.exports import guard
+from consortium import services
 from consortium.extensions import db
-from consortium.models import User
+from consortium.messages import OutboxMessage
+from consortium.models import Invitation, User, utcnow
 from consortium.tabular import read_table
 from consortium.uploads import Upload
 from providers import ofsted
@@ -104,27 +106,57 @@ def test_a_provider_user_sees_only_their_own_organisation(client):
     assert "SC900101" in exported and "SC900105" not in exported
     flags = client.get("/flags").get_data(as_text=True)
     assert "SC900101" in flags and "SC900105" not in flags
-    assert client.get(f"/providers/{riverbank.id}/users/new").status_code == 403
+    # Not the account manager: Riverbank's first account is.
+    assert client.get(f"/providers/{riverbank.id}/invitations/new").status_code == 403
     assert client.get("/ofsted/import").status_code == 403
 
 
-def test_a_lead_creates_a_provider_account_and_records_a_former_name(client):
+def test_a_lead_with_a_contract_invites_a_providers_first_account_who_sets_their_own_password(app, client):
     load(SAMPLE)
     riverbank = provider_named("Riverbank Care Ltd")
     stranger = lead()
-    sign_in(client, stranger)  # a consortium with no dealings with Riverbank may not make it accounts
-    assert client.get(f"/providers/{riverbank.id}/users/new").status_code == 404
+    sign_in(client, stranger)  # a consortium with no dealings with Riverbank may not invite its staff
+    refused = client.get(f"/providers/{riverbank.id}/invitations/new")
+    assert refused.status_code == 403 and "no contract with Riverbank" in refused.get_data(as_text=True)
     assert client.post(f"/providers/{riverbank.id}/aliases", data={"name": "Anything"}).status_code == 404
-    sign_in(client, lead(ContractFactory(provider=riverbank).consortium))
-    response = client.post(
-        f"/providers/{riverbank.id}/users/new",
-        data={"email": "staff@riverbank.test", "name": "Sam Staff", "password": "long enough password"},
-    )
+    contracting = lead(ContractFactory(provider=riverbank).consortium)
+    sign_in(client, contracting)
+    form = client.get(f"/providers/{riverbank.id}/invitations/new").get_data(as_text=True)
+    assert 'name="password"' not in form  # nobody but the person sets their password
+    response = client.post(f"/providers/{riverbank.id}/invitations/new", data={"email": "Staff@Riverbank.test", "name": "Sam Staff"})
     assert response.status_code == 302
+    assert db.session.scalar(select(User).where(User.email == "staff@riverbank.test")) is None  # no account until the link is used
+    (message,) = db.session.scalars(select(OutboxMessage).where(OutboxMessage.to_address == "staff@riverbank.test")).all()
+    token = message.body.split("/invitations/")[1].split()[0]
+    invitation = db.session.scalar(select(Invitation))
+    assert token not in (invitation.token_hash, str(invitation.__dict__))  # kept only as a hash
+    # The invitation is in the inviting consortium's audit log.
+    assert "staff@riverbank.test" in client.get("/audit?type=Invitation").get_data(as_text=True)
+    client.post("/sign-out")
+    page = client.get(f"/invitations/{token}")
+    assert page.status_code == 200 and "staff@riverbank.test" in page.get_data(as_text=True)
+    mismatch = client.post(f"/invitations/{token}", data={"password": "long enough password", "confirm": "something else"})
+    assert mismatch.status_code == 400 and "do not match" in mismatch.get_data(as_text=True)
+    done = client.post(f"/invitations/{token}", data={"name": "Sam Staff", "password": "long enough password",
+                                                       "confirm": "long enough password"})
+    assert done.status_code == 302
     user = db.session.scalar(select(User).where(User.email == "staff@riverbank.test"))
-    assert (user.role, user.provider_id) == ("provider", riverbank.id)
-    duplicate = client.post(f"/providers/{riverbank.id}/users/new", data={"email": "staff@riverbank.test", "password": "long enough password"})
-    assert duplicate.status_code == 400 and b"There is already an account" in duplicate.data
+    assert (user.role, user.provider_id, user.account_manager) == ("provider", riverbank.id, True)
+    assert client.get(f"/invitations/{token}").status_code == 404  # a link works once
+    signing_in = app.test_client()
+    assert signing_in.post("/sign-in", data={"email": "staff@riverbank.test", "password": "long enough password"}).status_code == 302
+    # Now Riverbank has an account: its account manager invites the others, not a lead.
+    db.session.refresh(contracting)  # signing out gave it a new session token
+    sign_in(client, contracting)
+    again = client.post(f"/providers/{riverbank.id}/invitations/new", data={"email": "other@riverbank.test"})
+    assert again.status_code == 403 and "its account manager invites" in again.get_data(as_text=True)
+    sign_in(client, user)
+    colleague = client.post(f"/providers/{riverbank.id}/invitations/new", data={"email": "colleague@riverbank.test"})
+    assert colleague.status_code == 302
+    assert db.session.scalar(select(Invitation).where(Invitation.email == "colleague@riverbank.test")).account_manager is False
+    duplicate = client.post(f"/providers/{riverbank.id}/invitations/new", data={"email": "colleague@riverbank.test"})
+    assert duplicate.status_code == 400 and b"already been invited" in duplicate.data
+    sign_in(client, contracting)
     client.post(f"/providers/{riverbank.id}/aliases", data={"name": "Riverbank Homes (South West) Ltd"})
     db.session.refresh(riverbank)
     assert [a.name for a in riverbank.aliases] == ["Riverbank Homes (South West) Ltd"]
@@ -140,7 +172,20 @@ def test_partners_cannot_change_providers(client):
     sign_in(client, partner())
     assert client.get(f"/providers/{riverbank.id}").status_code == 200
     assert client.post(f"/providers/{riverbank.id}/aliases", data={"name": "X"}).status_code == 403
-    assert client.get(f"/providers/{riverbank.id}/users/new").status_code == 403
+    assert client.get(f"/providers/{riverbank.id}/invitations/new").status_code == 403
+
+
+def test_an_expired_or_unknown_invitation_link_makes_no_account(client):
+    load(SAMPLE)
+    riverbank = provider_named("Riverbank Care Ltd")
+    invitation = services.invite(riverbank, "late@riverbank.test", "", UserFactory(role="admin"), False, "http://test")
+    token = db.session.scalar(select(OutboxMessage.body)).split("/invitations/")[1].split()[0]
+    invitation.expires_at = utcnow() - timedelta(minutes=1)
+    db.session.flush()
+    page = client.post(f"/invitations/{token}", data={"password": "long enough password", "confirm": "long enough password"})
+    assert page.status_code == 404 and "expired" in page.get_data(as_text=True)
+    assert client.get("/invitations/made-up").status_code == 404
+    assert db.session.scalar(select(User).where(User.email == "late@riverbank.test")) is None
 
 
 def upload(client, text, name="ofsted.csv"):

@@ -6,7 +6,7 @@ from consortium.app import create_app
 from consortium.models import ROLES
 
 # The only routes anyone may use without signing in: the password, then a two-factor code.
-PUBLIC_ENDPOINTS = {"auth.sign_in", "auth.sign_in_code"}
+PUBLIC_ENDPOINTS = {"auth.accept_invitation", "auth.sign_in", "auth.sign_in_code"}
 
 
 def test_every_route_declares_who_may_use_it(app):

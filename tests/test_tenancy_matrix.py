@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from audits.models import Flag
+from consortium import services
 from consortium.audit import AuditEvent
 from consortium.extensions import db
 from consortium.recharges import services as recharges
@@ -55,6 +56,7 @@ def theirs():
     recharges.draft_statements(pool)
     recharges.issue(pool, date(2025, 4, 10))
     their_lead = lead(consortium)
+    asked = services.request_membership(consortium, AuthorityFactory().code, date(2025, 4, 1), None, their_lead, "http://test")
     flag = FlagFactory(kind="underused_block_beds", subject=block.ref, contract=block, provider=provider)
     return {
         "consortium_id": consortium.id, "membership_id": consortium.memberships[0].id, "contract_id": block.id,
@@ -63,6 +65,7 @@ def theirs():
         "period": "2024-Q1", "pool_id": pool.id, "statement_id": pool.statements[0].id, "flag_id": flag.id,
         "upload_id": UploadFactory(user_id=their_lead.id).id, "user_id": their_lead.id, "urn": home.urn,
         "code": their_authority.code, "fmt": "csv", "table": "placements", "action": "resolve",
+        "request_id": asked.id, "decision": "accept", "token": "not-a-token",
     }
 
 
@@ -75,7 +78,7 @@ def ours():
 
 def routes(app):
     for rule in app.url_map.iter_rules():
-        ids = set(rule.arguments) - {"fmt", "table", "action", "period"}
+        ids = set(rule.arguments) - {"fmt", "table", "action", "period", "decision"}
         if rule.endpoint == "static" or not ids:
             continue
         for method in sorted(rule.methods & {"GET", "POST"}):

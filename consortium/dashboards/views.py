@@ -73,7 +73,7 @@ def lead_tables(first: date, last: date) -> dict[str, tuple[list[str], list[list
                           f"{used.void_cost_pence / 100:.2f}"] for c, used in blocks])
     judged, good, total = services.judgements_in_use(last)
     tables["judgements"] = (["Current judgement of the home", "Placements open"], [[name, count] for name, _, count in judged])
-    flags = db.session.execute(scoped(Flag).select(Flag.kind, func.count()).where(Flag.status != "resolved").group_by(Flag.kind)).all()
+    flags = db.session.execute(scoped(Flag).select(Flag.kind, func.count()).where(Flag.open_for(current_user)).group_by(Flag.kind)).all()
     tables["flags"] = (["Kind", "Open"], [[Flag(kind=k).kind_name, n] for k, n in sorted(flags)])
     return tables, {"good": good, "total": total, "blocks": blocks}
 
@@ -100,7 +100,7 @@ def partner_context(first: date, last: date) -> dict:
     year = services.financial_year(last)[0].year
     budgets = db.session.scalars(scoped(Budget).select().where(Budget.financial_year == year)).all()
     homes_used = scoped(Placement).select(Placement.home_id).where(Placement.home_id.is_not(None))
-    flags = db.session.scalars(scoped(Flag).select().where(Flag.status != "resolved", Flag.home_id.in_(homes_used))
+    flags = db.session.scalars(scoped(Flag).select().where(Flag.open_for(current_user), Flag.home_id.in_(homes_used))
                                .order_by(Flag.opened_on.desc()).limit(10)).all()
     return {"by_type": by_type, "variances": services.variances(year, budgets), "year": year, "within_miles": WITHIN_MILES,
             "recharges": services.recharges_summary(), "flags": flags, "types": PLACEMENT_TYPES,
@@ -123,7 +123,7 @@ def provider_context() -> dict:
         .select_from(Home).outerjoin(current, current.c.home_id == Home.id)
         .where(Home.provider_id == provider_id).group_by(current.c.name)
     ).all()
-    flags = db.session.scalar(scoped(Flag).select(func.count()).where(Flag.status != "resolved"))
+    flags = db.session.scalar(scoped(Flag).select(func.count()).where(Flag.open_for(current_user)))
     return {"contracts": contracts, "blocks": blocks, "returns": services.returns_by_status(today, provider_id),
             "judged": judged, "open_flags": flags, "today": today}
 

@@ -211,12 +211,16 @@ def partner_usage():
     code, today = current_user.authority_code, date.today()
     sections = []
     for consortium in scoped(Consortium).all(Consortium.name):
-        joined = db.session.scalar(select(Membership.joined).where(Membership.consortium_id == consortium.id,
-                                                                    Membership.authority_code == code).order_by(Membership.joined))
-        since = max(joined, date(today.year - 2, 4, 1))
-        figures = usage.quarterly(consortium.id, since, today)
+        # A former member sees its own history: the quarters of its membership, no later.
+        periods = db.session.execute(select(Membership.joined, Membership.left).where(
+            Membership.consortium_id == consortium.id, Membership.authority_code == code)).all()
+        since = max(min(joined for joined, _ in periods), date(today.year - 2, 4, 1))
+        until = today if any(left is None or left >= today for _, left in periods) else max(left for _, left in periods)
+        if until < since:
+            continue
+        figures = usage.quarterly(consortium.id, since, until)
         rows = []
-        for first, last in services.quarters(since, today)[::-1]:
+        for first, last in services.quarters(since, until)[::-1]:
             mine = figures.get((first, code), (0, 0))
             every = [value for (start, _), value in figures.items() if start == first]
             rows.append((first, last, mine[0], sum(v[0] for v in every), mine[1], sum(v[1] for v in every)))
