@@ -151,7 +151,7 @@ def main():
         pages_count = db.session.scalar(select(func.count()).where(Placement.contract_id.in_(
             select(Contract.id).where(Contract.consortium_id == lead.consortium_id))))
         _, jobs["statement pdf"] = timed(lambda: statement_pdf(statement))
-        _, jobs["monitoring report pdf"] = timed(lambda: report_pdf(block, "2024-Q1"))
+        _, jobs["monitoring report pdf"] = timed(lambda: report_pdf(block, "2024-Q1", lead))
         ofsted_rows = [["URN", "Provision type", "Setting name", "Organisation which owns the provider", "Local authority", "Places",
                         "Registration status", "Inspection date", "Overall experiences and progress of children and young people"]]
         ofsted_rows += [[f"SC{800000 + n:06d}", "Children's home", f"New home {n}", f"Provider {n % 2500 + 1:04d} Ltd", "Shire 001", 3,

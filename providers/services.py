@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Select, and_, case, exists, func, or_, select
+from sqlalchemy import Select, and_, case, exists, false, func, or_, select
 
 from consortium.access import scoped
 from consortium.extensions import db
+from consortium.inputs import parse_id
 from consortium.models import Invitation, User
 from consortium.services import RuleBroken
 from providers.models import Home, Provider, ProviderAlias
@@ -37,8 +38,9 @@ class Filters:
             conditions.append(Home.local_authority == self.local_authority)
         if self.judgement == NOT_GRADED:
             conditions.append(current.c.judgement_id.is_(None))
-        elif self.judgement.isdecimal():
-            conditions.append(current.c.judgement_id == int(self.judgement))
+        elif self.judgement:
+            judgement_id = parse_id(self.judgement)
+            conditions.append(current.c.judgement_id == judgement_id if judgement_id is not None else false())
         return conditions
 
 

@@ -12,7 +12,16 @@ from consortium.demo import DEMO_PASSWORD
 from consortium.extensions import db
 from contracts import returns
 from tests.conftest import sign_in
-from tests.factories import BlockPriceFactory, ContractFactory, PlacementFactory, lead, partner, provider_user
+from tests.factories import (
+    AuthorityFactory,
+    BlockPriceFactory,
+    ConsortiumFactory,
+    ContractFactory,
+    PlacementFactory,
+    lead,
+    partner,
+    provider_user,
+)
 from tests.test_return_pages import VALUES
 
 
@@ -87,6 +96,30 @@ def test_the_monitoring_report_reads_correctly(client, tmp_path):
                      "£91,000.00", "Children in education, employment or training", "red", "accepted", "Placements started and ended"):
         assert expected in words, expected
     assert f"/contracts/{block.id}/report/" in client.get(f"/contracts/{block.id}").get_data(as_text=True)
+
+
+def test_a_partner_reads_the_consortiums_totals_and_their_own_never_another_members_placements(client, tmp_path):
+    nottingham, derby = AuthorityFactory(code="E06000018"), AuthorityFactory(code="E06000015")
+    block = ContractFactory(ref="EM-BLOCK", beds=10, start_date=date(2024, 4, 1), end_date=date(2029, 3, 31),
+                            consortium=ConsortiumFactory(members=[nottingham, derby]))
+    BlockPriceFactory(contract=block, weekly_pence=350000)
+    for authority, count in ((nottingham, 2), (derby, 3)):
+        for _ in range(count):
+            PlacementFactory(contract=block, home=None, authority=authority, start_date=date(2024, 5, 1))
+
+    def placements_section(user):
+        sign_in(client, user)
+        response = client.get(f"/contracts/{block.id}/report/2024-Q1.pdf")
+        assert response.status_code == 200
+        path = tmp_path / f"{user.id}.pdf"
+        path.write_bytes(response.data)
+        words = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+        return words.split("Placements started and ended")[1].split("Open flags")[0]
+
+    seen = placements_section(partner(nottingham))
+    assert "E06000018" in seen and "E06000015" not in seen and "All members" in seen and "5" in seen
+    seen = placements_section(lead(block.consortium))
+    assert "E06000018" in seen and "E06000015" in seen
 
 
 def test_the_lists_download(app, runner):

@@ -24,7 +24,9 @@ from providers.quality import current_graded
 RAG_FILL = {"red": colors.HexColor("#f6d7d2"), "amber": colors.HexColor("#fcd6c3"), "green": colors.HexColor("#cce2d8")}
 
 
-def report_pdf(contract: Contract, period: str) -> bytes:
+def report_pdf(contract: Contract, period: str, viewer) -> bytes:
+    """The report as this viewer may read it: a partner sees the consortium's totals of placements
+    started and ended, and its own authority's, never another member's."""
     first, last = returns.parse_period(period)
     styles = getSampleStyleSheet()
     body = ParagraphStyle("body", parent=styles["BodyText"], fontName="Helvetica", fontSize=9.5, leading=12.5)
@@ -92,9 +94,11 @@ def report_pdf(contract: Contract, period: str) -> bytes:
                func.sum(func.cast(Placement.end_date.between(first, last), db.Integer)))
         .where(Placement.contract_id == contract.id).group_by(Placement.authority_code).order_by(Placement.authority_code)
     ).all()
-    story += [Paragraph("Placements started and ended", h2),
-              table([["Authority", "Started", "Ended"]] + [[code, int(s or 0), int(e or 0)] for code, s, e in moves if s or e],
-                    [60, 30, 30])]
+    rows = [[code, int(s or 0), int(e or 0)] for code, s, e in moves if s or e]
+    if viewer.role != "lead":
+        own = [row for row in rows if row[0] == viewer.authority_code]
+        rows = own + [["All members", sum(r[1] for r in rows), sum(r[2] for r in rows)]]
+    story += [Paragraph("Placements started and ended", h2), table([["Authority", "Started", "Ended"]] + rows, [60, 30, 30])]
     flags = db.session.scalars(select(Flag).where(Flag.contract_id == contract.id, Flag.status != "resolved").order_by(Flag.opened_on)).all()
     story += [Paragraph("Open flags", h2),
               table([["Flag", "Opened", "Detail"]] + [[f.kind_name, day(f.opened_on), f.detail] for f in flags], [40, 25, 102])]

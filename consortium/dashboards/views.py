@@ -213,5 +213,5 @@ def monitoring_report(contract_id, period):
         returns_module.parse_period(period)
     except ValueError:
         abort(404)
-    return Response(report_pdf(contract, period), mimetype="application/pdf",
+    return Response(report_pdf(contract, period, current_user), mimetype="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="{contract.ref}-{period}-monitoring.pdf"'})
