@@ -48,7 +48,8 @@ def short_name(filename: str) -> str:
 
 def forget_expired() -> int:
     """Every upload older than a day is gone, whoever made it; returns how many."""
-    return db.session.execute(delete(Upload).where(Upload.created_at < utcnow() - KEEP_FOR)).rowcount
+    expired = delete(Upload).where(Upload.created_at < utcnow() - KEEP_FOR).execution_options(synchronize_session="fetch")
+    return db.session.execute(expired).rowcount
 
 
 def is_expired(upload: Upload) -> bool:
