@@ -112,10 +112,11 @@ def responses_seen_by(user, flag: Flag) -> dict:
         if event.consortium_id is None or event.consortium_id in own:
             history.append((event.on, event.action, event.user.email if event.user else "Check", event.note or ""))
         else:
-            history.append((event.on, event.action, "Another consortium", ""))
+            history.append((event.on, event.action, "Another consortium" if own else "A consortium", ""))
     return {
         "own_response": flag.response_of(user.consortium_id) if user.role == "lead" else None,
         "others_acknowledged": sum(r.status == "acknowledged" for r in others),
         "others_resolved": sum(r.status == "resolved" for r in others),
         "history": history,
+        "others_label": "Other consortia" if own else "Consortia",
     }
