@@ -9,11 +9,13 @@ import pytest
 from sqlalchemy import func, select
 
 from audits.models import Flag
-from consortium import services
+from consortium import audit, services
 from consortium.audit import AuditEvent
 from consortium.extensions import db
+from consortium.models import Authority
 from consortium.recharges import services as recharges
 from contracts import returns
+from contracts.models import Placement
 from tests.conftest import sign_in
 from tests.factories import (
     AdmissionFactory,
@@ -24,6 +26,7 @@ from tests.factories import (
     FlagFactory,
     HomeFactory,
     LotFactory,
+    MembershipFactory,
     PlacementFactory,
     ProviderFactory,
     UploadFactory,
@@ -44,12 +47,13 @@ def theirs():
     consortium = ConsortiumFactory(lead=their_authority)
     provider = ProviderFactory()
     home = HomeFactory(provider=provider)
-    block = ContractFactory(consortium=consortium, provider=provider, start_date=date(2024, 4, 1))
+    block = ContractFactory(consortium=consortium, provider=provider, start_date=date(2024, 4, 1), ref="THEIRS-BLOCK-REF")
     block.homes.append(home)
     BlockPriceFactory(contract=block)
     framework = ContractFactory(kind="framework", consortium=consortium)
     admission = AdmissionFactory(lot=LotFactory(contract=framework), provider=provider)
-    placement = PlacementFactory(contract=block, home=home, authority=their_authority, start_date=date(2024, 5, 1))
+    placement = PlacementFactory(contract=block, home=home, authority=their_authority, start_date=date(2024, 5, 1),
+                                 child_ref="THEIRS-CHILD-REF")
     outcomes = returns.attach(block, returns.starter_template())
     monitoring_return = returns.save(outcomes, provider, "2024-Q1", {"EET": "90"}, {}, None, date(2024, 7, 5), submit=False)
     pool = recharges.create_pool(consortium, "Pool", date(2024, 4, 1), date(2025, 3, 31), 100000, "equal")
@@ -109,6 +113,41 @@ def test_another_tenants_objects_are_never_shown_or_changed(app, client, theirs)
     changes = db.session.scalars(select(AuditEvent.action).where(AuditEvent.id > changes_before)).all()
     assert set(changes) <= {"access refused"}, set(changes)
     assert db.session.scalar(select(func.count()).select_from(Flag)) == flags_before
+
+
+LISTS = ["/flags", "/flags/export.csv", "/placements", "/placements/export.csv", "/audit", "/audit/export.csv", "/contracts",
+         "/contracts/export.csv", "/returns", "/returns/export.csv", "/dashboard", "/usage", "/recharges", "/messages", "/"]
+FILTERS = ("authority", "contract", "provider", "home", "object", "type", "user")
+
+
+def test_lists_the_audit_log_and_their_filters_show_nothing_of_another_tenant(app, client, theirs):
+    """Every list (and the audit log by what its events are about), asked with another tenant's
+    values in each filter, by each role of ours. Their authority is a member of our consortium
+    too: the case where the audit log once showed our lead another consortium's placements."""
+    users = ours()
+    shared = db.session.get(Authority, theirs["code"])
+    MembershipFactory(consortium=users["lead"].consortium, authority=shared, joined=date(2023, 4, 1))
+    # Their authority's officer changes their placement: the event names someone of our member authority.
+    officer = partner(shared)
+    audit.set_actor(officer.id, officer.email)
+    placement = db.session.get(Placement, theirs["placement_id"])
+    placement.end_reason = "THEIRS-CHILD-REF moved"
+    db.session.flush()
+    audit.set_actor(None, "system")
+    values = {"authority": theirs["code"], "contract": "THEIRS-BLOCK-REF", "provider": str(theirs["provider_id"]), "home": theirs["urn"],
+              "object": str(theirs["placement_id"]), "type": "Placement", "user": ""}
+    for role, user in users.items():
+        sign_in(client, user)
+        for url in LISTS:
+            for param in (None, *FILTERS):
+                response = client.get(url, query_string={param: values[param], "status": "all"} if param else {"status": "all"})
+                assert response.status_code in (200, 302, 403, 404), (role, url, param, response.status_code)
+                text = response.get_data(as_text=True).replace("THEIRS-BLOCK-REF&", "").replace('value="THEIRS-BLOCK-REF"', "")
+                assert "THEIRS-CHILD-REF" not in text and "contract=THEIRS-BLOCK-REF" not in text, (role, url, param)
+                # Not even as an event with its values withheld.
+                assert f"Placement {placement.id}<" not in text and f",Placement,{placement.id}," not in text, (role, url, param)
+                if response.status_code == 200 and url.endswith(".csv"):
+                    assert "THEIRS-BLOCK-REF" not in text, (role, url, param)
 
 
 def test_administrators_never_see_placements(app, client, theirs):
