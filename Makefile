@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 PYTHON ?= python3
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: install run test lint bench backup restore load clean
+.PHONY: install chromium run test lint bench backup restore load clean
 
 install: $(VENV)/.installed consortium/static/app.css
 
@@ -26,8 +26,20 @@ run: install
 	$(FLASK) demo seed
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
-test: install
+test: install chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The browser tests drive Debian's Chromium (never a downloaded browser): installed here when it
+# is missing and this user can, otherwise the exact command is printed and nothing runs.
+chromium:
+	@test -x /usr/bin/chromium || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "== installing Debian's chromium for the browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "The browser tests need Debian's Chromium at /usr/bin/chromium. Install it with:" >&2; \
+	    echo "    sudo apt-get install chromium" >&2; exit 1; \
+	  fi; }
 
 bench: install
 	$(BIN)/python bench/run.py

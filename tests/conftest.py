@@ -109,6 +109,15 @@ def csrf_app(app):
     app.config["WTF_CSRF_ENABLED"] = False
 
 
+def pdf_text(data: bytes) -> str:
+    """The text of a PDF the service made, page by page, as a reader would copy it."""
+    import io
+
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
 def sign_in(client, user):
     """Sign a test client in as `user` without the cost of hashing a password."""
     with client.session_transaction() as session:

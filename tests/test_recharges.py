@@ -1,6 +1,6 @@
 """Cost pools and statements: hand-worked previews, numbering, immutability, credit notes, PDFs."""
 
-import subprocess
+
 from datetime import date
 from decimal import Decimal
 
@@ -13,6 +13,7 @@ from consortium.recharges import services
 from consortium.recharges.models import IssuedStatementChanged
 from consortium.recharges.pdf import statement_pdf
 from consortium.services import RuleBroken
+from tests.conftest import pdf_text
 from tests.factories import AuthorityFactory, BlockPriceFactory, ConsortiumFactory, ContractFactory, MembershipFactory, PlacementFactory
 
 FY = (date(2024, 4, 1), date(2025, 3, 31))
@@ -191,12 +192,7 @@ def test_the_statement_pdf_reads_correctly(consortium, tmp_path):
     pool = issued_pool(consortium)
     pdf = statement_pdf(pool.statements[0])
     assert pdf.startswith(b"%PDF")
-    path = tmp_path / "statement.pdf"
-    path.write_bytes(pdf)
-    try:
-        words = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
-    except FileNotFoundError:
-        pytest.fail("pdftotext (Debian's poppler-utils) is needed to read the PDF back; .ci/run installs it")
+    words = pdf_text(pdf)
     for expected in ("Recharge statement", "EMRF-2025-0001", "Derby", "Contract management 2024-25", "1 Apr 2024 to 31 Mar 2025",
                      "3 of the consortium's 5 placements started", "£5,448.10", "please pay within 30 days, by 10 May 2025"):
         assert expected in words, expected
