@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Select, and_, case, exists, false, func, or_, select
+from sqlalchemy import Select, and_, case, exists, func, or_, select
 
 from consortium.access import scoped
 from consortium.extensions import db
@@ -30,17 +30,24 @@ class Filters:
     def from_args(cls, args) -> Filters:
         return cls(**{key: (args.get(key) or "").strip() for key in ("q", "provision_type", "local_authority", "judgement")})
 
-    def home_conditions(self, current) -> list:
+    def home_conditions(self, current, joined: bool = True) -> list:
+        """Conditions on homes; the judgement's on `current` as joined to the homes, or (not
+        `joined`) as a look-up of it, for a query that joins it only after the homes."""
         conditions = []
         if self.provision_type:
             conditions.append(Home.provision_type == self.provision_type)
         if self.local_authority:
             conditions.append(Home.local_authority == self.local_authority)
-        if self.judgement == NOT_GRADED:
-            conditions.append(current.c.judgement_id.is_(None))
-        elif self.judgement:
+        if self.judgement:
             judgement_id = parse_id(self.judgement)
-            conditions.append(current.c.judgement_id == judgement_id if judgement_id is not None else false())
+            judged = current.c.judgement_id.is_(None) if self.judgement == NOT_GRADED else \
+                current.c.judgement_id == (judgement_id if judgement_id is not None else -1)  # no id is -1
+            if joined:
+                conditions.append(judged)
+            elif self.judgement == NOT_GRADED:
+                conditions.append(Home.id.not_in(select(current.c.home_id).where(current.c.judgement_id.is_not(None))))
+            else:
+                conditions.append(Home.id.in_(select(current.c.home_id).where(judged)))
         return conditions
 
 
@@ -72,11 +79,11 @@ def providers_query(filters: Filters) -> tuple[Select, dict[int, str]]:
     counts = [func.count(Home.id).label("homes")]
     counts += [func.sum(case((current.c.rank == rank, 1), else_=0)).label(f"rank_{rank}") for rank in labels]
     counts.append(func.sum(case((and_(Home.id.is_not(None), current.c.rank.is_(None)), 1), else_=0)).label("not_graded"))
-    conditions = filters.home_conditions(current)
+    conditions = filters.home_conditions(current, joined=False)
     query = (
         scoped(Provider)
         .select(Provider, *counts)
-        .outerjoin(Home, and_(Home.provider_id == Provider.id, *conditions))
+        .outerjoin_from(Provider, Home, and_(Home.provider_id == Provider.id, *conditions))
         .outerjoin(current, current.c.home_id == Home.id)
         .group_by(Provider.id)
     )

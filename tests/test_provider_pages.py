@@ -58,6 +58,12 @@ def test_the_providers_list_counts_homes_by_judgement(client):
     assert lines[0] == "Provider,Homes,Outstanding,Good,Requires improvement to be good,Inadequate,Not yet graded"
     assert "Riverbank Care Ltd,2,1,0,1,0,0" in lines
     assert "Levels Care Partnership,2,0,0,0,1,1" in lines
+    # Filtered by a judgement, providers keep the homes so judged (the filter once failed the page).
+    lines = client.get("/providers/export.csv?judgement=5").get_data(as_text=True).lstrip("\ufeff").splitlines()
+    assert lines[1:] == ["Levels Care Partnership,1,0,0,0,1,0"]
+    lines = client.get("/providers/export.csv?judgement=not-graded").get_data(as_text=True).splitlines()
+    assert "Levels Care Partnership,1,0,0,0,0,1" in lines and not any(line.startswith("Riverbank") for line in lines)
+    assert client.get("/providers?judgement=2").status_code == 200
 
 
 def test_the_home_page_shows_history_drops_chart_and_flags(client):

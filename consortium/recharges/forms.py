@@ -22,7 +22,7 @@ class PoolForm(Form):
     ], validators=[InputRequired(message="Choose how it is shared")])
     base_percent = DecimalField("Part shared equally (%)", widget=GovTextInput(), places=2, default=0,
                                 description="For placements or bed-nights: for example 50 for half equally, half by use",
-                                validators=[Optional(), NumberRange(0, 100, message="The part shared equally must be between 0 and 100%")])
+                                validators=[Optional(), NumberRange(0, 100, message="The part shared equally must be between 0 and 100%%")])
     fixed = TextAreaField("Agreed percentages", widget=GovTextArea(),
                           description="For agreed percentages only: one line per member, like E06000018 = 12.5",
                           validators=[Optional(), Length(max=4000)])
