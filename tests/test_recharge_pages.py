@@ -1,5 +1,6 @@
 """Recharges through the pages: a lead's statement run, a partner's usage and statements."""
 
+import re
 from datetime import date
 
 from sqlalchemy import select
@@ -9,6 +10,12 @@ from consortium.recharges.models import CostPool, Statement
 from tests.conftest import sign_in
 from tests.factories import lead, partner, provider_user
 from tests.test_recharges import consortium, issued_pool  # noqa: F401  (the fixture and helper are shared)
+
+
+def fingerprint_of(client, pool) -> str:
+    """The check page's fingerprint of the figures it shows."""
+    page = client.get(f"/recharges/{pool.id}/issue").get_data(as_text=True)
+    return re.search(r'name="fingerprint" type="hidden" value="([0-9a-f]+)"', page).group(1)
 
 
 def test_a_lead_creates_a_pool_drafts_issues_and_records_payment(client, consortium):  # noqa: F811
@@ -21,7 +28,7 @@ def test_a_lead_creates_a_pool_drafts_issues_and_records_payment(client, consort
     page = client.get(f"/recharges/{pool.id}").get_data(as_text=True)
     assert "What each member would pay" in page and "£5,448.10" in page and "£12,000.00" in page
     client.post(f"/recharges/{pool.id}/draft")
-    client.post(f"/recharges/{pool.id}/issue")
+    client.post(f"/recharges/{pool.id}/issue", data={"fingerprint": fingerprint_of(client, pool)})
     page = client.get(f"/recharges/{pool.id}").get_data(as_text=True)
     assert "EMRF-" in page and "Issued" in page
     again = client.post(f"/recharges/{pool.id}/issue")
@@ -83,3 +90,70 @@ def test_a_credit_note_through_the_pages(client, consortium):  # noqa: F811
     assert response.status_code == 302
     notes = db.session.scalars(select(Statement).where(Statement.credit_for_id == wrong.id)).all()
     assert [(n.amount_pence, n.status) for n in notes] == [(-wrong.amount_pence, "issued")]
+
+
+def test_the_issue_step_shows_figures_worked_out_afresh_and_issues_nothing_if_they_changed(client, consortium):  # noqa: F811
+    from consortium.recharges import services
+    from contracts.models import Contract
+    from tests.factories import PlacementFactory
+
+    pool = services.create_pool(consortium, "Contract management 2024-25", date(2024, 4, 1), date(2025, 3, 31), 1_200_000, "placements")
+    services.draft_statements(pool)
+    sign_in(client, lead(consortium))
+    checked = fingerprint_of(client, pool)
+    page = client.get(f"/recharges/{pool.id}/issue").get_data(as_text=True)
+    assert "Check the statements before you issue them" in page and "0 of 5" in page  # Nottingham, as drafted
+    # A partner records a late placement after the drafts were made: the figures are no longer those checked.
+    contract = db.session.scalar(select(Contract).where(Contract.consortium_id == consortium.id))
+    nottingham = db.session.get(type(consortium.lead), "E06000018")
+    PlacementFactory(contract=contract, authority=nottingham, home=None, start_date=date(2025, 3, 1), end_date=date(2025, 3, 5))
+    db.session.commit()
+    stale = client.post(f"/recharges/{pool.id}/issue", data={"fingerprint": checked})
+    page = stale.get_data(as_text=True)
+    assert stale.status_code == 409 and "nothing was issued" in page and "1 of 6" in page and "Error: " in page
+    assert db.session.scalar(select(Statement).where(Statement.status != "draft")) is None
+    done = client.post(f"/recharges/{pool.id}/issue", data={"fingerprint": fingerprint_of(client, pool)})
+    assert done.status_code == 302
+    issued = {s.authority_code: s for s in db.session.scalars(select(Statement).where(Statement.pool_id == pool.id))}
+    assert issued["E06000018"].usage == 1 and issued["E06000018"].consortium_usage == 6 and issued["E06000018"].amount_pence == 200000
+    assert all(s.status == "issued" for s in issued.values()) and sum(s.amount_pence for s in issued.values()) == 1_200_000
+    assert client.post(f"/recharges/{pool.id}/issue", data={"fingerprint": checked}).status_code == 302  # nothing left to issue
+
+
+def test_a_pool_shared_by_usage_is_issued_only_once_its_period_has_ended(client, consortium):  # noqa: F811
+    from datetime import timedelta
+
+    from consortium.recharges import services
+
+    today = date.today()
+    pool = services.create_pool(consortium, "This year", date(2025, 4, 1), today + timedelta(days=30), 1_200_000, "placements", 50)
+    sign_in(client, lead(consortium))
+    waiting = f"Usage can still change until {(today + timedelta(days=30)):%-d %b %Y}; statements can be issued from "
+    assert waiting in client.get(f"/recharges/{pool.id}").get_data(as_text=True)
+    page = client.get(f"/recharges/{pool.id}/issue").get_data(as_text=True)
+    assert waiting in page and 'name="fingerprint"' not in page
+    refused = client.post(f"/recharges/{pool.id}/issue", data={"fingerprint": "0" * 32}, follow_redirects=True)
+    assert waiting in refused.get_data(as_text=True)
+    assert db.session.scalar(select(Statement).where(Statement.status != "draft")) is None
+    # Equal shares do not wait for usage.
+    equal = services.create_pool(consortium, "Equal", date(2025, 4, 1), today + timedelta(days=30), 400_000, "equal")
+    assert client.post(f"/recharges/{equal.id}/issue", data={"fingerprint": fingerprint_of(client, equal)}).status_code == 302
+    assert {s.status for s in db.session.scalars(select(Statement).where(Statement.pool_id == equal.id))} == {"issued"}
+
+
+def test_a_fall_back_to_equal_shares_is_said_on_the_pool_the_statements_their_pdf_and_the_csv(client, consortium):  # noqa: F811
+    from html import unescape
+
+    from consortium.recharges import services
+    from tests.conftest import pdf_text
+
+    pool = services.create_pool(consortium, "Quiet quarter", date(2024, 4, 1), date(2024, 6, 30), 3000, "bed_nights")
+    sign_in(client, lead(consortium))
+    said = "No member used a bed-night under the consortium's contracts from 1 Apr 2024 to 30 Jun 2024, so the cost is shared equally."
+    assert said in unescape(client.get(f"/recharges/{pool.id}").get_data(as_text=True))
+    client.post(f"/recharges/{pool.id}/issue", data={"fingerprint": fingerprint_of(client, pool)})
+    assert said in unescape(client.get(f"/recharges/{pool.id}").get_data(as_text=True))
+    statement = db.session.scalar(select(Statement).where(Statement.pool_id == pool.id))
+    assert said in unescape(client.get(f"/statements/{statement.id}").get_data(as_text=True))
+    assert "shared equally" in " ".join(pdf_text(client.get(f"/statements/{statement.id}.pdf").data).split())
+    assert said in client.get(f"/recharges/{pool.id}/statements.csv").get_data(as_text=True)

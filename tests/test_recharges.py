@@ -86,7 +86,8 @@ def test_three_equal_members_the_design_example(runner):
 
 def test_no_usage_is_split_equally_and_said(consortium):
     result = services.preview(consortium, date(2024, 4, 1), date(2024, 6, 30), 3000, "bed_nights")
-    assert "usage part is split equally" in result.notes[0]
+    assert result.notes[0] == ("No member used a bed-night under the consortium's contracts from 1 Apr 2024 to 30 Jun 2024, "
+                               "so the cost is shared equally.")
     assert [s.amount for s in result.shares] == [1000, 1000, 1000]  # Rutland was not yet a member
 
 

@@ -1,7 +1,7 @@
 """Forms of the recharges pages."""
 
 from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSelect, GovSubmitInput, GovTextArea, GovTextInput
-from wtforms import DecimalField, RadioField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import DecimalField, HiddenField, RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from consortium.forms import Form, VersionedForm, date_field, pounds_field
@@ -36,6 +36,12 @@ class BlockPoolForm(Form):
     first_day = date_field("First day")
     last_day = date_field("Last day")
     submit = SubmitField("Create pool", widget=GovSubmitInput())
+
+
+class IssueForm(Form):
+    # The figures the lead checked: issuing refuses if they have changed since.
+    fingerprint = HiddenField()
+    submit = SubmitField("Issue the statements", widget=GovSubmitInput())
 
 
 class PaidForm(VersionedForm):

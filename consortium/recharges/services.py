@@ -6,6 +6,7 @@ at all.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -31,6 +32,7 @@ class Preview:
     shares: list[Share]
     days: dict[str, int]
     notes: list[str] = field(default_factory=list)
+    fallback: str | None = None  # why a usage basis fell back to equal shares, if it did
 
     @property
     def total_usage(self) -> int:
@@ -65,12 +67,13 @@ def preview(consortium: Consortium, first: date, last: date, amount_pence: int, 
             f"The period is outside the consortium's life: its first member joined on {day(earliest)}" if earliest
             else "The consortium has no members", "first_day")
     use: dict[str, int] = {}
-    notes = []
+    notes, fallback = [], None
     if basis in USAGE_BASES:
         counted = (usage.placements_started if basis == "placements" else usage.bed_nights)(consortium.id, first, last, contract_id)
         use = {code: counted.get(code, 0) for code in days}
         if not any(use.values()):
-            notes.append(f"No member had any {basis.replace('_', '-')} in the period, so the usage part is split equally.")
+            fallback = _fallback_note(basis, base_percent, first, last, contract_id)
+            notes.append(fallback)
     members = [Member(code, days[code], use.get(code, 0), (fixed or {}).get(code)) for code in days]
     try:
         shares = apportion(amount_pence, members, basis, base_percent)
@@ -78,7 +81,15 @@ def preview(consortium: Consortium, first: date, last: date, amount_pence: int, 
         raise RuleBroken(str(error), "basis") from None
     if any(d < (last - first).days + 1 for d in days.values()):
         notes.append("Some members were members for only part of the period: their equal shares are by days.")
-    return Preview(amount_pence, basis, shares, days, notes)
+    return Preview(amount_pence, basis, shares, days, notes, fallback)
+
+
+def _fallback_note(basis: str, base_percent, first: date, last: date, contract_id: int | None) -> str:
+    """Why a usage basis was shared equally, in words (DESIGN §4: no member had any usage)."""
+    under = f"under {db.session.get(Contract, contract_id).ref}" if contract_id else "under the consortium's contracts"
+    what = "placed a child" if basis == "placements" else "used a bed-night"
+    shared = "the usage part is shared equally too" if base_percent else "the cost is shared equally"
+    return f"No member {what} {under} from {day(first)} to {day(last)}, so {shared}."
 
 
 def pool_preview(pool: CostPool) -> Preview:
@@ -133,8 +144,8 @@ def draft_statements(pool: CostPool) -> list[Statement]:
     db.session.flush()
     result = pool_preview(pool)
     drafts = [
-        Statement(authority_code=share.code, amount_pence=share.amount, usage=share.usage,
-                  consortium_usage=result.total_usage, share_percent=result.percent(share), membership_days=result.days[share.code])
+        Statement(authority_code=share.code, amount_pence=share.amount, usage=share.usage, consortium_usage=result.total_usage,
+                  share_percent=result.percent(share), membership_days=result.days[share.code], note=result.fallback)
         for share in result.shares
     ]
     pool.statements.extend(drafts)
@@ -161,11 +172,66 @@ def _number(consortium: Consortium, year: int, n: int) -> str:
     return f"{consortium.ref}-{year}-{n:04d}"
 
 
-def issue(pool: CostPool, on: date) -> list[Statement]:
-    """Issue every draft statement of the pool: numbered, dated, fixed for good."""
-    drafts = [s for s in pool.statements if s.status == "draft"]
-    if not drafts:
+def issuable_from(pool: CostPool) -> date | None:
+    """The first day a pool's statements may be issued: when its shares depend on usage, the day
+    after its period ends (until then usage can still change); any day (None) otherwise."""
+    return pool.last_day + timedelta(days=1) if pool.basis in USAGE_BASES else None
+
+
+def waits_for_usage(pool: CostPool, today: date) -> str | None:
+    """What to tell a lead who would issue a usage pool's statements too early, or None."""
+    first = issuable_from(pool)
+    if first is None or today >= first:
+        return None
+    return f"Usage can still change until {day(pool.last_day)}; statements can be issued from {day(first)}"
+
+
+@dataclass(frozen=True)
+class Line:
+    """One member's statement as it will be issued."""
+
+    code: str
+    usage: int
+    consortium_usage: int
+    share_percent: Decimal
+    amount_pence: int
+
+
+class FiguresChanged(RuleBroken):
+    """The figures to issue are no longer those the lead checked."""
+
+
+def issue_lines(pool: CostPool) -> tuple[list[Line], list[str]]:
+    """What issuing would issue now, worked out afresh: each member's share from today's usage,
+    or, for a pool already issued, its drafts (a replacement after a credit note) as they are."""
+    if not any(s.status != "draft" for s in pool.statements):
+        result = pool_preview(pool)
+        return [Line(s.code, s.usage, result.total_usage, result.percent(s), s.amount) for s in result.shares], result.notes
+    drafts = sorted((s for s in pool.statements if s.status == "draft"), key=lambda s: s.authority_code)
+    return [Line(s.authority_code, s.usage, s.consortium_usage, s.share_percent, s.amount_pence) for s in drafts], []
+
+
+def fingerprint(lines: list[Line]) -> str:
+    """A short digest of the figures shown, carried by the issue form: if they change before the
+    lead presses the button, nothing is issued."""
+    text = ";".join(f"{x.code},{x.usage},{x.consortium_usage},{x.share_percent},{x.amount_pence}" for x in lines)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def issue(pool: CostPool, on: date, seen: str | None = None) -> list[Statement]:
+    """Issue the pool's statements: numbered, dated, fixed for good, with the figures worked out
+    afresh (a pool not yet issued is drafted again first). With `seen`, the fingerprint of the
+    figures the lead checked, nothing is issued if they have changed since."""
+    if waiting := waits_for_usage(pool, on):
+        raise RuleBroken(waiting)
+    lines, _ = issue_lines(pool)
+    if not lines:
         raise RuleBroken("Nothing to issue: there are no draft statements")
+    if seen is not None and fingerprint(lines) != seen:
+        raise FiguresChanged("The figures have changed since you checked them: nothing was issued. Check them again.")
+    if not any(s.status != "draft" for s in pool.statements):
+        draft_statements(pool)
+    drafts = [s for s in pool.statements if s.status == "draft"]
     numbers = _take_numbers(pool.consortium, on.year, len(drafts))
     for statement, n in zip(sorted(drafts, key=lambda s: s.authority_code), numbers):
         statement.status, statement.number, statement.issued_on = "issued", _number(pool.consortium, on.year, n), on

@@ -13,9 +13,9 @@ from consortium.access import allowed, scoped
 from consortium.exports import export
 from consortium.extensions import db
 from consortium.forms import ConfirmForm, show_error
-from consortium.models import Consortium, Membership
+from consortium.models import Authority, Consortium, Membership
 from consortium.recharges import services
-from consortium.recharges.forms import BlockPoolForm, CreditForm, PaidForm, PoolForm
+from consortium.recharges.forms import BlockPoolForm, CreditForm, IssueForm, PaidForm, PoolForm
 from consortium.recharges.models import CostPool, Statement
 from consortium.recharges.pdf import statement_pdf
 from consortium.services import RuleBroken
@@ -97,6 +97,7 @@ def pool(pool_id):
         except RuleBroken as broken:
             problem = str(broken)
     return render_template("recharges/pool.html", pool=pool, result=result, problem=problem, form=ConfirmForm(),
+                           waiting=services.waits_for_usage(pool, date.today()),
                            description=services.describe(pool), drafts=[s for s in pool.statements if s.status == "draft"],
                            total=sum(s.amount_pence for s in pool.statements if s.status != "draft"))
 
@@ -117,20 +118,38 @@ def draft(pool_id):
     return redirect(url_for(".pool", pool_id=pool.id))
 
 
-@bp.post("/recharges/<int:pool_id>/issue")
+@bp.route("/recharges/<int:pool_id>/issue", methods=["GET", "POST"])
 @allowed("lead")
 def issue(pool_id):
+    """Check the statements as they will be issued, worked out afresh, then issue exactly those:
+    if the figures change in between, nothing is issued and the new figures are shown."""
     pool = scoped(CostPool).get_or_404(pool_id)
-    if ConfirmForm().validate_on_submit():
+    form = IssueForm()
+    changed = False
+    if form.validate_on_submit():
         try:
-            issued = services.issue(pool, date.today())
+            issued = services.issue(pool, date.today(), form.fingerprint.data or "")
+        except services.FiguresChanged:
+            db.session.rollback()
+            changed = True
         except RuleBroken as broken:
             db.session.rollback()
             flash(str(broken), "error")
+            return redirect(url_for(".pool", pool_id=pool.id))
         else:
             db.session.commit()
             flash(f"{len(issued)} statements issued, {issued[0].number} to {issued[-1].number}", "success")
-    return redirect(url_for(".pool", pool_id=pool.id))
+            return redirect(url_for(".pool", pool_id=pool.id))
+    try:
+        lines, notes = services.issue_lines(pool)
+    except RuleBroken as broken:
+        flash(str(broken), "error")
+        return redirect(url_for(".pool", pool_id=pool.id))
+    form.fingerprint.data = services.fingerprint(lines)
+    names = dict(db.session.execute(select(Authority.code, Authority.name).where(Authority.code.in_([x.code for x in lines]))).all())
+    return render_template("recharges/issue.html", pool=pool, form=form, lines=lines, notes=notes, names=names, changed=changed,
+                           waiting=services.waits_for_usage(pool, date.today()), description=services.describe(pool),
+                           total=sum(x.amount_pence for x in lines)), 409 if changed else 200
 
 
 @bp.get("/recharges/<int:pool_id>/statements.<fmt>")
@@ -138,10 +157,10 @@ def issue(pool_id):
 def export_statements(pool_id, fmt):
     pool = scoped(CostPool).get_or_404(pool_id)
     header = ["number", "status", "authority_code", "authority", "amount", "usage", "consortium_usage", "share_percent",
-              "issued_on", "paid_on", "credit_for"]
+              "issued_on", "paid_on", "credit_for", "note"]
     rows = ([s.number or "", s.status, s.authority_code, s.authority.name, f"{Decimal(s.amount_pence) / 100:.2f}", s.usage,
              s.consortium_usage, f"{s.share_percent:.2f}", s.issued_on.isoformat() if s.issued_on else "",
-             s.paid_on.isoformat() if s.paid_on else "", s.credit_for.number if s.credit_for else ""] for s in pool.statements)
+             s.paid_on.isoformat() if s.paid_on else "", s.credit_for.number if s.credit_for else "", s.note or ""] for s in pool.statements)
     return export(f"statements-pool-{pool.id}", fmt, header, rows)
 
 
