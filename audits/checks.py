@@ -133,7 +133,7 @@ def _severity(rank: int | None, worst: int) -> str:
 
 
 def _drop_detail(home: Home, provider: Provider, drop: dict) -> str:
-    where = f"{home.display_name} ({home.urn}), {provider.name}"
+    where = f"{home.with_urn}, {provider.name}"
     on = day(drop["inspection_date"])
     if drop["rank"] is None:
         was = f" (last graded {drop['before']})" if drop["before"] else ""
@@ -262,30 +262,38 @@ def check_expiring_contracts(as_of: date) -> None:
 
 @check("home_in_use_concern")
 def check_homes_in_use(as_of: date) -> None:
-    """A home with a placement open on the date whose current graded judgement is below Good, or
-    whose registration is not Active."""
+    """A home with a placement open on the date whose current graded judgement is below Good,
+    whose newest inspection is an interim decline, or whose registration is not Active. The flag
+    is shared by every consortium, so its words say that children are placed there, not how many
+    of whose: each viewer's own count is on Homes in use."""
     current = current_graded(as_of)
+    latest = ranked_inspections(as_of).alias("latest")
     good = db.session.scalar(select(Judgement.rank).where(Judgement.name == "Good"))
     placed = (
-        select(Placement.home_id, func.count(Placement.id).label("placements"))
+        select(Placement.home_id)
         .where(Placement.home_id.is_not(None), Placement.start_date <= as_of,
                (Placement.end_date.is_(None)) | (Placement.end_date > as_of))
-        .group_by(Placement.home_id)
+        .distinct()
         .subquery()
     )
     concerns = db.session.execute(
-        select(Home, placed.c.placements, current.c.name, current.c.rank, current.c.inspection_date)
+        select(Home, current.c.name, current.c.rank, current.c.inspection_date, latest.c.name.label("interim"),
+               latest.c.inspection_date.label("interim_on"), latest.c.declines)
         .join(placed, placed.c.home_id == Home.id)
         .outerjoin(current, current.c.home_id == Home.id)
+        .outerjoin(latest, and_(latest.c.home_id == Home.id, latest.c.position == 1))
         .options(selectinload(Home.provider))
-        .where((current.c.rank > good) | (Home.registration_status != "Active"))
+        .where((current.c.rank > good) | (Home.registration_status != "Active") | latest.c.declines.is_(True))
     ).all()
     worst = db.session.scalar(select(func.max(Judgement.rank)).where(Judgement.graded))
     still, book = set(), FlagBook("home_in_use_concern")
-    for home, placements, judgement, rank, judged_on in concerns:
+    for home, judgement, rank, judged_on, interim, interim_on, declined in concerns:
         reasons = []
         if rank is not None and rank > good:
             reasons.append(f"judged {judgement} on {day(judged_on)}")
+        if declined:
+            reasons.append(f"{interim} at the interim inspection on {day(interim_on)}"
+                           + (f" (last graded {judgement})" if judgement and not (rank is not None and rank > good) else ""))
         if home.registration_status != "Active":
             reasons.append(f"registration {home.registration_status}")
         still.add(home.urn)
@@ -293,8 +301,8 @@ def check_homes_in_use(as_of: date) -> None:
             home.urn,
             as_of,
             severity="high" if rank == worst or home.registration_status != "Active" else "medium",
-            detail=f"{home.display_name} ({home.urn}), {home.provider.name}: {placements} placement"
-            f"{'s' if placements != 1 else ''} open on {day(as_of)}; " + " and ".join(reasons),
+            detail=f"{home.with_urn}, {home.provider.name}: children placed there on {day(as_of)}; "
+            + " and ".join(reasons),
             home_id=home.id,
             provider_id=home.provider_id,
             judgement_after=judgement,

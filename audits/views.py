@@ -6,7 +6,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from govuk_frontend_wtf.wtforms_widgets import GovTextArea
-from sqlalchemy import false, func, or_, select
+from sqlalchemy import case, false, func, or_, select
 from sqlalchemy.orm import selectinload
 from wtforms import TextAreaField
 from wtforms.validators import Length, Optional
@@ -73,7 +73,9 @@ def _status_condition(status: str, user):
     return seen == status if status in STATUSES else None
 
 
-STATUS_FILTERS = ("open", *STATUSES, "all")
+# "open" is every flag not resolved, acknowledged ones too (DESIGN §4): the counts say the same.
+STATUS_FILTERS = {"open": "Open (acknowledged too)", "acknowledged": "Acknowledged", "resolved": "Resolved", "all": "All"}
+SEVERITY_ORDER = case({"high": 0, "medium": 1, "low": 2}, value=Flag.severity, else_=3)
 
 
 def _filtered(args):
@@ -105,12 +107,12 @@ def flags():
     kind = request.args.get("kind", "")
     status = request.args.get("status", "open")
     query = _filtered(request.args).options(selectinload(Flag.responses))
-    page = paginate(query.order_by(Flag.opened_on.desc(), Flag.id.desc()), request.args.get("page", type=int), scalars=True)
+    page = paginate(query.order_by(SEVERITY_ORDER, Flag.opened_on.desc(), Flag.id.desc()), request.args.get("page", type=int), scalars=True)
     counts = dict(
         db.session.execute(scoped(Flag).select(Flag.kind, func.count()).where(Flag.open_for(current_user)).group_by(Flag.kind)).all()
     )
     return render_template(
-        "audits/flags.html", page=page, kinds=KINDS, statuses=list(STATUS_FILTERS), kind=kind, status=status, counts=counts,
+        "audits/flags.html", page=page, kinds=KINDS, statuses=STATUS_FILTERS, kind=kind, status=status, counts=counts,
         args=request.args,
     )
 
@@ -118,7 +120,7 @@ def flags():
 @bp.get("/flags/export.<fmt>")
 @allowed(*ROLES)
 def export_flags(fmt):
-    query = _filtered(request.args).options(selectinload(Flag.responses)).order_by(Flag.opened_on.desc(), Flag.id.desc())
+    query = _filtered(request.args).options(selectinload(Flag.responses)).order_by(SEVERITY_ORDER, Flag.opened_on.desc(), Flag.id.desc())
     rows = ([f.kind, f.subject, f.severity, f.seen_status(current_user), f.opened_on.isoformat(),
              f.resolved_on.isoformat() if f.resolved_on else "", f.detail]
             for f in db.session.scalars(query))

@@ -16,7 +16,8 @@ from consortium.forms import show_error
 from consortium.extensions import db
 from consortium.formatting import day
 from consortium.inputs import date_arguments
-from consortium.models import ROLES
+from consortium.models import ROLES, Membership
+from consortium.models import today as today_in_sql
 from consortium.pagination import paginate
 from consortium.services import RuleBroken
 from consortium.sql import quarter_of
@@ -41,7 +42,7 @@ from contracts.forms import (
 from contracts.models import PLACEMENT_TYPES, Admission, Contract, Lot, Placement
 from contracts.placements import PlacementValues
 from providers.models import Home, Judgement, Provider
-from providers.quality import current_graded
+from providers.quality import current_graded, interim_declines
 
 bp = Blueprint("contracts", __name__, template_folder="templates")
 
@@ -120,6 +121,7 @@ def contract(contract_id):
             judgements=dict(db.session.execute(
                 select(current.c.home_id, current.c.name).where(current.c.home_id.in_([h.id for h in contract.homes]))
             ).all()),
+            interims=interim_declines([h.id for h in contract.homes]),
         )
     else:
         provider_ids = [a.provider_id for lot in contract.lots for a in lot.admissions]
@@ -498,8 +500,8 @@ def homes_in_use():
     with each home's current judgement: which are Good or better, which are not."""
     today = date.today()
     current = current_graded()
-    open_now = scoped(Placement).select(Placement.home_id, func.count()).where(
-        Placement.home_id.is_not(None), Placement.start_date <= today,
+    open_now = select(Placement.home_id, func.count()).where(
+        in_use_by(current_user), Placement.home_id.is_not(None), Placement.start_date <= today,
         or_(Placement.end_date.is_(None), Placement.end_date > today),
     ).group_by(Placement.home_id)
     counts = dict(db.session.execute(open_now).all())
@@ -511,7 +513,22 @@ def homes_in_use():
         .where(Home.id.in_(list(counts)))
         .order_by(current.c.rank.desc(), Home.name)
     ).all()
-    good_or_better = sum(counts[home.id] for home, _, rank, _ in rows if rank is not None and rank <= good)
-    return render_template("contracts/homes_in_use.html", rows=rows, counts=counts, today=today,
-                           placed=sum(counts.values()), good_or_better=good_or_better)
+    interims = interim_declines(list(counts))
+    good_or_better = sum(counts[home.id] for home, _, rank, _ in rows if rank is not None and rank <= good and home.id not in interims)
+    # Of concern as the daily check sees it: below Good, an interim decline, or not registered Active.
+    concerns = {home.id for home, _, rank, _ in rows if (rank is not None and rank > good) or home.id in interims
+                or home.registration_status != "Active"}
+    return render_template("contracts/homes_in_use.html", rows=rows, counts=counts, today=today, interims=interims,
+                           concerns=concerns, placed=sum(counts.values()), good_or_better=good_or_better)
+
+
+def in_use_by(user):
+    """The placements whose homes a user has in use: a partner's own; for a lead, those under the
+    consortium's contracts and its current members' spot purchases (counted by home, never
+    listed: a member's spot placements stay its own)."""
+    if user.role != "lead":
+        return Placement.visible_to(user)
+    members = select(Membership.authority_code).where(Membership.consortium_id == user.consortium_id, Membership.joined <= today_in_sql(),
+                                                      Membership.left.is_(None) | (Membership.left >= today_in_sql()))
+    return Placement.visible_to(user) | (Placement.contract_id.is_(None) & Placement.authority_code.in_(members))
 

@@ -167,6 +167,11 @@ class Home(Audited, db.Model):
     def display_name(self) -> str:
         return self.name or f"{self.urn} ({self.local_authority})"
 
+    @property
+    def with_urn(self) -> str:
+        """Its name and URN, once each: "Willow House (SC910001)", or "SC940403 (Plymouth)"."""
+        return f"{self.name} ({self.urn})" if self.name else self.display_name
+
     def __str__(self) -> str:
         return self.display_name
 

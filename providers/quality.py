@@ -44,6 +44,16 @@ def current_graded(as_of: date | None = None, homes=None):
     )
 
 
+def interim_declines(home_ids, as_of: date | None = None) -> dict[int, tuple[str, date]]:
+    """The homes (of those given) whose newest inspection is an interim decline: its outcome and
+    date, to be shown beside the last graded judgement wherever judgements appear."""
+    if not home_ids:
+        return {}
+    latest = ranked_inspections(as_of, homes=home_ids)
+    return {home_id: (name, on) for home_id, name, on in db.session.execute(
+        select(latest.c.home_id, latest.c.name, latest.c.inspection_date).where(latest.c.position == 1, latest.c.declines))}
+
+
 def newest_graded(home_id, as_of: date | None = None):
     """The judgement of a home's newest graded inspection known on `as_of` (as `current_graded`
     picks it), as a subquery on `home_id`, a column of the enclosing query: for the few

@@ -109,8 +109,9 @@ def test_homes_in_use_of_concern():
     checks.run(AS_OF, ["home_in_use_concern"])
     found = {f.subject: f for f in flags("home_in_use_concern")}
     assert set(found) == {"SC100001", "SC100002"}
-    assert found["SC100001"].detail.endswith("2 placements open on 30 Jun 2024; judged Requires improvement to be good on 10 Jan 2024")
-    assert found["SC100002"].detail.endswith("1 placement open on 30 Jun 2024; registration Suspended")
+    # Shared with every consortium: it says children are placed there, never how many of whose.
+    assert found["SC100001"].detail.endswith("children placed there on 30 Jun 2024; judged Requires improvement to be good on 10 Jan 2024")
+    assert found["SC100002"].detail.endswith("children placed there on 30 Jun 2024; registration Suspended")
     assert found["SC100002"].severity == "high" and found["SC100001"].severity == "medium"
     checks.run(AS_OF, ["home_in_use_concern"])
     assert len(flags("home_in_use_concern")) == 2

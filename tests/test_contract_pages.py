@@ -7,7 +7,9 @@ import pytest
 from sqlalchemy import select
 
 from consortium.extensions import db
+from consortium.formatting import day
 from contracts.models import Contract, Placement, Price
+from providers.models import Home
 from tests.conftest import sign_in
 from tests.factories import (
     AdmissionFactory,
@@ -230,8 +232,28 @@ def test_homes_in_use(client, world):
     sign_in(client, partner(world["nottingham"]))
     page = client.get("/homes/in-use").get_data(as_text=True)
     assert "1 placement open today in 1 home" in page and "SC100001" in page and "SC100002" not in page
+    # A lead counts the homes the consortium's members use, its contracts and their own spot purchases alike
+    # (Derby's spot placement is in SC100002), so every home a concern flag names is listed.
     sign_in(client, lead(world["ours"]))
-    assert "1 placement open today" in client.get("/homes/in-use").get_data(as_text=True)
+    page = client.get("/homes/in-use").get_data(as_text=True)
+    assert "2 placements open today in 2 homes" in page and "SC100002" in page and "DER-1" not in page
+
+
+def test_a_home_whose_newest_inspection_declined_is_shown_so_and_flagged_as_of_concern(client, world):
+    from audits import checks
+    from audits.models import Flag
+    from tests.factories import InspectionFactory, JudgementFactory
+
+    home = db.session.scalar(select(Home).where(Home.urn == "SC100001"))
+    InspectionFactory(home=home, inspection_date=TODAY - timedelta(days=400), judgement=JudgementFactory(name="Good"))
+    declined = JudgementFactory(name="Declined in effectiveness", scale="interim", rank=None, graded=False)
+    InspectionFactory(home=home, inspection_date=TODAY - timedelta(days=40), judgement=declined, event_type="Interim")
+    checks.run(TODAY, ["home_in_use_concern"])
+    flag = db.session.scalar(select(Flag).where(Flag.kind == "home_in_use_concern", Flag.subject == "SC100001"))
+    assert f"Declined in effectiveness at the interim inspection on {day(TODAY - timedelta(days=40))} (last graded Good)" in flag.detail
+    sign_in(client, partner(world["nottingham"]))
+    page = client.get("/homes/in-use").get_data(as_text=True)
+    assert "Declined in effectiveness" in page and "Of concern" in page and "0</strong> in homes judged Good or better" in page
 
 
 def test_contract_pages_list_and_show_the_block(client, world):
