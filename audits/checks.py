@@ -341,6 +341,16 @@ def check_overdue_returns(as_of: date) -> None:
     settle("overdue_return", still, as_of, "The return has been submitted")
 
 
+def resolve_overdue(monitoring_return, on: date) -> None:
+    """A return just submitted: its overdue flag resolves now, in the same transaction, not at
+    the next daily run."""
+    key = f"{monitoring_return.contract.ref}|{monitoring_return.provider.id}|{monitoring_return.period}"
+    note = "The return has been submitted"
+    for flag in db.session.scalars(select(Flag).where(Flag.kind == "overdue_return", Flag.subject_key == key, Flag.status != "resolved")):
+        flag.status, flag.resolved_on, flag.resolution_note = "resolved", on, note
+        flag.events.append(FlagEvent(on=on, action="resolved", note=note))
+
+
 @check("kpi_red")
 def check_kpi_reds(as_of: date) -> None:
     """An indicator red in the accepted returns of two consecutive quarters from the same

@@ -11,9 +11,9 @@ from sqlalchemy.orm import selectinload
 from wtforms import TextAreaField
 from wtforms.validators import Length, Optional
 
-from audits import services
+from audits import checks, services
 from audits.models import KINDS, STATUSES, Flag, JobRun
-from consortium import panels
+from consortium import hooks, panels
 from consortium.access import allowed, scoped
 from consortium.audit import AuditEvent
 from consortium.exports import export
@@ -34,7 +34,8 @@ class FlagActionForm(VersionedForm):
 
 
 def register_panels(app) -> None:
-    """Flags on the pages of the layers below."""
+    """Flags on the pages of the layers below, and flags that follow what people do there."""
+    hooks.add(app, "return_submitted", checks.resolve_overdue)
     panels.add(app, "home", home_flags)
     panels.add(app, "provider", provider_flags)
     panels.add(app, "home_page", newest_flags)

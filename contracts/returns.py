@@ -17,6 +17,7 @@ from functools import lru_cache
 from sqlalchemy import ColumnElement, Date, and_, bindparam, case, delete, func, insert, literal, or_, select, true, union_all
 from sqlalchemy.orm import Session, selectinload
 
+from consortium import hooks
 from consortium.extensions import db
 from consortium.formatting import day
 from consortium.inputs import MAX_DECIMAL, text_problem
@@ -358,6 +359,7 @@ def save(outcomes: OutcomesFramework, provider: Provider, period: str, values: d
         version.submitted_on, version.submitted_by = today, user
         monitoring_return.status, monitoring_return.submitted_on = "submitted", today
         monitoring_return.late = today > entry.due_date
+        hooks.run("return_submitted", monitoring_return=monitoring_return, on=today)
     else:
         monitoring_return.status = "draft" if monitoring_return.status != "returned" else "returned"
     db.session.flush()

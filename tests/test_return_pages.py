@@ -170,3 +170,17 @@ def test_a_lead_attaches_the_starter_framework_and_changes_a_threshold(client):
     template_eet = returns.starter_template().indicators[0]
     assert (template_eet.amber, template_eet.red) == (90, 80)  # the template is untouched
     assert client.get(f"/indicators/{template_eet.id}").status_code == 404
+
+
+def test_submitting_an_overdue_return_resolves_its_flag_at_once(client, block):
+    from audits import checks
+    from audits.models import Flag
+
+    checks.run(date(2024, 9, 1), ["overdue_return"])  # 2024-Q1 was due on 30 July
+    flag = db.session.scalar(select(Flag).where(Flag.kind == "overdue_return"))
+    assert flag.status == "open" and flag.period == "2024-Q1"
+    sign_in(client, provider_user(block.provider))
+    response = client.post(url(block), data={"action": "submit", **{f"value-{k}": v for k, v in VALUES.items()}})
+    assert response.status_code == 302
+    db.session.refresh(flag)
+    assert flag.status == "resolved" and flag.resolution_note == "The return has been submitted"
