@@ -132,7 +132,7 @@ class FeeForm(Form):
 class ReturnUploadForm(Form):
     file = FileField("Completed template", widget=GovFileInput(), description="CSV or XLSX with indicator_code, value and comment.",
                      validators=[FileRequired(message="Choose the completed template")])
-    submit = SubmitField("Upload and submit", widget=GovSubmitInput())
+    submit = SubmitField("Upload and check", widget=GovSubmitInput())
 
 
 class ReviewForm(VersionedForm):

@@ -313,9 +313,23 @@ def _return_for(entry: Owed) -> MonitoringReturn:
     return entry.monitoring_return
 
 
+class ReturnProblems(RuleBroken):
+    """Every problem with a return's values, each with the field it is about (`value-EET`)."""
+
+    def __init__(self, problems: list[tuple[str | None, str]]):
+        super().__init__("; ".join(message for _, message in problems))
+        self.problems = problems
+
+
+def submittable_from(entry: Owed) -> date:
+    """A quarter's return can be submitted once the quarter has ended."""
+    return entry.quarter_end + timedelta(days=1)
+
+
 def save(outcomes: OutcomesFramework, provider: Provider, period: str, values: dict[str, str], comments: dict[str, str],
-         user, today: date, submit: bool, seen_version: int | None = None) -> MonitoringReturn:
-    """Save a provider's values as a draft, or submit them (every indicator then needs a value)."""
+         user, today: date, submit: bool, seen_version: int | None = None, complete: bool = False) -> MonitoringReturn:
+    """Save a provider's values as a draft, or submit them. Every indicator needs a value to
+    submit, or to save a draft `complete` (the step before the provider confirms submitting it)."""
     entry = _entry(outcomes, provider, period, today)
     monitoring_return = entry.monitoring_return
     if monitoring_return is not None:
@@ -325,24 +339,24 @@ def save(outcomes: OutcomesFramework, provider: Provider, period: str, values: d
             raise RuleBroken(f"The return for {period} is {monitoring_return.status}: it can no longer be changed")
     if submit and today <= entry.quarter_end:
         raise RuleBroken(f"The return for {period} can be submitted once the quarter has ended, after {day(entry.quarter_end)}")
-    problems, checked = [], {}
+    problems: list[tuple[str | None, str]] = []
+    checked = {}
     for indicator in outcomes.indicators:
         try:
             checked[indicator.id] = check_value(indicator, values.get(indicator.code, ""))
         except ValueError as error:
-            problems.append(str(error))
-            continue
-        if submit and checked[indicator.id] is None:
-            problems.append(f"{indicator.code}: enter a value for {indicator.name.lower()}")
-    for indicator in outcomes.indicators:
+            problems.append((f"value-{indicator.code}", str(error)))
+        else:
+            if (submit or complete) and checked[indicator.id] is None:
+                problems.append((f"value-{indicator.code}", f"{indicator.code}: enter a value for {indicator.name.lower()}"))
         problem = text_problem(f"{indicator.code}: the comment", comments.get(indicator.code), COMMENT_LENGTH)
         if problem:
-            problems.append(problem)
+            problems.append((f"comment-{indicator.code}", problem))
     unknown = set(values) - {i.code for i in outcomes.indicators}
     if unknown:
-        problems.append(f"unknown indicator code{'s' if len(unknown) > 1 else ''}: {', '.join(sorted(unknown))}")
+        problems.append((None, f"unknown indicator code{'s' if len(unknown) > 1 else ''}: {', '.join(sorted(unknown))}"))
     if problems:
-        raise RuleBroken("; ".join(problems))
+        raise ReturnProblems(problems)
     monitoring_return = _return_for(entry)
     version = monitoring_return.current
     if version is None or version.submitted_on is not None:
@@ -364,6 +378,18 @@ def save(outcomes: OutcomesFramework, provider: Provider, period: str, values: d
         monitoring_return.status = "draft" if monitoring_return.status != "returned" else "returned"
     db.session.flush()
     return monitoring_return
+
+
+def submit_draft(outcomes: OutcomesFramework, provider: Provider, period: str, user, today: date,
+                 seen_version: int | None) -> MonitoringReturn:
+    """Submit the values the provider saved and checked: the last step, after which they are locked."""
+    entry = _entry(outcomes, provider, period, today)
+    current = entry.monitoring_return.current if entry.monitoring_return else None
+    if current is None or current.submitted_on is not None:
+        raise RuleBroken(f"There is no draft of the {period} return to submit: enter its values first")
+    values = {v.indicator.code: (f"{v.value.normalize():f}" if v.value is not None else "") for v in current.values}
+    comments = {v.indicator.code: v.comment or "" for v in current.values}
+    return save(outcomes, provider, period, values, comments, user, today, submit=True, seen_version=seen_version)
 
 
 def review(monitoring_return: MonitoringReturn, decision: str, comment: str, user, seen_version: int | None) -> None:

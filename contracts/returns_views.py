@@ -14,6 +14,8 @@ from consortium import panels
 from consortium.access import allowed, scoped
 from consortium.exports import export
 from consortium.extensions import db
+from consortium.forms import ConfirmForm
+from consortium.formatting import day
 from consortium.inputs import STALE, parse_id
 from consortium.models import ROLES
 from consortium.services import RuleBroken
@@ -165,9 +167,11 @@ def _can_edit(entry: returns.Owed) -> bool:
 @bp.route("/contracts/<int:contract_id>/returns/<int:provider_id>/<period>", methods=["GET", "POST"])
 @allowed(*ROLES)
 def monitoring_return(contract_id, provider_id, period):
+    """A provider fills in a return: *Save as draft*, or *Continue* to check it before submitting
+    (once the quarter has ended)."""
     outcomes, entry = _entry(contract_id, provider_id, period)
     today = date.today()
-    error = None
+    errors: list[tuple[str | None, str]] = []
     typed, comments = {}, {}
     if request.method == "POST":
         if not _can_edit(entry):
@@ -175,16 +179,21 @@ def monitoring_return(contract_id, provider_id, period):
         typed = {i.code: request.form.get(f"value-{i.code}", "") for i in outcomes.indicators}
         comments = {i.code: request.form.get(f"comment-{i.code}", "") for i in outcomes.indicators}
         version = request.form.get("version", "")
+        to_check = request.form.get("action") == "submit"
         try:
-            returns.save(outcomes, entry.provider, period, typed, comments, current_user, today,
-                         submit=request.form.get("action") == "submit", seen_version=parse_id(version) or STALE)
+            returns.save(outcomes, entry.provider, period, typed, comments, current_user, today, submit=False,
+                         seen_version=parse_id(version) or STALE, complete=to_check)
+        except returns.ReturnProblems as problems:
+            db.session.rollback()
+            errors = problems.problems
         except RuleBroken as broken:
             db.session.rollback()
-            error = str(broken)
+            errors = [(None, str(broken))]
         else:
             db.session.commit()
-            flash("Return submitted: the contract manager will review it" if request.form.get("action") == "submit"
-                  else "Draft saved", "success")
+            if to_check:
+                return redirect(url_for(".check_return", contract_id=contract_id, provider_id=provider_id, period=period))
+            flash("Draft saved", "success")
             return redirect(url_for(".monitoring_return", contract_id=contract_id, provider_id=provider_id, period=period))
     current = entry.monitoring_return.current if entry.monitoring_return else None
     if not typed and current is not None:
@@ -197,8 +206,36 @@ def monitoring_return(contract_id, provider_id, period):
         review_form.version.data = entry.monitoring_return.version
     return render_template(
         "contracts/monitoring_return.html", outcomes=outcomes, entry=entry, today=today, editable=_can_edit(entry),
-        typed=typed, comments=comments, error=error, upload_form=ReturnUploadForm(), review_form=review_form,
-    ), 400 if error else 200
+        typed=typed, comments=comments, errors=errors, field_errors={field: message for field, message in errors if field},
+        upload_form=ReturnUploadForm(), review_form=review_form, submittable_from=returns.submittable_from(entry),
+    ), 400 if errors else 200
+
+
+@bp.route("/contracts/<int:contract_id>/returns/<int:provider_id>/<period>/check", methods=["GET", "POST"])
+@allowed("provider")
+def check_return(contract_id, provider_id, period):
+    """Check your answers before submitting: a submitted return is locked."""
+    outcomes, entry = _entry(contract_id, provider_id, period)
+    back = url_for(".monitoring_return", contract_id=contract_id, provider_id=provider_id, period=period)
+    current = entry.monitoring_return.current if entry.monitoring_return else None
+    if not _can_edit(entry) or current is None:
+        return redirect(back)
+    if date.today() < returns.submittable_from(entry):
+        flash(f"You can submit this return from {day(returns.submittable_from(entry))}: your values are saved as a draft", "info")
+        return redirect(back)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            returns.submit_draft(outcomes, entry.provider, period, current_user, date.today(),
+                                 parse_id(request.form.get("version")) or STALE)
+        except RuleBroken as broken:
+            db.session.rollback()
+            flash(str(broken), "error")
+            return redirect(back)
+        db.session.commit()
+        flash("Return submitted: the contract manager will review it", "success")
+        return redirect(back)
+    return render_template("contracts/check_return.html", outcomes=outcomes, entry=entry, current=current, form=form, back=back)
 
 
 @bp.get("/contracts/<int:contract_id>/returns/<int:provider_id>/<period>/template.<fmt>")
@@ -231,7 +268,7 @@ def upload_return(contract_id, provider_id, period):
             problems.append(f"no line for {', '.join(missing)}")
         if problems:
             raise RuleBroken("; ".join(problems))
-        returns.save(outcomes, entry.provider, period, given, comments, current_user, date.today(), submit=True)
+        returns.save(outcomes, entry.provider, period, given, comments, current_user, date.today(), submit=False, complete=True)
     except ImportFailed as failed:
         db.session.rollback()
         flash("Nothing was saved: " + "; ".join(failed.lines()), "error")
@@ -240,7 +277,8 @@ def upload_return(contract_id, provider_id, period):
         flash(f"Nothing was saved: {broken}", "error")
     else:
         db.session.commit()
-        flash("Return submitted from your file: the contract manager will review it", "success")
+        flash("Your file's values are saved: check them, then submit the return", "success")
+        return redirect(url_for(".check_return", contract_id=contract_id, provider_id=provider_id, period=period))
     return redirect(target)
 
 

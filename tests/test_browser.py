@@ -284,9 +284,15 @@ def test_a_provider_uploads_a_monitoring_return_and_sees_its_results_by_rag(open
 
     page.get_by_label("Completed template").set_input_files(filled)
     snap(page, "c-2-return-file-chosen")
-    page.get_by_role("button", name="Upload and submit").click()
+    page.get_by_role("button", name="Upload and check").click()
 
-    expect(page.locator(".govuk-notification-banner")).to_contain_text("Return submitted from your file")
+    # Check your answers: nothing is locked until the provider confirms.
+    expect(page.locator("h1")).to_contain_text("Check your")
+    expect(page.locator(".govuk-summary-list")).to_contain_text("Filled in from the template")
+    snap(page, "c-3-check-return")
+    page.get_by_role("button", name="Submit the return").click()
+
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("Return submitted")
     expect(page.locator("p .govuk-tag")).to_have_text("Submitted")
     results = page.locator("table")
     expect(results.locator("caption")).to_contain_text("Version 1, submitted")

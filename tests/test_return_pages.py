@@ -3,7 +3,7 @@
 import html
 import io
 import zipfile
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from openpyxl import load_workbook
@@ -47,9 +47,14 @@ def test_a_provider_downloads_the_template_uploads_it_and_the_lead_accepts(clien
     assert [row[0] for row in rows[1:]] == list(VALUES)
     filled = [[code, VALUES[code], "fine" if code == "EET" else None] for code in VALUES]
     response = upload(client, block, filled)
+    assert response.status_code == 302 and response.location.endswith("/check")
+    check = client.get(response.location).get_data(as_text=True)
+    assert "Check your 2024-Q1 return before you submit it" in check and "fine" in check
+    assert db.session.scalar(select(MonitoringReturn.status)) == "draft"  # nothing is locked until confirmed
+    response = client.post(f"{url(block)}/check", data={"version": db.session.scalar(select(MonitoringReturn.version))})
     assert response.status_code == 302
     page = client.get(url(block)).get_data(as_text=True)
-    assert "Return submitted from your file" in page and "Submitted" in page and "submitted late" in page
+    assert "Return submitted" in page and "Submitted" in page and "submitted late" in page
     monitoring_return = db.session.scalar(select(MonitoringReturn))
     assert (monitoring_return.status, monitoring_return.late) == ("submitted", True)
     # Submitted returns are locked for the provider.
@@ -70,8 +75,13 @@ def test_the_form_saves_a_draft_then_submits(client, block):
     assert 'value="91"' in page and "Draft saved" in page
     version = db.session.scalar(select(MonitoringReturn.version))  # as the page carries it
     missing = client.post(url(block), data={"action": "submit", "value-EET": "91", "version": version})
-    assert missing.status_code == 400 and "HEALTH: enter a value" in missing.get_data(as_text=True)
-    done = client.post(url(block), data={"action": "submit", "version": version, **{f"value-{k}": v for k, v in VALUES.items()}})
+    page = missing.get_data(as_text=True)
+    assert missing.status_code == 400 and "HEALTH: enter a value" in page
+    # Every problem in its place: one linked entry each in the summary, the message above its field.
+    assert page.count('href="#value-') >= 7 and 'id="value-HEALTH-error"' in page and "<title>Error: " in page
+    checking = client.post(url(block), data={"action": "submit", "version": version, **{f"value-{k}": v for k, v in VALUES.items()}})
+    assert checking.status_code == 302 and checking.location.endswith("/check")
+    done = client.post(checking.location, data={"version": db.session.scalar(select(MonitoringReturn.version))})
     assert done.status_code == 302
     assert db.session.scalar(select(MonitoringReturn.status)) == "submitted"
 
@@ -181,6 +191,23 @@ def test_submitting_an_overdue_return_resolves_its_flag_at_once(client, block):
     assert flag.status == "open" and flag.period == "2024-Q1"
     sign_in(client, provider_user(block.provider))
     response = client.post(url(block), data={"action": "submit", **{f"value-{k}": v for k, v in VALUES.items()}})
+    response = client.post(response.location, data={"version": db.session.scalar(select(MonitoringReturn.version))})
     assert response.status_code == 302
     db.session.refresh(flag)
     assert flag.status == "resolved" and flag.resolution_note == "The return has been submitted"
+
+
+def test_a_return_for_a_quarter_still_running_offers_only_a_draft_and_says_when_it_can_be_submitted(client, block):
+    from consortium.formatting import long_day
+
+    today = date.today()
+    period = returns.period_label(today)
+    first, last = returns.parse_period(period)
+    sign_in(client, provider_user(block.provider))
+    page = client.get(url(block, period)).get_data(as_text=True)
+    assert f"You can submit this return from {long_day(last + timedelta(days=1))}" in page
+    assert "Continue to check and submit" not in page and "Save as draft" in page
+    saved = client.post(url(block, period), data={"action": "draft", **{f"value-{k}": v for k, v in VALUES.items()}})
+    assert saved.status_code == 302
+    assert client.post(f"{url(block, period)}/check", data={"version": "1"}, follow_redirects=True).status_code == 200
+    assert db.session.scalar(select(MonitoringReturn.status)) == "draft"
