@@ -104,10 +104,14 @@ def test_the_demo_provider_uploads_a_return_and_the_lead_accepts_it(app, runner)
     codes = [line.split(",")[0] for line in template[1:]]
     filled = "indicator_code,value,comment\n" + "".join(f"{code},{1 if code in ('MFC', 'UNPLANNED', 'NOTIFIABLE', 'COMPLAINTS') else 95},\n" for code in codes)
     response = provider.post(f"{path}/upload", data={"file": (io.BytesIO(filled.encode()), "return.csv")}, content_type="multipart/form-data")
-    assert "Return submitted from your file" in provider.get(response.location).get_data(as_text=True)
+    assert "Check your" in provider.get(response.location).get_data(as_text=True)
+    draft = db.session.scalar(select(MonitoringReturn).where(MonitoringReturn.contract_id == block.id, MonitoringReturn.status == "draft"))
+    response = provider.post(response.location, data={"version": draft.version})
+    assert "Return submitted" in provider.get(response.location).get_data(as_text=True)
     submitted = db.session.scalar(select(MonitoringReturn).where(MonitoringReturn.contract_id == block.id, MonitoringReturn.status == "submitted"))
     lead_client = app.test_client()
     lead_client.post("/sign-in", data={"email": "lead@demo.test", "password": DEMO_PASSWORD})
+    db.session.refresh(submitted)  # the same row as the draft above, submitted since
     lead_client.post(f"/returns/{submitted.id}/review", data={"decision": "accept", "version": submitted.version})
     db.session.refresh(submitted)
     assert submitted.status == "accepted"
