@@ -1,4 +1,5 @@
-"""The service's menu for each role: few enough items to sit on one line, one of them current.
+"""The service's menu for each role: few enough items to sit on one line, one of them current
+(the service's name in the header is the way home).
 
 Each item names the endpoints (or their prefixes) it stands for; the current item is the one
 whose name matches the page's endpoint most closely, so a page is never under two items.
@@ -14,43 +15,39 @@ FLAGS = ("audits.flag", "audits.act", "audits.export_flags")
 
 MENUS: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
     "admin": [
-        ("Home", "core.home", ("core.home",)),
         ("Consortia", "core.consortia", CONSORTIUM),
         ("Users", "core.users", ("core.user", "core.new_user", "core.reset_password", "core.deactivate_user", "core.reactivate_user")),
         ("Authorities", "core.authorities", ("core.authorit",)),
-        ("Providers and homes", "providers.providers", PROVIDERS),
+        ("Providers", "providers.providers", PROVIDERS),
         ("Flags", "audits.flags", FLAGS),
         ("Audit log", "audits.audit_log", ("audits.audit_log", "audits.export_audit_log")),
         ("Jobs", "audits.job_runs", ("audits.job_runs",)),
     ],
     "lead": [
-        ("Home", "core.home", ("core.home",)),
         ("Dashboard", "dashboards.dashboard", ("dashboards.",)),
         ("Placements", "contracts.placements", PLACEMENTS),
         ("Contracts", "contracts.contracts", ("contracts.",)),
         ("Returns", "returns.schedule", ("returns.",)),
-        ("Providers and homes", "providers.providers", PROVIDERS),
+        ("Providers", "providers.providers", PROVIDERS),
         ("Flags", "audits.flags", FLAGS),
         ("Recharges", "recharges.pools", ("recharges.",)),
         ("Consortium", "core.consortia", CONSORTIUM + ("audits.audit_log", "audits.export_audit_log", "audits.job_runs")),
     ],
     "partner": [
-        ("Home", "core.home", ("core.home",)),
         ("Dashboard", "dashboards.dashboard", ("dashboards.",)),
         ("Placements", "contracts.placements", PLACEMENTS),
         ("Contracts", "contracts.contracts", ("contracts.",)),
         ("Returns", "returns.schedule", ("returns.",)),
-        ("Providers and homes", "providers.providers", PROVIDERS),
+        ("Providers", "providers.providers", PROVIDERS),
         ("Flags", "audits.flags", FLAGS),
         ("Usage and recharges", "recharges.partner_usage", ("recharges.",)),
         ("Consortia", "core.consortia", CONSORTIUM),
     ],
     "provider": [
-        ("Home", "core.home", ("core.home",)),
         ("Dashboard", "dashboards.dashboard", ("dashboards.",)),
         ("Contracts", "contracts.contracts", ("contracts.",)),
         ("Returns", "returns.schedule", ("returns.",)),
-        ("Providers and homes", "providers.providers", PROVIDERS),
+        ("Providers", "providers.providers", PROVIDERS),
         ("Flags", "audits.flags", FLAGS),
     ],
 }
