@@ -169,6 +169,9 @@ def act(flag_id, action):
 # ---------------------------------------------------------------- the audit log
 
 
+SIGN_IN_ACTIONS = ("sign-in", "sign-in failed")
+
+
 def _audit_query(args):
     """The events the user may see, narrowed by the filters (each within what `scoped` allows)."""
     query = scoped(AuditEvent).select().order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
@@ -180,6 +183,8 @@ def _audit_query(args):
         query = query.where(AuditEvent.object_id == args["object"].strip())
     if args.get("action"):
         query = query.where(AuditEvent.action == args["action"])
+    if args.get("sign_ins") == "hide":
+        query = query.where(AuditEvent.action.not_in(SIGN_IN_ACTIONS))
     dates, _ = date_arguments(args, "from", "to")
     if dates["from"]:
         query = query.where(AuditEvent.occurred_at >= datetime.combine(dates["from"], time.min, timezone.utc))
@@ -196,7 +201,7 @@ def audit_log():
     page = paginate(_audit_query(request.args), request.args.get("page", type=int), scalars=True)
     types = db.session.scalars(scoped(AuditEvent).select(AuditEvent.object_type).distinct().order_by(AuditEvent.object_type)).all()
     return render_template("audits/audit_log.html", page=page, args=request.args, types=types,
-                           values=AuditEvent.shown_values(page.items, current_user))
+                           values=AuditEvent.shown_values(page.items, current_user), names=AuditEvent.object_names(page.items))
 
 
 @bp.get("/audit/export.<fmt>")

@@ -95,6 +95,22 @@ class AuditEvent(db.Model):
         return shown
 
 
+    @staticmethod
+    def object_names(events: list[AuditEvent]) -> dict[tuple[str, str], str]:
+        """A readable name for each object the page's events are about ("lee@example.test", "Derby",
+        "EM-BLOCK-RES"), one query per model; objects without a name of their own, child-level
+        ones among them, keep their type and id."""
+        names = {}
+        for name, model in _audited_models().items():
+            ids = {e.object_id for e in events if e.object_type == name and e.object_id}
+            key = _single_key(model)
+            if not ids or key is None or "__str__" not in model.__dict__ or model.__audit_child_level__:
+                continue
+            for obj in db.session.scalars(select(model).where(key.in_(_as_keys(key, ids)))):
+                names[(name, str(inspect(obj).identity[0]))] = str(obj)
+        return names
+
+
 WITHHELD = "(withheld)"
 
 

@@ -1,6 +1,7 @@
 """How numbers and dates are shown: money as £1,234.56 from integer pence, dates as 1 Apr 2024."""
 
-from datetime import date
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
 from decimal import Decimal
 
 from markupsafe import Markup, escape
@@ -29,7 +30,18 @@ def long_day(value: date | None) -> str:
     return f"{value.day} {value:%B %Y}" if value else ""
 
 
-FILTERS = {"money": money, "day": day, "long_day": long_day, "number": number}
+UK = ZoneInfo("Europe/London")
+
+
+def uk_time(value: datetime | None) -> str:
+    """A moment as people in England read it: UK local time (GMT or BST), to the second."""
+    if value is None:
+        return ""
+    aware = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return aware.astimezone(UK).strftime("%-d %b %Y %H:%M:%S")
+
+
+FILTERS = {"money": money, "day": day, "long_day": long_day, "number": number, "uk_time": uk_time}
 
 
 def link(href: str, text, hidden: str = "") -> Markup:

@@ -132,3 +132,23 @@ def test_changes_show_before_and_after(client):
     client.post(f"/users/{someone.id}/deactivate")
     page = client.get(f"/audit?type=User&object={someone.id}").get_data(as_text=True)
     assert "active: True → False" in page and admin.email in page
+
+
+def test_the_audit_log_reads_like_a_log(client):
+    from datetime import datetime, timezone
+
+    from consortium.formatting import uk_time
+
+    admin = UserFactory(role="admin", email="admin@example.test")
+    someone = partner(email="sam@example.test")
+    client.post("/sign-in", data={"email": "sam@example.test", "password": PASSWORD})
+    sign_in(client, admin)
+    client.post(f"/users/{someone.id}/deactivate")
+    page = client.get("/audit").get_data(as_text=True)
+    # The account by its e-mail, not "User 2"; a sign-in in one sentence; times in UK local time.
+    assert "sam@example.test</td>" in page and f"User {someone.id}<" not in page
+    assert "Signed in from" in page and "When (UK time)" in page
+    assert uk_time(datetime(2026, 7, 1, 11, 30, 5, tzinfo=timezone.utc)) == "1 Jul 2026 12:30:05"  # BST
+    assert uk_time(datetime(2026, 12, 1, 11, 30, 5, tzinfo=timezone.utc)) == "1 Dec 2026 11:30:05"  # GMT
+    quiet = client.get("/audit?sign_ins=hide").get_data(as_text=True)
+    assert "Signed in from" not in quiet and "active: True → False" in quiet
