@@ -31,6 +31,15 @@ def long_day(value: date | None) -> str:
 
 
 UK = ZoneInfo("Europe/London")
+_QUARTER_MONTHS = {"1": ("Apr", "Jun", 0), "2": ("Jul", "Sep", 0), "3": ("Oct", "Dec", 0), "4": ("Jan", "Mar", 1)}
+
+
+def quarter(label: str | None) -> str:
+    """A financial-year quarter with its months, as a person reads it: 2026-Q2 (Jul to Sep 2026)."""
+    if not label or len(label) != 7 or label[4:6] != "-Q" or label[6] not in _QUARTER_MONTHS or not label[:4].isdigit():
+        return label or ""
+    first, last, later = _QUARTER_MONTHS[label[6]]
+    return f"{label} ({first} to {last} {int(label[:4]) + later})"
 
 
 def uk_time(value: datetime | None) -> str:
@@ -41,7 +50,7 @@ def uk_time(value: datetime | None) -> str:
     return aware.astimezone(UK).strftime("%-d %b %Y %H:%M:%S")
 
 
-FILTERS = {"money": money, "day": day, "long_day": long_day, "number": number, "uk_time": uk_time}
+FILTERS = {"money": money, "day": day, "long_day": long_day, "number": number, "uk_time": uk_time, "quarter": quarter}
 
 
 def link(href: str, text, hidden: str = "") -> Markup:

@@ -40,6 +40,17 @@ class Page:
     def next_num(self) -> int:
         return self.page + 1
 
+    def numbers(self) -> list[int | None]:
+        """The page numbers to offer: the first, the last and those beside this one, with None
+        where others are left out (shown as an ellipsis)."""
+        shown = sorted({1, self.pages, *range(max(1, self.page - 1), min(self.pages, self.page + 1) + 1)})
+        numbers: list[int | None] = []
+        for n in shown:
+            if numbers and n - numbers[-1] > 1:
+                numbers.append(None)
+            numbers.append(n)
+        return numbers
+
 
 def paginate(query: Select, page: int | None, scalars: bool = False) -> Page:
     per_page = current_app.config["PAGE_SIZE"]
@@ -54,3 +65,10 @@ def paginate(query: Select, page: int | None, scalars: bool = False) -> Page:
     else:
         result = db.session.execute(query.limit(per_page).offset((page - 1) * per_page))
     return Page(items=list(result.scalars() if scalars else result), page=page, per_page=per_page, total=total)
+
+
+def paginate_list(items: list, page: int | None) -> Page:
+    """A page of a list already worked out in Python (a schedule of returns owed)."""
+    per_page = current_app.config["PAGE_SIZE"]
+    page = min(max(1, page or 1), MAX_PAGE)
+    return Page(items=items[(page - 1) * per_page:page * per_page], page=page, per_page=per_page, total=len(items))

@@ -18,6 +18,7 @@ from consortium.forms import ConfirmForm
 from consortium.formatting import day
 from consortium.inputs import STALE, parse_id
 from consortium.models import ROLES
+from consortium.pagination import paginate_list
 from consortium.services import RuleBroken
 from consortium.tabular import ImportFailed, read_table
 from contracts import returns
@@ -64,11 +65,14 @@ def _entries_for_user(today: date) -> list[returns.Owed]:
 @allowed("lead", "partner", "provider")
 def schedule():
     today = date.today()
-    entries = sorted(_entries_for_user(today), key=lambda e: (e.status(today) not in ("overdue", "due", "returned", "submitted"), e.due_date))
+    # What needs doing first (overdue, due, returned, waiting for review), newest first; then the rest, newest first.
+    entries = sorted(_entries_for_user(today), key=lambda e: (e.status(today) not in ("overdue", "due", "returned", "submitted"),
+                                                               -e.due_date.toordinal()))
     status = request.args.get("status", "")
     if status:
         entries = [e for e in entries if e.status(today) == status]
-    return render_template("contracts/returns.html", entries=entries, today=today, status=status)
+    page = paginate_list(entries, request.args.get("page", type=int))
+    return render_template("contracts/returns.html", entries=page.items, page=page, today=today, status=status)
 
 
 @bp.get("/returns/export.<fmt>")

@@ -40,3 +40,19 @@ def test_a_table_of_figures_aligns_the_numbers_right():
     ]
     # With two columns, the second is the figure.
     assert 'govuk-table__cell govuk-table__cell--numeric">7<' in str(figures_table("Flags", ["Kind", "Open"], [["Overdue return", 7]]))
+
+
+def test_quarters_are_written_with_their_months():
+    from consortium.formatting import quarter
+
+    assert quarter("2026-Q2") == "2026-Q2 (Jul to Sep 2026)"
+    assert quarter("2026-Q4") == "2026-Q4 (Jan to Mar 2027)"
+    assert quarter("not a quarter") == "not a quarter"
+
+
+def test_pages_offer_the_first_the_last_and_those_around_this_one():
+    from consortium.pagination import Page
+
+    assert Page([], 1, 50, 50 * 9).numbers() == [1, 2, None, 9]
+    assert Page([], 5, 50, 50 * 9).numbers() == [1, None, 4, 5, 6, None, 9]
+    assert Page([], 2, 50, 100).numbers() == [1, 2]
