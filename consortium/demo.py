@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
@@ -191,7 +192,7 @@ def seed(scale, seed_value):
     if first_time:
         act_on_flags(today)
     db.session.commit()
-    click.echo("Demo ready. Sign in at http://127.0.0.1:5000/sign-in with any of these accounts")
+    click.echo(f"Demo ready. Sign in at {current_app.config['SERVICE_URL']}/sign-in with any of these accounts")
     click.echo(f"(password for all: {DEMO_PASSWORD}):")
     for email, description in accounts.items():
         click.echo(f"  {email:<22} {description}")
