@@ -13,12 +13,12 @@ from datetime import date, timedelta
 from sqlalchemy import Date, and_, func, literal, select
 from sqlalchemy.orm import selectinload
 
-from audits.models import Flag, FlagEvent
+from audits.models import Flag, FlagEvent, FlagUse
 from consortium.extensions import db
 from consortium.formatting import day, money, number
 from consortium.sql import days_between
 from contracts import returns, usage
-from contracts.models import Contract, Indicator, OutcomesFramework, Placement
+from contracts.models import Admission, Contract, Indicator, Lot, OutcomesFramework, Placement, contract_homes
 from providers.models import Home, Judgement, Provider
 from providers.quality import current_graded, ranked_inspections
 
@@ -170,9 +170,10 @@ def check_quality_drops(as_of: date) -> None:
             select(Home).options(selectinload(Home.provider)).where(Home.id.in_([d["home_id"] for d in fresh]))
         )
     }
+    uses = _uses_of(list(homes.values()), as_of)
     for drop in fresh:
         home = homes[drop["home_id"]]
-        book.raise_flag(
+        flag = book.raise_flag(
             home.urn,
             as_of,
             reopen_guard=False,  # each inspection is its own event: a new drop is never "unbroken"
@@ -185,6 +186,32 @@ def check_quality_drops(as_of: date) -> None:
             judgement_after=drop["name"],
             event_date=drop["inspection_date"],
         )
+        flag.uses = [FlagUse(contract_id=contract_id, admission_id=admission_id) for contract_id, admission_id in uses.get(home.id, [])]
+
+
+def _uses_of(homes: list[Home], as_of: date) -> dict[int, list[tuple[int, int | None]]]:
+    """For each home, the contracts in their term on the date that use it: block contracts it is a
+    home of, and frameworks its provider is admitted to (active admissions): (contract, admission)."""
+    if not homes:
+        return {}
+    live = (Contract.start_date <= as_of) & (Contract.end_date >= as_of)
+    found: dict[int, list[tuple[int, int | None]]] = {}
+    for home_id, contract_id in db.session.execute(
+        select(contract_homes.c.home_id, Contract.id).join(Contract, Contract.id == contract_homes.c.contract_id)
+        .where(contract_homes.c.home_id.in_([h.id for h in homes]), Contract.kind == "block", live).order_by(Contract.ref)
+    ):
+        found.setdefault(home_id, []).append((contract_id, None))
+    homes_of = {}
+    for home in homes:
+        homes_of.setdefault(home.provider_id, []).append(home.id)
+    for provider_id, contract_id, admission_id in db.session.execute(
+        select(Admission.provider_id, Contract.id, Admission.id).join(Admission.lot).join(Lot.contract)
+        .where(Admission.provider_id.in_(list(homes_of)), Admission.status == "active", Contract.kind == "framework", live)
+        .order_by(Contract.ref, Admission.id)
+    ):
+        for home_id in homes_of[provider_id]:
+            found.setdefault(home_id, []).append((contract_id, admission_id))
+    return found
 
 
 # ---------------------------------------------------------------- underused block beds

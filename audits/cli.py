@@ -9,7 +9,9 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from audits import checks, jobs, scheduler
-from audits.models import open_flags
+from sqlalchemy.orm import selectinload
+
+from audits.models import Flag, open_flags
 from consortium import audit
 from consortium.extensions import db
 from consortium.tabular import parse_date
@@ -50,8 +52,10 @@ def run(as_of, kind):
             click.echo(f"Some checks failed: {run_.error}", err=True)
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(["kind", "subject", "severity", "opened_on", "detail"])
-    for flag in db.session.scalars(open_flags(kinds)):
-        writer.writerow([flag.kind, flag.subject, flag.severity, flag.opened_on.isoformat(), flag.detail])
+    for flag in db.session.scalars(open_flags(kinds).options(selectinload(Flag.uses))):
+        # No viewer here: a quality drop names every contract and admission that uses the home.
+        used = f"; used by {', '.join(str(use) for use in flag.uses)}" if flag.uses else ""
+        writer.writerow([flag.kind, flag.subject, flag.severity, flag.opened_on.isoformat(), flag.detail + used])
 
 
 @scheduler_group.command("run")

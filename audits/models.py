@@ -83,6 +83,9 @@ class Flag(db.Model):
     events: Mapped[list[FlagEvent]] = relationship(back_populates="flag", order_by="FlagEvent.id", cascade="all, delete-orphan")
     # What each consortium did about a shared flag (quality is shared; acting on it is each consortium's own).
     responses: Mapped[list[FlagResponse]] = relationship(back_populates="flag", cascade="all, delete-orphan")
+    # For a quality drop: every active contract and admission that uses the home (each viewer is
+    # shown those it may see).
+    uses: Mapped[list[FlagUse]] = relationship(cascade="all, delete-orphan", order_by="FlagUse.id")
 
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
@@ -140,6 +143,29 @@ class Flag(db.Model):
     @property
     def kind_name(self) -> str:
         return KINDS.get(self.kind, self.kind)
+
+
+class FlagUse(db.Model):
+    """A contract (and, for a framework, the admission) using a flag's home when the flag was raised."""
+
+    __tablename__ = "flag_uses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    flag_id: Mapped[int] = mapped_column(ForeignKey("flags.id"), index=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
+    admission_id: Mapped[int | None] = mapped_column(ForeignKey("admissions.id"))
+
+    contract: Mapped[Contract] = relationship()
+    admission = relationship("Admission")
+
+    @classmethod
+    def visible_to(cls, user):
+        return cls.contract_id.in_(select(Contract.id).where(Contract.visible_to(user)))
+
+    def __str__(self) -> str:
+        if self.admission is None:
+            return self.contract.ref
+        return f"{self.contract.ref} ({self.admission.lot.name}, {self.admission.tier})"
 
 
 class FlagResponse(db.Model):

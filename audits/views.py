@@ -12,7 +12,7 @@ from wtforms import TextAreaField
 from wtforms.validators import Length, Optional
 
 from audits import checks, services
-from audits.models import KINDS, STATUSES, Flag, JobRun
+from audits.models import KINDS, SHARED_KINDS, STATUSES, Flag, FlagUse, JobRun
 from consortium import hooks, panels
 from consortium.access import allowed, scoped
 from consortium.audit import AuditEvent
@@ -48,8 +48,13 @@ def _flags(*conditions, limit=None) -> list[Flag]:
 
 
 def contract_flags(contract) -> str:
-    return render_template("audits/_flags.html", flags=_flags(Flag.contract_id == contract.id, Flag.open_for(current_user)),
-                           heading="Open flags")
+    """The contract's own open flags, and those of the homes its placements use today (a framework's
+    Inadequate home with children placed under it)."""
+    today = date.today()
+    in_use = scoped(Placement).select(Placement.home_id).where(
+        Placement.contract_id == contract.id, Placement.start_date <= today, or_(Placement.end_date.is_(None), Placement.end_date > today))
+    about = (Flag.contract_id == contract.id) | (Flag.kind.in_(SHARED_KINDS) & Flag.home_id.in_(in_use))
+    return render_template("audits/_flags.html", flags=_flags(about, Flag.open_for(current_user)), heading="Open flags", subjects=True)
 
 
 def newest_flags(user) -> str:
@@ -92,7 +97,8 @@ def _filtered(args):
         provider_id = parse_id(args["provider"])
         query = query.where(Flag.provider_id == provider_id if provider_id is not None else false())
     if args.get("contract"):
-        query = query.where(Flag.contract_id.in_(scoped(Contract).select(Contract.id).where(Contract.ref == args["contract"])))
+        named = scoped(Contract).select(Contract.id).where(Contract.ref == args["contract"])
+        query = query.where(Flag.contract_id.in_(named) | Flag.id.in_(select(FlagUse.flag_id).where(FlagUse.contract_id.in_(named))))
     if args.get("authority"):
         code = args["authority"].upper()
         member_of = scoped(Membership).select(Membership.consortium_id).where(Membership.authority_code == code)
@@ -145,8 +151,10 @@ def flag(flag_id):
         authorities = [m.authority for m in flag.contract.consortium.memberships if m.is_current(date.today())]
     form = FlagActionForm()
     form.version.data = flag.version
+    visible = set(db.session.scalars(scoped(Contract).select(Contract.id).where(Contract.id.in_([u.contract_id for u in flag.uses]))))
     return render_template("audits/flag.html", flag=flag, authorities=authorities, can_act=services.can_act(current_user, flag),
-                           form=form, status=flag.seen_status(current_user), **services.responses_seen_by(current_user, flag))
+                           form=form, status=flag.seen_status(current_user), uses=[u for u in flag.uses if u.contract_id in visible],
+                           **services.responses_seen_by(current_user, flag))
 
 
 @bp.post("/flags/<int:flag_id>/<any(acknowledge, resolve):action>")

@@ -304,3 +304,15 @@ def test_block_price_changes_break_dates_and_fee_changes(client, world):
     response = client.post(f"/placements/{world['mine'].id}/fee", data={"weekly_fee": "5400", "effective_from": [str(change.day), str(change.month), str(change.year)]})
     assert response.status_code == 400 and "has no fee of its own" in response.get_data(as_text=True)
     assert client.post(f"/placements/{spot.id}/fee", data={"weekly_fee": "1"}).status_code == 404
+
+
+def test_a_frameworks_page_lists_the_open_flags_of_the_homes_its_placements_use(client, world):
+    from tests.factories import FlagFactory
+
+    home = db.session.scalar(select(Home).where(Home.urn == "SC100001"))
+    PlacementFactory(authority=world["nottingham"], child_ref="NOT-FW", contract=world["framework"], lot=world["lot"], home=home,
+                     start_date=TODAY - timedelta(days=10))
+    FlagFactory(kind="quality_drop", subject=home.urn, home=home, provider=home.provider, detail="Judged Inadequate")
+    sign_in(client, lead(world["ours"]))
+    page = client.get(f"/contracts/{world['framework'].id}").get_data(as_text=True)
+    assert "Judged Inadequate" in page and "No flags" not in page.split("Open flags")[1][:500]

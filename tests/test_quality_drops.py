@@ -134,3 +134,32 @@ def test_the_cli_prints_exactly_the_drops(runner):
     assert bad.exit_code == 2 and "unknown check nonsense" in bad.output
     bad = runner.invoke(args=["audits", "run", "--as-of", "31/02/2024"])
     assert bad.exit_code == 2
+
+
+def test_a_quality_drop_names_the_contracts_and_admissions_using_the_home_to_each_viewer_its_own(client, runner):
+    from consortium.models import Consortium
+    from providers.models import Home
+    from tests.conftest import sign_in
+    from tests.factories import AdmissionFactory, ConsortiumFactory, ContractFactory, LotFactory, lead
+
+    load("SC000002,Good to RI,P Ltd,2023-01-10,Good", "SC000002,Good to RI,P Ltd,2024-02-10,Requires improvement to be good")
+    home = db.session.scalar(select(Home).where(Home.urn == "SC000002"))
+    ours, theirs = ConsortiumFactory(), ConsortiumFactory()
+    block = ContractFactory(ref="OUR-BLOCK", consortium=ours, provider=home.provider, start_date=date(2024, 1, 1))
+    block.homes.append(home)
+    framework = ContractFactory(ref="THEIR-FW", kind="framework", consortium=theirs, start_date=date(2024, 1, 1))
+    AdmissionFactory(lot=LotFactory(contract=framework, name="Residential"), provider=home.provider, tier="Preferred")
+    ended = ContractFactory(ref="ENDED", consortium=ours, provider=home.provider, start_date=date(2020, 1, 1),
+                            end_date=date(2023, 3, 31), max_end_date=date(2023, 3, 31))
+    ended.homes.append(home)
+    db.session.commit()
+    checks.run(TODAY, ["quality_drop"])
+    (flag,) = flags()
+    assert sorted(str(use) for use in flag.uses) == ["OUR-BLOCK", "THEIR-FW (Residential, Preferred)"]  # not the ended block
+    sign_in(client, lead(db.session.get(Consortium, ours.id)))
+    page = client.get(f"/flags/{flag.id}").get_data(as_text=True)
+    assert "OUR-BLOCK" in page and "THEIR-FW" not in page
+    assert flag.subject in client.get("/flags?contract=OUR-BLOCK").get_data(as_text=True)
+    assert flag.subject not in client.get("/flags?contract=THEIR-FW").get_data(as_text=True)
+    result = runner.invoke(args=["audits", "run", "--as-of", "2024-06-30", "--check", "quality_drop"])
+    assert "used by OUR-BLOCK, THEIR-FW (Residential, Preferred)" in result.output
