@@ -50,7 +50,12 @@ def uk_time(value: datetime | None) -> str:
     return aware.astimezone(UK).strftime("%-d %b %Y %H:%M:%S")
 
 
-FILTERS = {"money": money, "day": day, "long_day": long_day, "number": number, "uk_time": uk_time, "quarter": quarter}
+def summary_row(pair: tuple[str, str]) -> dict:
+    """A (key, value) pair as a GOV.UK summary list's row."""
+    return {"key": {"text": pair[0]}, "value": {"text": pair[1]}}
+
+
+FILTERS = {"summary_row": summary_row, "money": money, "day": day, "long_day": long_day, "number": number, "uk_time": uk_time, "quarter": quarter}
 
 
 def link(href: str, text, hidden: str = "") -> Markup:

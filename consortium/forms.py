@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+from flask import request
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovDateInput,
@@ -116,6 +117,12 @@ def pounds_field(label: str, required: bool = True, description: str = "", maxim
         label, widget=GovTextInput(), places=2, description=description,
         validators=[InputRequired(message=message or f"Enter the {label.lower()}"), bounds] if required else [Optional(), bounds],
     )
+
+
+def confirmed() -> bool:
+    """Whether the person has seen the check page of an irreversible change (`confirm.html`) and
+    confirmed it: the page sends the same form again with `confirmed=yes`."""
+    return request.form.get("confirmed") == "yes"
 
 
 def show_error(form, broken: Exception, default: str) -> None:

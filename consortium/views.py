@@ -12,6 +12,7 @@ from consortium.access import allowed, scoped
 from consortium.extensions import db
 from consortium.forms import (
     ConfirmForm,
+    confirmed,
     EndMembershipForm,
     MembershipForm,
     ResetPasswordForm,
@@ -175,11 +176,23 @@ def end_member(consortium_id, membership_id):
         abort(404)
     form = EndMembershipForm()
     if form.validate_on_submit():
+        trying = db.session.begin_nested()  # the rules answer before the check page; nothing is kept until confirmed
         try:
             services.end_membership(membership, form.left.data)
         except services.RuleBroken as broken:
+            trying.rollback()
             form.left.errors.append(str(broken))
         else:
+            if not confirmed():
+                trying.rollback()
+                name = membership.authority.name
+                return render_template(
+                    "confirm.html", title=f"End {name}'s membership on {form.left.data:%-d %B %Y}?", caption=membership.consortium.name,
+                    rows=[("Member since", f"{membership.joined:%-d %B %Y}"), ("Last day", f"{form.left.data:%-d %B %Y}")],
+                    warning=f"After its last day, {name}'s officers can no longer record placements under the consortium's "
+                            "contracts or see them. To undo it, the authority would have to be asked to join again.",
+                    button="End the membership", back=url_for(".consortium", consortium_id=consortium_id))
+            trying.commit()
             db.session.commit()
             flash(f"{membership.authority.name}'s membership ends on {membership.left:%-d %B %Y}", "success")
             return redirect(url_for(".consortium", consortium_id=consortium_id))

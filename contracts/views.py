@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from consortium import panels
 from consortium.access import allowed, scoped
 from consortium.exports import export
-from consortium.forms import show_error
+from consortium.forms import confirmed, show_error
 from consortium.extensions import db
 from consortium.formatting import day
 from consortium.inputs import date_arguments
@@ -202,6 +202,7 @@ def admission_status(admission_id):
     form = AdmissionStatusForm(obj=None if request.method == "POST" else admission,
                                data=None if request.method == "POST" else {"reason": admission.status_reason})
     if form.validate_on_submit():
+        trying = db.session.begin_nested()  # the rules answer before any check page
         try:
             services.set_admission_status(admission, form.status.data, form.seen_version, form.reason.data,
                                           form.status_from.data, form.status_until.data)
@@ -209,6 +210,15 @@ def admission_status(admission_id):
             db.session.rollback()
             show_error(form, broken, "status")
         else:
+            if form.status.data == "withdrawn" and not confirmed():
+                trying.rollback()
+                name = admission.provider.name
+                return render_template(
+                    "confirm.html", title=f"Withdraw {name} from {admission.lot.name}?", caption=contract.ref,
+                    rows=[("Lot", admission.lot.name), ("Tier", admission.tier), ("Reason", form.reason.data or "None given")],
+                    warning=f"No new placement can be made with {name} under this lot. Placements already made go on.",
+                    button="Withdraw the admission", back=url_for(".contract", contract_id=contract.id))
+            trying.commit()
             db.session.commit()
             flash(f"{admission.provider.name} is now {admission.status} on {admission.lot.name}", "success")
             return redirect(url_for(".contract", contract_id=contract.id))

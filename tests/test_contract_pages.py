@@ -316,3 +316,16 @@ def test_a_frameworks_page_lists_the_open_flags_of_the_homes_its_placements_use(
     sign_in(client, lead(world["ours"]))
     page = client.get(f"/contracts/{world['framework'].id}").get_data(as_text=True)
     assert "Judged Inadequate" in page and "No flags" not in page.split("Open flags")[1][:500]
+
+
+def test_withdrawing_an_admission_asks_first(client, world):
+    admission = world["admission"]
+    sign_in(client, lead(world["ours"]))
+    data = {"status": "withdrawn", "reason": "Contract ended early", "version": admission.version}
+    check = client.post(f"/admissions/{admission.id}/status", data=data)
+    assert check.status_code == 200 and "Withdraw the admission" in check.get_data(as_text=True)
+    db.session.refresh(admission)
+    assert admission.status == "active"
+    assert client.post(f"/admissions/{admission.id}/status", data={**data, "confirmed": "yes"}).status_code == 302
+    db.session.refresh(admission)
+    assert admission.status == "withdrawn"

@@ -86,6 +86,13 @@ def test_a_lead_asks_an_authority_to_join_its_officer_accepts_and_the_lead_ends_
     response = client.post(
         f"/consortia/{consortium.id}/members/{membership.id}/end", data={"left": ["31", "3", "2025"]}
     )
+    # It asks first: nothing changes until the lead confirms.
+    assert response.status_code == 200 and "End the membership" in response.get_data(as_text=True)
+    db.session.refresh(membership)
+    assert membership.left is None
+    response = client.post(
+        f"/consortia/{consortium.id}/members/{membership.id}/end", data={"left": ["31", "3", "2025"], "confirmed": "yes"}
+    )
     assert response.status_code == 302
     db.session.refresh(membership)
     assert membership.left == date(2025, 3, 31)

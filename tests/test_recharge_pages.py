@@ -86,7 +86,11 @@ def test_a_credit_note_through_the_pages(client, consortium):  # noqa: F811
     sign_in(client, lead(consortium))
     missing = client.post(f"/statements/{wrong.id}/credit", data={"reason": ""})
     assert missing.status_code == 400
-    response = client.post(f"/statements/{wrong.id}/credit", data={"reason": "Miscounted", "corrected_amount": "2500"})
+    check = client.post(f"/statements/{wrong.id}/credit", data={"reason": "Miscounted", "corrected_amount": "2500"})
+    page = check.get_data(as_text=True)
+    assert check.status_code == 200 and "Issue the credit note" in page and "£2,500.00" in page
+    assert db.session.scalars(select(Statement).where(Statement.credit_for_id == wrong.id)).all() == []  # asked first
+    response = client.post(f"/statements/{wrong.id}/credit", data={"reason": "Miscounted", "corrected_amount": "2500", "confirmed": "yes"})
     assert response.status_code == 302
     notes = db.session.scalars(select(Statement).where(Statement.credit_for_id == wrong.id)).all()
     assert [(n.amount_pence, n.status) for n in notes] == [(-wrong.amount_pence, "issued")]

@@ -12,7 +12,8 @@ from sqlalchemy import select
 from consortium.access import allowed, scoped
 from consortium.exports import export
 from consortium.extensions import db
-from consortium.forms import ConfirmForm, show_error
+from consortium.forms import ConfirmForm, confirmed, show_error
+from consortium.formatting import money
 from consortium.models import Authority, Consortium, Membership
 from consortium.recharges import services
 from consortium.recharges.forms import BlockPoolForm, CreditForm, IssueForm, PaidForm, PoolForm
@@ -209,12 +210,24 @@ def credit(statement_id):
     form = CreditForm()
     if form.validate_on_submit():
         corrected = int(form.corrected_amount.data * 100) if form.corrected_amount.data is not None else None
+        trying = db.session.begin_nested()  # the rules answer before the check page
         try:
             note, replacement = services.credit(statement, form.reason.data, corrected, date.today())
         except RuleBroken as broken:
             db.session.rollback()
             show_error(form, broken, "reason")
         else:
+            if not confirmed():
+                trying.rollback()  # numbers taken inside are given back with it
+                rows = [("Statement", f"{statement.number}, {statement.authority.name}"), ("Credited", money(statement.amount_pence)),
+                        ("Reason", form.reason.data)]
+                if corrected:
+                    rows.append(("A new draft statement for", money(corrected)))
+                return render_template(
+                    "confirm.html", title=f"Issue a credit note for {statement.number}?", caption=statement.pool.name, rows=rows,
+                    warning="The credit note is numbered and issued at once, and cannot be taken back.",
+                    button="Issue the credit note", back=url_for(".statement", statement_id=statement.id))
+            trying.commit()
             db.session.commit()
             flash(f"Credit note {note.number} issued" + ("; the replacement is a draft to issue" if replacement else ""), "success")
             return redirect(url_for(".pool", pool_id=statement.pool_id))
