@@ -138,6 +138,12 @@ def export_flags(fmt):
 @allowed(*ROLES)
 def flag(flag_id):
     flag = scoped(Flag).get_or_404(flag_id)
+    form = FlagActionForm()
+    form.version.data = flag.version
+    return _flag_page(flag, form)
+
+
+def _flag_page(flag: Flag, form: FlagActionForm, status_code: int = 200):
     authorities = []
     if flag.home_id is not None and current_user.role in ("lead", "partner"):
         # Who has children there now, as far as the user may see placements.
@@ -149,12 +155,10 @@ def flag(flag_id):
         ).all()
     elif flag.contract_id is not None:
         authorities = [m.authority for m in flag.contract.consortium.memberships if m.is_current(date.today())]
-    form = FlagActionForm()
-    form.version.data = flag.version
     visible = set(db.session.scalars(scoped(Contract).select(Contract.id).where(Contract.id.in_([u.contract_id for u in flag.uses]))))
     return render_template("audits/flag.html", flag=flag, authorities=authorities, can_act=services.can_act(current_user, flag),
                            form=form, status=flag.seen_status(current_user), uses=[u for u in flag.uses if u.contract_id in visible],
-                           **services.responses_seen_by(current_user, flag))
+                           **services.responses_seen_by(current_user, flag)), status_code
 
 
 @bp.post("/flags/<int:flag_id>/<any(acknowledge, resolve):action>")
@@ -167,10 +171,15 @@ def act(flag_id, action):
             (services.acknowledge if action == "acknowledge" else services.resolve)(flag, current_user, form.note.data, form.seen_version)
         except RuleBroken as broken:
             db.session.rollback()
+            if broken.field == "note":  # said on the field, as every form does
+                form.note.errors.append(str(broken))
+                return _flag_page(flag, form, 400)
             flash(str(broken), "error")
         else:
             db.session.commit()
             flash("Flag acknowledged" if action == "acknowledge" else "Flag resolved", "success")
+    elif form.errors:
+        return _flag_page(flag, form, 400)
     return redirect(url_for(".flag", flag_id=flag.id))
 
 

@@ -29,6 +29,7 @@ from consortium.errors import render_conflict, render_error, render_refused, ren
 from consortium.services import ValueRefused
 from consortium.extensions import csrf, db, login_manager, migrate
 from consortium.formatting import FILTERS, GLOBALS
+from consortium.forms import error_summary
 from consortium.navigation import navigation
 
 
@@ -113,7 +114,7 @@ def register_templates(app: Flask) -> None:
         ]
     )
     app.jinja_env.filters.update(FILTERS)
-    app.jinja_env.globals.update(GLOBALS, panels=panels.render, navigation=navigation)
+    app.jinja_env.globals.update(GLOBALS, panels=panels.render, navigation=navigation, error_summary=error_summary)
     app.jinja_env.globals["service_name"] = "Manage placement contracts"
     app.jinja_env.globals["govukRebrand"] = False  # the GOV.UK brand is not ours to use
 

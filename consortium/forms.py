@@ -119,6 +119,17 @@ def pounds_field(label: str, required: bool = True, description: str = "", maxim
     )
 
 
+def error_summary(form) -> dict:
+    """The GOV.UK error summary's parameters for a form: one entry per problem, each linking to
+    its field (a date to its first box, the day)."""
+    items = []
+    for field in form:
+        for message in field.errors:
+            target = f"{field.id}-day" if isinstance(field, GovDateField) else field.id
+            items.append({"text": message, "href": f"#{target}"})
+    return {"titleText": "There is a problem", "errorList": items}
+
+
 def confirmed() -> bool:
     """Whether the person has seen the check page of an irreversible change (`confirm.html`) and
     confirmed it: the page sends the same form again with `confirmed=yes`."""

@@ -36,7 +36,8 @@ def test_a_lead_acknowledges_then_resolves_and_the_history_shows_it(client):
     db.session.refresh(flag)
     assert (flag.status, flag.acknowledged_by_id, flag.acknowledgement_note) == ("acknowledged", user.id, "Asked the provider why")
     missing = client.post(f"/flags/{flag.id}/resolve", data={"note": "", "version": flag.version})
-    assert "Say what was done" in client.get(missing.location).get_data(as_text=True)
+    page = missing.get_data(as_text=True)  # on its field, linked from the summary, as every form says it
+    assert missing.status_code == 400 and "Say what was done" in page and 'href="#note"' in page and 'id="note-error"' in page
     client.post(f"/flags/{flag.id}/resolve", data={"note": "Two referrals placed this week", "version": flag.version})
     db.session.refresh(flag)
     assert (flag.status, flag.resolved_by_id, flag.resolution_note) == ("resolved", user.id, "Two referrals placed this week")
