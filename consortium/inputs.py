@@ -87,6 +87,9 @@ def date_arguments(args, *keys: str) -> tuple[dict[str, date | None], str | None
     dates, bad = {}, []
     for key in keys:
         given = (args.get(key) or "").strip()
+        boxes = [(args.get(f"{key}_{part}") or "").strip() for part in ("year", "month", "day")]
+        if any(boxes):  # the three boxes of the GOV.UK date input, as the period forms send them
+            given = "-".join(box.zfill(2) for box in boxes) if all(b.isdecimal() for b in boxes) else "?"
         dates[key] = parse_iso_date(given) if given else None
         if given and dates[key] is None:
             bad.append(key)

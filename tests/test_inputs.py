@@ -4,6 +4,7 @@ finite or are too large, dates out of range, text longer than its column, stale-
 
 import html
 import io
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -229,3 +230,13 @@ def test_a_return_value_too_large_or_a_comment_too_long_is_refused(client):
     assert response.status_code == 400 and "EET: '1e20' is too large" in page_of(response)
     response = client.post(url(block), data={"action": "draft", "value-EET": "90", "comment-EET": "c" * 5000})
     assert response.status_code == 400 and "the comment must be 1,000 characters or fewer" in page_of(response)
+
+
+def test_a_dashboard_period_is_asked_for_in_the_gov_uk_date_boxes(client, world):
+    sign_in(client, lead(world["ours"]))
+    page = client.get("/dashboard").get_data(as_text=True)
+    assert 'name="from_day"' in page and 'name="to_year"' in page and 'type="date"' not in page
+    chosen = client.get("/dashboard?from_day=1&from_month=4&from_year=2025&to_day=30&to_month=6&to_year=2025").get_data(as_text=True)
+    assert re.search(r'name="from_month"[^>]*value="4"', chosen) and re.search(r'name="to_day"[^>]*value="30"', chosen)
+    wrong = client.get("/dashboard?from_day=31&from_month=2&from_year=2025").get_data(as_text=True)
+    assert "left out" in html.unescape(wrong)
