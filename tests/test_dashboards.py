@@ -67,6 +67,23 @@ def test_a_partner_enters_a_budget_and_sees_the_variance(client):
     assert budget.weeks == 100
 
 
+def test_spend_to_date_is_apart_from_the_forecast_and_a_variance_needs_a_budget(client):
+    from datetime import timedelta
+
+    from tests.factories import PlacementFeeFactory
+
+    user = partner()
+    today = date.today()
+    year_end = date(today.year + (today.month >= 4), 3, 31)
+    placement = PlacementFactory(authority=user.authority, start_date=today - timedelta(days=14), placement_type="residential")
+    PlacementFeeFactory(placement=placement, weekly_pence=70000)  # £100 a night
+    sign_in(client, user)
+    page = client.get("/dashboard").get_data(as_text=True)
+    # Spend to date: the 14 nights up to yesterday; the forecast carries it on at today's fee to 31 March.
+    assert "£1,400.00" in page and f"£{((year_end - placement.start_date).days + 1) * 100:,}.00" in page
+    assert "Enter a budget to compare" in page
+
+
 def test_dashboards_and_reports_are_for_their_roles(client):
     block = ContractFactory()
     sign_in(client, provider_user())

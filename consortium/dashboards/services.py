@@ -173,11 +173,16 @@ def high_cost_placements(consortium: Consortium, on: date) -> list:
 
 @dataclass
 class Variance:
+    """A type's budget beside its spend: to date, and forecast to the year's end (open placements
+    carried at today's fees), the forecast split into a volume and a unit-cost effect."""
+
     placement_type: str
     budget_weeks: Decimal
     budget_unit_pence: int
-    actual_weeks: Decimal
-    actual_pence: int
+    actual_weeks: Decimal  # forecast for the whole year
+    actual_pence: int  # forecast for the whole year
+    to_date_pence: int = 0
+    has_budget: bool = False
 
     @property
     def budget_pence(self) -> int:
@@ -204,10 +209,15 @@ class Variance:
 
 
 def variances(year: int, budgets, user=None) -> list[Variance]:
-    """A partner's spend by placement type over a financial year against their budgets."""
+    """A partner's spend by placement type over a financial year against their budgets: to date
+    (to yesterday, the last full day) and forecast to the year's end."""
+    first, last = date(year, 4, 1), date(year + 1, 3, 31)
     actual = {key: (used.spend_pence, used.paid_nights)
-              for key, used in usage_by(date(year, 4, 1), date(year + 1, 3, 31), UsageSeries.placement_type, user=user).items()
+              for key, used in usage_by(first, last, UsageSeries.placement_type, user=user).items()
               if used.paid_nights}
+    until = min(last, yesterday())
+    to_date = {key: used.spend_pence for key, used in usage_by(first, until, UsageSeries.placement_type, user=user).items()} \
+        if until >= first else {}
     by_type = {b.placement_type: b for b in budgets}
     kinds = sorted(set(by_type) | {key[0] for key in actual})
     found = []
@@ -215,7 +225,7 @@ def variances(year: int, budgets, user=None) -> list[Variance]:
         budget = by_type.get(kind)
         pence, nights = actual.get((kind,), (0, 0))
         found.append(Variance(kind, budget.weeks if budget else Decimal(0), budget.unit_cost_pence if budget else 0,
-                              Decimal(nights) / 7, pence))
+                              Decimal(nights) / 7, pence, to_date.get((kind,), 0), budget is not None))
     return found
 
 

@@ -102,7 +102,9 @@ def partner_context(first: date, last: date) -> dict:
     homes_used = scoped(Placement).select(Placement.home_id).where(Placement.home_id.is_not(None))
     flags = db.session.scalars(scoped(Flag).select().where(Flag.open_for(current_user), Flag.home_id.in_(homes_used))
                                .order_by(Flag.opened_on.desc()).limit(10)).all()
+    year_end = date(year + 1, 3, 31)
     return {"by_type": by_type, "variances": services.variances(year, budgets), "year": year, "within_miles": WITHIN_MILES,
+            "spent_to": min(year_end, services.yesterday()), "year_end": year_end,
             "recharges": services.recharges_summary(), "flags": flags, "types": PLACEMENT_TYPES,
             "chart": chart("Placements open now by type", [Point(_types(t), u.open) for (t,), u in by_type.items()], low=0)}
 
