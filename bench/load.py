@@ -265,7 +265,7 @@ def main() -> None:
                 raise SystemExit(f"gunicorn did not start; see {log}")
             time.sleep(0.2)
         failed = warm_up(port, args.workers)
-        print(f"warm-up: every page once per worker, not counted" + (f" ({failed} requests failed)" if failed else ""))
+        print("warm-up: every page once per worker, not counted" + (f" ({failed} requests failed)" if failed else ""))
         print(f"gunicorn on 127.0.0.1:{port} with {args.workers} sync workers; "
               f"{args.users} users over {args.ramp} s, then {args.duration} s of browsing")
 

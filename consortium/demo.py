@@ -265,7 +265,9 @@ def seed_contracts(today: date) -> bool:
     imports.import_placements(read_table(_placements_csv(today, block_start, framework_start), "demo placements",
                                          **imports.PLACEMENT_COLUMNS))
     seed_returns(today, framework, block)
-    seed_recharges(today, consortium, db.session.scalar(select(Contract).where(Contract.ref == CRISIS_REF)))
+    crisis = db.session.scalar(select(Contract).where(Contract.ref == CRISIS_REF))
+    crisis.compared_lot = "Solo/crisis"  # its beds are set against solo placements, not the residential average
+    seed_recharges(today, consortium, crisis)
     return True
 
 
@@ -319,6 +321,10 @@ def _placements_csv(today: date, block_start: date, framework_start: date) -> by
             contract, home, fee, kind_name = "", "", rng.choice([450, 520, 610]), rng.choice(["in_house_fostering", "kinship"])
         age = rng.randint(16, 17) if kind_name == "supported_accommodation" else rng.randint(8, 17)
         rows.append([code, child(code), contract, home, start, end if end < today else "", f"{fee}.00", kind_name, distance(), age])
+    # Solo placements bought from the framework's Solo/crisis lot: what the crisis block is set against.
+    for months, code, fee in ((7, "E06000018", 8350), (5, "E10000019", 8900), (3, "E10000007", 8600)):
+        rows.append([code, child(code), FRAMEWORK_REF, "SC910025", months_ago(today, months), months_ago(today, months - 2), f"{fee}.00",
+                     "residential", distance(), 15])
     header = ["authority_code", "child_ref", "contract_ref", "home_urn", "start_date", "end_date", "weekly_fee",
               "placement_type", "distance_miles", "age_at_start"]
     return _csv(header, rows)

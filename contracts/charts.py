@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from markupsafe import Markup
 
-from consortium.charts import BLUE, GREEN, ORANGE, RED, Point, chart
+from consortium.charts import BLUE, GREEN, ORANGE, RED, Key, Point, chart
 from consortium.formatting import day, number
 
 RAG_COLOURS = {"red": RED, "amber": ORANGE, "green": GREEN, None: "#b1b4b6"}
@@ -21,7 +21,10 @@ def occupancy_svg(months, beds: int, threshold: int) -> Markup:
         for m in months
     ]
     title = f"Average occupied beds each month, {day(months[0].first)} to {day(months[-1].last)}, of {beds} beds"
-    return chart(title, points, low=0, high=beds, every=1 if len(months) <= 24 else 3)
+    line = beds * threshold / 100
+    return chart(title, points, low=0, high=beds, lines=[(line, RED)], x_label="Month", y_label="Beds occupied",
+                 legend=[Key(BLUE, f"At or above {threshold}% of beds"), Key(RED, f"Below {threshold}% of beds"),
+                         Key(RED, f"Underuse threshold: {threshold}% of {beds} beds ({number(line)})", line=True)])
 
 
 def trend_svg(indicator, points: list[tuple[str, object]]) -> Markup:
@@ -29,5 +32,6 @@ def trend_svg(indicator, points: list[tuple[str, object]]) -> Markup:
     thresholds as dashed lines."""
     marks = [Point(period, float(value) if value is not None else None, RAG_COLOURS[indicator.rag(value)],
                    number(value) if value is not None else "") for period, value in points]
-    return chart(f"{indicator.name}: trend over {len(points)} quarters", marks, kind="line", width=300, height=90,
-                 lines=[(float(indicator.amber), ORANGE), (float(indicator.red), RED)], every=max(len(points) - 1, 1))
+    return chart(f"{indicator.name}: trend over {len(points)} quarters", marks, kind="line", width=300, height=120,
+                 lines=[(float(indicator.amber), ORANGE), (float(indicator.red), RED)], x_label="Quarter",
+                 legend=[Key(ORANGE, f"Amber at {number(indicator.amber)}", line=True), Key(RED, f"Red at {number(indicator.red)}", line=True)])

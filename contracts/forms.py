@@ -100,6 +100,8 @@ class BlockSettingsForm(VersionedForm):
                                           validators=[InputRequired(message="Enter the window")])
     notice_days = IntegerField("Notice period for expiry (days)", widget=GovTextInput(), validators=[
         InputRequired(message="Enter the notice period"), NumberRange(0, 3650, message="The notice period must be between 0 and 3,650 days")])
+    compared_lot = SelectField("Value for money: compare its beds with", widget=GovSelect(), validators=[Optional()],
+                               description="Placements of the same type in a framework lot of this name, or every framework and spot placement of its type")
     submit = SubmitField("Save settings", widget=GovSubmitInput())
 
 

@@ -94,6 +94,9 @@ class Contract(Audited, db.Model):
     beds: Mapped[int | None] = mapped_column(Integer)
     underuse_window_nights: Mapped[int] = mapped_column(Integer, default=28)
     underuse_threshold_percent: Mapped[int] = mapped_column(Integer, default=80)
+    # A block's beds are compared (value for money) with framework placements in the lot of this
+    # name ("Solo/crisis"); None: with every framework and spot placement of its type.
+    compared_lot: Mapped[str | None] = mapped_column(String(120))
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     consortium: Mapped[Consortium] = relationship()

@@ -158,7 +158,7 @@ def record_decision(contract: Contract, decision: str, user, seen_version: int |
 
 
 def change_block_settings(contract: Contract, seen_version: int | None, beds: int, threshold: int, window: int,
-                          notice_days: int) -> None:
+                          notice_days: int, compared_lot: str | None = None) -> None:
     check_version(contract, seen_version)
     if beds <= 0:
         raise RuleBroken("A block needs at least one bed", "beds")
@@ -168,6 +168,7 @@ def change_block_settings(contract: Contract, seen_version: int | None, beds: in
         raise RuleBroken("The window is from 1 to 366 nights", "underuse_window_nights")
     contract.beds, contract.underuse_threshold_percent = beds, threshold
     contract.underuse_window_nights, contract.notice_days = window, notice_days
+    contract.compared_lot = compared_lot or None
     db.session.flush()
     night = rules.first_night_over_beds(contract)
     if night is not None:

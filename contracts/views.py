@@ -299,10 +299,16 @@ def block_settings(contract_id):
     if not contract.is_block:
         abort(404)
     form = BlockSettingsForm(obj=contract if request.method == "GET" else None)
+    lots = db.session.scalars(select(Lot.name).join(Lot.contract).where(Contract.consortium_id == contract.consortium_id)
+                              .distinct().order_by(Lot.name))
+    form.compared_lot.choices = [("", "Every framework and spot placement of its type")] + [
+        (name, f"Placements in a “{name}” lot") for name in lots]
+    if request.method == "GET":
+        form.compared_lot.data = contract.compared_lot or ""
     if form.validate_on_submit():
         try:
             services.change_block_settings(contract, form.seen_version, form.beds.data, form.underuse_threshold_percent.data,
-                                           form.underuse_window_nights.data, form.notice_days.data)
+                                           form.underuse_window_nights.data, form.notice_days.data, form.compared_lot.data)
         except RuleBroken as broken:
             db.session.rollback()
             show_error(form, broken, "beds")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from markupsafe import Markup
 
-from consortium.charts import BLUE, RED, Point, chart
+from consortium.charts import BLUE, RED, Key, Point, chart
 from consortium.formatting import day
 from providers.quality import rank_labels
 
@@ -25,4 +25,5 @@ def timeline_svg(inspections) -> Markup:
         previous = rank
     y_labels = {worst + 1 - rank: name.removesuffix(" to be good") for rank, name in labels.items()}
     return chart(f"Judgements from {day(graded[0].inspection_date)} to {day(graded[-1].inspection_date)}", points,
-                 kind="line", height=170, low=1, high=worst, y_labels=y_labels)
+                 kind="line", height=190, low=1, high=worst, y_labels=y_labels, x_label="Inspection date",
+                 legend=[Key(BLUE, "Graded judgement"), Key(RED, "Lower than the judgement before")])

@@ -5,15 +5,19 @@ from decimal import Decimal
 
 from consortium.dashboards import services
 from consortium.dashboards.models import Budget
+from consortium.extensions import db
 from tests.factories import (
     AuthorityFactory,
     BlockPriceFactory,
     ConsortiumFactory,
     ContractFactory,
+    LotFactory,
     PlacementFactory,
     PlacementFeeFactory,
+    lead,
     partner,
 )
+from tests.conftest import sign_in
 
 FIRST, LAST = date(2024, 6, 2), date(2024, 6, 29)  # 28 nights
 
@@ -64,3 +68,47 @@ def test_a_type_with_spend_but_no_budget_is_all_volume():
     PlacementFeeFactory(placement=placement, weekly_pence=170000)
     (variance,) = services.variances(2024, [], partner(derby))
     assert (variance.budget_pence, variance.actual_pence, variance.volume_pence, variance.unit_cost_pence) == (0, 340000, 0, 340000)
+
+
+def test_a_block_naming_a_lot_is_compared_with_placements_in_that_lot_only():
+    nottingham = AuthorityFactory(code="E06000018")
+    consortium = ConsortiumFactory(lead=nottingham)
+    crisis = ContractFactory(consortium=consortium, beds=2, start_date=date(2024, 4, 1), compared_lot="Solo/crisis")
+    BlockPriceFactory(contract=crisis, weekly_pence=780000)
+    PlacementFactory(contract=crisis, home=None, authority=nottingham, start_date=date(2024, 5, 1))
+    framework = ContractFactory(consortium=consortium, kind="framework")
+    solo, residential = LotFactory(contract=framework, name="Solo/crisis"), LotFactory(contract=framework, name="Residential")
+    # In the lot: £8,400 and £9,800 a week for the 28 nights; outside it a residential £5,000, and a spot one.
+    for lot, fee in ((solo, 840000), (solo, 980000), (residential, 500000), (None, 450000)):
+        placement = PlacementFactory(contract=framework if lot else None, lot=lot, authority=nottingham, start_date=FIRST,
+                                     end_date=date(2024, 6, 30))
+        PlacementFeeFactory(placement=placement, weekly_pence=fee)
+    (value,) = services.block_values(consortium, FIRST, LAST)
+    assert value.average_weekly_pence == 910_000  # (£8,400 + £9,800) / 2, not the residential £6,325 of all four
+    assert value.compared_placements == 2
+    assert value.compared_with == "residential children's home placements by the members in the Solo/crisis lot"
+    # 28 occupied nights at £1,300 a night = £36,400, against 2 beds x 28 nights at £1,114.29 = £62,400.
+    assert (value.comparison_pence, value.cost_pence, value.saving_pence) == (3_640_000, 6_240_000, -2_600_000)
+
+    crisis.compared_lot = None  # every framework and spot residential placement: (8,400 + 9,800 + 5,000 + 4,500) / 4
+    (value,) = services.block_values(consortium, FIRST, LAST)
+    assert (value.average_weekly_pence, value.compared_placements) == (692_500, 4)
+
+
+def test_a_block_with_nothing_to_compare_says_so(client):
+    consortium = ConsortiumFactory()
+    block = ContractFactory(consortium=consortium, ref="EM-SOLO", beds=2, start_date=date(2024, 4, 1))
+    BlockPriceFactory(contract=block, weekly_pence=780000)
+    LotFactory(contract=ContractFactory(consortium=consortium, kind="framework"), name="Solo/crisis")
+    sign_in(client, lead(consortium))
+    settings = client.get(f"/contracts/{block.id}/settings").get_data(as_text=True)
+    assert "Placements in a “Solo/crisis” lot" in settings
+    response = client.post(f"/contracts/{block.id}/settings", data={
+        "beds": "2", "underuse_threshold_percent": "80", "underuse_window_nights": "28", "notice_days": "180",
+        "compared_lot": "Solo/crisis", "version": block.version})
+    assert response.status_code == 302
+    db.session.refresh(block)
+    assert block.compared_lot == "Solo/crisis"
+    page = client.get("/value-for-money?from_day=1&from_month=6&from_year=2024&to_day=30&to_month=6&to_year=2024").get_data(as_text=True)
+    assert "No comparable placements" in page and "placements by the members in the Solo/crisis lot" in page
+    assert "Cost per occupied bed-week of each block" in page and "Block: cost per occupied bed-week" in page

@@ -17,7 +17,7 @@ from consortium.money import div_half_up
 from consortium.recharges.models import Statement
 from consortium.sql import greatest, least
 from contracts import returns, summaries, usage
-from contracts.models import Contract, OutcomesFramework, Placement, PlacementFee, UsageSeries
+from contracts.models import PLACEMENT_TYPES, Contract, Lot, OutcomesFramework, Placement, PlacementFee, UsageSeries
 from providers.models import Judgement
 from providers.quality import newest_graded
 
@@ -103,8 +103,10 @@ class BlockValue:
     void_cost_pence: int
     cost_pence: int  # beds x price for every night, used or not
     placement_type: str
-    average_weekly_pence: int | None  # framework and spot placements of that type, same period
+    average_weekly_pence: int | None  # comparable placements (its type, and its lot if it names one), same period
     comparison_pence: int | None  # the occupied nights bought at that average
+    compared_placements: int = 0  # how many placements the average is of
+    compared_with: str = ""  # which placements, in words
 
     @property
     def cost_per_occupied_week_pence(self) -> int | None:
@@ -128,10 +130,17 @@ def block_occupancies(consortium: Consortium, first: date, last: date) -> list[t
 
 def block_values(consortium: Consortium, first: date, last: date) -> list[BlockValue]:
     """Each block's occupancy and cost beside what its occupied nights would have cost at the
-    average weekly fee of framework and spot placements of its type by the members."""
+    average weekly fee of comparable placements by the members: of its type, and in the lot it
+    names (`compared_lot`), or else every framework and spot placement of its type."""
     blocks = block_occupancies(consortium, first, last)
     members = select(Membership.authority_code).where(Membership.consortium_id == consortium.id)
-    market = usage.spend_and_nights(first, last, by=(Placement.placement_type,), condition=Placement.authority_code.in_(members))
+    by_members = Placement.authority_code.in_(members)
+    market = usage.spend_and_nights(first, last, by=(Placement.placement_type,), condition=by_members)
+    named = {c.compared_lot for c, _ in blocks if c.compared_lot}
+    # Lot by lot, where a block names one: framework placements of the consortium's lots of that name.
+    in_lot = {name: usage.spend_and_nights(first, last, by=(Placement.placement_type,), condition=by_members & Placement.lot_id.in_(
+        select(Lot.id).join(Lot.contract).where(Contract.consortium_id == consortium.id, Lot.name == name))) for name in named}
+    counts = _comparable_counts(consortium, first, last, by_members, named)
     # The type most placed under each block is the type its nights are compared with.
     kinds: dict[int, str] = {}
     for contract_id, kind, _ in db.session.execute(
@@ -144,13 +153,34 @@ def block_values(consortium: Consortium, first: date, last: date) -> list[BlockV
     for contract, occupancy in blocks:
         start, end = max(first, contract.start_date), min(last, contract.end_date)
         kind = kinds.get(contract.id, "residential")
-        spend, nights = market.get((kind,), (0, 0))
+        spend, nights = (in_lot[contract.compared_lot] if contract.compared_lot else market).get((kind,), (0, 0))
+        type_name = PLACEMENT_TYPES.get(kind, kind).lower()
+        words = (f"{type_name} placements by the members in the {contract.compared_lot} lot" if contract.compared_lot
+                 else f"{type_name} framework and spot placements by the members")
         values.append(BlockValue(
             contract, start, end, occupancy.occupied, occupancy.utilisation, occupancy.void_cost_pence, occupancy.cost_pence, kind,
             div_half_up(spend * 7, nights) if nights else None,
             div_half_up(spend * occupancy.occupied, nights) if nights else None,
+            counts.get((contract.compared_lot, kind), 0) if nights else 0, words,
         ))
     return values
+
+
+def _comparable_counts(consortium: Consortium, first: date, last: date, by_members, lots: set[str]) -> dict[tuple, int]:
+    """How many framework and spot placements (or, per lot name, framework placements in that lot)
+    of each type were open in the period: the number behind each average."""
+    open_then = (Placement.start_date <= last) & (Placement.end_date.is_(None) | (Placement.end_date > first))
+    paying = Placement.contract_id.is_(None) | Placement.contract_id.in_(select(Contract.id).where(Contract.kind == "framework"))
+    found = {(None, kind): n for kind, n in db.session.execute(
+        select(Placement.placement_type, func.count()).where(by_members, open_then, paying).group_by(Placement.placement_type))}
+    if lots:
+        for name, kind, n in db.session.execute(
+            select(Lot.name, Placement.placement_type, func.count()).join(Lot, Lot.id == Placement.lot_id).join(Lot.contract)
+            .where(by_members, open_then, Contract.consortium_id == consortium.id, Lot.name.in_(lots))
+            .group_by(Lot.name, Placement.placement_type)
+        ):
+            found[(name, kind)] = n
+    return found
 
 
 def high_cost_placements(consortium: Consortium, on: date) -> list:

@@ -11,7 +11,7 @@ from sqlalchemy import Date, func, literal, select
 
 from audits.models import Flag
 from consortium.access import allowed, scoped
-from consortium.charts import Point, chart
+from consortium.charts import BLUE, GREY, Key, Point, chart
 from consortium.dashboards import services
 from consortium.dashboards.models import Budget
 from consortium.dashboards.report import report_pdf
@@ -88,7 +88,8 @@ def dashboard():
         return render_template(
             "dashboards/lead.html", first=first, last=last, tables=tables, extra=extra, within_miles=WITHIN_MILES,
             returns=services.returns_by_status(date.today()), recharges=services.recharges_summary(),
-            chart=chart("Utilisation of each block contract this year, %", chart_points, low=0, high=100),
+            chart=chart("Utilisation of each block contract this year", chart_points, low=0, high=100,
+                        x_label="Block contract", y_label="Utilisation (%)"),
         )
     if current_user.role == "partner":
         return render_template("dashboards/partner.html", first=first, last=last, **partner_context(first, last))
@@ -106,7 +107,8 @@ def partner_context(first: date, last: date) -> dict:
     return {"by_type": by_type, "variances": services.variances(year, budgets), "year": year, "within_miles": WITHIN_MILES,
             "spent_to": min(year_end, services.yesterday()), "year_end": year_end,
             "recharges": services.recharges_summary(), "flags": flags, "types": PLACEMENT_TYPES,
-            "chart": chart("Placements open now by type", [Point(_types(t), u.open) for (t,), u in by_type.items()], low=0)}
+            "chart": chart("Placements open now by type", [Point(_types(t), u.open) for (t,), u in by_type.items()], low=0,
+                           x_label="Placement type", y_label="Placements")}
 
 
 def provider_context() -> dict:
@@ -146,8 +148,16 @@ def export_table(table, fmt):
 def value_for_money():
     first, last = _period()
     consortium = current_user.consortium
-    return render_template("dashboards/value_for_money.html", first=first, last=last,
-                           blocks=services.block_values(consortium, first, last),
+    blocks = services.block_values(consortium, first, last)
+    points = []
+    for b in blocks:
+        points += [Point(b.contract.ref, (b.cost_per_occupied_week_pence or 0) / 100, BLUE, money(b.cost_per_occupied_week_pence)),
+                   Point("", (b.average_weekly_pence or 0) / 100 if b.average_weekly_pence else None, GREY,
+                         money(b.average_weekly_pence))]
+    figure = chart("Cost per occupied bed-week of each block, beside the average weekly fee of its comparable placements",
+                   points, low=0, x_label="Block contract", y_label="£ a week",
+                   legend=[Key(BLUE, "Block: cost per occupied bed-week"), Key(GREY, "Comparable placements: average weekly fee")])
+    return render_template("dashboards/value_for_money.html", first=first, last=last, blocks=blocks, chart=figure,
                            high_cost=services.high_cost_placements(consortium, date.today()), consortium=consortium)
 
 

@@ -1,0 +1,35 @@
+"""Charts read by themselves: a visible title, named axes, a legend, and labels that do not collide."""
+
+import re
+from datetime import date
+
+from consortium.charts import RED, Key, Point, chart
+from contracts.charts import occupancy_svg
+from contracts.usage import Occupancy
+
+
+def _labels(svg: str) -> list[str]:
+    return re.findall(r'<text x="[\d.]+" y="[\d.]+" font-size="13" text-anchor="middle">([^<]*)</text>', svg)
+
+
+def test_a_chart_shows_its_title_axes_and_legend():
+    svg = str(chart("Placements open now by type", [Point("Residential", 4), Point("Foster", 2)], x_label="Placement type",
+                    y_label="Placements", legend=[Key(RED, "Below the threshold")]))
+    assert '<figcaption class="app-chart__title">Placements open now by type</figcaption>' in svg
+    assert ">Placement type</text>" in svg and 'transform="rotate(-90' in svg and ">Placements</text>" in svg
+    assert 'class="app-chart__legend"' in svg and "Below the threshold</li>" in svg
+
+
+def test_month_labels_are_thinned_so_that_they_never_touch():
+    # 36 bars across 670 units: 18.6 apart; a label of 8 characters takes about 70, so every 4th (74 apart).
+    points = [Point(f"Month {n:02d}", n) for n in range(36)]
+    labels = _labels(str(chart("Three years", points)))
+    assert labels[:3] == ["Month 00", "Month 04", "Month 08"] and len(labels) == 9
+    assert len(_labels(str(chart("Four months", points[:4])))) == 4
+
+
+def test_the_occupancy_chart_draws_the_threshold_as_a_line_with_its_key():
+    months = [Occupancy(date(2024, m, 1), date(2024, m, 28), 28, 280, 28 * beds, 0) for m, beds in ((4, 9), (5, 6))]
+    svg = str(occupancy_svg(months, 10, 80))
+    assert 'stroke-dasharray="6 4"' in svg and "Underuse threshold: 80% of 10 beds (8)" in svg
+    assert f'fill="{RED}"' in svg and "Below 80% of beds" in svg and ">Month</text>" in svg and ">Beds occupied</text>" in svg
