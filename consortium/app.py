@@ -22,6 +22,7 @@ import providers.cli
 import providers.views
 from consortium import auth, backup, cli, demo, messages, panels, security, views
 from consortium.dashboards import views as dashboard_views
+from consortium.dashboards import glance
 from consortium.recharges import cli as recharges_cli
 from consortium.recharges import views as recharges_views
 from consortium.access import IdConverter, refuse_undeclared_routes, refuse_unsafe_arguments
@@ -134,6 +135,7 @@ def register_blueprints(app: Flask) -> None:
     contracts.views.register_panels(app)
     contracts.returns_views.register_panels(app)
     audits.views.register_panels(app)
+    panels.add(app, "home_glance", glance.at_a_glance)
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from consortium import panels
@@ -16,12 +16,11 @@ from consortium.forms import confirmed, show_error
 from consortium.extensions import db
 from consortium.formatting import day
 from consortium.inputs import date_arguments
-from consortium.models import ROLES, Membership
-from consortium.models import today as today_in_sql
+from consortium.models import ROLES
 from consortium.pagination import paginate
 from consortium.services import RuleBroken
 from consortium.sql import quarter_of
-from contracts import services, usage
+from contracts import in_use, services, usage
 from contracts.returns import period_label
 from contracts.charts import occupancy_svg
 from contracts.forms import (
@@ -41,7 +40,7 @@ from contracts.forms import (
 )
 from contracts.models import PLACEMENT_TYPES, Admission, Contract, Lot, Placement
 from contracts.placements import PlacementValues
-from providers.models import Home, Judgement, Provider
+from providers.models import Home, Provider
 from providers.quality import current_graded, interim_declines
 
 bp = Blueprint("contracts", __name__, template_folder="templates")
@@ -127,13 +126,16 @@ def contract(contract_id):
         provider_ids = [a.provider_id for lot in contract.lots for a in lot.admissions]
         current = current_graded(homes=select(Home.id).where(Home.provider_id.in_(provider_ids)))
         homes = db.session.execute(
-            select(Home.provider_id, current.c.name).outerjoin(current, current.c.home_id == Home.id)
+            select(Home.id, Home.provider_id, current.c.name).outerjoin(current, current.c.home_id == Home.id)
             .where(Home.provider_id.in_(provider_ids))
         ).all()
+        interims = interim_declines([home_id for home_id, _, _ in homes])
         by_provider: dict[int, dict[str, int]] = {}
-        for provider_id, judgement in homes:
+        for home_id, provider_id, judgement in homes:
             counts = by_provider.setdefault(provider_id, {})
             counts[judgement or "Not yet graded"] = counts.get(judgement or "Not yet graded", 0) + 1
+            if home_id in interims:  # beside the graded judgement it still holds
+                counts["Declined since (interim)"] = counts.get("Declined since (interim)", 0) + 1
         context["provider_judgements"] = by_provider
     return render_template("contracts/contract.html", **context)
 
@@ -466,7 +468,13 @@ def new_placement():
 @bp.get("/placements/<int:placement_id>")
 @allowed("lead", "partner")
 def placement(placement_id):
-    return render_template("contracts/placement.html", placement=scoped(Placement).get_or_404(placement_id), today=date.today())
+    placement = scoped(Placement).get_or_404(placement_id)
+    judged = interim = None
+    if placement.home_id:
+        current = current_graded(homes=[placement.home_id])
+        judged = db.session.execute(select(current.c.name, current.c.inspection_date).where(current.c.home_id == placement.home_id)).first()
+        interim = interim_declines([placement.home_id]).get(placement.home_id)
+    return render_template("contracts/placement.html", placement=placement, today=date.today(), judged=judged, interim=interim)
 
 
 @bp.route("/placements/<int:placement_id>/end", methods=["GET", "POST"])
@@ -515,36 +523,7 @@ def homes_in_use():
     """Homes where the user's placements (a partner's own, a lead's consortium's) are open today,
     with each home's current judgement: which are Good or better, which are not."""
     today = date.today()
-    current = current_graded()
-    open_now = select(Placement.home_id, func.count()).where(
-        in_use_by(current_user), Placement.home_id.is_not(None), Placement.start_date <= today,
-        or_(Placement.end_date.is_(None), Placement.end_date > today),
-    ).group_by(Placement.home_id)
-    counts = dict(db.session.execute(open_now).all())
-    good = db.session.scalar(select(Judgement.rank).where(Judgement.name == "Good"))
-    rows = db.session.execute(
-        select(Home, current.c.name, current.c.rank, current.c.inspection_date)
-        .outerjoin(current, current.c.home_id == Home.id)
-        .options(selectinload(Home.provider))
-        .where(Home.id.in_(list(counts)))
-        .order_by(current.c.rank.desc(), Home.name)
-    ).all()
-    interims = interim_declines(list(counts))
-    good_or_better = sum(counts[home.id] for home, _, rank, _ in rows if rank is not None and rank <= good and home.id not in interims)
-    # Of concern as the daily check sees it: below Good, an interim decline, or not registered Active.
-    concerns = {home.id for home, _, rank, _ in rows if (rank is not None and rank > good) or home.id in interims
-                or home.registration_status != "Active"}
-    return render_template("contracts/homes_in_use.html", rows=rows, counts=counts, today=today, interims=interims,
-                           concerns=concerns, placed=sum(counts.values()), good_or_better=good_or_better)
-
-
-def in_use_by(user):
-    """The placements whose homes a user has in use: a partner's own; for a lead, those under the
-    consortium's contracts and its current members' spot purchases (counted by home, never
-    listed: a member's spot placements stay its own)."""
-    if user.role != "lead":
-        return Placement.visible_to(user)
-    members = select(Membership.authority_code).where(Membership.consortium_id == user.consortium_id, Membership.joined <= today_in_sql(),
-                                                      Membership.left.is_(None) | (Membership.left >= today_in_sql()))
-    return Placement.visible_to(user) | (Placement.contract_id.is_(None) & Placement.authority_code.in_(members))
+    found = in_use.homes_in_use(current_user, today)
+    return render_template("contracts/homes_in_use.html", rows=found.rows, counts=found.counts, today=today, interims=found.interims,
+                           concerns=found.concerns, placed=found.placed, good_or_better=found.good_or_better)
 

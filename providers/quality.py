@@ -46,8 +46,9 @@ def current_graded(as_of: date | None = None, homes=None):
 
 def interim_declines(home_ids, as_of: date | None = None) -> dict[int, tuple[str, date]]:
     """The homes (of those given) whose newest inspection is an interim decline: its outcome and
-    date, to be shown beside the last graded judgement wherever judgements appear."""
-    if not home_ids:
+    date, to be shown beside the last graded judgement wherever judgements appear. `home_ids`:
+    ids, or a query of them."""
+    if isinstance(home_ids, (list, set, tuple)) and not home_ids:
         return {}
     latest = ranked_inspections(as_of, homes=home_ids)
     return {home_id: (name, on) for home_id, name, on in db.session.execute(

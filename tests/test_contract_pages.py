@@ -1,6 +1,7 @@
 """Contract and placement pages: who sees and changes what, forms, optimistic locking."""
 
 import html
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -254,6 +255,19 @@ def test_a_home_whose_newest_inspection_declined_is_shown_so_and_flagged_as_of_c
     sign_in(client, partner(world["nottingham"]))
     page = client.get("/homes/in-use").get_data(as_text=True)
     assert "Declined in effectiveness" in page and "Of concern" in page and "0</strong> in homes judged Good or better" in page
+    # Beside the last graded judgement wherever judgements appear: the placement, the contracts, the dashboards.
+    placement = client.get(f"/placements/{world['mine'].id}").get_data(as_text=True)
+    assert f"Good ({day(TODAY - timedelta(days=400))})" in placement
+    assert re.search(r"Declined in effectiveness\s*</strong>\s*at the interim inspection on " + day(TODAY - timedelta(days=40)), placement)
+    assert "Today 1 of your children is in homes whose newest inspection, an interim one" in client.get("/dashboard").get_data(as_text=True)
+    sign_in(client, lead(world["ours"]))
+    block = client.get(f"/contracts/{world['block'].id}").get_data(as_text=True)
+    assert "Good; Declined in effectiveness at the interim inspection" in block
+    framework = client.get(f"/contracts/{world['framework'].id}").get_data(as_text=True)
+    assert "Declined since (interim): 1" in framework
+    assert "Today 1 of the placements in use are in homes whose newest inspection" in client.get("/dashboard").get_data(as_text=True)
+    sign_in(client, provider_user(world["oak"]))
+    assert "1 of your homes has since declined in effectiveness at an interim inspection" in client.get("/dashboard").get_data(as_text=True)
 
 
 def test_contract_pages_list_and_show_the_block(client, world):

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
-from sqlalchemy import Date, bindparam, func, or_, select
+from sqlalchemy import Date, bindparam, func, literal, or_, select
 
 from consortium.access import Viewer, scoped, viewer
 from consortium.extensions import db
@@ -126,6 +126,15 @@ def block_occupancies(consortium: Consortium, first: date, last: date) -> list[t
     contracts = db.session.scalars(contracts_query, params).all()
     used = usage.occupancies_from(occupancies_query, params)
     return [(c, used.get(c.id) or usage.Occupancy(max(first, c.start_date), min(last, c.end_date), 0, 0, 0, 0)) for c in contracts]
+
+
+def blocks_this_year(contracts, today: date) -> list[tuple[Contract, usage.Occupancy]]:
+    """The blocks among `contracts` that have begun, each with its occupancy this financial year to today."""
+    first = financial_year(today)[0]
+    blocks = [c for c in contracts if c.is_block and c.start_date < today]
+    used = usage.occupancies(Contract.id.in_([c.id for c in blocks]), greatest(Contract.start_date, literal(first, Date)),
+                             least(Contract.end_date, literal(today, Date)))
+    return [(c, used.get(c.id) or usage.Occupancy(max(first, c.start_date), min(today, c.end_date), 0, 0, 0, 0)) for c in blocks]
 
 
 def block_values(consortium: Consortium, first: date, last: date) -> list[BlockValue]:

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import Date, func, literal, select
+from sqlalchemy import func, select
 
 from audits.models import Flag
 from consortium.access import allowed, scoped
@@ -21,12 +21,12 @@ from consortium.formatting import money
 from consortium.inputs import EARLIEST, LATEST, MAX_WEEKLY_PENCE, date_arguments, text_problem
 from consortium.tabular import parse_decimal, parse_pence
 from consortium.models import Authority
-from consortium.sql import greatest, least
+from contracts import in_use
 from contracts import returns as returns_module
 from contracts.models import PLACEMENT_TYPES, Contract, Placement, UsageSeries
 from contracts.summaries import WITHIN_MILES
 from providers.models import Home
-from providers.quality import current_graded
+from providers.quality import current_graded, interim_declines
 
 bp = Blueprint("dashboards", __name__, template_folder="templates")
 
@@ -75,7 +75,8 @@ def lead_tables(first: date, last: date) -> dict[str, tuple[list[str], list[list
     tables["judgements"] = (["Current judgement of the home", "Placements open"], [[name, count] for name, _, count in judged])
     flags = db.session.execute(scoped(Flag).select(Flag.kind, func.count()).where(Flag.open_for(current_user)).group_by(Flag.kind)).all()
     tables["flags"] = (["Kind", "Open"], [[Flag(kind=k).kind_name, n] for k, n in sorted(flags)])
-    return tables, {"good": good, "total": total, "blocks": blocks}
+    return tables, {"good": good, "total": total, "blocks": blocks,
+                    "interim_placed": in_use.homes_in_use(current_user, date.today()).placed_in_interim_declines}
 
 
 @bp.get("/dashboard")
@@ -105,6 +106,7 @@ def partner_context(first: date, last: date) -> dict:
                                .order_by(Flag.opened_on.desc()).limit(10)).all()
     year_end = date(year + 1, 3, 31)
     return {"by_type": by_type, "variances": services.variances(year, budgets), "year": year, "within_miles": WITHIN_MILES,
+            "interim_placed": in_use.homes_in_use(current_user, date.today()).placed_in_interim_declines,
             "spent_to": min(year_end, services.yesterday()), "year_end": year_end,
             "recharges": services.recharges_summary(), "flags": flags, "types": PLACEMENT_TYPES,
             "chart": chart("Placements open now by type", [Point(_types(t), u.open) for (t,), u in by_type.items()], low=0,
@@ -115,12 +117,7 @@ def provider_context() -> dict:
     today = date.today()
     provider_id = current_user.provider_id
     contracts = scoped(Contract).all(Contract.ref)
-    first = services.financial_year(today)[0]
-    blocks = [c for c in contracts if c.is_block and c.start_date < today]
-    used = services.usage.occupancies(Contract.id.in_([c.id for c in blocks]), greatest(Contract.start_date, literal(first, Date)),
-                                      least(Contract.end_date, literal(today, Date)))
-    blocks = [(c, used.get(c.id) or services.usage.Occupancy(max(first, c.start_date), min(today, c.end_date), 0, 0, 0, 0))
-              for c in blocks]
+    blocks = services.blocks_this_year(contracts, today)
     current = current_graded(homes=select(Home.id).where(Home.provider_id == provider_id))
     judged = db.session.execute(
         select(func.coalesce(current.c.name, "Not yet graded"), func.count())
@@ -128,8 +125,9 @@ def provider_context() -> dict:
         .where(Home.provider_id == provider_id).group_by(current.c.name)
     ).all()
     flags = db.session.scalar(scoped(Flag).select(func.count()).where(Flag.open_for(current_user)))
+    declined = len(interim_declines(select(Home.id).where(Home.provider_id == provider_id)))
     return {"contracts": contracts, "blocks": blocks, "returns": services.returns_by_status(today, provider_id),
-            "judged": judged, "open_flags": flags, "today": today}
+            "judged": judged, "declined": declined, "open_flags": flags, "today": today}
 
 
 @bp.get("/dashboard/<table>.<fmt>")
