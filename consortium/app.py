@@ -154,6 +154,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(cli.import_group)
     app.cli.add_command(contracts.cli.summaries_group)
     app.cli.add_command(cli.users_group)
+    app.cli.add_command(providers.cli.providers_group)
     app.cli.add_command(demo.demo_group)
     app.cli.add_command(audits.cli.audits_group)
     app.cli.add_command(audits.cli.scheduler_group)

@@ -143,7 +143,7 @@ def indicator(indicator_id):
             flash(f"Thresholds of {indicator.code} saved for {outcomes.contract.ref}", "success")
             return redirect(url_for(".contract_returns", contract_id=outcomes.contract_id))
     direction = "higher is better" if indicator.higher_is_better else "lower is better"
-    return render_template("contracts/form.html", form=form, title=f"Thresholds of {indicator.name}",
+    return render_template("form.html", form=form, title=f"Thresholds of {indicator.name}",
                            caption=f"{outcomes.contract.ref} · {indicator.unit}, {direction}",
                            back=url_for(".contract_returns", contract_id=outcomes.contract_id)), 400 if form.errors else 200
 

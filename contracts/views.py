@@ -192,7 +192,7 @@ def admit(contract_id, lot_id):
             db.session.commit()
             flash(f"{provider.name} admitted to {lot.name} ({form.tier.data})", "success")
             return redirect(url_for(".contract", contract_id=contract.id))
-    return render_template("contracts/form.html", form=form, title=f"Admit a provider to {lot.name}",
+    return render_template("form.html", form=form, title=f"Admit a provider to {lot.name}",
                            caption=contract.ref, back=url_for(".contract", contract_id=contract.id)), 400 if form.errors else 200
 
 
@@ -226,7 +226,7 @@ def admission_status(admission_id):
             return redirect(url_for(".contract", contract_id=contract.id))
     if request.method == "GET":
         form.version.data = admission.version
-    return render_template("contracts/form.html", form=form, title=f"Status of {admission.provider.name}",
+    return render_template("form.html", form=form, title=f"Status of {admission.provider.name}",
                            caption=f"{contract.ref} · {admission.lot.name}",
                            back=url_for(".contract", contract_id=contract.id)), 400 if form.errors else 200
 
@@ -247,7 +247,7 @@ def add_price(admission_id):
             db.session.commit()
             flash(f"Price added for {admission.provider.name}", "success")
             return redirect(url_for(".contract", contract_id=contract.id))
-    return render_template("contracts/form.html", form=form, title=f"Add a price for {admission.provider.name}",
+    return render_template("form.html", form=form, title=f"Add a price for {admission.provider.name}",
                            caption=f"{contract.ref} · {admission.lot.name}",
                            back=url_for(".contract", contract_id=contract.id)), 400 if form.errors else 200
 
@@ -268,7 +268,7 @@ def uplift(contract_id):
             db.session.commit()
             flash(f"{count} prices uplifted by {form.percent.data}% from {day(form.effective_from.data)}", "success")
             return redirect(url_for(".contract", contract_id=contract.id))
-    return render_template("contracts/form.html", form=form, title="Apply an annual uplift", caption=contract.ref,
+    return render_template("form.html", form=form, title="Apply an annual uplift", caption=contract.ref,
                            back=url_for(".contract", contract_id=contract.id)), 400 if form.errors else 200
 
 
@@ -289,7 +289,7 @@ def decision(contract_id):
             return redirect(url_for(".contract", contract_id=contract.id))
     if request.method == "GET":
         form.version.data = contract.version
-    return render_template("contracts/form.html", form=form, title="Record an extension decision", caption=contract.ref,
+    return render_template("form.html", form=form, title="Record an extension decision", caption=contract.ref,
                            intro=f"It ends on {day(contract.end_date)} and can be extended to {day(contract.max_end_date)}.",
                            back=url_for(".contract", contract_id=contract.id)), 400 if form.errors else 200
 
@@ -318,7 +318,7 @@ def block_settings(contract_id):
             db.session.commit()
             flash("Settings saved", "success")
             return redirect(url_for(".contract", contract_id=contract.id))
-    return render_template("contracts/form.html", form=form, title="Block contract settings", caption=contract.ref,
+    return render_template("form.html", form=form, title="Block contract settings", caption=contract.ref,
                            back=url_for(".contract", contract_id=contract.id)), 400 if form.errors else 200
 
 
@@ -339,7 +339,7 @@ def block_price(contract_id):
             db.session.commit()
             flash(f"New price from {day(form.effective_from.data)}", "success")
             return redirect(url_for(".contract", contract_id=contract.id))
-    return render_template("contracts/form.html", form=form, title="Change the price per bed per week", caption=contract.ref,
+    return render_template("form.html", form=form, title="Change the price per bed per week", caption=contract.ref,
                            back=url_for(".contract", contract_id=contract.id)), 400 if form.errors else 200
 
 
@@ -357,7 +357,7 @@ def add_break(contract_id):
             db.session.commit()
             flash(f"Break date {day(form.break_date.data)} recorded", "success")
             return redirect(url_for(".contract", contract_id=contract.id))
-    return render_template("contracts/form.html", form=form, title="Add a break date", caption=contract.ref,
+    return render_template("form.html", form=form, title="Add a break date", caption=contract.ref,
                            back=url_for(".contract", contract_id=contract.id)), 400 if form.errors else 200
 
 
@@ -377,7 +377,7 @@ def record_outage(contract_id):
             db.session.commit()
             flash("Beds recorded as out of use: they are left out of the capacity", "success")
             return redirect(url_for(".contract", contract_id=contract.id))
-    return render_template("contracts/form.html", form=form, title="Record beds out of use", caption=contract.ref,
+    return render_template("form.html", form=form, title="Record beds out of use", caption=contract.ref,
                            back=url_for(".contract", contract_id=contract.id)), 400 if form.errors else 200
 
 
@@ -461,7 +461,7 @@ def new_placement():
             db.session.commit()
             flash(f"Placement of {placement.child_ref} recorded", "success")
             return redirect(url_for(".placement", placement_id=placement.id))
-    return render_template("contracts/form.html", form=form, title="Record a placement", caption=current_user.authority.name,
+    return render_template("form.html", form=form, title="Record a placement", caption=current_user.authority.name,
                            back=url_for(".placements")), 400 if form.errors else 200
 
 
@@ -494,7 +494,7 @@ def end_placement(placement_id):
             return redirect(url_for(".placement", placement_id=placement.id))
     if request.method == "GET":
         form.version.data = placement.version
-    return render_template("contracts/form.html", form=form, title=f"End the placement of {placement.child_ref}",
+    return render_template("form.html", form=form, title=f"End the placement of {placement.child_ref}",
                            caption=placement.home.display_name if placement.home else placement.type_name,
                            back=url_for(".placement", placement_id=placement.id)), 400 if form.errors else 200
 
@@ -513,7 +513,7 @@ def change_fee(placement_id):
             db.session.commit()
             flash(f"New weekly fee from {day(form.effective_from.data)}", "success")
             return redirect(url_for(".placement", placement_id=placement.id))
-    return render_template("contracts/form.html", form=form, title=f"Change the fee for {placement.child_ref}",
+    return render_template("form.html", form=form, title=f"Change the fee for {placement.child_ref}",
                            back=url_for(".placement", placement_id=placement.id)), 400 if form.errors else 200
 
 

@@ -1,8 +1,8 @@
 """Forms of the providers' pages."""
 
 from flask_wtf.file import FileField, FileRequired
-from govuk_frontend_wtf.wtforms_widgets import GovFileInput, GovSubmitInput, GovTextInput
-from wtforms import EmailField, StringField, SubmitField
+from govuk_frontend_wtf.wtforms_widgets import GovFileInput, GovSelect, GovSubmitInput, GovTextInput
+from wtforms import EmailField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional
 
 from consortium.forms import Form, email_address
@@ -36,3 +36,13 @@ class AliasForm(Form):
         validators=[DataRequired(message="Enter the former name"), Length(max=200)],
     )
     submit = SubmitField("Add former name", widget=GovSubmitInput())
+
+
+class MergeForm(Form):
+    other = SelectField(
+        "Provider to merge into this one", widget=GovSelect(),
+        description="The same organisation under another name: its homes, admissions, contracts, returns and accounts "
+                    "move here, and its name is kept as a former name.",
+        validators=[DataRequired(message="Choose the provider to merge into this one")],
+    )
+    submit = SubmitField("Continue", widget=GovSubmitInput())

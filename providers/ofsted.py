@@ -13,11 +13,13 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.orm import selectinload
 
 from consortium import audit
 from consortium.extensions import db
 from consortium.inputs import EARLIEST, parse_id
 from consortium.tabular import ImportResult, RowErrors, Table, parse_date, too_long
+from providers import merge
 from providers.models import Home, Inspection, Judgement, Provider, ProviderAlias
 
 URN = re.compile(r"^(SC\d{6}|\d{6,7})$")
@@ -73,6 +75,21 @@ class ParsedRow:
 
 
 @dataclass
+class OwnerChange:
+    """Homes held under one provider whose owner the file names differently: a rename of that
+    provider, or a new owner; a lead decides (DESIGN §2, Provider)."""
+
+    provider_id: int
+    was: str  # the provider the homes are held under
+    now: str  # the owner the file names
+    homes: list[str] = field(default_factory=list)  # URNs
+
+    @property
+    def key(self) -> str:
+        return f"{self.provider_id}:{self.now.lower()}"
+
+
+@dataclass
 class OfstedPlan:
     table: Table
     new_providers: list[str] = field(default_factory=list)
@@ -83,6 +100,7 @@ class OfstedPlan:
     changed_inspections: list[dict] = field(default_factory=list)
     unchanged_inspections: int = 0
     worse: int = 0
+    owner_changes: list[OwnerChange] = field(default_factory=list)
 
     def summary(self) -> str:
         def count(n, one, many):
@@ -201,7 +219,9 @@ def plan(table: Table) -> OfstedPlan:
         current = newest.get(row.urn)
         if current is None or (row.inspection_date or date.min) >= (current.inspection_date or date.min):
             newest[row.urn] = row
-    existing = {home.urn: home for home in db.session.scalars(select(Home).where(Home.urn.in_(list(newest))))}
+    existing = {home.urn: home for home in db.session.scalars(
+        select(Home).where(Home.urn.in_(list(newest))).options(selectinload(Home.provider)))}
+    owner_changes: dict[tuple, OwnerChange] = {}
     for urn, row in newest.items():
         values = {key: value for key, value in row.home.items() if key not in OPTIONAL_HOME_FIELDS or key in table.columns}
         home = existing.get(urn)
@@ -216,11 +236,16 @@ def plan(table: Table) -> OfstedPlan:
         provider_id = providers.get(row.provider.lower())
         if provider_id != home.provider_id:
             changes["provider"] = row.provider
+            moving = (home.provider_id, row.provider.lower())
+            if moving not in owner_changes:
+                owner_changes[moving] = OwnerChange(home.provider_id, home.provider.name, row.provider)
+            owner_changes[moving].homes.append(urn)
         if changes:
             result.changed_homes.append({"id": home.id, "urn": urn, **changes})
         else:
             result.unchanged_homes += 1
 
+    result.owner_changes = sorted(owner_changes.values(), key=lambda c: (c.was, c.now))
     _plan_inspections(result, rows, existing, errors)
     errors.raise_if_any()
     return result
@@ -284,8 +309,10 @@ def _provider_ids() -> dict[str, int | None]:
     return names
 
 
-def apply(plan: OfstedPlan) -> ImportResult:
-    """Write a plan: new providers, new and changed homes, new inspections; one audit event."""
+def apply(plan: OfstedPlan, renames: set[str] = frozenset()) -> ImportResult:
+    """Write a plan: new providers, new and changed homes, new inspections; one audit event.
+    An owner change is a new owner (its homes move) unless its key is among `renames`: then the
+    provider it was held under becomes one with the owner the file names, under that name."""
     if plan.new_providers:
         db.session.execute(insert(Provider), [{"name": name} for name in plan.new_providers])
     providers = _provider_ids()
@@ -310,6 +337,9 @@ def apply(plan: OfstedPlan) -> ImportResult:
     for row in plan.changed_inspections:
         db.session.execute(update(Inspection).where(Inspection.id == row["id"]).values(event_type=row["event_type"], publication_date=row["publication_date"]))
     db.session.expire_all()  # the bulk statements bypassed the identity map
+    renamed = [change for change in plan.owner_changes if change.key in renames]
+    for change in renamed:
+        merge.merge(db.session.get(Provider, providers[change.now.lower()]), db.session.get(Provider, change.provider_id))
     result = ImportResult(
         added=len(plan.new_homes) + len(plan.new_inspections),
         updated=len(plan.changed_homes) + len(plan.changed_inspections),
@@ -320,6 +350,8 @@ def apply(plan: OfstedPlan) -> ImportResult:
             "homes_updated": len(plan.changed_homes),
             "inspections_added": len(plan.new_inspections),
             "judgements_worse": plan.worse,
+            "owners_renamed": len(renamed),
+            "owners_new": len(plan.owner_changes) - len(renamed),
         },
     )
     audit.record_import(db.session, "Ofsted file", plan.table, result)
@@ -327,5 +359,5 @@ def apply(plan: OfstedPlan) -> ImportResult:
     return result
 
 
-def import_file(table: Table) -> ImportResult:
-    return apply(plan(table))
+def import_file(table: Table, renames: set[str] = frozenset()) -> ImportResult:
+    return apply(plan(table), renames)

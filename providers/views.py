@@ -9,13 +9,13 @@ from consortium import panels, uploads
 from consortium.access import allowed, scoped
 from consortium.exports import export
 from consortium.extensions import db
-from consortium.forms import ConfirmForm, show_error
+from consortium.forms import ConfirmForm, confirmed, show_error
 from consortium.models import ROLES
 from consortium.pagination import paginate
 from consortium.tabular import ImportFailed, read_table
 from consortium.uploads import Upload
-from providers import ofsted, services
-from providers.forms import AliasForm, InviteForm, OfstedUploadForm
+from providers import merge, ofsted, services
+from providers.forms import AliasForm, InviteForm, MergeForm, OfstedUploadForm
 from providers.models import Home, Inspection, Provider
 from providers.quality import graded_judgements
 from providers.timeline import timeline_svg
@@ -106,6 +106,49 @@ def add_alias(provider_id):
     return redirect(url_for(".provider", provider_id=provider.id))
 
 
+# What a merge moves, in words, by table.
+MOVED_WORDS = {"homes": "Homes", "admissions": "Admissions", "contracts": "Block contracts", "monitoring_returns": "Monitoring returns",
+               "users": "Accounts", "invitations": "Invitations", "flags": "Flags", "provider_aliases": "Former names"}
+
+
+@bp.route("/providers/<int:provider_id>/merge", methods=["GET", "POST"])
+@allowed("admin", "lead")
+def merge_provider(provider_id):
+    """A rename found after an import: another provider record becomes one with this one."""
+    provider = _managed_provider(provider_id)
+    form = MergeForm()
+    form.other.choices = [("", "Choose a provider")] + [
+        (str(other_id), name) for other_id, name in db.session.execute(
+            scoped(Provider).select(Provider.id, Provider.name).where(Provider.id != provider.id).order_by(Provider.name))]
+    if form.validate_on_submit():
+        other = scoped(Provider).get_or_404(int(form.other.data))
+        other_name = other.name
+        trying = db.session.begin_nested()  # the rules answer before the check page; nothing is kept until confirmed
+        try:
+            moved = merge.merge(provider, other)
+        except core.RuleBroken as broken:
+            trying.rollback()
+            show_error(form, broken, "other")
+        else:
+            if not confirmed():
+                trying.rollback()
+                rows = [("Kept", provider.name), ("Kept as a former name", other_name)] + [
+                    (MOVED_WORDS.get(table, table.replace("_", " ").capitalize()), f"{count:,}") for table, count in moved.items()
+                    if table != "return_obligations"]
+                return render_template(
+                    "confirm.html", title=f"Merge {other_name} into {provider.name}?", caption="Providers", rows=rows,
+                    warning=f"{other_name} will no longer be a provider of its own: files naming it will match {provider.name}. "
+                            "This cannot be undone here.",
+                    button="Merge the providers", back=url_for(".provider", provider_id=provider.id))
+            trying.commit()
+            db.session.commit()
+            flash(f"{other_name} is now a former name of {provider.name}", "success")
+            return redirect(url_for(".provider", provider_id=provider.id))
+    return render_template("form.html", form=form, title=f"Merge another provider into {provider.name}", caption="Providers",
+                           intro="Do this when two records are the same organisation, for example after it changed its name.",
+                           back=url_for(".provider", provider_id=provider.id)), 400 if form.errors else 200
+
+
 def _works_with(provider: Provider) -> bool:
     works_with = current_app.extensions.get("works_with")
     return current_user.role == "lead" and bool(works_with and works_with(current_user.consortium_id, provider.id))
@@ -190,8 +233,21 @@ def ofsted_upload():
             return render_template("providers/ofsted_upload.html", form=form, failed=failed), 400
         upload = uploads.keep(current_user, "ofsted", name, content)
         db.session.commit()
-        return render_template("providers/ofsted_preview.html", plan=plan, upload=upload, form=ConfirmForm())
+        return render_template("providers/ofsted_preview.html", plan=plan, upload=upload, form=ConfirmForm(), errors={})
     return render_template("providers/ofsted_upload.html", form=form), 400 if form.errors else 200
+
+
+def _decisions(plan) -> tuple[set[str], dict[str, str]]:
+    """Each owner change's decision as the preview's radios sent it: the renames, and the
+    changes left undecided (their field, its error)."""
+    renames, missing = set(), {}
+    for number, change in enumerate(plan.owner_changes):
+        answer = request.form.get(f"owner-{number}")
+        if answer == "rename" and request.form.get(f"owner-{number}-key") == change.key:
+            renames.add(change.key)
+        elif answer != "new_owner" or request.form.get(f"owner-{number}-key") != change.key:
+            missing[f"owner-{number}"] = f"Choose whether {change.now} is {change.was} renamed or a new owner"
+    return renames, missing
 
 
 @bp.post("/ofsted/import/<int:upload_id>")
@@ -205,18 +261,29 @@ def ofsted_confirm(upload_id):
         db.session.commit()
         flash("That preview was more than a day old, so the file was not kept. Upload it again.", "error")
         return redirect(url_for(".ofsted_upload"))
+    table = read_table(upload.content, upload.filename, **ofsted.COLUMNS)
     try:
-        result = ofsted.import_file(read_table(upload.content, upload.filename, **ofsted.COLUMNS))
+        plan = ofsted.plan(table)
+        renames, missing = _decisions(plan)
+        if missing:
+            return render_template("providers/ofsted_preview.html", plan=plan, upload=upload, form=ConfirmForm(), errors=missing), 400
+        result = ofsted.apply(plan, renames)
     except ImportFailed as failed:
         # The register changed since the preview in a way that now conflicts with the file.
         db.session.rollback()
         return render_template("providers/ofsted_upload.html", form=OfstedUploadForm(), failed=failed), 409
+    except core.RuleBroken as broken:
+        db.session.rollback()
+        return render_template("providers/ofsted_preview.html", plan=ofsted.plan(table), upload=upload, form=ConfirmForm(),
+                               errors={"owner-0": str(broken)}), 400
     db.session.delete(upload)
     db.session.commit()
     details = result.details
     flash(
         f"{upload.filename} imported: {details['homes_added']} new homes, {details['homes_updated']} homes changed, "
-        f"{details['inspections_added']} new inspections, {details['judgements_worse']} judgements worse than before",
+        f"{details['inspections_added']} new inspections, {details['judgements_worse']} judgements worse than before"
+        + (f", {details['owners_renamed']} providers renamed" if details["owners_renamed"] else "")
+        + (f", {details['owners_new']} new owners" if details["owners_new"] else ""),
         "success",
     )
     return redirect(url_for(".homes"))

@@ -34,7 +34,7 @@ def home(urn) -> Home:
 def test_the_sample_file_imports_providers_homes_and_inspections():
     result = ofsted.import_file(table(SAMPLE))
     assert result.details == {
-        "providers_added": 3, "homes_added": 6, "homes_updated": 0, "inspections_added": 6, "judgements_worse": 2,
+        "providers_added": 3, "homes_added": 6, "homes_updated": 0, "inspections_added": 6, "judgements_worse": 2, "owners_renamed": 0, "owners_new": 0,
     }
     assert (count(Provider), count(Home), count(Inspection)) == (3, 6, 6)
     moorview = home("SC900101")
