@@ -17,20 +17,26 @@ never skip, and no browser is ever downloaded.
 import csv
 import re
 import threading
-from datetime import date
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from audits.models import Flag
-from consortium.demo import DEMO_PASSWORD
+from consortium.demo import DEMO_PASSWORD, PARTNER_CODE
 from consortium.extensions import db
+from consortium.models import Authority, Consortium, Membership
+from consortium.recharges import services as recharges
 from consortium.recharges.models import CostPool, Statement
-from contracts.models import Contract, MonitoringReturn
+from consortium.sql import quarter_of
+from contracts import usage
+from contracts.models import Contract, MonitoringReturn, Placement
 from providers.models import Provider
+from tests.factories import PlacementFactory
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -305,6 +311,183 @@ def test_a_provider_uploads_a_monitoring_return_and_sees_its_results_by_rag(open
     expect(page.get_by_label("Completed template")).to_have_count(0)  # submitted returns are locked
     snap(page, "c-3-return-submitted-with-rag")
     assert tab.errors == []
+
+
+def _pounds(pence: int) -> str:
+    return f"£{pence // 100:,}.{pence % 100:02d}"
+
+
+def _percent(part: int, whole: int) -> str:
+    return f"{(Decimal(part) * 100 / Decimal(whole)).quantize(Decimal('0.01'), rounding=ROUND_HALF_UP)}%"
+
+
+def test_a_lead_issues_statements_from_the_check_page_and_is_refused_figures_that_changed_after_checking(open_tab, server):
+    # A pool of last quarter's brokerage cost shared by placements started: its period has ended,
+    # so it can be issued today. Its amount divides into whole pence per placement both before
+    # and after the placement added below, so every figure on the page is known exactly here.
+    today = date.today()
+    first, last = quarter_of(quarter_of(today)[0] - timedelta(days=1))
+    consortium = db.session.scalar(select(Consortium).where(Consortium.ref == "EMRF"))
+    framework = db.session.scalar(select(Contract).where(Contract.ref == "EMRF-RES"))
+    nottingham = db.session.get(Authority, PARTNER_CODE)
+    started = usage.placements_started(consortium.id, first, last)
+    members = sorted(set(db.session.scalars(select(Membership.authority_code).where(
+        Membership.consortium_id == consortium.id, Membership.joined <= last, or_(Membership.left.is_(None), Membership.left >= first)))))
+    before = sum(started.get(code, 0) for code in members)
+    assert before > 0 and PARTNER_CODE in members, (started, members)
+    amount = before * (before + 1) * 10_000
+    with server.lock:
+        pool = recharges.create_pool(consortium, "Brokerage team, last quarter", first, last, amount, "placements")
+        recharges.draft_statements(pool)
+        db.session.flush()
+        names = dict(db.session.execute(select(Authority.code, Authority.name).where(Authority.code.in_(members))).all())
+
+    def figures(usage_by_code, total):
+        return {code: [f"{names[code]} ({code})", f"{usage_by_code.get(code, 0):,} of {total:,}",
+                       _percent(usage_by_code.get(code, 0), total), _pounds(amount * usage_by_code.get(code, 0) // total)]
+                for code in members}
+
+    def expect_figures(page, expected):
+        table = page.locator("main table")
+        for code, cells in expected.items():
+            expect(table.get_by_role("row").filter(has_text=f"({code})").locator("td")).to_have_text(cells)
+        expect(table.locator("tbody tr").last.locator("td")).to_have_text(["Total", "", "", _pounds(amount)])
+
+    tab = open_tab()
+    page = tab.page
+    sign_in(page, "lead@demo.test")
+    menu(page, "Recharges")
+    page.get_by_role("link", name="Brokerage team, last quarter").click()
+    expect(page.get_by_role("heading", name="Brokerage team, last quarter", level=1)).to_be_visible()
+    page.get_by_role("button", name="Check and issue the statements").click()
+
+    expect(page).to_have_title(re.compile(r"^Check the statements before you issue them"))
+    expect(page.get_by_role("heading", name="Check the statements before you issue them", level=1)).to_be_visible()
+    expect(summary(page, "Shared")).to_have_text(f"{_pounds(amount)}: shared by placements started")
+    expect(page.locator("#statements")).to_contain_text(f"{len(members)} statements")
+    expect_figures(page, figures(started, before))
+    expect(page.locator(".govuk-error-summary")).to_have_count(0)
+    checked = page.locator("input[name=fingerprint]").input_value()
+    assert re.fullmatch(r"[0-9a-f]{32}", checked), checked
+    snap(page, "d-1-check-statements")
+
+    # Nottingham's late-recorded placement, started in the quarter, lands while the lead is reading.
+    with server.lock:
+        placed = db.session.scalar(select(Placement).where(Placement.contract_id == framework.id, Placement.home_id.is_not(None)))
+        PlacementFactory(authority=nottingham, child_ref="NOTT-E2E-LATE", contract=framework, lot_id=placed.lot_id,
+                         home_id=placed.home_id, start_date=first + timedelta(days=20))
+        db.session.flush()
+    now = {**started, PARTNER_CODE: started.get(PARTNER_CODE, 0) + 1}
+    page.get_by_role("button", name=f"Issue {len(members)} statements").click()
+
+    expect(page).to_have_title(re.compile(r"^Error: Check the statements before you issue them"))
+    problem = page.locator(".govuk-error-summary")
+    expect(problem).to_contain_text("There is a problem")
+    link = problem.get_by_role("link", name="The figures changed since you checked them, so nothing was issued. "
+                                           "These are the figures now: check them again.")
+    expect(link).to_have_attribute("href", "#statements")
+    expect(problem).to_be_focused()
+    expect_figures(page, figures(now, before + 1))
+    expect(page.locator("input[name=fingerprint]")).not_to_have_value(checked)
+    snap(page, "d-2-figures-changed")
+    with server.lock:
+        db.session.expire_all()
+        statuses = db.session.execute(select(Statement.status, Statement.number).where(Statement.pool_id == pool.id)).all()
+    assert statuses and set(statuses) == {("draft", None)}, statuses
+
+    page.get_by_role("button", name=f"Issue {len(members)} statements").click()
+    banner = page.locator(".govuk-notification-banner--success")
+    expect(banner).to_contain_text(re.compile(rf"{len(members)} statements issued, EMRF-{today.year}-\d{{4}} to EMRF-{today.year}-\d{{4}}"))
+    expect(page.get_by_role("heading", name="Brokerage team, last quarter", level=1)).to_be_visible()
+    with server.lock:
+        db.session.expire_all()
+        issued = db.session.scalars(select(Statement).where(Statement.pool_id == pool.id).order_by(Statement.number)).all()
+    # Exactly the figures shown the second time, numbered one after another.
+    assert [(s.authority_code, s.status, s.issued_on, s.usage, s.consortium_usage, s.amount_pence) for s in issued] == [
+        (code, "issued", today, now.get(code, 0), before + 1, amount * now.get(code, 0) // (before + 1)) for code in sorted(members)]
+    numbers = [s.number for s in issued]
+    serials = [int(n.rsplit("-", 1)[1]) for n in numbers]
+    assert serials == list(range(serials[0], serials[0] + len(members))), numbers
+    expect(banner).to_contain_text(f"{len(members)} statements issued, {numbers[0]} to {numbers[-1]}")
+    table = page.locator("main table")
+    for statement in issued:
+        row = table.get_by_role("row").filter(has=page.get_by_role("link", name=statement.number, exact=True))
+        expect(row.locator("td")).to_have_text([statement.number, names[statement.authority_code], "Issued",
+                                                 f"{statement.usage:,} of {before + 1:,}", _percent(statement.usage, before + 1),
+                                                 _pounds(statement.amount_pence)])
+    expect(page.get_by_role("button", name="Check and issue the statements")).to_have_count(0)
+    snap(page, "d-3-statements-issued")
+    # The refused issue answered 409 Conflict; nothing else failed.
+    assert tab.errors == [f"{server.url}/recharges/{pool.id}/issue: 409"]
+
+
+def test_a_provider_is_shown_each_wrong_value_of_a_return_beside_its_field_and_nothing_is_submitted(open_tab, server):
+    tab = open_tab()
+    page = tab.page
+    sign_in(page, "provider@demo.test")
+    menu(page, "Returns")
+    row = page.get_by_role("row").filter(has=page.get_by_role("link", name=BLOCK)).filter(has=page.locator(".govuk-tag", has_text=TO_DO))
+    expect(row).to_have_count(1)
+    period = row.get_by_role("link").first.inner_text().strip()
+    row.get_by_role("link", name=period).click()
+    expect(page.get_by_role("heading", name=f"Monitoring return for {period}", level=1)).to_be_visible()
+    code = period.split()[0]
+    with server.lock:
+        block = db.session.scalar(select(Contract).where(Contract.ref == BLOCK))
+        oakleaf = db.session.scalar(select(Provider).where(Provider.name.like("Oakleaf%")))
+        where = (MonitoringReturn.contract_id == block.id, MonitoringReturn.provider_id == oakleaf.id, MonitoringReturn.period == code)
+        assert db.session.scalar(select(MonitoringReturn.status).where(*where)) is None  # the demo leaves it missing
+
+    values = {"Children in education, employment or training (EET)": "abc", "Health assessments up to date (HEALTH)": "90",
+              "Missing-from-care episodes (MFC)": "-2", "Placement endings not planned (UNPLANNED)": "0",
+              "Children whose views were sought at review (VIEWS)": "100", "Staff with the Level 3 diploma (L3)": "85",
+              "Notifiable incidents (NOTIFIABLE)": "1", "Complaints (COMPLAINTS)": "0"}
+    for legend, value in values.items():
+        page.get_by_role("group", name=legend).get_by_label("Value").fill(value)
+    page.get_by_role("button", name="Continue to check and submit").click()
+
+    expect(page).to_have_title(re.compile(rf"^Error: {re.escape(code)} return for {BLOCK}"))
+    expect(page.get_by_role("heading", name=f"Monitoring return for {period}", level=1)).to_be_visible()
+    problems = page.locator(".govuk-error-summary")
+    expect(problems.locator(".govuk-error-summary__title")).to_have_text("There is a problem")
+    expect(problems.locator(".govuk-error-summary__list li")).to_have_count(2)
+    expect(problems.locator(".govuk-error-summary__list li a")).to_have_count(2)
+    expect(page.locator(".govuk-error-message")).to_have_count(2)  # no field but these two is marked
+    expect(problems).to_be_focused()  # as GOV.UK Frontend does on load, so a screen reader reads it first
+    snap(page, "e-1-return-with-two-errors")
+    wrong = [("value-EET", "abc", "EET: 'abc' is not a number"),
+             ("value-MFC", "-2", "MFC: a count is a whole number of 0 or more, not -2")]
+    for (field, typed, message), item in zip(wrong, problems.locator(".govuk-error-summary__list li").all()):
+        link = item.get_by_role("link")
+        expect(link).to_have_text(message)
+        expect(link).to_have_attribute("href", f"#{field}")
+        box = page.locator(f"#{field}")
+        expect(box).to_have_value(typed)  # what the provider typed is kept, to correct
+        expect(box).to_have_attribute("aria-describedby", f"{field}-error")
+        group = page.locator(".govuk-form-group").filter(has=box)
+        expect(group).to_have_class(re.compile(r"\bgovuk-form-group--error\b"))
+        expect(group.locator(".govuk-error-message")).to_have_text(f"Error: {message}")
+        expect(group.locator(".govuk-error-message")).to_have_attribute("id", f"{field}-error")
+        page.evaluate("window.scrollTo(0, 0)")
+        link.click()
+        expect(box).to_be_focused()
+        expect(box).to_be_in_viewport()
+    snap(page, "e-2-return-error-followed")
+
+    with server.lock:
+        db.session.expire_all()
+        assert db.session.scalar(select(MonitoringReturn.status).where(*where)) is None  # nothing saved, let alone submitted
+
+    # Corrected, the same values go on to the check: those two were the only problems.
+    page.locator("#value-EET").fill("96")
+    page.locator("#value-MFC").fill("2")
+    page.get_by_role("button", name="Continue to check and submit").click()
+    expect(page.locator("h1")).to_contain_text("Check your")
+    expect(page.locator(".govuk-error-summary")).to_have_count(0)
+    with server.lock:
+        db.session.expire_all()
+        assert db.session.scalar(select(MonitoringReturn.status).where(*where)) == "draft"  # locked only once confirmed
+    assert tab.errors == [f"{server.url}/contracts/{block.id}/returns/{oakleaf.id}/{code}: 400"]
 
 
 # ---------------------------------------------------------------- accessibility
