@@ -14,6 +14,17 @@ from contracts.models import ADMISSION_STATUSES, MAX_BEDS, NEED_LEVELS, PLACEMEN
 INDICATOR_RANGE = NumberRange(-1_000_000_000, 1_000_000_000, message="Enter a number between -1,000,000,000 and 1,000,000,000")
 
 
+class TaggedGovSelect(GovSelect):
+    """A GOV.UK select whose options carry attributes (a choice's third part), such as the
+    contract a home is bought under: the page script shows only the chosen contract's homes."""
+
+    def __call__(self, field, **kwargs):
+        kwargs.setdefault("id", field.id)
+        kwargs["items"] = [{"text": label, "value": value, "selected": selected, "attributes": attributes or {}}
+                           for value, label, selected, attributes in field.iter_choices()]
+        return super(GovSelect, self).__call__(field, **kwargs)
+
+
 class PlacementForm(Form):
     child_ref = StringField(
         "Child reference", widget=GovTextInput(),
@@ -21,8 +32,12 @@ class PlacementForm(Form):
         validators=[DataRequired(message="Enter the child reference"), Length(max=40)],
     )
     contract_ref = SelectField("Contract", widget=GovSelect(), validators=[Optional()])
-    home_urn = StringField("Home URN", widget=GovTextInput(), description="For example SC123456. Leave empty for in-house fostering or kinship care.",
-                           validators=[Optional(), Length(max=10)])
+    home = SelectField("Home", widget=TaggedGovSelect(), validators=[Optional()],
+                       description="The homes of the contract: a block's own, or those of the providers admitted to the framework, "
+                                   "with the framework's weekly prices.")
+    home_urn = StringField("Or another home's URN", widget=GovTextInput(),
+                           description="A spot purchase from a home not listed, for example SC123456. Leave both empty for in-house "
+                                       "fostering or kinship care.", validators=[Optional(), Length(max=10)])
     placement_type = SelectField("Placement type", widget=GovSelect(), choices=list(PLACEMENT_TYPES.items()),
                                  validators=[DataRequired(message="Choose the placement type")])
     need_level = SelectField("Need level", widget=GovSelect(), choices=[("", "Not given")] + [(n, n.capitalize()) for n in NEED_LEVELS],
@@ -30,6 +45,9 @@ class PlacementForm(Form):
     start_date = date_field("Start date")
     weekly_fee = pounds_field("Weekly fee (£)", required=False,
                               description="Framework and spot placements only: a block placement costs the block's price.")
+    fee_reason = TextAreaField("Why the fee is above the framework's price", widget=GovTextArea(),
+                               description="Only when the weekly fee is above the framework's price for the need level.",
+                               validators=[Optional(), Length(max=500)])
     age_at_start = IntegerField("Age at start (years)", widget=GovTextInput(),
                                 validators=[Optional(), NumberRange(0, 25, message="Age at start must be between 0 and 25")])
     distance_miles = DecimalField("Distance from home authority (miles)", widget=GovTextInput(), places=1,

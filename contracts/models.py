@@ -335,7 +335,7 @@ class Placement(Audited, db.Model):
 
     __tablename__ = "placements"
     # Withheld in the audit log from anyone who may not see the placement (administrators).
-    __audit_child_level__ = frozenset({"child_ref", "age_at_start", "need_level", "end_reason"})
+    __audit_child_level__ = frozenset({"child_ref", "age_at_start", "need_level", "end_reason", "fee_reason"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     authority_code: Mapped[str] = mapped_column(ForeignKey("authorities.code"))
@@ -351,6 +351,8 @@ class Placement(Audited, db.Model):
     ssda903_code: Mapped[str | None] = mapped_column(String(4))
     age_at_start: Mapped[int | None] = mapped_column(Integer)
     distance_miles: Mapped[Decimal | None] = mapped_column(Numeric(6, 1))
+    # Why the first weekly fee is above the framework's price for the need level, when it is.
+    fee_reason: Mapped[str | None] = mapped_column(String(500))
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     authority: Mapped[Authority] = relationship()

@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
+from sqlalchemy import select
+
 from consortium.extensions import db
 from consortium.formatting import day
 from consortium.money import apply_percent
@@ -29,6 +31,7 @@ from contracts.models import (
     PlacementFee,
     Price,
 )
+from providers.models import Home
 
 OUTAGE_BACKDATING_DAYS = 366  # beds can be recorded out of use up to a year back
 STALE = "This record was changed by someone else while you were editing it. Check the new values and try again."
@@ -227,14 +230,27 @@ def record_outage(contract: Contract, beds: int, start: date, end: date | None, 
 # ---------------------------------------------------------------- placements
 
 
-def record_placement(values: rules.PlacementValues) -> Placement:
-    """A new placement, kept to every rule of `contracts.placements`."""
+def framework_price(contract: Contract, home: Home, need_level: str | None, on: date) -> int | None:
+    """The weekly price a framework sets for a home's provider at a need level (standard when none
+    is given) on a date: what a placement's fee is set against."""
+    if contract.kind != "framework":
+        return None
+    # The lot a placement is counted in (as `contracts.placements.Rules.admitted_lot` picks it).
+    admission = db.session.scalar(select(Admission).join(Admission.lot).where(
+        Lot.contract_id == contract.id, Admission.provider_id == home.provider_id, Admission.status != "withdrawn")
+        .order_by(Lot.name).limit(1))
+    return admission.price_on(need_level or "standard", on) if admission else None
+
+
+def record_placement(values: rules.PlacementValues, fee_reason: str | None = None) -> Placement:
+    """A new placement, kept to every rule of `contracts.placements`. `fee_reason`: from the form,
+    asked for when the fee is above the framework's price (see `framework_price`)."""
     checker = rules.Rules()
     problems, stored = checker.check(values)
     if problems:
         raise RuleBroken(_sentence("; ".join(problems)))
     savepoint = db.session.begin_nested()
-    placement = Placement(**stored["columns"])
+    placement = Placement(**stored["columns"], fee_reason=fee_reason)
     db.session.add(placement)
     rules.save_fee(placement, stored["fee"])
     db.session.flush()

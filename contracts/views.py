@@ -14,7 +14,7 @@ from consortium.access import allowed, scoped
 from consortium.exports import export
 from consortium.forms import confirmed, show_error
 from consortium.extensions import db
-from consortium.formatting import day
+from consortium.formatting import day, money
 from consortium.inputs import date_arguments
 from consortium.models import ROLES
 from consortium.pagination import paginate
@@ -38,7 +38,7 @@ from contracts.forms import (
     PriceForm,
     UpliftForm,
 )
-from contracts.models import PLACEMENT_TYPES, Admission, Contract, Lot, Placement
+from contracts.models import NEED_LEVELS, PLACEMENT_TYPES, Admission, Contract, Lot, Placement
 from contracts.placements import PlacementValues
 from providers.models import Home, Provider
 from providers.quality import current_graded, interim_declines
@@ -436,14 +436,18 @@ def export_placements(fmt):
 @allowed("partner")
 def new_placement():
     form = PlacementForm()
-    contracts = db.session.scalars(scoped(Contract).select().where(Contract.end_date >= date.today()).order_by(Contract.ref)).all()
+    contracts = db.session.scalars(scoped(Contract).select().where(Contract.end_date >= date.today()).order_by(Contract.ref)
+                                   .options(selectinload(Contract.homes), selectinload(Contract.lots).selectinload(Lot.admissions)
+                                            .selectinload(Admission.provider).selectinload(Provider.homes),
+                                            selectinload(Contract.lots).selectinload(Lot.admissions).selectinload(Admission.prices))).all()
     form.contract_ref.choices = [("", "None: a spot purchase")] + [(c.ref, f"{c.ref}: {c.title}") for c in contracts]
-    if form.validate_on_submit():
+    form.home.choices = [("", "Choose a home")] + _home_choices(contracts, date.today())
+    if form.validate_on_submit() and _home_and_fee_given(form):
         values = PlacementValues(
             authority_code=current_user.authority_code,
             child_ref=form.child_ref.data.strip(),
             contract_ref=form.contract_ref.data or None,
-            home_urn=(form.home_urn.data or "").strip().upper() or None,
+            home_urn=form.home.data or (form.home_urn.data or "").strip().upper() or None,
             start_date=form.start_date.data,
             end_date=None,
             weekly_pence=int(form.weekly_fee.data * 100) if form.weekly_fee.data is not None else None,
@@ -454,7 +458,7 @@ def new_placement():
             ssda903_code=(form.ssda903_code.data or "").strip().upper() or None,
         )
         try:
-            placement = services.record_placement(values)
+            placement = services.record_placement(values, (form.fee_reason.data or "").strip() or None)
         except RuleBroken as broken:
             form.child_ref.errors.append(str(broken))
         else:
@@ -463,6 +467,44 @@ def new_placement():
             return redirect(url_for(".placement", placement_id=placement.id))
     return render_template("form.html", form=form, title="Record a placement", caption=current_user.authority.name,
                            back=url_for(".placements")), 400 if form.errors else 200
+
+
+def _home_choices(contracts, on: date) -> list[tuple]:
+    """The homes a placement under each contract may use, named, each tagged with its contract:
+    a block's own homes; a framework's admitted providers' registered homes, with their prices."""
+    choices = []
+    for contract in contracts:
+        if contract.is_block:
+            choices += [(home.urn, f"{home.with_urn}: {contract.ref} block", {"data-contract": contract.ref}) for home in contract.homes]
+            continue
+        for lot in contract.lots:
+            for admission in lot.admissions:
+                if admission.status == "withdrawn":
+                    continue
+                prices = ", ".join(f"{level} {money(pence)}" for level in NEED_LEVELS
+                                   if (pence := admission.price_on(level, on)) is not None)
+                choices += [(home.urn, f"{home.with_urn}, {admission.provider.name}: {contract.ref}, {lot.name}"
+                             + (f" ({prices} a week)" if prices else ""), {"data-contract": contract.ref})
+                            for home in admission.provider.homes if home.registration_status == "Active"]
+    return choices
+
+
+def _home_and_fee_given(form) -> bool:
+    """The home is chosen from the list or given by URN, not both; a framework fee above the
+    framework's price comes with its reason. Puts each problem on its field."""
+    if form.home.data and form.home_urn.data:
+        form.home_urn.errors.append("Choose a home from the list or give another home's URN, not both")
+        return False
+    contract = db.session.scalar(scoped(Contract).select().where(Contract.ref == form.contract_ref.data)) if form.contract_ref.data else None
+    home = db.session.scalar(select(Home).where(Home.urn == form.home.data)) if form.home.data else None
+    if contract is None or home is None or form.weekly_fee.data is None or (form.fee_reason.data or "").strip():
+        return True
+    price = services.framework_price(contract, home, form.need_level.data or None, form.start_date.data)
+    if price is not None and int(form.weekly_fee.data * 100) > price:
+        form.fee_reason.errors.append(f"The fee is above {contract.ref}'s price of {money(price)} a week for "
+                                      f"{form.need_level.data or 'standard'} need: say why")
+        return False
+    return True
 
 
 @bp.get("/placements/<int:placement_id>")

@@ -222,7 +222,7 @@ def test_a_partner_records_a_placement_sees_it_listed_and_downloads_a_statement(
     today = date.today()
     page.get_by_label("Child reference").fill("NOTT-E2E-0001")
     page.get_by_label("Contract").select_option("")
-    page.get_by_label("Home URN").fill("SC910016")
+    page.get_by_label("Or another home's URN").fill("SC910016")
     page.get_by_label("Placement type").select_option("residential")
     page.get_by_label("Need level").select_option("high")
     page.get_by_label("Day", exact=True).fill(str(today.day))

@@ -112,6 +112,40 @@ def test_a_partner_records_and_ends_a_placement(client, world):
     assert (placement.end_date, placement.end_reason) == (end, "Returned home")
 
 
+def test_the_placement_form_offers_each_contracts_homes_with_the_framework_prices(client, world):
+    sign_in(client, partner(world["nottingham"]))
+    page = re.sub(r"\s+", " ", html.unescape(client.get("/placements/new").get_data(as_text=True)))
+    home_a, home_b = (db.session.scalar(select(Home).where(Home.urn == urn)) for urn in ("SC100001", "SC100002"))
+    # The block's two homes, and the framework's admitted provider's homes with its price today.
+    assert f'<option value="SC100001" data-contract="BLOCK">{home_a.name} (SC100001): BLOCK block</option>' in page
+    assert f'data-contract="FW">{home_b.name} (SC100002), Oak Ltd: FW, Residential (standard £4,000.00 a week)</option>' in page
+    assert 'id="home_urn"' in page  # a spot purchase from a home not listed
+
+
+def test_a_fee_above_the_framework_price_asks_for_the_reason_and_keeps_it(client, world):
+    sign_in(client, partner(world["nottingham"]))
+    above = {"contract_ref": "FW", "home_urn": "", "home": "SC100002", "weekly_fee": "4500", "need_level": "standard"}
+    response = new_placement(client, **above)
+    page = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 400 and "<title>Error: " in page
+    assert 'href="#fee_reason">The fee is above FW\'s price of £4,000.00 a week for standard need: say why' in page
+    assert db.session.scalar(select(Placement).where(Placement.child_ref == "NOT-2")) is None
+    response = new_placement(client, **above, fee_reason="Two staff at night for the first month")
+    assert response.status_code == 302, response.get_data(as_text=True)
+    placement = db.session.scalar(select(Placement).where(Placement.child_ref == "NOT-2"))
+    assert (placement.home.urn, placement.fee_reason) == ("SC100002", "Two staff at night for the first month")
+    assert "Two staff at night for the first month" in client.get(f"/placements/{placement.id}").get_data(as_text=True)
+    # At or below the price, nothing is asked.
+    assert new_placement(client, **{**above, "child_ref": "NOT-3", "weekly_fee": "4000"}).status_code == 302
+
+
+def test_a_home_is_chosen_or_given_by_urn_not_both(client, world):
+    sign_in(client, partner(world["nottingham"]))
+    response = new_placement(client, home="SC100001")
+    assert response.status_code == 400
+    assert "Choose a home from the list or give another home&#39;s URN, not both" in response.get_data(as_text=True)
+
+
 @pytest.mark.parametrize(
     "overrides, message",
     [
