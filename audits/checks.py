@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from audits.models import Flag, FlagEvent, FlagUse
 from consortium.extensions import db
-from consortium.formatting import day, money, number
+from consortium.formatting import day, money, number, quarter
 from consortium.sql import days_between
 from contracts import returns, usage
 from contracts.models import Admission, Contract, Indicator, Lot, OutcomesFramework, Placement, contract_homes
@@ -358,7 +358,7 @@ def check_overdue_returns(as_of: date) -> None:
             as_of,
             key=key,
             severity="high" if late > 60 else "medium",
-            detail=f"{entry.provider.name} has not submitted the {entry.period} return for {entry.contract.title}, "
+            detail=f"{entry.provider.name} has not submitted the {quarter(entry.period)} return for {entry.contract.title}, "
             f"due on {day(entry.due_date)}: {late} day{'s' if late != 1 else ''} overdue",
             contract_id=entry.contract.id,
             provider_id=entry.provider.id,
@@ -412,7 +412,7 @@ def check_kpi_reds(as_of: date) -> None:
             as_of,
             key=key,
             severity="high" if len(current) > 1 else "medium",
-            detail=f"{provider.name}: red in {current[0][1]} and {latest}: {names}",
+            detail=f"{provider.name}: red in {quarter(current[0][1])} and {quarter(latest)}: {names}",
             contract_id=contract_id,
             provider_id=provider_id,
             period=latest,

@@ -23,8 +23,11 @@ from consortium.forms import ConfirmForm, VersionedForm
 from consortium.extensions import db
 from consortium.models import ROLES, Authority, Membership
 from consortium.pagination import paginate
+from consortium import services as core_services
 from consortium.services import RuleBroken
+from contracts import services as contract_services
 from contracts.models import Contract, Placement
+from providers.models import Provider
 
 bp = Blueprint("audits", __name__, template_folder="templates")
 
@@ -118,9 +121,13 @@ def flags():
     counts = dict(
         db.session.execute(scoped(Flag).select(Flag.kind, func.count()).where(Flag.open_for(current_user)).group_by(Flag.kind)).all()
     )
+    providers = db.session.execute(select(Provider.id, Provider.name).where(Provider.id.in_(scoped(Flag).select(Flag.provider_id)))
+                                   .order_by(Provider.name))
+    choices = {"contracts": contract_services.contract_choices(), "authorities": core_services.authority_choices(),
+               "providers": [(str(provider_id), name) for provider_id, name in providers]}
     return render_template(
         "audits/flags.html", page=page, kinds=KINDS, statuses=STATUS_FILTERS, kind=kind, status=status, counts=counts,
-        args=request.args,
+        args=request.args, choices=choices,
     )
 
 

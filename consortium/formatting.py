@@ -97,8 +97,12 @@ def figures_table(caption: str, header: list[str], rows: list[list]) -> Markup:
     """A compact table of figures: labels in the first columns, numbers right-aligned after
     them (the second column too when there are only two)."""
     numeric = [n > 1 or (n == 1 and len(header) == 2) for n in range(len(header))]
-    head = [{"text": h, "format": "numeric" if numeric[n] else ""} for n, h in enumerate(header)]
-    body = [[{"text": cell, "format": head[n]["format"]} for n, cell in enumerate(row)] for row in rows]
+    # The same rows are exported with pounds as plain numbers ("Spend (£)": 278500.00); shown, they read as money.
+    pounds = [h.endswith(" (£)") for h in header]
+    head = [{"text": h.removesuffix(" (£)"), "format": "numeric" if numeric[n] else ""} for n, h in enumerate(header)]
+    body = [[{"text": f"£{Decimal(cell):,.2f}" if pounds[n] and cell not in ("", None) else
+              (f"{cell:,}" if isinstance(cell, int) else cell), "format": head[n]["format"]} for n, cell in enumerate(row)]
+            for row in rows]
     return table({"caption": caption, "captionClasses": "govuk-table__caption--m", "head": head, "rows": body,
                   "classes": "app-table--compact"})
 

@@ -14,6 +14,7 @@ from sqlalchemy import String, Text, event, func, inspect, select
 from sqlalchemy.orm import Session
 
 from consortium import audit
+from consortium.access import scoped
 from consortium.extensions import db
 from consortium.inputs import text_problem
 from consortium import messages
@@ -206,6 +207,14 @@ def import_consortia(table: Table, today: date | None = None) -> ImportResult:
                     result.details["memberships_added"] += 1
     audit.record_import(db.session, "Consortium", table, result)
     return result
+
+
+def authority_choices() -> list[tuple[str, str]]:
+    """The authorities the signed-in user may filter by (members of the consortia they see), as
+    (code, "Name (code)") for a select."""
+    codes = scoped(Membership).select(Membership.authority_code)
+    return [(code, f"{name} ({code})") for code, name in db.session.execute(
+        select(Authority.code, Authority.name).where(Authority.code.in_(codes)).order_by(Authority.name))]
 
 
 def add_membership(consortium: Consortium, authority_code: str, joined: date, left: date | None = None) -> Membership:

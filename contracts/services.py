@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from consortium.access import scoped
 from consortium.extensions import db
 from consortium.formatting import day
 from consortium.money import apply_percent
@@ -228,6 +229,12 @@ def record_outage(contract: Contract, beds: int, start: date, end: date | None, 
 
 
 # ---------------------------------------------------------------- placements
+
+
+def contract_choices() -> list[tuple[str, str]]:
+    """The contracts the signed-in user may see, as (ref, "ref: title") for a select."""
+    return [(ref, f"{ref}: {title}") for ref, title in db.session.execute(
+        scoped(Contract).select(Contract.ref, Contract.title).order_by(Contract.ref))]
 
 
 def framework_price(contract: Contract, home: Home, need_level: str | None, on: date) -> int | None:

@@ -18,6 +18,7 @@ from consortium.formatting import day, money
 from consortium.inputs import date_arguments
 from consortium.models import ROLES
 from consortium.pagination import paginate
+from consortium import services as core_services
 from consortium.services import RuleBroken
 from consortium.sql import quarter_of
 from contracts import in_use, services, usage
@@ -387,7 +388,8 @@ def record_outage(contract_id):
 def _placements_query(args):
     query = (
         scoped(Placement).select()
-        .options(selectinload(Placement.contract), selectinload(Placement.home), selectinload(Placement.fees))
+        .options(selectinload(Placement.contract), selectinload(Placement.home), selectinload(Placement.fees),
+                 selectinload(Placement.authority))
     )
     if args.get("authority"):
         query = query.where(Placement.authority_code == args["authority"].upper())
@@ -414,7 +416,10 @@ def placements():
     if problem := date_arguments(request.args, "from", "to")[1]:
         flash(problem, "error")
     page = paginate(_placements_query(request.args), request.args.get("page", type=int), scalars=True)
-    return render_template("contracts/placements.html", page=page, args=request.args, types=PLACEMENT_TYPES)
+    homes = db.session.scalars(select(Home).where(Home.id.in_(scoped(Placement).select(Placement.home_id))).order_by(Home.name, Home.urn))
+    choices = {"authorities": core_services.authority_choices(), "contracts": services.contract_choices(),
+               "homes": [(home.urn, home.with_urn) for home in homes]}
+    return render_template("contracts/placements.html", page=page, args=request.args, types=PLACEMENT_TYPES, choices=choices)
 
 
 @bp.get("/placements/export.<fmt>")

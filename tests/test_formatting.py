@@ -56,3 +56,8 @@ def test_pages_offer_the_first_the_last_and_those_around_this_one():
     assert Page([], 1, 50, 50 * 9).numbers() == [1, 2, None, 9]
     assert Page([], 5, 50, 50 * 9).numbers() == [1, None, 4, 5, 6, None, 9]
     assert Page([], 2, 50, 100).numbers() == [1, 2]
+
+
+def test_pounds_in_a_figures_table_read_as_money_and_counts_have_separators():
+    html = str(figures_table("Blocks", ["Block contract", "Beds", "Void cost (£)"], [["EM-BLOCK", 1200, "278500.00"]]))
+    assert ">Void cost<" in html and ">£278,500.00<" in html and ">1,200<" in html and "278500.00" not in html

@@ -49,7 +49,7 @@ def test_a_provider_downloads_the_template_uploads_it_and_the_lead_accepts(clien
     response = upload(client, block, filled)
     assert response.status_code == 302 and response.location.endswith("/check")
     check = client.get(response.location).get_data(as_text=True)
-    assert "Check your 2024-Q1 return before you submit it" in check and "fine" in check
+    assert "Check your 2024-Q1 (Apr to Jun 2024) return before you submit it" in check and "fine" in check
     assert db.session.scalar(select(MonitoringReturn.status)) == "draft"  # nothing is locked until confirmed
     response = client.post(f"{url(block)}/check", data={"version": db.session.scalar(select(MonitoringReturn.version))})
     assert response.status_code == 302

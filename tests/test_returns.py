@@ -346,6 +346,6 @@ def test_kpi_red_in_two_consecutive_quarters(dev):
     checks.run(date(2020, 1, 20), ["kpi_red"])
     (flag,) = flags("kpi_red")
     assert (flag.subject, flag.period, flag.indicators, flag.severity) == ("DEV", "2019-Q3", "EET", "medium")
-    assert flag.detail == "Riverbank Care Ltd: red in 2019-Q2 and 2019-Q3: Children in education or training (78 then 70)"
+    assert flag.detail == "Riverbank Care Ltd: red in 2019-Q2 (Jul to Sep 2019) and 2019-Q3 (Oct to Dec 2019): Children in education or training (78 then 70)"
     checks.run(date(2020, 1, 20), ["kpi_red"])
     assert len(flags("kpi_red")) == 1

@@ -97,7 +97,9 @@ def pool(pool_id):
             result = services.pool_preview(pool)
         except RuleBroken as broken:
             problem = str(broken)
-    return render_template("recharges/pool.html", pool=pool, result=result, problem=problem, form=ConfirmForm(),
+    names = dict(db.session.execute(select(Authority.code, Authority.name).where(
+        Authority.code.in_([share.code for share in result.shares]))).all()) if result else {}
+    return render_template("recharges/pool.html", pool=pool, result=result, problem=problem, form=ConfirmForm(), names=names,
                            waiting=services.waits_for_usage(pool, date.today()),
                            description=services.describe(pool), drafts=[s for s in pool.statements if s.status == "draft"],
                            total=sum(s.amount_pence for s in pool.statements if s.status != "draft"))
