@@ -446,7 +446,7 @@ def test_a_provider_is_shown_each_wrong_value_of_a_return_beside_its_field_and_n
         page.get_by_role("group", name=legend).get_by_label("Value").fill(value)
     page.get_by_role("button", name="Continue to check and submit").click()
 
-    expect(page).to_have_title(re.compile(rf"^Error: {re.escape(code)} return for {BLOCK}"))
+    expect(page).to_have_title(re.compile(rf"^Error: {re.escape(period)} return for {BLOCK}"))
     expect(page.get_by_role("heading", name=f"Monitoring return for {period}", level=1)).to_be_visible()
     problems = page.locator(".govuk-error-summary")
     expect(problems.locator(".govuk-error-summary__title")).to_have_text("There is a problem")
