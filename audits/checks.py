@@ -14,11 +14,19 @@ from sqlalchemy import Date, and_, func, literal, select
 from sqlalchemy.orm import selectinload
 
 from audits.models import Flag, FlagEvent, FlagUse
-from consortium.extensions import db
-from consortium.formatting import day, money, number, quarter
-from consortium.sql import days_between
+from consortium.core.extensions import db
+from consortium.core.formatting import day, money, number, quarter
+from consortium.core.sql import days_between
 from contracts import returns, usage
-from contracts.models import Admission, Contract, Indicator, Lot, OutcomesFramework, Placement, contract_homes
+from contracts.models import (
+    Admission,
+    Contract,
+    Indicator,
+    Lot,
+    OutcomesFramework,
+    Placement,
+    contract_homes,
+)
 from providers.models import Home, Judgement, Provider
 from providers.quality import current_graded, ranked_inspections
 

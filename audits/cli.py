@@ -7,14 +7,13 @@ from datetime import date
 import click
 from flask import current_app
 from flask.cli import AppGroup
-
-from audits import checks, jobs, scheduler
 from sqlalchemy.orm import selectinload
 
+from audits import checks, jobs, scheduler
 from audits.models import Flag, open_flags
-from consortium import audit
-from consortium.extensions import db
-from consortium.tabular import parse_date
+from consortium.core import audit
+from consortium.core.extensions import db
+from consortium.core.tabular import parse_date
 
 audits_group = AppGroup("audits", help="Checks that find what needs a person, and the flags they raise.")
 scheduler_group = AppGroup("scheduler", help="The process that runs the daily jobs.")

@@ -22,8 +22,8 @@ from sqlalchemy.exc import IntegrityError
 
 from audits import checks
 from audits.models import Flag, JobRun
-from consortium import uploads
-from consortium.extensions import db
+from consortium.core import uploads
+from consortium.core.extensions import db
 
 log = logging.getLogger("audits.jobs")
 LEASE_SECONDS = 300

@@ -9,12 +9,29 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, Numeric, String, Text, case, event, false, func, select, text, true
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    case,
+    event,
+    false,
+    func,
+    select,
+    text,
+    true,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from consortium.extensions import db
-from consortium.models import User, utcnow
-from consortium.sql import new_ids
+from consortium.core.extensions import db
+from consortium.core.models import User, utcnow
+from consortium.core.sql import new_ids
 from contracts.models import Contract
 from providers.models import Home, Inspection, Provider
 

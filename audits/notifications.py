@@ -11,11 +11,11 @@ from sqlalchemy import select
 
 from audits import jobs
 from audits.models import Flag
-from consortium.access import scoped
-from consortium.extensions import db
-from consortium.formatting import day
-from consortium.messages import OutboxMessage, send_pending
-from consortium.models import User
+from consortium.core.access import scoped
+from consortium.core.extensions import db
+from consortium.core.formatting import day
+from consortium.core.messages import OutboxMessage, send_pending
+from consortium.core.models import User
 
 
 def compose(user: User, as_of: date) -> tuple[str, str] | None:

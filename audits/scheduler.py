@@ -18,7 +18,7 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.exc import OperationalError
 
 from audits import jobs, notifications
-from consortium.extensions import db
+from consortium.core.extensions import db
 
 TIMEZONE = "Europe/London"
 RETRY_MINUTES = 10

@@ -7,9 +7,9 @@ from datetime import date, datetime, timezone
 from sqlalchemy import exists, select
 
 from audits.models import SHARED_KINDS, Flag, FlagEvent, FlagResponse
-from consortium.extensions import db
-from consortium.models import Membership
-from consortium.services import RuleBroken
+from consortium.core.extensions import db
+from consortium.core.models import Membership
+from consortium.core.services import RuleBroken
 from contracts.models import Contract, Placement
 
 

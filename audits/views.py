@@ -13,18 +13,18 @@ from wtforms.validators import Length, Optional
 
 from audits import checks, services
 from audits.models import KINDS, SHARED_KINDS, STATUSES, Flag, FlagUse, JobRun
-from consortium import hooks, panels
-from consortium.access import allowed, scoped
-from consortium.audit import AuditEvent
-from consortium.exports import export
-from consortium.inputs import date_arguments, parse_id
-from consortium.messages import OutboxMessage
-from consortium.forms import ConfirmForm, VersionedForm
-from consortium.extensions import db
-from consortium.models import ROLES, Authority, Membership
-from consortium.pagination import paginate
-from consortium import services as core_services
-from consortium.services import RuleBroken
+from consortium.core import hooks, panels
+from consortium.core import services as core_services
+from consortium.core.access import allowed, scoped
+from consortium.core.audit import AuditEvent
+from consortium.core.exports import export
+from consortium.core.extensions import db
+from consortium.core.forms import ConfirmForm, VersionedForm
+from consortium.core.inputs import date_arguments, parse_id
+from consortium.core.messages import OutboxMessage
+from consortium.core.models import ROLES, Authority, Membership
+from consortium.core.pagination import paginate
+from consortium.core.services import RuleBroken
 from contracts import services as contract_services
 from contracts.models import Contract, Placement
 from providers.models import Provider

@@ -39,8 +39,8 @@ def main(rows: int) -> None:
     from flask_migrate import upgrade
 
     from consortium.app import create_app
-    from consortium.extensions import db
-    from consortium.tabular import read_table
+    from consortium.core.extensions import db
+    from consortium.core.tabular import read_table
     from providers import ofsted
 
     app = create_app({"LOG_LEVEL": "WARNING"})

@@ -33,15 +33,15 @@ from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import event, func, select  # noqa: E402
 
 from audits import checks  # noqa: E402
-from consortium.access import allowed, scoped  # noqa: E402
 from consortium.app import create_app  # noqa: E402
+from consortium.core.access import allowed, scoped  # noqa: E402
+from consortium.core.extensions import db  # noqa: E402
+from consortium.core.models import Authority, Consortium, User  # noqa: E402
+from consortium.core.tabular import read_table  # noqa: E402
 from consortium.dashboards.report import report_pdf  # noqa: E402
-from consortium.extensions import db  # noqa: E402
-from consortium.models import Authority, Consortium, User  # noqa: E402
 from consortium.recharges import services as recharges  # noqa: E402
 from consortium.recharges.models import CostPool, Statement  # noqa: E402
 from consortium.recharges.pdf import statement_pdf  # noqa: E402
-from consortium.tabular import read_table  # noqa: E402
 from contracts import imports  # noqa: E402
 from contracts.models import Contract, Placement  # noqa: E402
 from providers import ofsted  # noqa: E402

@@ -13,25 +13,35 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import audits.cli
+import audits.views
+import config as settings
 import contracts.cli
 import contracts.returns_views
 import contracts.views
-import audits.views
-import config as settings
 import providers.cli
 import providers.views
-from consortium import auth, backup, cli, demo, messages, panels, security, views
-from consortium.dashboards import views as dashboard_views
+from consortium import demo
+from consortium.core import auth, backup, cli, messages, panels, security, views
+from consortium.core.access import (
+    IdConverter,
+    refuse_undeclared_routes,
+    refuse_unsafe_arguments,
+)
+from consortium.core.errors import (
+    render_conflict,
+    render_error,
+    render_refused,
+    render_unexpected,
+)
+from consortium.core.extensions import csrf, db, login_manager, migrate
+from consortium.core.formatting import FILTERS, GLOBALS
+from consortium.core.forms import error_summary
+from consortium.core.navigation import navigation
+from consortium.core.services import ValueRefused
 from consortium.dashboards import glance
+from consortium.dashboards import views as dashboard_views
 from consortium.recharges import cli as recharges_cli
 from consortium.recharges import views as recharges_views
-from consortium.access import IdConverter, refuse_undeclared_routes, refuse_unsafe_arguments
-from consortium.errors import render_conflict, render_error, render_refused, render_unexpected
-from consortium.services import ValueRefused
-from consortium.extensions import csrf, db, login_manager, migrate
-from consortium.formatting import FILTERS, GLOBALS
-from consortium.forms import error_summary
-from consortium.navigation import navigation
 
 
 def create_app(config: type[settings.Config] | dict | None = None) -> Flask:

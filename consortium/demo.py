@@ -21,12 +21,13 @@ from sqlalchemy import func, select
 from audits import jobs
 from audits import services as flag_services
 from audits.models import Flag
-from consortium import audit, national, services
-from consortium.extensions import db
-from consortium.models import Authority, Consortium, User
+from consortium import national
+from consortium.core import audit, services
+from consortium.core.extensions import db
+from consortium.core.models import Authority, Consortium, User
+from consortium.core.sql import quarter_of
+from consortium.core.tabular import read_table
 from consortium.recharges import services as recharges
-from consortium.sql import quarter_of
-from consortium.tabular import read_table
 from contracts import imports, returns
 from contracts import services as contract_services
 from contracts.models import Contract

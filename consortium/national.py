@@ -16,13 +16,19 @@ from decimal import Decimal
 
 from sqlalchemy import func, insert, select, text
 
-from consortium import audit
-from consortium.extensions import db
-from consortium.models import Authority, Consortium, Membership, User, new_session_token
-from consortium.passwords import hash_password
+from consortium.core import audit
+from consortium.core.extensions import db
+from consortium.core.models import (
+    Authority,
+    Consortium,
+    Membership,
+    User,
+    new_session_token,
+)
+from consortium.core.passwords import hash_password
+from consortium.core.sql import quarter_of
 from consortium.recharges.apportion import Member, apportion, share_percent
 from consortium.recharges.models import CostPool, Statement, StatementCounter
-from consortium.sql import quarter_of
 from contracts.models import (
     Admission,
     BlockPrice,

@@ -1,11 +1,11 @@
-"""Charts of contracts, drawn with the one charting helper (`consortium.charts`)."""
+"""Charts of contracts, drawn with the one charting helper (`consortium.core.charts`)."""
 
 from __future__ import annotations
 
 from markupsafe import Markup
 
-from consortium.charts import BLUE, GREEN, ORANGE, RED, Key, Point, chart
-from consortium.formatting import day, number
+from consortium.core.charts import BLUE, GREEN, ORANGE, RED, Key, Point, chart
+from consortium.core.formatting import day, number
 
 RAG_COLOURS = {"red": RED, "amber": ORANGE, "green": GREEN, None: "#b1b4b6"}
 

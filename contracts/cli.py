@@ -3,8 +3,8 @@
 import click
 from flask.cli import AppGroup, with_appcontext
 
-from consortium.cli import FILE, run_import
-from consortium.extensions import db
+from consortium.core.cli import FILE, run_import
+from consortium.core.extensions import db
 from contracts import imports, summaries
 
 summaries_group = AppGroup("summaries", help="Figures kept as rows: usage, block nights, return obligations.")

@@ -1,14 +1,40 @@
 """Forms of the contracts' pages."""
 
 from flask_wtf.file import FileField, FileRequired
-from govuk_frontend_wtf.wtforms_widgets import GovFileInput, GovRadioInput, GovSelect, GovSubmitInput, GovTextArea, GovTextInput
-from wtforms import DecimalField, IntegerField, RadioField, SelectField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovFileInput,
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import (
+    DecimalField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+)
 
-from consortium.forms import Form, VersionedForm, date_field, pounds_field
-from consortium.inputs import MAX_MILES
-from contracts.models import ADMISSION_STATUSES, MAX_BEDS, NEED_LEVELS, PLACEMENT_TYPES, TIERS
-
+from consortium.core.forms import Form, VersionedForm, date_field, pounds_field
+from consortium.core.inputs import MAX_MILES
+from contracts.models import (
+    ADMISSION_STATUSES,
+    MAX_BEDS,
+    NEED_LEVELS,
+    PLACEMENT_TYPES,
+    TIERS,
+)
 
 # An indicator's target and thresholds: a percentage, a count, days or pounds, never beyond a billion.
 INDICATOR_RANGE = NumberRange(-1_000_000_000, 1_000_000_000, message="Enter a number between -1,000,000,000 and 1,000,000,000")

@@ -8,12 +8,20 @@ from datetime import date
 from sqlalchemy import insert, select
 from sqlalchemy.orm import selectinload
 
-from consortium import audit
-from consortium.extensions import db
-from consortium.models import Authority, Consortium
-from consortium.sql import new_ids
-from consortium.inputs import parse_id
-from consortium.tabular import ImportResult, RowErrors, Table, parse_date, parse_decimal, parse_pence, too_long
+from consortium.core import audit
+from consortium.core.extensions import db
+from consortium.core.inputs import parse_id
+from consortium.core.models import Authority, Consortium
+from consortium.core.sql import new_ids
+from consortium.core.tabular import (
+    ImportResult,
+    RowErrors,
+    Table,
+    parse_date,
+    parse_decimal,
+    parse_pence,
+    too_long,
+)
 from contracts import placements as rules
 from contracts import returns, summaries
 from contracts.models import (

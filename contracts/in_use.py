@@ -8,9 +8,9 @@ from datetime import date
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
-from consortium.extensions import db
-from consortium.models import Membership
-from consortium.models import today as today_in_sql
+from consortium.core.extensions import db
+from consortium.core.models import Membership
+from consortium.core.models import today as today_in_sql
 from contracts.models import Placement
 from providers.models import Home, Judgement
 from providers.quality import current_graded, interim_declines

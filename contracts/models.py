@@ -33,9 +33,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from consortium.audit import Audited
-from consortium.extensions import db
-from consortium.models import Authority, Consortium, User, current_member, utcnow
+from consortium.core.audit import Audited
+from consortium.core.extensions import db
+from consortium.core.models import Authority, Consortium, User, current_member, utcnow
 from providers.models import Home, Provider
 
 KINDS = ("framework", "block")

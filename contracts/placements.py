@@ -17,12 +17,21 @@ from decimal import Decimal
 from sqlalchemy import Date, and_, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
-from consortium.extensions import db
-from consortium.formatting import day
-from consortium.models import Authority, Membership
-from consortium.sql import CalendarDay
-from consortium.tabular import too_long
-from contracts.models import HOMELESS_TYPES, NEED_LEVELS, PLACEMENT_TYPES, Admission, Contract, Lot, Placement, PlacementFee
+from consortium.core.extensions import db
+from consortium.core.formatting import day
+from consortium.core.models import Authority, Membership
+from consortium.core.sql import CalendarDay
+from consortium.core.tabular import too_long
+from contracts.models import (
+    HOMELESS_TYPES,
+    NEED_LEVELS,
+    PLACEMENT_TYPES,
+    Admission,
+    Contract,
+    Lot,
+    Placement,
+    PlacementFee,
+)
 from providers.models import Home
 
 FAR_FUTURE = date(9999, 12, 31)

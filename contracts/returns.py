@@ -14,15 +14,29 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
-from sqlalchemy import ColumnElement, Date, and_, bindparam, case, delete, func, insert, literal, or_, select, true, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.orm import Session, selectinload
 
-from consortium import hooks
-from consortium.extensions import db
-from consortium.formatting import day
-from consortium.inputs import MAX_DECIMAL, text_problem
-from consortium.services import RuleBroken
-from consortium.sql import CalendarDay, days_between, least, quarter_of, serialise
+from consortium.core import hooks
+from consortium.core.extensions import db
+from consortium.core.formatting import day
+from consortium.core.inputs import MAX_DECIMAL, text_problem
+from consortium.core.services import RuleBroken
+from consortium.core.sql import CalendarDay, days_between, least, quarter_of, serialise
 from contracts.models import (
     Contract,
     Indicator,

@@ -10,17 +10,17 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from consortium import panels
-from consortium.access import allowed, scoped
-from consortium.exports import export
-from consortium.extensions import db
-from consortium.forms import ConfirmForm
-from consortium.formatting import day
-from consortium.inputs import STALE, parse_id
-from consortium.models import ROLES
-from consortium.pagination import paginate_list
-from consortium.services import RuleBroken
-from consortium.tabular import ImportFailed, read_table
+from consortium.core import panels
+from consortium.core.access import allowed, scoped
+from consortium.core.exports import export
+from consortium.core.extensions import db
+from consortium.core.formatting import day
+from consortium.core.forms import ConfirmForm
+from consortium.core.inputs import STALE, parse_id
+from consortium.core.models import ROLES
+from consortium.core.pagination import paginate_list
+from consortium.core.services import RuleBroken
+from consortium.core.tabular import ImportFailed, read_table
 from contracts import returns
 from contracts.charts import trend_svg
 from contracts.forms import IndicatorForm, ReturnUploadForm, ReviewForm

@@ -11,11 +11,11 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from consortium.access import scoped
-from consortium.extensions import db
-from consortium.formatting import day
-from consortium.money import apply_percent
-from consortium.services import RuleBroken
+from consortium.core.access import scoped
+from consortium.core.extensions import db
+from consortium.core.formatting import day
+from consortium.core.money import apply_percent
+from consortium.core.services import RuleBroken
 from contracts import placements as rules
 from contracts.models import (
     ADMISSION_STATUSES,

@@ -19,15 +19,48 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 
-from sqlalchemy import Date, and_, bindparam, case, delete, event, exists, func, insert, inspect, literal, or_, select, true, union_all
+from sqlalchemy import (
+    Date,
+    and_,
+    bindparam,
+    case,
+    delete,
+    event,
+    exists,
+    func,
+    insert,
+    inspect,
+    literal,
+    or_,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
-from consortium.access import Viewer, scoped, viewer
-from consortium.extensions import db
-from consortium.money import div_half_up
-from consortium.sql import CALENDAR_FROM, CalendarDay, day_after, days_between, greatest, least, serialise
+from consortium.core.access import Viewer, scoped, viewer
+from consortium.core.extensions import db
+from consortium.core.money import div_half_up
+from consortium.core.sql import (
+    CALENDAR_FROM,
+    CalendarDay,
+    day_after,
+    days_between,
+    greatest,
+    least,
+    serialise,
+)
 from contracts import returns
-from contracts.models import BedOutage, BlockNight, BlockPrice, Contract, Placement, PlacementFee, UsageDay, UsageSeries
+from contracts.models import (
+    BedOutage,
+    BlockNight,
+    BlockPrice,
+    Contract,
+    Placement,
+    PlacementFee,
+    UsageDay,
+    UsageSeries,
+)
 from contracts.usage import FAR_FUTURE
 
 DAY_ZERO = CALENDAR_FROM  # day numbers count from here

@@ -9,20 +9,19 @@ from flask_login import current_user
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
-from consortium import panels
-from consortium.access import allowed, scoped
-from consortium.exports import export
-from consortium.forms import confirmed, show_error
-from consortium.extensions import db
-from consortium.formatting import day, money
-from consortium.inputs import date_arguments
-from consortium.models import ROLES
-from consortium.pagination import paginate
-from consortium import services as core_services
-from consortium.services import RuleBroken
-from consortium.sql import quarter_of
+from consortium.core import panels
+from consortium.core import services as core_services
+from consortium.core.access import allowed, scoped
+from consortium.core.exports import export
+from consortium.core.extensions import db
+from consortium.core.formatting import day, money
+from consortium.core.forms import confirmed, show_error
+from consortium.core.inputs import date_arguments
+from consortium.core.models import ROLES
+from consortium.core.pagination import paginate
+from consortium.core.services import RuleBroken
+from consortium.core.sql import quarter_of
 from contracts import in_use, services, usage
-from contracts.returns import period_label
 from contracts.charts import occupancy_svg
 from contracts.forms import (
     AdmissionStatusForm,
@@ -39,8 +38,16 @@ from contracts.forms import (
     PriceForm,
     UpliftForm,
 )
-from contracts.models import NEED_LEVELS, PLACEMENT_TYPES, Admission, Contract, Lot, Placement
+from contracts.models import (
+    NEED_LEVELS,
+    PLACEMENT_TYPES,
+    Admission,
+    Contract,
+    Lot,
+    Placement,
+)
 from contracts.placements import PlacementValues
+from contracts.returns import period_label
 from providers.models import Home, Provider
 from providers.quality import current_graded, interim_declines
 

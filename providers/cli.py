@@ -5,10 +5,10 @@ import sys
 import click
 from flask.cli import AppGroup, with_appcontext
 
-from consortium import audit
-from consortium.cli import FILE, run_import
-from consortium.extensions import db
-from consortium.services import RuleBroken
+from consortium.core import audit
+from consortium.core.cli import FILE, run_import
+from consortium.core.extensions import db
+from consortium.core.services import RuleBroken
 from providers import merge, ofsted
 
 providers_group = AppGroup("providers", help="Providers: renames found after an import.")

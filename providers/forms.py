@@ -1,11 +1,16 @@
 """Forms of the providers' pages."""
 
 from flask_wtf.file import FileField, FileRequired
-from govuk_frontend_wtf.wtforms_widgets import GovFileInput, GovSelect, GovSubmitInput, GovTextInput
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovFileInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextInput,
+)
 from wtforms import EmailField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional
 
-from consortium.forms import Form, email_address
+from consortium.core.forms import Form, email_address
 
 
 class OfstedUploadForm(Form):

@@ -5,12 +5,21 @@ aliases) is found from the schema's foreign keys, so the domains above need not 
 
 from __future__ import annotations
 
-from sqlalchemy import UniqueConstraint, and_, delete, exists, func, insert, select, update
+from sqlalchemy import (
+    UniqueConstraint,
+    and_,
+    delete,
+    exists,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.orm import aliased
 
-from consortium import audit
-from consortium.extensions import db
-from consortium.services import RuleBroken
+from consortium.core import audit
+from consortium.core.extensions import db
+from consortium.core.services import RuleBroken
 from providers.models import Provider, ProviderAlias
 
 # What a clash means, in words, for the tables a merge could break a uniqueness rule of.

@@ -25,8 +25,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from consortium.audit import Audited
-from consortium.extensions import db
+from consortium.core.audit import Audited
+from consortium.core.extensions import db
 
 # Today's scale, the older "Adequate", the ungraded "Not yet inspected" and the interim outcomes.
 # (name, scale, rank, graded, declines)

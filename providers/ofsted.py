@@ -15,10 +15,10 @@ from datetime import date
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import selectinload
 
-from consortium import audit
-from consortium.extensions import db
-from consortium.inputs import EARLIEST, parse_id
-from consortium.tabular import ImportResult, RowErrors, Table, parse_date, too_long
+from consortium.core import audit
+from consortium.core.extensions import db
+from consortium.core.inputs import EARLIEST, parse_id
+from consortium.core.tabular import ImportResult, RowErrors, Table, parse_date, too_long
 from providers import merge
 from providers.models import Home, Inspection, Judgement, Provider, ProviderAlias
 

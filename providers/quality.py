@@ -6,7 +6,7 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from consortium.extensions import db
+from consortium.core.extensions import db
 from providers.models import Inspection, Judgement
 
 

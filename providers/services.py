@@ -6,11 +6,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import Select, and_, case, exists, func, or_, select
 
-from consortium.access import scoped
-from consortium.extensions import db
-from consortium.inputs import parse_id
-from consortium.models import Invitation, User
-from consortium.services import RuleBroken
+from consortium.core.access import scoped
+from consortium.core.extensions import db
+from consortium.core.inputs import parse_id
+from consortium.core.models import Invitation, User
+from consortium.core.services import RuleBroken
 from providers.models import Home, Provider, ProviderAlias
 from providers.quality import current_graded, graded_judgements, rank_labels
 

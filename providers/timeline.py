@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from markupsafe import Markup
 
-from consortium.charts import BLUE, RED, Key, Point, chart
-from consortium.formatting import day
+from consortium.core.charts import BLUE, RED, Key, Point, chart
+from consortium.core.formatting import day
 from providers.quality import rank_labels
 
 

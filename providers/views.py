@@ -1,19 +1,28 @@
 """Providers, homes and their Ofsted history; the Ofsted upload for leads."""
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from consortium import services as core
-from consortium import panels, uploads
-from consortium.access import allowed, scoped
-from consortium.exports import export
-from consortium.extensions import db
-from consortium.forms import ConfirmForm, confirmed, show_error
-from consortium.models import ROLES
-from consortium.pagination import paginate
-from consortium.tabular import ImportFailed, read_table
-from consortium.uploads import Upload
+from consortium.core import panels, uploads
+from consortium.core import services as core
+from consortium.core.access import allowed, scoped
+from consortium.core.exports import export
+from consortium.core.extensions import db
+from consortium.core.forms import ConfirmForm, confirmed, show_error
+from consortium.core.models import ROLES
+from consortium.core.pagination import paginate
+from consortium.core.tabular import ImportFailed, read_table
+from consortium.core.uploads import Upload
 from providers import merge, ofsted, services
 from providers.forms import AliasForm, InviteForm, MergeForm, OfstedUploadForm
 from providers.models import Home, Inspection, Provider

@@ -10,16 +10,16 @@ import contextvars
 import os
 
 import pytest
-from flask.testing import FlaskCliRunner, FlaskClient
+from flask.testing import FlaskClient, FlaskCliRunner
 from flask_migrate import upgrade
+from flask_sqlalchemy.session import _app_ctx_id
+from hypothesis import settings
 from sqlalchemy import event, text
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 from config import Testing
 from consortium.app import create_app
-from consortium.extensions import db
-from flask_sqlalchemy.session import _app_ctx_id
-from hypothesis import settings
+from consortium.core.extensions import db
 
 # Property tests: thorough on a developer's machine, lighter in CI.
 settings.register_profile("dev", max_examples=300, deadline=None)

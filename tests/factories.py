@@ -7,10 +7,10 @@ from argon2 import PasswordHasher
 from factory.alchemy import SQLAlchemyModelFactory
 
 from audits.models import Flag
-from consortium.audit import AuditEvent
-from consortium.extensions import db
-from consortium.models import Authority, Consortium, Membership, User
-from consortium.uploads import Upload
+from consortium.core.audit import AuditEvent
+from consortium.core.extensions import db
+from consortium.core.models import Authority, Consortium, Membership, User
+from consortium.core.uploads import Upload
 from contracts.models import (
     Admission,
     BedOutage,

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from audits import checks
 from audits.models import Flag
-from consortium.extensions import db
+from consortium.core.extensions import db
 from wsgi import app  # noqa: F401  (the app `flask --app` finds here)
 
 

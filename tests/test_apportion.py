@@ -7,7 +7,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from consortium.recharges.apportion import ApportionmentError, Member, apportion, share_percent
+from consortium.recharges.apportion import (
+    ApportionmentError,
+    Member,
+    apportion,
+    share_percent,
+)
 
 
 def amounts(shares):

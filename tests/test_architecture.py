@@ -1,17 +1,30 @@
-"""The layers of DESIGN §3, kept by import-linter, and an empty consortium/__init__.py."""
+"""The layers of DESIGN §3, kept by import-linter's one layers contract, and an empty consortium/__init__.py."""
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+LINTER = Path(sys.executable).with_name("lint-imports")
+PACKAGES = ("consortium", "providers", "contracts", "audits")
 
 
 def test_import_linter_contracts_hold():
-    linter = Path(sys.executable).with_name("lint-imports")
-    result = subprocess.run([str(linter)], cwd=ROOT, capture_output=True, text=True)
+    result = subprocess.run([str(LINTER)], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "Contracts: 3 kept, 0 broken" in result.stdout
+    assert "Contracts: 1 kept, 0 broken" in result.stdout
+
+
+def test_an_upward_import_in_a_new_module_breaks_the_layers(tmp_path):
+    """A module nobody listed (contracts/usage_probe.py) importing a layer above it fails the lint."""
+    for package in PACKAGES:
+        shutil.copytree(ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__", "static", "templates"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path)
+    (tmp_path / "contracts" / "usage_probe.py").write_text("from consortium.dashboards import services\n")
+    result = subprocess.run([str(LINTER)], cwd=tmp_path, capture_output=True, text=True, env={"PYTHONPATH": str(tmp_path)})
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "contracts.usage_probe -> consortium.dashboards.services" in result.stdout
 
 
 def test_consortium_package_init_is_empty():
@@ -19,7 +32,7 @@ def test_consortium_package_init_is_empty():
 
 
 def test_importing_a_model_does_not_build_the_app():
-    code = "import sys, consortium.models, providers.models; print('consortium.app' in sys.modules)"
+    code = "import sys, consortium.core.models, providers.models; print('consortium.app' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"

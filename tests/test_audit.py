@@ -4,12 +4,18 @@ import pytest
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import DatabaseError
 
-from consortium import audit
-from consortium.audit import AuditEvent
-from consortium.extensions import db
-from consortium.models import Authority
+from consortium.core import audit
+from consortium.core.audit import AuditEvent
+from consortium.core.extensions import db
+from consortium.core.models import Authority
 from tests.conftest import sign_in
-from tests.factories import AuditEventFactory, AuthorityFactory, ConsortiumFactory, UserFactory, lead
+from tests.factories import (
+    AuditEventFactory,
+    AuthorityFactory,
+    ConsortiumFactory,
+    UserFactory,
+    lead,
+)
 
 
 def events(object_type, object_id=None):

@@ -5,8 +5,8 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from consortium.audit import AuditEvent
-from consortium.extensions import db
+from consortium.core.audit import AuditEvent
+from consortium.core.extensions import db
 from tests.conftest import sign_in
 from tests.factories import (
     PASSWORD,
@@ -137,7 +137,7 @@ def test_changes_show_before_and_after(client):
 def test_the_audit_log_reads_like_a_log(client):
     from datetime import datetime, timezone
 
-    from consortium.formatting import uk_time
+    from consortium.core.formatting import uk_time
 
     admin = UserFactory(role="admin", email="admin@example.test")
     someone = partner(email="sam@example.test")

@@ -1,7 +1,7 @@
 from datetime import datetime
 
-from consortium.extensions import db
-from consortium.passwords import verify_password
+from consortium.core.extensions import db
+from consortium.core.passwords import verify_password
 from tests.conftest import sign_in
 from tests.factories import PASSWORD, UserFactory, lead, partner
 

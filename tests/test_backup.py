@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DatabaseError
 
-from consortium.backup import SQLITE_MAGIC, BackupError, contents, restore
+from consortium.core.backup import SQLITE_MAGIC, BackupError, contents, restore
 
 ROOT = Path(__file__).resolve().parents[1]
 FLASK = str(Path(sys.executable).with_name("flask"))

@@ -27,12 +27,12 @@ from sqlalchemy import or_, select
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from audits.models import Flag
+from consortium.core.extensions import db
+from consortium.core.models import Authority, Consortium, Membership
+from consortium.core.sql import quarter_of
 from consortium.demo import DEMO_PASSWORD, PARTNER_CODE
-from consortium.extensions import db
-from consortium.models import Authority, Consortium, Membership
 from consortium.recharges import services as recharges
 from consortium.recharges.models import CostPool, Statement
-from consortium.sql import quarter_of
 from contracts import usage
 from contracts.models import Contract, MonitoringReturn, Placement
 from providers.models import Provider

@@ -3,7 +3,7 @@
 import re
 from datetime import date
 
-from consortium.charts import RED, Key, Point, chart
+from consortium.core.charts import RED, Key, Point, chart
 from contracts.charts import occupancy_svg
 from contracts.usage import Occupancy
 

@@ -7,8 +7,8 @@ import re
 
 from sqlalchemy import select
 
-from consortium.audit import AuditEvent
-from consortium.extensions import db
+from consortium.core.audit import AuditEvent
+from consortium.core.extensions import db
 from tests.conftest import sign_in
 from tests.factories import ConsortiumFactory, ContractFactory, lead
 

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from audits import checks
 from audits.models import Flag
-from consortium.extensions import db
+from consortium.core.extensions import db
 from contracts.models import Placement
 from tests.factories import (
     BedOutageFactory,

@@ -5,11 +5,16 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from consortium.extensions import db
-from consortium.tabular import ImportFailed, read_table
+from consortium.core.extensions import db
+from consortium.core.tabular import ImportFailed, read_table
 from contracts import imports
 from contracts.models import Admission, Contract, Placement, PlacementFee
-from tests.factories import AuthorityFactory, ConsortiumFactory, HomeFactory, ProviderFactory
+from tests.factories import (
+    AuthorityFactory,
+    ConsortiumFactory,
+    HomeFactory,
+    ProviderFactory,
+)
 
 CONTRACTS_HEADER = "ref,kind,title,consortium_ref,owner_code,start_date,end_date,max_end_date,beds,bed_week_price,home_urns\n"
 PLACEMENTS_HEADER = "authority_code,child_ref,contract_ref,home_urn,start_date,end_date,weekly_fee,placement_type,distance_miles,age_at_start\n"

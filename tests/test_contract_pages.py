@@ -7,8 +7,8 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from consortium.extensions import db
-from consortium.formatting import day
+from consortium.core.extensions import db
+from consortium.core.formatting import day
 from contracts.models import Contract, Placement, Price
 from providers.models import Home
 from tests.conftest import sign_in

@@ -3,9 +3,10 @@
 from datetime import date
 from decimal import Decimal
 
+from consortium.core.extensions import db
 from consortium.dashboards import services
 from consortium.dashboards.models import Budget
-from consortium.extensions import db
+from tests.conftest import sign_in
 from tests.factories import (
     AuthorityFactory,
     BlockPriceFactory,
@@ -17,7 +18,6 @@ from tests.factories import (
     lead,
     partner,
 )
-from tests.conftest import sign_in
 
 FIRST, LAST = date(2024, 6, 2), date(2024, 6, 29)  # 28 nights
 

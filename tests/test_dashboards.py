@@ -1,15 +1,14 @@
 """Dashboards render for each role, their tables export, and the monitoring report reads correctly."""
 
 import io
-
 from datetime import date
 
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from consortium.core.extensions import db
 from consortium.dashboards.models import Budget
 from consortium.demo import DEMO_PASSWORD
-from consortium.extensions import db
 from contracts import returns
 from tests.conftest import pdf_text, sign_in
 from tests.factories import (

@@ -6,10 +6,10 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from consortium.demo import DEMO_PASSWORD, EAST_MIDLANDS
-from consortium.extensions import db
 from audits.models import Flag, JobRun
-from consortium.models import Authority, Consortium, Membership, User
+from consortium.core.extensions import db
+from consortium.core.models import Authority, Consortium, Membership, User
+from consortium.demo import DEMO_PASSWORD, EAST_MIDLANDS
 from consortium.recharges.models import CostPool, Statement
 from contracts import usage
 from contracts.models import Contract, MonitoringReturn, Placement

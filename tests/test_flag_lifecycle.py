@@ -6,9 +6,15 @@ from sqlalchemy import select
 
 from audits import checks
 from audits.models import Flag
-from consortium.extensions import db
+from consortium.core.extensions import db
 from tests.conftest import sign_in
-from tests.factories import BlockPriceFactory, ContractFactory, PlacementFactory, lead, partner
+from tests.factories import (
+    BlockPriceFactory,
+    ContractFactory,
+    PlacementFactory,
+    lead,
+    partner,
+)
 from tests.test_quality_drops import load
 
 

@@ -1,7 +1,14 @@
 """The flags list: filters by kind and status, counts of open flags by kind, who sees which."""
 
 from tests.conftest import sign_in
-from tests.factories import ContractFactory, FlagFactory, HomeFactory, lead, partner, provider_user
+from tests.factories import (
+    ContractFactory,
+    FlagFactory,
+    HomeFactory,
+    lead,
+    partner,
+    provider_user,
+)
 
 
 def test_filters_and_counts(client):

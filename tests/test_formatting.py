@@ -2,7 +2,7 @@
 
 import re
 
-from consortium.formatting import figures_table, table
+from consortium.core.formatting import figures_table, table
 
 
 def _plain(html: str) -> str:
@@ -43,7 +43,7 @@ def test_a_table_of_figures_aligns_the_numbers_right():
 
 
 def test_quarters_are_written_with_their_months():
-    from consortium.formatting import quarter
+    from consortium.core.formatting import quarter
 
     assert quarter("2026-Q2") == "2026-Q2 (Jul to Sep 2026)"
     assert quarter("2026-Q4") == "2026-Q4 (Jan to Mar 2027)"
@@ -51,7 +51,7 @@ def test_quarters_are_written_with_their_months():
 
 
 def test_pages_offer_the_first_the_last_and_those_around_this_one():
-    from consortium.pagination import Page
+    from consortium.core.pagination import Page
 
     assert Page([], 1, 50, 50 * 9).numbers() == [1, 2, None, 9]
     assert Page([], 5, 50, 50 * 9).numbers() == [1, None, 4, 5, 6, None, 9]

@@ -9,15 +9,14 @@ from hypothesis import strategies as st
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from sqlalchemy import func, select
 
-from consortium import services as core
-from consortium.extensions import db
-from consortium.tabular import ImportFailed, read_table
+from consortium.core import services as core
+from consortium.core.extensions import db
+from consortium.core.tabular import ImportFailed, read_table
 from contracts import imports
 from contracts.models import Contract, MonitoringReturn, Placement
 from providers import ofsted
 from providers.models import Home
 from tests.test_tabular import xlsx
-
 
 IMPORTERS = {
     "authorities": (core.AUTHORITY_COLUMNS, core.import_authorities),

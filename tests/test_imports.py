@@ -4,9 +4,9 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from consortium.audit import AuditEvent
-from consortium.extensions import db
-from consortium.models import Authority, Consortium, Membership
+from consortium.core.audit import AuditEvent
+from consortium.core.extensions import db
+from consortium.core.models import Authority, Consortium, Membership
 from tests.test_tabular import xlsx
 
 AUTHORITIES = """code,name,region,latitude,longitude

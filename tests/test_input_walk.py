@@ -19,9 +19,9 @@ from html.parser import HTMLParser
 import pytest
 from sqlalchemy import BigInteger, Date, Integer, Numeric, String, Text, select
 
-from consortium import services
-from consortium.extensions import db
-from consortium.inputs import control_character
+from consortium.core import services
+from consortium.core.extensions import db
+from consortium.core.inputs import control_character
 from consortium.recharges import services as recharges
 from contracts import returns
 from contracts.summaries import BEGINNING

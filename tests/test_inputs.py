@@ -11,20 +11,28 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import select, text
 
-from consortium import services, uploads
+from consortium.core import services, uploads
+from consortium.core.extensions import db
+from consortium.core.inputs import control_character, parse_id, text_problem
+from consortium.core.models import utcnow
 from contracts import returns
-from consortium.extensions import db
-from consortium.inputs import control_character, parse_id, text_problem
-from consortium.models import utcnow
 from contracts.models import Placement, PlacementFee
 from providers.models import Home, Provider
-from tests.conftest import sign_in
-from tests.factories import ContractFactory, HomeFactory, ProviderFactory, UploadFactory, UserFactory, lead, partner, provider_user
-from tests.ofsted_files import SAMPLE
 from tests import test_contract_pages
+from tests.conftest import sign_in
+from tests.factories import (
+    ContractFactory,
+    HomeFactory,
+    ProviderFactory,
+    UploadFactory,
+    UserFactory,
+    lead,
+    partner,
+    provider_user,
+)
+from tests.ofsted_files import SAMPLE
 from tests.test_contract_pages import TODAY, new_placement
 from tests.test_return_pages import url
-
 
 world = test_contract_pages.world  # the fixture
 

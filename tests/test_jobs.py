@@ -10,10 +10,16 @@ from sqlalchemy import select, update
 
 from audits import checks, jobs, notifications
 from audits.models import Flag, JobRun
-from consortium.messages import OutboxMessage
-from consortium.extensions import db
+from consortium.core.extensions import db
+from consortium.core.messages import OutboxMessage
 from tests.conftest import sign_in
-from tests.factories import BlockPriceFactory, ContractFactory, PlacementFactory, lead, partner
+from tests.factories import (
+    BlockPriceFactory,
+    ContractFactory,
+    PlacementFactory,
+    lead,
+    partner,
+)
 
 AS_OF = date(2024, 6, 30)
 

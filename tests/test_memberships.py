@@ -4,12 +4,18 @@ from datetime import date
 
 import pytest
 
-from consortium import services
-from consortium.extensions import db
-from consortium.messages import OutboxMessage
-from consortium.models import Membership, MembershipRequest
+from consortium.core import services
+from consortium.core.extensions import db
+from consortium.core.messages import OutboxMessage
+from consortium.core.models import Membership, MembershipRequest
 from tests.conftest import sign_in
-from tests.factories import AuthorityFactory, ConsortiumFactory, MembershipFactory, lead, partner
+from tests.factories import (
+    AuthorityFactory,
+    ConsortiumFactory,
+    MembershipFactory,
+    lead,
+    partner,
+)
 
 
 def test_add_and_end_a_membership():

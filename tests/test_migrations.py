@@ -7,7 +7,7 @@ from sqlalchemy import create_engine, inspect, text
 
 from config import Testing
 from consortium.app import create_app
-from consortium.extensions import db
+from consortium.core.extensions import db
 
 
 def differences(engine):

@@ -5,9 +5,9 @@ from datetime import date
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from consortium.extensions import NAMING_CONVENTION, db
-from consortium.models import Membership, User
-from consortium.passwords import hash_password, verify_password
+from consortium.core.extensions import NAMING_CONVENTION, db
+from consortium.core.models import Membership, User
+from consortium.core.passwords import hash_password, verify_password
 from tests.factories import ConsortiumFactory
 
 

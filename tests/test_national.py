@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from consortium import national
-from consortium.extensions import db
+from consortium.core.extensions import db
 from consortium.recharges.models import CostPool, Statement
 from contracts import placements as rules
 from contracts.models import Contract, Placement

@@ -6,10 +6,10 @@ import zipfile
 import pytest
 from sqlalchemy import func, select
 
-from consortium import tabular
-from consortium.audit import AuditEvent
-from consortium.extensions import db
-from consortium.tabular import ImportFailed, read_table
+from consortium.core import tabular
+from consortium.core.audit import AuditEvent
+from consortium.core.extensions import db
+from consortium.core.tabular import ImportFailed, read_table
 from providers import ofsted
 from providers.models import Home, Inspection, Provider
 from providers.services import add_alias

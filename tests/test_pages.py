@@ -3,10 +3,10 @@
 from sqlalchemy import func, select
 
 from config import Testing
-from consortium.access import public
 from consortium.app import create_app
-from consortium.extensions import db
-from consortium.models import Authority
+from consortium.core.access import public
+from consortium.core.extensions import db
+from consortium.core.models import Authority
 from tests.conftest import sign_in
 from tests.factories import AuthorityFactory, UserFactory, lead
 

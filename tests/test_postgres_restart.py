@@ -28,7 +28,7 @@ from flask_migrate import upgrade
 
 from config import Testing
 from consortium.app import create_app
-from consortium.extensions import db
+from consortium.core.extensions import db
 from tests.conftest import IsolatedClient
 from tests.factories import ConsortiumFactory, ContractFactory, lead
 

@@ -8,16 +8,23 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from consortium.audit import AuditEvent
-from consortium.extensions import db
-from consortium.models import User
-from consortium.services import RuleBroken
-from consortium.tabular import read_table
+from consortium.core.audit import AuditEvent
+from consortium.core.extensions import db
+from consortium.core.models import User
+from consortium.core.services import RuleBroken
+from consortium.core.tabular import read_table
 from contracts.models import Admission, Contract
 from providers import merge, ofsted
 from providers.models import Home, Provider, ProviderAlias
 from tests.conftest import sign_in
-from tests.factories import AdmissionFactory, ContractFactory, LotFactory, ProviderFactory, lead, provider_user
+from tests.factories import (
+    AdmissionFactory,
+    ContractFactory,
+    LotFactory,
+    ProviderFactory,
+    lead,
+    provider_user,
+)
 from tests.ofsted_files import rows
 
 OLD, NEW = "Oak Children's Homes Ltd", "Oak Care Group Ltd"

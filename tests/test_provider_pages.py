@@ -7,13 +7,13 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from audits import checks
-from consortium.exports import guard
-from consortium import services
-from consortium.extensions import db
-from consortium.messages import OutboxMessage
-from consortium.models import Invitation, User, utcnow
-from consortium.tabular import read_table
-from consortium.uploads import Upload
+from consortium.core import services
+from consortium.core.exports import guard
+from consortium.core.extensions import db
+from consortium.core.messages import OutboxMessage
+from consortium.core.models import Invitation, User, utcnow
+from consortium.core.tabular import read_table
+from consortium.core.uploads import Upload
 from providers import ofsted
 from providers.models import Home, Provider
 from tests.conftest import sign_in

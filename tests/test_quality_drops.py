@@ -6,8 +6,8 @@ from sqlalchemy import select
 
 from audits import checks
 from audits.models import Flag
-from consortium.extensions import db
-from consortium.tabular import read_table
+from consortium.core.extensions import db
+from consortium.core.tabular import read_table
 from providers import ofsted
 from tests.ofsted_files import rows
 
@@ -137,10 +137,16 @@ def test_the_cli_prints_exactly_the_drops(runner):
 
 
 def test_a_quality_drop_names_the_contracts_and_admissions_using_the_home_to_each_viewer_its_own(client, runner):
-    from consortium.models import Consortium
+    from consortium.core.models import Consortium
     from providers.models import Home
     from tests.conftest import sign_in
-    from tests.factories import AdmissionFactory, ConsortiumFactory, ContractFactory, LotFactory, lead
+    from tests.factories import (
+        AdmissionFactory,
+        ConsortiumFactory,
+        ContractFactory,
+        LotFactory,
+        lead,
+    )
 
     load("SC000002,Good to RI,P Ltd,2023-01-10,Good", "SC000002,Good to RI,P Ltd,2024-02-10,Requires improvement to be good")
     home = db.session.scalar(select(Home).where(Home.urn == "SC000002"))

@@ -3,12 +3,20 @@
 import pytest
 from sqlalchemy import event, select
 
-from consortium.extensions import db
+from consortium.core.extensions import db
 from contracts import returns
 from contracts.models import Contract
 from providers.models import Home
 from tests.conftest import sign_in
-from tests.factories import AuthorityFactory, ContractFactory, MembershipFactory, PlacementFactory, PlacementFeeFactory, ProviderFactory, UserFactory
+from tests.factories import (
+    AuthorityFactory,
+    ContractFactory,
+    MembershipFactory,
+    PlacementFactory,
+    PlacementFeeFactory,
+    ProviderFactory,
+    UserFactory,
+)
 
 PAGES = ["/dashboard", "/flags", "/placements", "/contracts", "/providers", "/homes", "/returns", "/recharges", "/homes/in-use"]
 
@@ -36,7 +44,7 @@ def counts(client, urls, statements):
 
 def test_main_pages_stay_within_twenty_statements_as_the_data_grows(app, runner, statements):
     runner.invoke(args=["demo", "seed"])
-    from consortium.models import User
+    from consortium.core.models import User
 
     lead = db.session.scalar(select(User).where(User.email == "lead@demo.test"))
     client = app.test_client()
@@ -65,7 +73,7 @@ def test_main_pages_stay_within_twenty_statements_as_the_data_grows(app, runner,
 
 def test_users_and_consortium_pages_do_not_load_organisations_one_by_one(app, runner, statements):
     runner.invoke(args=["demo", "seed"])
-    from consortium.models import User
+    from consortium.core.models import User
 
     admin = db.session.scalar(select(User).where(User.email == "admin@demo.test"))
     lead = db.session.scalar(select(User).where(User.email == "lead@demo.test"))

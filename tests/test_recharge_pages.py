@@ -5,7 +5,7 @@ from datetime import date
 
 from sqlalchemy import select
 
-from consortium.extensions import db
+from consortium.core.extensions import db
 from consortium.recharges.models import CostPool, Statement
 from tests.conftest import sign_in
 from tests.factories import lead, partner, provider_user

@@ -8,13 +8,20 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
 
-from consortium.extensions import db
+from consortium.core.extensions import db
+from consortium.core.services import RuleBroken
 from consortium.recharges import services
 from consortium.recharges.models import IssuedStatementChanged
 from consortium.recharges.pdf import statement_pdf
-from consortium.services import RuleBroken
 from tests.conftest import pdf_text
-from tests.factories import AuthorityFactory, BlockPriceFactory, ConsortiumFactory, ContractFactory, MembershipFactory, PlacementFactory
+from tests.factories import (
+    AuthorityFactory,
+    BlockPriceFactory,
+    ConsortiumFactory,
+    ContractFactory,
+    MembershipFactory,
+    PlacementFactory,
+)
 
 FY = (date(2024, 4, 1), date(2025, 3, 31))
 

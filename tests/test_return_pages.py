@@ -9,11 +9,17 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from consortium.extensions import db
+from consortium.core.extensions import db
 from contracts import returns
 from contracts.models import MonitoringReturn
 from tests.conftest import sign_in
-from tests.factories import ContractFactory, ProviderFactory, lead, partner, provider_user
+from tests.factories import (
+    ContractFactory,
+    ProviderFactory,
+    lead,
+    partner,
+    provider_user,
+)
 from tests.test_tabular import xlsx
 
 VALUES = {"EET": "96", "HEALTH": "100", "MFC": "0", "UNPLANNED": "0", "VIEWS": "100", "L3": "85", "NOTIFIABLE": "1", "COMPLAINTS": "0"}
@@ -198,7 +204,7 @@ def test_submitting_an_overdue_return_resolves_its_flag_at_once(client, block):
 
 
 def test_a_return_for_a_quarter_still_running_offers_only_a_draft_and_says_when_it_can_be_submitted(client, block):
-    from consortium.formatting import long_day
+    from consortium.core.formatting import long_day
 
     today = date.today()
     period = returns.period_label(today)

@@ -8,11 +8,16 @@ from sqlalchemy import select, update
 
 from audits import checks
 from audits.models import Flag
-from consortium.extensions import db
-from consortium.services import RuleBroken
-from consortium.tabular import ImportFailed, read_table
+from consortium.core.extensions import db
+from consortium.core.services import RuleBroken
+from consortium.core.tabular import ImportFailed, read_table
 from contracts import imports, returns
-from contracts.models import Indicator, MonitoringReturn, OutcomesFramework, ReturnObligation
+from contracts.models import (
+    Indicator,
+    MonitoringReturn,
+    OutcomesFramework,
+    ReturnObligation,
+)
 from providers.models import Home
 from tests.factories import (
     AdmissionFactory,

@@ -1,9 +1,9 @@
 """Every route says who may use it; a route that does not is refused."""
 
 from config import Testing
-from consortium.access import PUBLIC
 from consortium.app import create_app
-from consortium.models import ROLES
+from consortium.core.access import PUBLIC
+from consortium.core.models import ROLES
 
 # The only routes anyone may use without signing in: the password, then a two-factor code.
 PUBLIC_ENDPOINTS = {"auth.accept_invitation", "auth.sign_in", "auth.sign_in_code"}

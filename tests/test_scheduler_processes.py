@@ -17,7 +17,7 @@ from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from consortium.extensions import db
+from consortium.core.extensions import db
 from contracts import summaries
 from tests.conftest import in_app_on
 

@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from consortium import security, services
 from consortium.app import register_proxies
-from consortium.extensions import db
+from consortium.core import security, services
+from consortium.core.extensions import db
 from tests.conftest import sign_in
 from tests.factories import PASSWORD, lead
 

@@ -1,7 +1,7 @@
 from sqlalchemy import func, select
 
-from consortium.extensions import db
-from consortium.models import Authority
+from consortium.core.extensions import db
+from consortium.core.models import Authority
 from tests.factories import AuthorityFactory, lead
 
 

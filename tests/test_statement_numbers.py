@@ -12,8 +12,8 @@ from sqlalchemy.engine import make_url
 
 from config import Testing
 from consortium.app import create_app
-from consortium.extensions import db
-from consortium.models import Authority, Consortium, Membership
+from consortium.core.extensions import db
+from consortium.core.models import Authority, Consortium, Membership
 from consortium.recharges import services
 from consortium.recharges.models import CostPool, Statement
 

@@ -1,6 +1,6 @@
 """Two officers of one authority save placements at the same moment: each save works the
 authority's usage out again (a delete and an insert of its rows) inside its own transaction.
-On PostgreSQL the two take turns (advisory locks, `consortium.sql.serialise`), so neither fails
+On PostgreSQL the two take turns (advisory locks, `consortium.core.sql.serialise`), so neither fails
 on the summary's unique keys and the rows left agree with working everything out from nothing.
 
 SQLite lets one transaction write at a time, so the race exists on PostgreSQL alone: this test
@@ -19,7 +19,7 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from consortium.extensions import db
+from consortium.core.extensions import db
 from contracts import summaries
 from contracts.models import Placement, UsageDay, UsageSeries
 from tests.conftest import in_app_on

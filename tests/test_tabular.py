@@ -7,7 +7,7 @@ from datetime import date, datetime
 import pytest
 from openpyxl import Workbook
 
-from consortium.tabular import ImportFailed, parse_date, parse_pence, read_table
+from consortium.core.tabular import ImportFailed, parse_date, parse_pence, read_table
 
 COLUMNS = {"required": ["code", "name"], "optional": ["region"], "aliases": {"name": ["Setting name"]}}
 

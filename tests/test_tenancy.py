@@ -2,8 +2,8 @@
 
 import pytest
 
-from consortium.access import scoped
-from consortium.models import Consortium, Membership, User
+from consortium.core.access import scoped
+from consortium.core.models import Consortium, Membership, User
 from providers.models import Provider
 from tests.conftest import sign_in
 from tests.factories import (

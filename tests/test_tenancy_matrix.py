@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import func, select
 
 from audits.models import Flag
-from consortium import audit, services
-from consortium.audit import AuditEvent
-from consortium.extensions import db
-from consortium.models import Authority
+from consortium.core import audit, services
+from consortium.core.audit import AuditEvent
+from consortium.core.extensions import db
+from consortium.core.models import Authority
 from consortium.recharges import services as recharges
 from contracts import returns
 from contracts.models import Placement

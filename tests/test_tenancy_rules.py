@@ -7,9 +7,9 @@ import pytest
 from sqlalchemy import select
 
 from audits import services as flag_services
-from consortium import services
-from consortium.extensions import db
-from consortium.models import Membership
+from consortium.core import services
+from consortium.core.extensions import db
+from consortium.core.models import Membership
 from contracts import placements as rules
 from contracts.models import Placement
 from tests.conftest import sign_in

@@ -9,11 +9,18 @@ import pyotp
 from flask import current_app
 from sqlalchemy import func, select
 
-from consortium import security, two_factor
-from consortium.audit import AuditEvent
-from consortium.extensions import db
+from consortium.core import security, two_factor
+from consortium.core.audit import AuditEvent
+from consortium.core.extensions import db
 from tests.conftest import sign_in
-from tests.factories import PASSWORD, ConsortiumFactory, UserFactory, lead, partner, provider_user
+from tests.factories import (
+    PASSWORD,
+    ConsortiumFactory,
+    UserFactory,
+    lead,
+    partner,
+    provider_user,
+)
 
 
 def with_two_factor(user) -> pyotp.TOTP:
@@ -254,7 +261,7 @@ def test_a_new_password_while_waiting_for_the_code_cancels_the_half_sign_in(clie
     user = lead(email="lee@example.test")
     totp = with_two_factor(user)
     password_step(client, "lee@example.test")
-    from consortium import services
+    from consortium.core import services
 
     services.end_sessions(user)  # signed out everywhere (a new password does the same)
     db.session.commit()

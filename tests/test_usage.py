@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from consortium.money import apply_percent, div_half_up, percent
+from consortium.core.money import apply_percent, div_half_up, percent
 from contracts import usage
 from tests.factories import (
     AuthorityFactory,

@@ -17,8 +17,8 @@ from decimal import ROUND_HALF_UP, Decimal
 import pytest
 from sqlalchemy import select
 
-from consortium.extensions import db
-from consortium.tabular import read_table
+from consortium.core.extensions import db
+from consortium.core.tabular import read_table
 from contracts import imports, usage
 from contracts.models import Contract, Placement, PlacementFee, UsageDay, UsageSeries
 from contracts.summaries import Usage, refresh_usage, usage_by

@@ -2,11 +2,17 @@
 
 from sqlalchemy import select
 
-from consortium.extensions import db
-from consortium.models import User
-from consortium.passwords import verify_password
+from consortium.core.extensions import db
+from consortium.core.models import User
+from consortium.core.passwords import verify_password
 from tests.conftest import sign_in
-from tests.factories import AuthorityFactory, ConsortiumFactory, ProviderFactory, UserFactory, partner
+from tests.factories import (
+    AuthorityFactory,
+    ConsortiumFactory,
+    ProviderFactory,
+    UserFactory,
+    partner,
+)
 
 
 def create(runner, *args, password="a long enough password\n"):

@@ -9,9 +9,9 @@ from flask import render_template
 from sqlalchemy import exists, func
 
 from audits.models import Flag
-from consortium.access import scoped
+from consortium.core.access import scoped
+from consortium.core.extensions import db
 from consortium.dashboards import services
-from consortium.extensions import db
 from consortium.recharges.apportion import USAGE_BASES
 from consortium.recharges.models import CostPool, Statement
 from contracts import in_use, returns

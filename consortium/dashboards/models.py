@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, Numeric, String, UniqueConstraint, false
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
-from consortium.audit import Audited
-from consortium.extensions import db
+from consortium.core.audit import Audited
+from consortium.core.extensions import db
 
 
 class Budget(Audited, db.Model):

@@ -14,8 +14,8 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Table, TableStyle
 from sqlalchemy import func, select
 
 from audits.models import Flag
-from consortium.extensions import db
-from consortium.formatting import day, money, number
+from consortium.core.extensions import db
+from consortium.core.formatting import day, money, number
 from contracts import returns, usage
 from contracts.models import Contract, Placement
 from providers.models import Home

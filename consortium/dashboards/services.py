@@ -10,16 +10,25 @@ from functools import lru_cache
 
 from sqlalchemy import Date, bindparam, func, literal, or_, select
 
-from consortium.access import Viewer, scoped, viewer
-from consortium.extensions import db
-from consortium.models import Consortium, Membership
-from consortium.money import div_half_up
+from consortium.core.access import Viewer, scoped, viewer
+from consortium.core.extensions import db
+from consortium.core.models import Consortium, Membership
+from consortium.core.money import div_half_up
+from consortium.core.sql import greatest, least
 from consortium.recharges.models import Statement
-from consortium.sql import greatest, least
 from contracts import returns, summaries, usage
-from contracts.models import PLACEMENT_TYPES, Contract, Lot, OutcomesFramework, Placement, PlacementFee, UsageSeries
+from contracts.models import (
+    PLACEMENT_TYPES,
+    Contract,
+    Lot,
+    OutcomesFramework,
+    Placement,
+    PlacementFee,
+    UsageSeries,
+)
 from providers.models import Judgement
 from providers.quality import newest_graded
+
 
 def financial_year(on: date) -> tuple[date, date]:
     start = date(on.year if on.month >= 4 else on.year - 1, 4, 1)

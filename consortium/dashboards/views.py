@@ -5,22 +5,37 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import func, select
 
 from audits.models import Flag
-from consortium.access import allowed, scoped
-from consortium.charts import BLUE, GREY, Key, Point, chart
+from consortium.core.access import allowed, scoped
+from consortium.core.charts import BLUE, GREY, Key, Point, chart
+from consortium.core.exports import export
+from consortium.core.extensions import db
+from consortium.core.formatting import money
+from consortium.core.inputs import (
+    EARLIEST,
+    LATEST,
+    MAX_WEEKLY_PENCE,
+    date_arguments,
+    text_problem,
+)
+from consortium.core.models import Authority
+from consortium.core.tabular import parse_decimal, parse_pence
 from consortium.dashboards import services
 from consortium.dashboards.models import Budget
 from consortium.dashboards.report import report_pdf
-from consortium.exports import export
-from consortium.extensions import db
-from consortium.formatting import money
-from consortium.inputs import EARLIEST, LATEST, MAX_WEEKLY_PENCE, date_arguments, text_problem
-from consortium.tabular import parse_decimal, parse_pence
-from consortium.models import Authority
 from contracts import in_use
 from contracts import returns as returns_module
 from contracts.models import PLACEMENT_TYPES, Contract, Placement, UsageSeries

@@ -8,13 +8,13 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from consortium.extensions import db
-from consortium.models import Consortium
+from consortium.core.extensions import db
+from consortium.core.inputs import MAX_AMOUNT_PENCE
+from consortium.core.models import Consortium
+from consortium.core.services import RuleBroken
+from consortium.core.tabular import parse_date, parse_pence
 from consortium.recharges import services
 from consortium.recharges.apportion import BASES
-from consortium.services import RuleBroken
-from consortium.inputs import MAX_AMOUNT_PENCE
-from consortium.tabular import parse_date, parse_pence
 
 recharges_group = AppGroup("recharges", help="Sharing the consortium's costs among its members.")
 

@@ -1,11 +1,31 @@
 """Forms of the recharges pages."""
 
-from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSelect, GovSubmitInput, GovTextArea, GovTextInput
-from wtforms import DecimalField, HiddenField, RadioField, SelectField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import (
+    DecimalField,
+    HiddenField,
+    RadioField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+)
 
-from consortium.forms import Form, VersionedForm, date_field, pounds_field
-from consortium.inputs import MAX_AMOUNT_PENCE
+from consortium.core.forms import Form, VersionedForm, date_field, pounds_field
+from consortium.core.inputs import MAX_AMOUNT_PENCE
 
 
 class PoolForm(Form):

@@ -29,9 +29,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from consortium.audit import Audited
-from consortium.extensions import db
-from consortium.models import Authority, Consortium, utcnow
+from consortium.core.audit import Audited
+from consortium.core.extensions import db
+from consortium.core.models import Authority, Consortium, utcnow
 
 BASES = ("placements", "bed_nights", "equal", "fixed")
 STATEMENT_STATUSES = ("draft", "issued", "paid")

@@ -12,7 +12,7 @@ from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from consortium.formatting import day, money
+from consortium.core.formatting import day, money
 from consortium.recharges.models import Statement
 from consortium.recharges.services import describe
 

@@ -14,13 +14,25 @@ from decimal import Decimal
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from consortium.extensions import db
-from consortium.formatting import day, money
-from consortium.models import Consortium, Membership
-from consortium.recharges.apportion import USAGE_BASES, ApportionmentError, Member, Share, apportion, share_percent
-from consortium.recharges.models import CostPool, FixedShare, Statement, StatementCounter
-from consortium.services import RuleBroken
-from consortium.sql import quarter_of
+from consortium.core.extensions import db
+from consortium.core.formatting import day, money
+from consortium.core.models import Consortium, Membership
+from consortium.core.services import RuleBroken
+from consortium.core.sql import quarter_of
+from consortium.recharges.apportion import (
+    USAGE_BASES,
+    ApportionmentError,
+    Member,
+    Share,
+    apportion,
+    share_percent,
+)
+from consortium.recharges.models import (
+    CostPool,
+    FixedShare,
+    Statement,
+    StatementCounter,
+)
 from contracts import usage
 from contracts.models import Contract
 

@@ -9,17 +9,23 @@ from flask import Blueprint, Response, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from consortium.access import allowed, scoped
-from consortium.exports import export
-from consortium.extensions import db
-from consortium.forms import ConfirmForm, confirmed, show_error
-from consortium.formatting import money
-from consortium.models import Authority, Consortium, Membership
+from consortium.core.access import allowed, scoped
+from consortium.core.exports import export
+from consortium.core.extensions import db
+from consortium.core.formatting import money
+from consortium.core.forms import ConfirmForm, confirmed, show_error
+from consortium.core.models import Authority, Consortium, Membership
+from consortium.core.services import RuleBroken
 from consortium.recharges import services
-from consortium.recharges.forms import BlockPoolForm, CreditForm, IssueForm, PaidForm, PoolForm
+from consortium.recharges.forms import (
+    BlockPoolForm,
+    CreditForm,
+    IssueForm,
+    PaidForm,
+    PoolForm,
+)
 from consortium.recharges.models import CostPool, Statement
 from consortium.recharges.pdf import statement_pdf
-from consortium.services import RuleBroken
 from contracts import usage
 from contracts.models import Contract
 

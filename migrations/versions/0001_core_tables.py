@@ -5,9 +5,8 @@ Revises:
 Create Date: 2026-11-24 01:50:02.966727
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '41f0e3aa6d15'

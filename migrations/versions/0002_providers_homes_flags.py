@@ -5,9 +5,8 @@ Revises: 41f0e3aa6d15
 Create Date: 2026-11-24 02:04:43.593655
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '291c9efeb395'

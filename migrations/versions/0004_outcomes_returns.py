@@ -10,7 +10,6 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from alembic import op
 
-
 # revision identifiers, used by Alembic.
 revision = '9c97d827d74f'
 down_revision = '856eded1303c'

@@ -5,9 +5,8 @@ Revises: 9c97d827d74f
 Create Date: 2026-11-24 02:41:09.447628
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '00e41fb07f7a'

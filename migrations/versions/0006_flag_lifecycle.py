@@ -5,9 +5,8 @@ Revises: 00e41fb07f7a
 Create Date: 2026-11-24 02:48:52.031389
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'c0197f4a7085'

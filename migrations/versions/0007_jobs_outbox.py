@@ -5,9 +5,8 @@ Revises: c0197f4a7085
 Create Date: 2026-11-24 02:53:25.370016
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '13e711d43647'

@@ -5,9 +5,8 @@ Revises: 13e711d43647
 Create Date: 2026-11-24 03:03:09.071258
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'ea8f12fe23a7'

@@ -5,9 +5,8 @@ Revises: ea8f12fe23a7
 Create Date: 2026-11-24 03:39:00.583770
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '2790869af597'

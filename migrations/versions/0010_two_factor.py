@@ -5,9 +5,8 @@ Revises: 2790869af597
 Create Date: 2026-11-24 04:21:53.374658
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '10c6efc6555e'

@@ -5,9 +5,8 @@ Revises: 10c6efc6555e
 Create Date: 2026-11-24 04:54:28.121474
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '3d68a1a3a1f8'

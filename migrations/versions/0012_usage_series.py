@@ -10,9 +10,8 @@ Revises: 3d68a1a3a1f8
 Create Date: 2026-12-01 08:08:19.780498
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '61e4058ef2d1'

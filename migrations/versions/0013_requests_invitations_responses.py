@@ -10,9 +10,8 @@ Create Date: 2026-12-01 22:01:53.399896
 """
 from datetime import date, timedelta
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '200de4c7582a'

@@ -5,9 +5,8 @@ Revises: 200de4c7582a
 Create Date: 2026-12-02 00:17:46.626913
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'c719f66cbfa0'

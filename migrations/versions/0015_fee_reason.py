@@ -5,9 +5,8 @@ Revises: c719f66cbfa0
 Create Date: 2026-12-02 02:20:00
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '5b1e0c2d7a41'

@@ -16,11 +16,11 @@ from flask_login import current_user
 from sqlalchemy import Select, select
 from werkzeug.routing import IntegerConverter
 
-from consortium import audit
-from consortium.extensions import db, login_manager
-from consortium.inputs import MAX_INTEGER, control_character
-from consortium.pagination import Page, paginate
-from consortium.models import ROLES
+from consortium.core import audit
+from consortium.core.extensions import db, login_manager
+from consortium.core.inputs import MAX_INTEGER, control_character
+from consortium.core.models import ROLES
+from consortium.core.pagination import Page, paginate
 
 PUBLIC = "public"
 

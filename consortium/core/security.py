@@ -11,7 +11,7 @@ from flask_login import current_user, logout_user
 from sqlalchemy import DateTime, Integer, String, delete, false, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from consortium.extensions import db
+from consortium.core.extensions import db
 
 INACTIVITY = timedelta(minutes=30)
 LIFETIME = timedelta(hours=12)

@@ -17,10 +17,10 @@ from flask import current_app, g
 from sqlalchemy import CheckConstraint, DateTime, ForeignKey, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from consortium.extensions import db
-from consortium.models import User, utcnow
+from consortium.core.extensions import db
+from consortium.core.models import User, utcnow
 
-log = logging.getLogger("consortium.messages")
+log = logging.getLogger("consortium.core.messages")
 
 
 class OutboxMessage(db.Model):

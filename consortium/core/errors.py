@@ -5,8 +5,8 @@ from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import Conflict, HTTPException, InternalServerError
 
-from consortium import audit
-from consortium.extensions import db
+from consortium.core import audit
+from consortium.core.extensions import db
 
 MESSAGES = {
     400: ("Sorry, there is a problem with the request", "Go back and try again."),

@@ -1,7 +1,7 @@
 """The core's tables: authorities, consortia and their memberships, users.
 
 Each model says who may see which rows (`visible_to`), so the one scoping helper in
-`consortium.access` needs to know nothing about the domains.
+`consortium.core.access` needs to know nothing about the domains.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from decimal import Decimal
 from flask_login import UserMixin
 from sqlalchemy import (
     Boolean,
-    bindparam,
     CheckConstraint,
     Date,
     DateTime,
@@ -22,6 +21,7 @@ from sqlalchemy import (
     Numeric,
     String,
     UniqueConstraint,
+    bindparam,
     exists,
     false,
     select,
@@ -30,8 +30,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from consortium.audit import Audited
-from consortium.extensions import db
+from consortium.core.audit import Audited
+from consortium.core.extensions import db
 
 ROLES = ("admin", "lead", "partner", "provider")
 REQUEST_STATUSES = ("pending", "accepted", "declined", "withdrawn")
@@ -222,7 +222,7 @@ class User(Audited, UserMixin, db.Model):
     wants_digest: Mapped[bool] = mapped_column(Boolean, default=True)  # the daily e-mail of flags
     # A provider's account manager invites the provider's other staff (the first account is one).
     account_manager: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    # Two-factor sign-in (consortium.two_factor): the key, encrypted; when it was turned on (None:
+    # Two-factor sign-in (consortium.core.two_factor): the key, encrypted; when it was turned on (None:
     # off, or being set up); the time-step of the last code accepted, so no code is used twice.
     totp_secret: Mapped[str | None] = mapped_column(String(200))
     two_factor_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -10,9 +10,9 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from consortium import audit, services
-from consortium.extensions import db
-from consortium.tabular import ImportFailed, ImportResult, Table, read_file
+from consortium.core import audit, services
+from consortium.core.extensions import db
+from consortium.core.tabular import ImportFailed, ImportResult, Table, read_file
 
 import_group = AppGroup("import", help="Load CSV or XLSX files: all rows or none, the same file twice changes nothing.")
 users_group = AppGroup("users", help="Manage user accounts.")

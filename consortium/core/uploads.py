@@ -12,9 +12,9 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import DateTime, ForeignKey, LargeBinary, String, delete
 from sqlalchemy.orm import Mapped, mapped_column
 
-from consortium.extensions import db
-from consortium.inputs import strip_control_characters
-from consortium.models import utcnow
+from consortium.core.extensions import db
+from consortium.core.inputs import strip_control_characters
+from consortium.core.models import utcnow
 
 KEEP_FOR = timedelta(days=1)
 FILENAME_LENGTH = 255

@@ -13,12 +13,11 @@ from datetime import date, timedelta
 from sqlalchemy import String, Text, event, func, inspect, select
 from sqlalchemy.orm import Session
 
-from consortium import audit
-from consortium.access import scoped
-from consortium.extensions import db
-from consortium.inputs import text_problem
-from consortium import messages
-from consortium.models import (
+from consortium.core import audit, messages
+from consortium.core.access import scoped
+from consortium.core.extensions import db
+from consortium.core.inputs import text_problem
+from consortium.core.models import (
     ROLES,
     Authority,
     Consortium,
@@ -29,8 +28,20 @@ from consortium.models import (
     new_session_token,
     utcnow,
 )
-from consortium.passwords import dummy_verify, hash_password, password_problem, verify_password
-from consortium.tabular import ImportResult, RowErrors, Table, parse_date, parse_decimal, too_long
+from consortium.core.passwords import (
+    dummy_verify,
+    hash_password,
+    password_problem,
+    verify_password,
+)
+from consortium.core.tabular import (
+    ImportResult,
+    RowErrors,
+    Table,
+    parse_date,
+    parse_decimal,
+    too_long,
+)
 
 AUTHORITY_CODE = re.compile(r"^[ENSW]\d{8}$")
 INVITATION_DAYS = 7  # an invitation's link works this long

@@ -1,8 +1,8 @@
 """How numbers and dates are shown: money as £1,234.56 from integer pence, dates as 1 Apr 2024."""
 
 from datetime import date, datetime, timezone
-from zoneinfo import ZoneInfo
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from markupsafe import Markup, escape
 

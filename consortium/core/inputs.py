@@ -10,7 +10,7 @@ import re
 from datetime import date
 from decimal import Decimal
 
-from consortium.formatting import long_day
+from consortium.core.formatting import long_day
 
 # Placements, contracts, prices and payments all fall between these (the calendar table covers them).
 EARLIEST = date(2000, 1, 1)

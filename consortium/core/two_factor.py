@@ -27,12 +27,14 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
-from reportlab.graphics.barcode import qrencoder  # ReportLab (the statements' PDFs) encodes QR codes
+from reportlab.graphics.barcode import (
+    qrencoder,  # ReportLab (the statements' PDFs) encodes QR codes
+)
 from sqlalchemy import exists, or_, select, update
 
-from consortium.extensions import db
-from consortium.models import Consortium, User, new_session_token
-from consortium.passwords import verify_password
+from consortium.core.extensions import db
+from consortium.core.models import Consortium, User, new_session_token
+from consortium.core.passwords import verify_password
 
 ISSUER = "Manage placement contracts"
 WINDOW = 1  # a code of the step before or after the current one is accepted too (clocks drift)

@@ -21,7 +21,13 @@ from pathlib import Path
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
-from consortium.inputs import EARLIEST, LATEST, MAX_DECIMAL, MAX_WEEKLY_PENCE, control_character
+from consortium.core.inputs import (
+    EARLIEST,
+    LATEST,
+    MAX_DECIMAL,
+    MAX_WEEKLY_PENCE,
+    control_character,
+)
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 200_000

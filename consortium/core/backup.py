@@ -29,7 +29,7 @@ from sqlalchemy import create_engine, func, inspect, select, table, text
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import OperationalError
 
-from consortium.extensions import db
+from consortium.core.extensions import db
 
 backup_group = AppGroup("backup", help="Back up the database to a file, or restore it from one.")
 

@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+from email_validator import EmailNotValidError, validate_email
 from flask import request
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
@@ -12,14 +13,44 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovSubmitInput,
     GovTextInput,
 )
-from wtforms import DateField, DecimalField, EmailField, HiddenField, IntegerField, PasswordField, RadioField, SelectField, StringField, SubmitField
-from wtforms import TextAreaField
-from email_validator import EmailNotValidError, validate_email
-from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional, Regexp, StopValidation, ValidationError
+from wtforms import (
+    DateField,
+    DecimalField,
+    EmailField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    DataRequired,
+    EqualTo,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    StopValidation,
+    ValidationError,
+)
 
-from consortium.formatting import money
-from consortium.inputs import EARLIEST, LATEST, MAX_DECIMAL, MAX_INTEGER, MAX_WEEKLY_PENCE, STALE, date_problem, parse_id, text_problem
-from consortium.passwords import MIN_LENGTH
+from consortium.core.formatting import money
+from consortium.core.inputs import (
+    EARLIEST,
+    LATEST,
+    MAX_DECIMAL,
+    MAX_INTEGER,
+    MAX_WEEKLY_PENCE,
+    STALE,
+    date_problem,
+    parse_id,
+    text_problem,
+)
+from consortium.core.passwords import MIN_LENGTH
 
 DATE_FORMAT = "%d %m %Y"  # the three boxes of the GOV.UK date input, joined with spaces
 

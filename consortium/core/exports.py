@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from flask import Response, abort
 from openpyxl import Workbook
 
-from consortium.inputs import strip_control_characters
+from consortium.core.inputs import strip_control_characters
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 FORMATS = {

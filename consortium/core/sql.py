@@ -13,7 +13,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.expression import FunctionElement
 
-from consortium.extensions import db
+from consortium.core.extensions import db
 
 
 class days_between(FunctionElement):  # noqa: N801  (reads like the SQL function it is)

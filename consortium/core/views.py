@@ -2,28 +2,44 @@
 
 from datetime import date
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from consortium import services, two_factor
-from consortium.access import allowed, scoped
-from consortium.extensions import db
-from consortium.forms import (
+from consortium.core import services, two_factor
+from consortium.core.access import allowed, scoped
+from consortium.core.extensions import db
+from consortium.core.forms import (
     ConfirmForm,
-    confirmed,
     EndMembershipForm,
     MembershipForm,
     ResetPasswordForm,
     TwoFactorRequirementForm,
     UserForm,
+    confirmed,
     show_error,
 )
-from consortium.models import ROLES, Authority, Consortium, Membership, MembershipRequest, User
-from consortium.pagination import paginate
+from consortium.core.models import (
+    ROLES,
+    Authority,
+    Consortium,
+    Membership,
+    MembershipRequest,
+    User,
+)
+from consortium.core.pagination import paginate
 
-bp = Blueprint("core", __name__)
+bp = Blueprint("core", __name__, template_folder="templates")
 
 # Where the user form asks for the organisation of each role.
 ORGANISATION_FIELD = {"lead": "consortium_id", "partner": "authority_code", "provider": "provider_id"}

@@ -15,11 +15,25 @@ from decimal import Decimal
 from typing import Any
 
 from flask import g, has_app_context
-from sqlalchemy import DDL, JSON, DateTime, ForeignKey, Integer, String, cast, event, insert, inspect, or_, select, true
-from sqlalchemy.sql.elements import False_, True_
+from sqlalchemy import (
+    DDL,
+    JSON,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    cast,
+    event,
+    insert,
+    inspect,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.sql.elements import False_, True_
 
-from consortium.extensions import db
+from consortium.core.extensions import db
 
 
 class Audited:

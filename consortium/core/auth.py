@@ -5,15 +5,23 @@ import hashlib
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
-from consortium import audit, security, services, two_factor
-from consortium.access import PUBLIC, allowed, public
-from consortium.extensions import db, login_manager
-from consortium.inputs import control_character
-from consortium.forms import (
+from consortium.core import audit, security, services, two_factor
+from consortium.core.access import PUBLIC, allowed, public
+from consortium.core.extensions import db, login_manager
+from consortium.core.forms import (
     AcceptInvitationForm,
     ChangePasswordForm,
     SetUpTwoFactorForm,
@@ -22,7 +30,8 @@ from consortium.forms import (
     TwoFactorCodeForm,
     show_error,
 )
-from consortium.models import ROLES, User
+from consortium.core.inputs import control_character
+from consortium.core.models import ROLES, User
 
 bp = Blueprint("auth", __name__)
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from flask import current_app
 from sqlalchemy import Select, func, inspect, select
 
-from consortium.extensions import db
+from consortium.core.extensions import db
 
 MAX_PAGE = 1_000_000  # a page number past this is read as this one (never an offset no database takes)
 
