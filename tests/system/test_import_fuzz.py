@@ -16,7 +16,7 @@ from contracts import imports
 from contracts.models import Contract, MonitoringReturn, Placement
 from providers import ofsted
 from providers.models import Home
-from tests.test_tabular import xlsx
+from tests.core.test_tabular import xlsx
 
 IMPORTERS = {
     "authorities": (core.AUTHORITY_COLUMNS, core.import_authorities),

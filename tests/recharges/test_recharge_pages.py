@@ -9,7 +9,7 @@ from consortium.core.extensions import db
 from consortium.recharges.models import CostPool, Statement
 from tests.conftest import sign_in
 from tests.factories import lead, partner, provider_user
-from tests.test_recharges import consortium, issued_pool  # noqa: F401  (the fixture and helper are shared)
+from tests.recharges.test_recharges import consortium, issued_pool  # noqa: F401  (the fixture and helper are shared)
 
 
 def fingerprint_of(client, pool) -> str:

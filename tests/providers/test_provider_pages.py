@@ -17,9 +17,9 @@ from consortium.core.uploads import Upload
 from providers import ofsted
 from providers.models import Home, Provider
 from tests.conftest import sign_in
+from tests.core.test_tabular import HEADER_ROW, handmade_xlsx
 from tests.factories import ContractFactory, UserFactory, lead, partner, provider_user
 from tests.ofsted_files import SAMPLE, rows
-from tests.test_tabular import HEADER_ROW, handmade_xlsx
 
 
 def load(text):

@@ -21,7 +21,7 @@ from consortium.core.extensions import db
 from contracts import summaries
 from tests.conftest import in_app_on
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 FLASK = str(Path(sys.executable).with_name("flask"))
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.exc import DatabaseError
 
 from consortium.core.backup import SQLITE_MAGIC, BackupError, contents, restore
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 FLASK = str(Path(sys.executable).with_name("flask"))
 
 

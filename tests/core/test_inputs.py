@@ -18,8 +18,10 @@ from consortium.core.models import utcnow
 from contracts import returns
 from contracts.models import Placement, PlacementFee
 from providers.models import Home, Provider
-from tests import test_contract_pages
 from tests.conftest import sign_in
+from tests.contracts import test_contract_pages
+from tests.contracts.test_contract_pages import TODAY, new_placement
+from tests.contracts.test_return_pages import url
 from tests.factories import (
     ContractFactory,
     HomeFactory,
@@ -31,8 +33,6 @@ from tests.factories import (
     provider_user,
 )
 from tests.ofsted_files import SAMPLE
-from tests.test_contract_pages import TODAY, new_placement
-from tests.test_return_pages import url
 
 world = test_contract_pages.world  # the fixture
 

@@ -13,9 +13,9 @@ from consortium.core.tabular import ImportFailed, read_table
 from providers import ofsted
 from providers.models import Home, Inspection, Provider
 from providers.services import add_alias
+from tests.core.test_tabular import xlsx
 from tests.factories import ProviderFactory
 from tests.ofsted_files import HEADER, SAMPLE, rows
-from tests.test_tabular import xlsx
 
 
 def table(text: str | bytes, name="ofsted.csv"):

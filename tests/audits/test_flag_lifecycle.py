@@ -7,6 +7,7 @@ from sqlalchemy import select
 from audits import checks
 from audits.models import Flag
 from consortium.core.extensions import db
+from tests.audits.test_quality_drops import load
 from tests.conftest import sign_in
 from tests.factories import (
     BlockPriceFactory,
@@ -15,7 +16,6 @@ from tests.factories import (
     lead,
     partner,
 )
-from tests.test_quality_drops import load
 
 
 def underused_block(placed=6):

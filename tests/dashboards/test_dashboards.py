@@ -11,6 +11,7 @@ from consortium.dashboards.models import Budget
 from consortium.demo import DEMO_PASSWORD
 from contracts import returns
 from tests.conftest import pdf_text, sign_in
+from tests.contracts.test_return_pages import VALUES
 from tests.factories import (
     AuthorityFactory,
     BlockPriceFactory,
@@ -21,7 +22,6 @@ from tests.factories import (
     partner,
     provider_user,
 )
-from tests.test_return_pages import VALUES
 
 
 def signed_in(app, email):

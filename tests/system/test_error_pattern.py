@@ -5,7 +5,7 @@ to its first box), and the message again above the field."""
 import re
 
 from tests.conftest import sign_in
-from tests.test_input_walk import SKIP, Forms, owned, urls  # noqa: F401  (the fixture is shared)
+from tests.system.test_input_walk import SKIP, Forms, owned, urls  # noqa: F401  (the fixture is shared)
 
 
 def test_every_form_sent_wrong_shows_each_problem_on_its_field_and_linked_from_the_summary(app, client, owned):  # noqa: F811

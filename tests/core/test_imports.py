@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from consortium.core.audit import AuditEvent
 from consortium.core.extensions import db
 from consortium.core.models import Authority, Consortium, Membership
-from tests.test_tabular import xlsx
+from tests.core.test_tabular import xlsx
 
 AUTHORITIES = """code,name,region,latitude,longitude
 E06000015,Derby,East Midlands,52.9225,-1.4746

@@ -13,6 +13,7 @@ from consortium.core.extensions import db
 from contracts import returns
 from contracts.models import MonitoringReturn
 from tests.conftest import sign_in
+from tests.core.test_tabular import xlsx
 from tests.factories import (
     ContractFactory,
     ProviderFactory,
@@ -20,7 +21,6 @@ from tests.factories import (
     partner,
     provider_user,
 )
-from tests.test_tabular import xlsx
 
 VALUES = {"EET": "96", "HEALTH": "100", "MFC": "0", "UNPLANNED": "0", "VIEWS": "100", "L3": "85", "NOTIFIABLE": "1", "COMPLAINTS": "0"}
 
