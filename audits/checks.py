@@ -59,12 +59,28 @@ class FlagBook:
 
     def __init__(self, kind: str):
         self.kind = kind
-        self.open = {f.subject_key: f for f in db.session.scalars(select(Flag).where(Flag.kind == kind, Flag.status != "resolved"))}
-        newest = select(Flag.subject_key, func.max(Flag.id).label("id")).where(Flag.kind == kind).group_by(Flag.subject_key).subquery()
+        self.open = {
+            f.subject_key: f
+            for f in db.session.scalars(select(Flag).where(Flag.kind == kind, Flag.status != "resolved"))
+        }
+        newest = (
+            select(Flag.subject_key, func.max(Flag.id).label("id"))
+            .where(Flag.kind == kind)
+            .group_by(Flag.subject_key)
+            .subquery()
+        )
         self.last = {f.subject_key: f for f in db.session.scalars(select(Flag).join(newest, newest.c.id == Flag.id))}
 
-    def raise_flag(self, subject: str, as_of: date, severity: str, detail: str, key: str | None = None,
-                   reopen_guard: bool = True, **figures) -> Flag | None:
+    def raise_flag(
+        self,
+        subject: str,
+        as_of: date,
+        severity: str,
+        detail: str,
+        key: str | None = None,
+        reopen_guard: bool = True,
+        **figures,
+    ) -> Flag | None:
         """Open a flag for the subject (and key, where one subject has several), or bring the
         open one up to date. The reopen rule: if a person resolved the last one and the
         condition has gone on unbroken since, nothing opens (returns None)."""
@@ -72,7 +88,12 @@ class FlagBook:
         flag = self.open.get(key)
         if flag is None:
             last = self.last.get(key)
-            if reopen_guard and last is not None and last.resolved_by_id is not None and last.condition_cleared_on is None:
+            if (
+                reopen_guard
+                and last is not None
+                and last.resolved_by_id is not None
+                and last.condition_cleared_on is None
+            ):
                 return None
             flag = Flag(kind=self.kind, subject=subject, subject_key=key, opened_on=as_of)
             db.session.add(flag)
@@ -100,7 +121,9 @@ def settle(kind: str, still: set[str], as_of: date, note: str, resolve: bool = T
             flag.status, flag.resolved_on, flag.resolution_note = "resolved", as_of, note
             flag.events.append(FlagEvent(on=as_of, action="resolved", note=note))
     for flag in db.session.scalars(
-        select(Flag).where(others, Flag.status == "resolved", Flag.resolved_by_id.is_not(None), Flag.condition_cleared_on.is_(None))
+        select(Flag).where(
+            others, Flag.status == "resolved", Flag.resolved_by_id.is_not(None), Flag.condition_cleared_on.is_(None)
+        )
     ):
         flag.condition_cleared_on = as_of
         flag.events.append(FlagEvent(on=as_of, action="cleared", note="The condition no longer holds"))
@@ -116,15 +139,29 @@ def quality_drops(as_of: date) -> list[dict]:
     newest, previous = graded.alias("newest"), graded.alias("previous")
     worst = select(func.max(Judgement.rank)).where(Judgement.graded).scalar_subquery()
     drops = (
-        select(newest.c.id, newest.c.home_id, newest.c.inspection_date, newest.c.name, newest.c.rank,
-               previous.c.name.label("before"), worst.label("worst"))
+        select(
+            newest.c.id,
+            newest.c.home_id,
+            newest.c.inspection_date,
+            newest.c.name,
+            newest.c.rank,
+            previous.c.name.label("before"),
+            worst.label("worst"),
+        )
         .outerjoin(previous, and_(previous.c.home_id == newest.c.home_id, previous.c.position == 2))
         .where(newest.c.position == 1, (newest.c.rank == worst) | (previous.c.rank < newest.c.rank))
     )
     latest = ranked_inspections(as_of, graded_only=False).alias("latest")
     declines = (
-        select(latest.c.id, latest.c.home_id, latest.c.inspection_date, latest.c.name, latest.c.rank,
-               newest.c.name.label("before"), worst.label("worst"))
+        select(
+            latest.c.id,
+            latest.c.home_id,
+            latest.c.inspection_date,
+            latest.c.name,
+            latest.c.rank,
+            newest.c.name.label("before"),
+            worst.label("worst"),
+        )
         .outerjoin(newest, and_(newest.c.home_id == latest.c.home_id, newest.c.position == 1))
         .where(latest.c.position == 1, latest.c.declines)
     )
@@ -167,7 +204,9 @@ def check_quality_drops(as_of: date) -> None:
         return
     flagged = set(
         db.session.scalars(
-            select(Flag.inspection_id).where(Flag.kind == "quality_drop", Flag.inspection_id.in_([d["id"] for d in drops]))
+            select(Flag.inspection_id).where(
+                Flag.kind == "quality_drop", Flag.inspection_id.in_([d["id"] for d in drops])
+            )
         )
     )
     fresh = [drop for drop in drops if drop["id"] not in flagged]
@@ -194,7 +233,10 @@ def check_quality_drops(as_of: date) -> None:
             judgement_after=drop["name"],
             event_date=drop["inspection_date"],
         )
-        flag.uses = [FlagUse(contract_id=contract_id, admission_id=admission_id) for contract_id, admission_id in uses.get(home.id, [])]
+        flag.uses = [
+            FlagUse(contract_id=contract_id, admission_id=admission_id)
+            for contract_id, admission_id in uses.get(home.id, [])
+        ]
 
 
 def _uses_of(homes: list[Home], as_of: date) -> dict[int, list[tuple[int, int | None]]]:
@@ -205,16 +247,22 @@ def _uses_of(homes: list[Home], as_of: date) -> dict[int, list[tuple[int, int | 
     live = (Contract.start_date <= as_of) & (Contract.end_date >= as_of)
     found: dict[int, list[tuple[int, int | None]]] = {}
     for home_id, contract_id in db.session.execute(
-        select(contract_homes.c.home_id, Contract.id).join(Contract, Contract.id == contract_homes.c.contract_id)
-        .where(contract_homes.c.home_id.in_([h.id for h in homes]), Contract.kind == "block", live).order_by(Contract.ref)
+        select(contract_homes.c.home_id, Contract.id)
+        .join(Contract, Contract.id == contract_homes.c.contract_id)
+        .where(contract_homes.c.home_id.in_([h.id for h in homes]), Contract.kind == "block", live)
+        .order_by(Contract.ref)
     ):
         found.setdefault(home_id, []).append((contract_id, None))
     homes_of = {}
     for home in homes:
         homes_of.setdefault(home.provider_id, []).append(home.id)
     for provider_id, contract_id, admission_id in db.session.execute(
-        select(Admission.provider_id, Contract.id, Admission.id).join(Admission.lot).join(Lot.contract)
-        .where(Admission.provider_id.in_(list(homes_of)), Admission.status == "active", Contract.kind == "framework", live)
+        select(Admission.provider_id, Contract.id, Admission.id)
+        .join(Admission.lot)
+        .join(Lot.contract)
+        .where(
+            Admission.provider_id.in_(list(homes_of)), Admission.status == "active", Contract.kind == "framework", live
+        )
         .order_by(Contract.ref, Admission.id)
     ):
         for home_id in homes_of[provider_id]:
@@ -230,7 +278,9 @@ def check_underused_block_beds(as_of: date) -> None:
     """Each block's utilisation over its window (default the 28 nights before the date, clipped
     to the term); below its threshold (default 80%), one flag on the contract."""
     still, book = set(), FlagBook("underused_block_beds")
-    live = (Contract.kind == "block") & (Contract.start_date < as_of) & (Contract.end_date >= as_of - timedelta(days=366))
+    live = (
+        (Contract.kind == "block") & (Contract.start_date < as_of) & (Contract.end_date >= as_of - timedelta(days=366))
+    )
     blocks = db.session.scalars(select(Contract).where(live)).all()
     used_by_block = usage.window_occupancies(blocks, as_of)
     for contract in blocks:
@@ -269,7 +319,9 @@ def check_expiring_contracts(as_of: date) -> None:
     ending = db.session.scalars(
         select(Contract)
         .options(selectinload(Contract.decisions))
-        .where(Contract.end_date >= as_of, days_between(literal(as_of, Date), Contract.end_date) <= Contract.notice_days)
+        .where(
+            Contract.end_date >= as_of, days_between(literal(as_of, Date), Contract.end_date) <= Contract.notice_days
+        )
     )
     for contract in ending:
         decided = [d for d in contract.decisions if d.previous_end_date == contract.end_date]
@@ -306,14 +358,24 @@ def check_homes_in_use(as_of: date) -> None:
     good = db.session.scalar(select(Judgement.rank).where(Judgement.name == "Good"))
     placed = (
         select(Placement.home_id)
-        .where(Placement.home_id.is_not(None), Placement.start_date <= as_of,
-               (Placement.end_date.is_(None)) | (Placement.end_date > as_of))
+        .where(
+            Placement.home_id.is_not(None),
+            Placement.start_date <= as_of,
+            (Placement.end_date.is_(None)) | (Placement.end_date > as_of),
+        )
         .distinct()
         .subquery()
     )
     concerns = db.session.execute(
-        select(Home, current.c.name, current.c.rank, current.c.inspection_date, latest.c.name.label("interim"),
-               latest.c.inspection_date.label("interim_on"), latest.c.declines)
+        select(
+            Home,
+            current.c.name,
+            current.c.rank,
+            current.c.inspection_date,
+            latest.c.name.label("interim"),
+            latest.c.inspection_date.label("interim_on"),
+            latest.c.declines,
+        )
         .join(placed, placed.c.home_id == Home.id)
         .outerjoin(current, current.c.home_id == Home.id)
         .outerjoin(latest, and_(latest.c.home_id == Home.id, latest.c.position == 1))
@@ -327,8 +389,10 @@ def check_homes_in_use(as_of: date) -> None:
         if rank is not None and rank > good:
             reasons.append(f"judged {judgement} on {day(judged_on)}")
         if declined:
-            reasons.append(f"{interim} at the interim inspection on {day(interim_on)}"
-                           + (f" (last graded {judgement})" if judgement and not (rank is not None and rank > good) else ""))
+            reasons.append(
+                f"{interim} at the interim inspection on {day(interim_on)}"
+                + (f" (last graded {judgement})" if judgement and not (rank is not None and rank > good) else "")
+            )
         if home.registration_status != "Active":
             reasons.append(f"registration {home.registration_status}")
         still.add(home.urn)
@@ -343,7 +407,12 @@ def check_homes_in_use(as_of: date) -> None:
             judgement_after=judgement,
             event_date=judged_on,
         )
-    settle("home_in_use_concern", still, as_of, "No placement there, or its judgement and registration are no longer of concern")
+    settle(
+        "home_in_use_concern",
+        still,
+        as_of,
+        "No placement there, or its judgement and registration are no longer of concern",
+    )
 
 
 # ---------------------------------------------------------------- monitoring returns
@@ -381,7 +450,9 @@ def resolve_overdue(monitoring_return, on: date) -> None:
     the next daily run."""
     key = f"{monitoring_return.contract.ref}|{monitoring_return.provider.id}|{monitoring_return.period}"
     note = "The return has been submitted"
-    for flag in db.session.scalars(select(Flag).where(Flag.kind == "overdue_return", Flag.subject_key == key, Flag.status != "resolved")):
+    for flag in db.session.scalars(
+        select(Flag).where(Flag.kind == "overdue_return", Flag.subject_key == key, Flag.status != "resolved")
+    ):
         flag.status, flag.resolved_on, flag.resolution_note = "resolved", on, note
         flag.events.append(FlagEvent(on=on, action="resolved", note=note))
 
@@ -396,7 +467,12 @@ def check_kpi_reds(as_of: date) -> None:
     still, book = set(), FlagBook("kpi_red")
     if reds:
         contracts = {c.id: c for c in db.session.scalars(select(Contract).where(Contract.id.in_({c for c, _ in reds})))}
-        indicators = {i.id: i for i in db.session.scalars(select(Indicator).where(Indicator.id.in_({i for v in reds.values() for i in v})))}
+        indicators = {
+            i.id: i
+            for i in db.session.scalars(
+                select(Indicator).where(Indicator.id.in_({i for v in reds.values() for i in v}))
+            )
+        }
         providers = {p.id: p for p in db.session.scalars(select(Provider).where(Provider.id.in_({p for _, p in reds})))}
     for (contract_id, provider_id), by_indicator in reds.items():
         runs = []
@@ -411,7 +487,8 @@ def check_kpi_reds(as_of: date) -> None:
         current = sorted((run for run in runs if run[0] == latest), key=lambda run: run[2].position)
         contract, provider = contracts[contract_id], providers[provider_id]
         names = "; ".join(
-            f"{i.name} ({number(by_indicator[i.id][earlier])} then {number(by_indicator[i.id][later])})" for later, earlier, i in current
+            f"{i.name} ({number(by_indicator[i.id][earlier])} then {number(by_indicator[i.id][later])})"
+            for later, earlier, i in current
         )
         key = f"{contract.ref}|{provider_id}"
         still.add(key)

@@ -75,7 +75,9 @@ def run_once(job, as_of, lease_seconds):
     if run_ is None:
         click.echo(f"{job} for {as_of or date.today()} is already done or in hand elsewhere")
     else:
-        click.echo(f"{job} for {run_.period}: {run_.status}, {run_.flags_opened} opened, {run_.flags_resolved} resolved"
-                   + (f" ({run_.error})" if run_.error else ""))
+        click.echo(
+            f"{job} for {run_.period}: {run_.status}, {run_.flags_opened} opened, {run_.flags_resolved} resolved"
+            + (f" ({run_.error})" if run_.error else "")
+        )
         if run_.status == "failed":
             sys.exit(1)

@@ -56,10 +56,20 @@ def claim(job: str, period: str, owner: str, lease_seconds: int = LEASE_SECONDS)
         savepoint.rollback()
         taken = db.session.execute(
             update(JobRun.__table__)
-            .where(JobRun.job == job, JobRun.period == period,
-                   or_(JobRun.status == "failed", and_(JobRun.status == "running", JobRun.lease_expires_at < now)))
-            .values(owner=owner, lease_expires_at=expires, status="running", attempts=JobRun.attempts + 1, error=None,
-                    started_at=now, finished_at=None)
+            .where(
+                JobRun.job == job,
+                JobRun.period == period,
+                or_(JobRun.status == "failed", and_(JobRun.status == "running", JobRun.lease_expires_at < now)),
+            )
+            .values(
+                owner=owner,
+                lease_expires_at=expires,
+                status="running",
+                attempts=JobRun.attempts + 1,
+                error=None,
+                started_at=now,
+                finished_at=None,
+            )
         )
         db.session.commit()
         if taken.rowcount != 1:
@@ -78,7 +88,8 @@ def _renew(run_id: int, owner: str, lease_seconds: int, stop: threading.Event) -
         try:
             with db.engine.begin() as connection:
                 connection.execute(
-                    update(JobRun.__table__).where(JobRun.id == run_id, JobRun.owner == owner)
+                    update(JobRun.__table__)
+                    .where(JobRun.id == run_id, JobRun.owner == owner)
                     .values(lease_expires_at=_now() + timedelta(seconds=lease_seconds))
                 )
         except Exception:  # the run itself will notice a lost database; keep trying until stopped

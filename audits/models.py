@@ -97,7 +97,9 @@ class Flag(db.Model):
     contract: Mapped[Contract | None] = relationship()
     resolved_by: Mapped[User | None] = relationship(foreign_keys=[resolved_by_id])
     acknowledged_by: Mapped[User | None] = relationship(foreign_keys=[acknowledged_by_id])
-    events: Mapped[list[FlagEvent]] = relationship(back_populates="flag", order_by="FlagEvent.id", cascade="all, delete-orphan")
+    events: Mapped[list[FlagEvent]] = relationship(
+        back_populates="flag", order_by="FlagEvent.id", cascade="all, delete-orphan"
+    )
     # What each consortium did about a shared flag (quality is shared; acting on it is each consortium's own).
     responses: Mapped[list[FlagResponse]] = relationship(back_populates="flag", cascade="all, delete-orphan")
     # For a quality drop: every active contract and admission that uses the home (each viewer is
@@ -110,8 +112,12 @@ class Flag(db.Model):
         CheckConstraint(f"status IN {STATUSES}", name="status_known"),
         # One open flag per kind and subject.
         Index(
-            "uq_flags_open_subject", "kind", "subject_key", unique=True,
-            sqlite_where=text("status <> 'resolved'"), postgresql_where=text("status <> 'resolved'"),
+            "uq_flags_open_subject",
+            "kind",
+            "subject_key",
+            unique=True,
+            sqlite_where=text("status <> 'resolved'"),
+            postgresql_where=text("status <> 'resolved'"),
         ),
         # The same inspection never opens a second flag of a kind.
         Index("uq_flags_kind_inspection", "kind", "inspection_id", unique=True),
@@ -139,9 +145,14 @@ class Flag(db.Model):
         everyone else sees the flag's own status."""
         if user.role != "lead":
             return cls.status
-        own = select(FlagResponse.status).where(FlagResponse.flag_id == cls.id, FlagResponse.consortium_id == user.consortium_id)
-        return case((cls.status == "resolved", "resolved"), (cls.kind.in_(SHARED_KINDS), func.coalesce(own.scalar_subquery(), "open")),
-                    else_=cls.status)
+        own = select(FlagResponse.status).where(
+            FlagResponse.flag_id == cls.id, FlagResponse.consortium_id == user.consortium_id
+        )
+        return case(
+            (cls.status == "resolved", "resolved"),
+            (cls.kind.in_(SHARED_KINDS), func.coalesce(own.scalar_subquery(), "open")),
+            else_=cls.status,
+        )
 
     @classmethod
     def open_for(cls, user):

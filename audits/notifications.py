@@ -27,7 +27,10 @@ def compose(user: User, as_of: date) -> tuple[str, str] | None:
         return None
     new = [f for f in flags if f.opened_on >= as_of - timedelta(days=1)]
     older = [f for f in flags if f not in new]
-    lines = [f"Good morning. {len(new)} new flag{'s' if len(new) != 1 else ''} and {len(older)} still open on {day(as_of)}.", ""]
+    lines = [
+        f"Good morning. {len(new)} new flag{'s' if len(new) != 1 else ''} and {len(older)} still open on {day(as_of)}.",
+        "",
+    ]
     for heading, group in (("New", new), ("Still open", older)):
         if group:
             lines.append(f"{heading}:")
@@ -41,13 +44,21 @@ def compose(user: User, as_of: date) -> tuple[str, str] | None:
 
 def digest_work(as_of: date) -> jobs.Outcome:
     period = as_of.isoformat()
-    written = set(db.session.scalars(select(OutboxMessage.user_id).where(OutboxMessage.kind == "digest", OutboxMessage.period == period)))
-    for user in db.session.scalars(select(User).where(User.active.is_(True), User.wants_digest.is_(True)).order_by(User.id)):
+    written = set(
+        db.session.scalars(
+            select(OutboxMessage.user_id).where(OutboxMessage.kind == "digest", OutboxMessage.period == period)
+        )
+    )
+    for user in db.session.scalars(
+        select(User).where(User.active.is_(True), User.wants_digest.is_(True)).order_by(User.id)
+    ):
         if user.id in written:
             continue
         composed = compose(user, as_of)
         if composed:
-            db.session.add(OutboxMessage(user_id=user.id, kind="digest", period=period, subject=composed[0], body=composed[1]))
+            db.session.add(
+                OutboxMessage(user_id=user.id, kind="digest", period=period, subject=composed[0], body=composed[1])
+            )
     db.session.flush()
     return jobs.Outcome(errors=send_pending())
 

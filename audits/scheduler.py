@@ -43,17 +43,35 @@ def _attempt(app, scheduler: BlockingScheduler, name: str) -> None:
         finally:
             db.session.remove()
     if failed:
-        scheduler.add_job(_attempt, "date", run_date=datetime.now(scheduler.timezone) + timedelta(minutes=RETRY_MINUTES),
-                          args=[app, scheduler, name], id=f"retry-{name}", replace_existing=True)
+        scheduler.add_job(
+            _attempt,
+            "date",
+            run_date=datetime.now(scheduler.timezone) + timedelta(minutes=RETRY_MINUTES),
+            args=[app, scheduler, name],
+            id=f"retry-{name}",
+            replace_existing=True,
+        )
 
 
 def build(app) -> BlockingScheduler:
     """The scheduler with its two daily jobs, not yet started."""
     scheduler = BlockingScheduler(timezone=TIMEZONE)
-    scheduler.add_job(_attempt, CronTrigger(hour=2, minute=0, timezone=TIMEZONE), args=[app, scheduler, "checks"],
-                      id="checks", coalesce=True, misfire_grace_time=6 * 3600)
-    scheduler.add_job(_attempt, CronTrigger(hour=7, minute=0, timezone=TIMEZONE), args=[app, scheduler, "digest"],
-                      id="digest", coalesce=True, misfire_grace_time=6 * 3600)
+    scheduler.add_job(
+        _attempt,
+        CronTrigger(hour=2, minute=0, timezone=TIMEZONE),
+        args=[app, scheduler, "checks"],
+        id="checks",
+        coalesce=True,
+        misfire_grace_time=6 * 3600,
+    )
+    scheduler.add_job(
+        _attempt,
+        CronTrigger(hour=7, minute=0, timezone=TIMEZONE),
+        args=[app, scheduler, "digest"],
+        id="digest",
+        coalesce=True,
+        misfire_grace_time=6 * 3600,
+    )
     return scheduler
 
 

@@ -59,13 +59,30 @@ def acknowledge(flag: Flag, user, note: str, seen_version: int | None = None) ->
     note, now = (note or "").strip() or None, datetime.now(timezone.utc)
     if flag.is_shared:
         response = _response(flag, user)
-        response.status, response.acknowledged_by_id, response.acknowledged_at, response.acknowledgement_note = "acknowledged", user.id, now, note
+        response.status, response.acknowledged_by_id, response.acknowledged_at, response.acknowledgement_note = (
+            "acknowledged",
+            user.id,
+            now,
+            note,
+        )
         if flag.status == "open":
             flag.status = "acknowledged"  # someone has it in hand; each consortium still sees its own
     else:
-        flag.status, flag.acknowledged_by_id, flag.acknowledged_at, flag.acknowledgement_note = "acknowledged", user.id, now, note
-    flag.events.append(FlagEvent(on=date.today(), user_id=user.id, action="acknowledged", note=note,
-                                 consortium_id=user.consortium_id if flag.is_shared else None))
+        flag.status, flag.acknowledged_by_id, flag.acknowledged_at, flag.acknowledgement_note = (
+            "acknowledged",
+            user.id,
+            now,
+            note,
+        )
+    flag.events.append(
+        FlagEvent(
+            on=date.today(),
+            user_id=user.id,
+            action="acknowledged",
+            note=note,
+            consortium_id=user.consortium_id if flag.is_shared else None,
+        )
+    )
     db.session.flush()
 
 
@@ -78,14 +95,26 @@ def resolve(flag: Flag, user, note: str, seen_version: int | None = None) -> Non
     note = note.strip()
     if flag.is_shared:
         response = _response(flag, user)
-        response.status, response.resolved_by_id, response.resolved_on, response.resolution_note = "resolved", user.id, date.today(), note
+        response.status, response.resolved_by_id, response.resolved_on, response.resolution_note = (
+            "resolved",
+            user.id,
+            date.today(),
+            note,
+        )
         if flag.status == "open":
             flag.status = "acknowledged"
     else:
         flag.status, flag.resolved_by_id, flag.resolved_on = "resolved", user.id, date.today()
         flag.resolution_note, flag.condition_cleared_on = note, None
-    flag.events.append(FlagEvent(on=date.today(), user_id=user.id, action="resolved", note=note,
-                                 consortium_id=user.consortium_id if flag.is_shared else None))
+    flag.events.append(
+        FlagEvent(
+            on=date.today(),
+            user_id=user.id,
+            action="resolved",
+            note=note,
+            consortium_id=user.consortium_id if flag.is_shared else None,
+        )
+    )
     db.session.flush()
 
 
@@ -96,8 +125,11 @@ def _own_consortia(user) -> set[int]:
         return {user.consortium_id}
     if user.role == "partner":
         today = date.today()
-        return {m.consortium_id for m in db.session.scalars(select(Membership).where(Membership.authority_code == user.authority_code))
-                if m.is_current(today)}
+        return {
+            m.consortium_id
+            for m in db.session.scalars(select(Membership).where(Membership.authority_code == user.authority_code))
+            if m.is_current(today)
+        }
     return set()
 
 

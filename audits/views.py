@@ -54,14 +54,25 @@ def contract_flags(contract) -> str:
     """The contract's own open flags, and those of the homes its placements use today (a framework's
     Inadequate home with children placed under it)."""
     today = date.today()
-    in_use = scoped(Placement).select(Placement.home_id).where(
-        Placement.contract_id == contract.id, Placement.start_date <= today, or_(Placement.end_date.is_(None), Placement.end_date > today))
+    in_use = (
+        scoped(Placement)
+        .select(Placement.home_id)
+        .where(
+            Placement.contract_id == contract.id,
+            Placement.start_date <= today,
+            or_(Placement.end_date.is_(None), Placement.end_date > today),
+        )
+    )
     about = (Flag.contract_id == contract.id) | (Flag.kind.in_(SHARED_KINDS) & Flag.home_id.in_(in_use))
-    return render_template("audits/_flags.html", flags=_flags(about, Flag.open_for(current_user)), heading="Open flags", subjects=True)
+    return render_template(
+        "audits/_flags.html", flags=_flags(about, Flag.open_for(current_user)), heading="Open flags", subjects=True
+    )
 
 
 def newest_flags(user) -> str:
-    return render_template("audits/_flags.html", flags=_flags(Flag.open_for(user), limit=5), heading="Newest open flags", more=True)
+    return render_template(
+        "audits/_flags.html", flags=_flags(Flag.open_for(user), limit=5), heading="Newest open flags", more=True
+    )
 
 
 def home_flags(home) -> str:
@@ -69,12 +80,15 @@ def home_flags(home) -> str:
 
 
 def provider_flags(provider) -> str:
-    return render_template("audits/_flags.html", flags=_flags(Flag.provider_id == provider.id, Flag.open_for(current_user)),
-                           heading="Open flags")
+    return render_template(
+        "audits/_flags.html",
+        flags=_flags(Flag.provider_id == provider.id, Flag.open_for(current_user)),
+        heading="Open flags",
+    )
 
 
 def _status_condition(status: str, user):
-    """"open" means not resolved: an acknowledged flag is still open. A lead sees a shared flag's
+    """ "open" means not resolved: an acknowledged flag is still open. A lead sees a shared flag's
     status as their consortium's own."""
     seen = Flag.status_seen_by(user)
     if status == "open":
@@ -83,7 +97,12 @@ def _status_condition(status: str, user):
 
 
 # "open" is every flag not resolved, acknowledged ones too (DESIGN §4): the counts say the same.
-STATUS_FILTERS = {"open": "Open (acknowledged too)", "acknowledged": "Acknowledged", "resolved": "Resolved", "all": "All"}
+STATUS_FILTERS = {
+    "open": "Open (acknowledged too)",
+    "acknowledged": "Acknowledged",
+    "resolved": "Resolved",
+    "all": "All",
+}
 SEVERITY_ORDER = case({"high": 0, "medium": 1, "low": 2}, value=Flag.severity, else_=3)
 
 
@@ -101,13 +120,17 @@ def _filtered(args):
         query = query.where(Flag.provider_id == provider_id if provider_id is not None else false())
     if args.get("contract"):
         named = scoped(Contract).select(Contract.id).where(Contract.ref == args["contract"])
-        query = query.where(Flag.contract_id.in_(named) | Flag.id.in_(select(FlagUse.flag_id).where(FlagUse.contract_id.in_(named))))
+        query = query.where(
+            Flag.contract_id.in_(named) | Flag.id.in_(select(FlagUse.flag_id).where(FlagUse.contract_id.in_(named)))
+        )
     if args.get("authority"):
         code = args["authority"].upper()
         member_of = scoped(Membership).select(Membership.consortium_id).where(Membership.authority_code == code)
         placed_in = scoped(Placement).select(Placement.home_id).where(Placement.authority_code == code)
-        query = query.where(Flag.contract_id.in_(scoped(Contract).select(Contract.id).where(Contract.consortium_id.in_(member_of)))
-                            | Flag.home_id.in_(placed_in))
+        query = query.where(
+            Flag.contract_id.in_(scoped(Contract).select(Contract.id).where(Contract.consortium_id.in_(member_of)))
+            | Flag.home_id.in_(placed_in)
+        )
     return query
 
 
@@ -117,27 +140,59 @@ def flags():
     kind = request.args.get("kind", "")
     status = request.args.get("status", "open")
     query = _filtered(request.args).options(selectinload(Flag.responses))
-    page = paginate(query.order_by(SEVERITY_ORDER, Flag.opened_on.desc(), Flag.id.desc()), request.args.get("page", type=int), scalars=True)
-    counts = dict(
-        db.session.execute(scoped(Flag).select(Flag.kind, func.count()).where(Flag.open_for(current_user)).group_by(Flag.kind)).all()
+    page = paginate(
+        query.order_by(SEVERITY_ORDER, Flag.opened_on.desc(), Flag.id.desc()),
+        request.args.get("page", type=int),
+        scalars=True,
     )
-    providers = db.session.execute(select(Provider.id, Provider.name).where(Provider.id.in_(scoped(Flag).select(Flag.provider_id)))
-                                   .order_by(Provider.name))
-    choices = {"contracts": contract_services.contract_choices(), "authorities": core_services.authority_choices(),
-               "providers": [(str(provider_id), name) for provider_id, name in providers]}
+    counts = dict(
+        db.session.execute(
+            scoped(Flag).select(Flag.kind, func.count()).where(Flag.open_for(current_user)).group_by(Flag.kind)
+        ).all()
+    )
+    providers = db.session.execute(
+        select(Provider.id, Provider.name)
+        .where(Provider.id.in_(scoped(Flag).select(Flag.provider_id)))
+        .order_by(Provider.name)
+    )
+    choices = {
+        "contracts": contract_services.contract_choices(),
+        "authorities": core_services.authority_choices(),
+        "providers": [(str(provider_id), name) for provider_id, name in providers],
+    }
     return render_template(
-        "audits/flags.html", page=page, kinds=KINDS, statuses=STATUS_FILTERS, kind=kind, status=status, counts=counts,
-        args=request.args, choices=choices,
+        "audits/flags.html",
+        page=page,
+        kinds=KINDS,
+        statuses=STATUS_FILTERS,
+        kind=kind,
+        status=status,
+        counts=counts,
+        args=request.args,
+        choices=choices,
     )
 
 
 @bp.get("/flags/export.<fmt>")
 @allowed(*ROLES)
 def export_flags(fmt):
-    query = _filtered(request.args).options(selectinload(Flag.responses)).order_by(SEVERITY_ORDER, Flag.opened_on.desc(), Flag.id.desc())
-    rows = ([f.kind, f.subject, f.severity, f.seen_status(current_user), f.opened_on.isoformat(),
-             f.resolved_on.isoformat() if f.resolved_on else "", f.detail]
-            for f in db.session.scalars(query))
+    query = (
+        _filtered(request.args)
+        .options(selectinload(Flag.responses))
+        .order_by(SEVERITY_ORDER, Flag.opened_on.desc(), Flag.id.desc())
+    )
+    rows = (
+        [
+            f.kind,
+            f.subject,
+            f.severity,
+            f.seen_status(current_user),
+            f.opened_on.isoformat(),
+            f.resolved_on.isoformat() if f.resolved_on else "",
+            f.detail,
+        ]
+        for f in db.session.scalars(query)
+    )
     return export("flags", fmt, ["kind", "subject", "severity", "status", "opened_on", "resolved_on", "detail"], rows)
 
 
@@ -155,17 +210,36 @@ def _flag_page(flag: Flag, form: FlagActionForm, status_code: int = 200):
     if flag.home_id is not None and current_user.role in ("lead", "partner"):
         # Who has children there now, as far as the user may see placements.
         authorities = db.session.scalars(
-            select(Authority).where(Authority.code.in_(
-                scoped(Placement).select(Placement.authority_code).where(
-                    Placement.home_id == flag.home_id, or_(Placement.end_date.is_(None), Placement.end_date > date.today()))
-            )).order_by(Authority.name)
+            select(Authority)
+            .where(
+                Authority.code.in_(
+                    scoped(Placement)
+                    .select(Placement.authority_code)
+                    .where(
+                        Placement.home_id == flag.home_id,
+                        or_(Placement.end_date.is_(None), Placement.end_date > date.today()),
+                    )
+                )
+            )
+            .order_by(Authority.name)
         ).all()
     elif flag.contract_id is not None:
         authorities = [m.authority for m in flag.contract.consortium.memberships if m.is_current(date.today())]
-    visible = set(db.session.scalars(scoped(Contract).select(Contract.id).where(Contract.id.in_([u.contract_id for u in flag.uses]))))
-    return render_template("audits/flag.html", flag=flag, authorities=authorities, can_act=services.can_act(current_user, flag),
-                           form=form, status=flag.seen_status(current_user), uses=[u for u in flag.uses if u.contract_id in visible],
-                           **services.responses_seen_by(current_user, flag)), status_code
+    visible = set(
+        db.session.scalars(
+            scoped(Contract).select(Contract.id).where(Contract.id.in_([u.contract_id for u in flag.uses]))
+        )
+    )
+    return render_template(
+        "audits/flag.html",
+        flag=flag,
+        authorities=authorities,
+        can_act=services.can_act(current_user, flag),
+        form=form,
+        status=flag.seen_status(current_user),
+        uses=[u for u in flag.uses if u.contract_id in visible],
+        **services.responses_seen_by(current_user, flag),
+    ), status_code
 
 
 @bp.post("/flags/<int:flag_id>/<any(acknowledge, resolve):action>")
@@ -175,7 +249,9 @@ def act(flag_id, action):
     form = FlagActionForm()
     if form.validate_on_submit():
         try:
-            (services.acknowledge if action == "acknowledge" else services.resolve)(flag, current_user, form.note.data, form.seen_version)
+            (services.acknowledge if action == "acknowledge" else services.resolve)(
+                flag, current_user, form.note.data, form.seen_version
+            )
         except RuleBroken as broken:
             db.session.rollback()
             if broken.field == "note":  # said on the field, as every form does
@@ -213,7 +289,9 @@ def _audit_query(args):
     if dates["from"]:
         query = query.where(AuditEvent.occurred_at >= datetime.combine(dates["from"], time.min, timezone.utc))
     if dates["to"]:
-        query = query.where(AuditEvent.occurred_at < datetime.combine(dates["to"] + timedelta(days=1), time.min, timezone.utc))
+        query = query.where(
+            AuditEvent.occurred_at < datetime.combine(dates["to"] + timedelta(days=1), time.min, timezone.utc)
+        )
     return query
 
 
@@ -223,9 +301,17 @@ def audit_log():
     if problem := date_arguments(request.args, "from", "to")[1]:
         flash(problem, "error")
     page = paginate(_audit_query(request.args), request.args.get("page", type=int), scalars=True)
-    types = db.session.scalars(scoped(AuditEvent).select(AuditEvent.object_type).distinct().order_by(AuditEvent.object_type)).all()
-    return render_template("audits/audit_log.html", page=page, args=request.args, types=types,
-                           values=AuditEvent.shown_values(page.items, current_user), names=AuditEvent.object_names(page.items))
+    types = db.session.scalars(
+        scoped(AuditEvent).select(AuditEvent.object_type).distinct().order_by(AuditEvent.object_type)
+    ).all()
+    return render_template(
+        "audits/audit_log.html",
+        page=page,
+        args=request.args,
+        types=types,
+        values=AuditEvent.shown_values(page.items, current_user),
+        names=AuditEvent.object_names(page.items),
+    )
 
 
 @bp.get("/audit/export.<fmt>")
@@ -237,8 +323,15 @@ def export_audit_log(fmt):
             values = AuditEvent.shown_values(chunk, current_user)
             for e in chunk:
                 before, after = values[e.id]
-                yield [e.occurred_at.isoformat(timespec="seconds"), e.actor, e.action, e.object_type, e.object_id or "",
-                       json.dumps(before, sort_keys=True) if before else "", json.dumps(after, sort_keys=True) if after else ""]
+                yield [
+                    e.occurred_at.isoformat(timespec="seconds"),
+                    e.actor,
+                    e.action,
+                    e.object_type,
+                    e.object_id or "",
+                    json.dumps(before, sort_keys=True) if before else "",
+                    json.dumps(after, sort_keys=True) if after else "",
+                ]
 
     return export("audit-log", fmt, ["when", "who", "action", "object_type", "object_id", "before", "after"], rows())
 
@@ -249,16 +342,22 @@ def export_audit_log(fmt):
 @bp.get("/jobs")
 @allowed("admin", "lead")
 def job_runs():
-    page = paginate(scoped(JobRun).select().order_by(JobRun.started_at.desc(), JobRun.id.desc()),
-                    request.args.get("page", type=int), scalars=True)
+    page = paginate(
+        scoped(JobRun).select().order_by(JobRun.started_at.desc(), JobRun.id.desc()),
+        request.args.get("page", type=int),
+        scalars=True,
+    )
     return render_template("audits/jobs.html", page=page)
 
 
 @bp.get("/messages")
 @allowed(*ROLES)
 def messages():
-    page = paginate(scoped(OutboxMessage).select().order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc()),
-                    request.args.get("page", type=int), scalars=True)
+    page = paginate(
+        scoped(OutboxMessage).select().order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc()),
+        request.args.get("page", type=int),
+        scalars=True,
+    )
     return render_template("audits/messages.html", page=page, form=ConfirmForm())
 
 
@@ -268,5 +367,8 @@ def toggle_digest():
     if ConfirmForm().validate_on_submit():
         current_user.wants_digest = not current_user.wants_digest
         db.session.commit()
-        flash("You will get the daily digest" if current_user.wants_digest else "You will not get the daily digest", "success")
+        flash(
+            "You will get the daily digest" if current_user.wants_digest else "You will not get the daily digest",
+            "success",
+        )
     return redirect(url_for(".messages"))

@@ -48,7 +48,12 @@ BIN = Path(sys.executable).parent
 PASSWORD = "demo-password"
 # Of every ten users: four leads, three partners, two provider staff, one administrator.
 ROLES = ["lead", "lead", "partner", "provider", "lead", "partner", "provider", "lead", "partner", "admin"]
-ACCOUNTS = {"lead": "lead@demo.test", "partner": "partner@demo.test", "provider": "provider@demo.test", "admin": "admin@demo.test"}
+ACCOUNTS = {
+    "lead": "lead@demo.test",
+    "partner": "partner@demo.test",
+    "provider": "provider@demo.test",
+    "admin": "admin@demo.test",
+}
 BUDGET = {"errors": 0, "p95_ms": 500}
 NAVIGATION = re.compile(r'class="govuk-service-navigation__link" href="([^"]+)"')
 LINK = re.compile(r'href="(/[^"#]*)"')
@@ -87,7 +92,9 @@ class Browser:
         self.port, self.role, self.results = port, role, results
         self.cookies: dict[str, str] = {}
 
-    def request(self, method: str, path: str, label: str, expect: int, body: dict | None = None) -> tuple[int, str, str]:
+    def request(
+        self, method: str, path: str, label: str, expect: int, body: dict | None = None
+    ) -> tuple[int, str, str]:
         headers = {"Host": f"127.0.0.1:{self.port}", "User-Agent": "placements-load/1", "Accept": "text/html"}
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
@@ -123,12 +130,20 @@ class Browser:
     def sign_in(self, email: str) -> bool:
         _status, page, _ = self.request("GET", "/sign-in", "GET /sign-in", 200)
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page) or re.search(
-            r'id="csrf_token" name="csrf_token" type="hidden" value="([^"]+)"', page)
+            r'id="csrf_token" name="csrf_token" type="hidden" value="([^"]+)"', page
+        )
         if token is None:
-            self.results.add(Sample("POST /sign-in", self.role, 0, False, 0, time.time()), "sign-in form without a CSRF token")
+            self.results.add(
+                Sample("POST /sign-in", self.role, 0, False, 0, time.time()), "sign-in form without a CSRF token"
+            )
             return False
-        status, _, location = self.request("POST", "/sign-in", "POST /sign-in", 302,
-                                           {"csrf_token": token.group(1), "email": email, "password": PASSWORD})
+        status, _, location = self.request(
+            "POST",
+            "/sign-in",
+            "POST /sign-in",
+            302,
+            {"csrf_token": token.group(1), "email": email, "password": PASSWORD},
+        )
         return status == 302 and urlsplit(location).path == "/"
 
 
@@ -198,9 +213,14 @@ def percentile(values: list[float], p: float) -> float:
 
 def summary(samples: list[Sample]) -> dict:
     ms = [s.ms for s in samples]
-    return {"requests": len(samples), "errors": sum(not s.ok for s in samples),
-            "p50_ms": round(percentile(ms, 50), 1), "p95_ms": round(percentile(ms, 95), 1),
-            "max_ms": round(max(ms), 1) if ms else 0.0, "mean_ms": round(statistics.fmean(ms), 1) if ms else 0.0}
+    return {
+        "requests": len(samples),
+        "errors": sum(not s.ok for s in samples),
+        "p50_ms": round(percentile(ms, 50), 1),
+        "p95_ms": round(percentile(ms, 95), 1),
+        "max_ms": round(max(ms), 1) if ms else 0.0,
+        "mean_ms": round(statistics.fmean(ms), 1) if ms else 0.0,
+    }
 
 
 def free_port() -> int:
@@ -216,8 +236,17 @@ def run(command: list[str], env: dict) -> None:
 
 
 def psql(admin_url: str, sql: str) -> None:
-    run([shutil.which("psql") or "psql", "--no-psqlrc", "--quiet", "--set=ON_ERROR_STOP=1", f"--dbname={admin_url}",
-         f"--command={sql}"], dict(os.environ))
+    run(
+        [
+            shutil.which("psql") or "psql",
+            "--no-psqlrc",
+            "--quiet",
+            "--set=ON_ERROR_STOP=1",
+            f"--dbname={admin_url}",
+            f"--command={sql}",
+        ],
+        dict(os.environ),
+    )
 
 
 def main() -> None:
@@ -226,8 +255,11 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=60, help="seconds of browsing once every user has started")
     parser.add_argument("--ramp", type=int, default=10, help="seconds over which the users start")
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1, help="gunicorn sync workers")
-    parser.add_argument("--admin-url", default=os.environ.get("LOAD_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
-                        help="a PostgreSQL database to connect to while creating and dropping the load database")
+    parser.add_argument(
+        "--admin-url",
+        default=os.environ.get("LOAD_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
+        help="a PostgreSQL database to connect to while creating and dropping the load database",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--output", default=str(HERE / "load-results.json"))
     args = parser.parse_args()
@@ -235,8 +267,13 @@ def main() -> None:
 
     name = f"mpc_load_{uuid.uuid4().hex[:8]}"
     database = urlsplit(args.admin_url)._replace(path=f"/{name}").geturl()
-    env = {**os.environ, "DATABASE_URL": database, "APP_ENV": "production", "SECRET_KEY": secrets.token_hex(32),
-           "LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database,
+        "APP_ENV": "production",
+        "SECRET_KEY": secrets.token_hex(32),
+        "LOG_LEVEL": "WARNING",
+    }
     env.pop("TEST_DATABASE_URL", None)
     port = free_port()
     log = HERE / "load-gunicorn.log"
@@ -249,9 +286,26 @@ def main() -> None:
         print(f"database {name}: migrated and seeded in {time.perf_counter() - started:.1f} s")
         with log.open("w") as log_file:
             server = subprocess.Popen(
-                [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers), "--worker-class", "sync",
-                 "--timeout", "60", "--error-logfile", "-", "wsgi:app"],
-                cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
+                [
+                    str(BIN / "gunicorn"),
+                    "--bind",
+                    f"127.0.0.1:{port}",
+                    "--workers",
+                    str(args.workers),
+                    "--worker-class",
+                    "sync",
+                    "--timeout",
+                    "60",
+                    "--error-logfile",
+                    "-",
+                    "wsgi:app",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         deadline = time.time() + 60
         while True:
             try:
@@ -266,14 +320,20 @@ def main() -> None:
             time.sleep(0.2)
         failed = warm_up(port, args.workers)
         print("warm-up: every page once per worker, not counted" + (f" ({failed} requests failed)" if failed else ""))
-        print(f"gunicorn on 127.0.0.1:{port} with {args.workers} sync workers; "
-              f"{args.users} users over {args.ramp} s, then {args.duration} s of browsing")
+        print(
+            f"gunicorn on 127.0.0.1:{port} with {args.workers} sync workers; "
+            f"{args.users} users over {args.ramp} s, then {args.duration} s of browsing"
+        )
 
         results = Results()
         begin = time.time() + 0.5
         end_at = begin + args.ramp + args.duration
-        threads = [threading.Thread(target=user, args=(n, port, begin + n * args.ramp / args.users, end_at, results), daemon=True)
-                   for n in range(args.users)]
+        threads = [
+            threading.Thread(
+                target=user, args=(n, port, begin + n * args.ramp / args.users, end_at, results), daemon=True
+            )
+            for n in range(args.users)
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -302,11 +362,21 @@ def report(results: Results, args, elapsed: float, kept: str | None) -> None:
         by_page[sample.label].append(sample)
     per_page = {label: summary(group) for label, group in by_page.items()}
     output = {
-        "machine": {"cpus": os.cpu_count(), "load_average_at_start": args.load_at_start, "load_average_at_end": os.getloadavg()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "load_average_at_start": args.load_at_start,
+            "load_average_at_end": os.getloadavg(),
+        },
         "settings": {"users": args.users, "ramp_s": args.ramp, "duration_s": args.duration, "workers": args.workers},
-        "elapsed_s": round(elapsed, 1), "requests_per_s": round(len(samples) / elapsed, 1) if elapsed else 0,
-        "all": overall, "sign_in": summary([s for s in samples if "sign-in" in s.label]), "pages": summary(pages),
-        "by_role": by_role, "by_page": per_page, "problems": dict(results.problems), "budget": BUDGET,
+        "elapsed_s": round(elapsed, 1),
+        "requests_per_s": round(len(samples) / elapsed, 1) if elapsed else 0,
+        "all": overall,
+        "sign_in": summary([s for s in samples if "sign-in" in s.label]),
+        "pages": summary(pages),
+        "by_role": by_role,
+        "by_page": per_page,
+        "problems": dict(results.problems),
+        "budget": BUDGET,
     }
     Path(args.output).write_text(json.dumps(output, indent=2) + "\n")
 
@@ -315,16 +385,25 @@ def report(results: Results, args, elapsed: float, kept: str | None) -> None:
     rows = [("all", overall), ("pages", output["pages"]), ("sign-in (GET and POST)", output["sign_in"])]
     rows += [(f"pages as {role}", figures) for role, figures in by_role.items()]
     for title, figures in rows:
-        print(f"{title:28} {figures['requests']:>8} {figures['errors']:>6} {figures['p50_ms']:>7} {figures['p95_ms']:>7} {figures['max_ms']:>7}")
+        print(
+            f"{title:28} {figures['requests']:>8} {figures['errors']:>6} {figures['p50_ms']:>7} {figures['p95_ms']:>7} {figures['max_ms']:>7}"
+        )
     print("\nslowest pages by p95 (at least 10 requests):")
-    common = sorted(((label, f) for label, f in per_page.items() if f["requests"] >= 10), key=lambda item: -item[1]["p95_ms"])
+    common = sorted(
+        ((label, f) for label, f in per_page.items() if f["requests"] >= 10), key=lambda item: -item[1]["p95_ms"]
+    )
     for label, figures in common[:8]:
-        print(f"  {label:40} {figures['requests']:>6} {figures['p50_ms']:>7} {figures['p95_ms']:>7} {figures['max_ms']:>7}")
+        print(
+            f"  {label:40} {figures['requests']:>6} {figures['p50_ms']:>7} {figures['p95_ms']:>7} {figures['max_ms']:>7}"
+        )
     for problem, count in sorted(results.problems.items(), key=lambda item: -item[1]):
         print(f"  error x{count}: {problem}")
     met = overall["errors"] <= BUDGET["errors"] and overall["p95_ms"] < BUDGET["p95_ms"]
-    print(f"\nbudget: no errors and p95 under {BUDGET['p95_ms']} ms: {'met' if met else 'NOT MET'}"
-          + (f"; database {kept} kept" if kept else "") + f"; figures in {args.output}")
+    print(
+        f"\nbudget: no errors and p95 under {BUDGET['p95_ms']} ms: {'met' if met else 'NOT MET'}"
+        + (f"; database {kept} kept" if kept else "")
+        + f"; figures in {args.output}"
+    )
     if not met:
         sys.exit(1)
 

@@ -14,9 +14,18 @@ import time
 from datetime import date, timedelta
 
 JUDGEMENTS = ["Outstanding", "Good", "Good", "Good", "Requires improvement to be good", "Inadequate"]
-HEADER = ["URN", "Provision type", "Setting name", "Organisation which owns the provider", "Local authority", "Places",
-          "Registration status", "Inspection event type", "Inspection date",
-          "Overall experiences and progress of children and young people"]
+HEADER = [
+    "URN",
+    "Provision type",
+    "Setting name",
+    "Organisation which owns the provider",
+    "Local authority",
+    "Places",
+    "Registration status",
+    "Inspection event type",
+    "Inspection date",
+    "Overall experiences and progress of children and young people",
+]
 
 
 def ofsted_file(rows: int) -> bytes:
@@ -26,9 +35,20 @@ def ofsted_file(rows: int) -> bytes:
     for n in range(rows):
         home, visit = divmod(n, 3)
         day = date(2021, 4, 1) + timedelta(days=365 * visit + home % 300)
-        writer.writerow([f"SC{800000 + home:06d}", "Children's home", f"Home {home}", f"Provider {home % 400} Ltd",
-                         f"Area {home % 150}", 1 + home % 6, "Active", "Full inspection", day.strftime("%d/%m/%Y"),
-                         JUDGEMENTS[(home * 7 + visit) % len(JUDGEMENTS)]])
+        writer.writerow(
+            [
+                f"SC{800000 + home:06d}",
+                "Children's home",
+                f"Home {home}",
+                f"Provider {home % 400} Ltd",
+                f"Area {home % 150}",
+                1 + home % 6,
+                "Active",
+                "Full inspection",
+                day.strftime("%d/%m/%Y"),
+                JUDGEMENTS[(home * 7 + visit) % len(JUDGEMENTS)],
+            ]
+        )
     return out.getvalue().encode()
 
 

@@ -48,8 +48,17 @@ from providers import ofsted  # noqa: E402
 from providers.models import Home, Provider  # noqa: E402
 
 REQUESTS = 30
-BUDGET = {"p95_ms": 150, "x_floor": 10, "queries": 20, "checks": 10, "recharge previews": 2, "ofsted import": 5,
-          "placements import": 60, "placements import MB": 400, "pdf": 0.5}
+BUDGET = {
+    "p95_ms": 150,
+    "x_floor": 10,
+    "queries": 20,
+    "checks": 10,
+    "recharge previews": 2,
+    "ofsted import": 5,
+    "placements import": 60,
+    "placements import MB": 400,
+    "pdf": 0.5,
+}
 
 
 class Counter:
@@ -63,7 +72,9 @@ class Counter:
 def build_app():
     # As a production server runs: debug off and templates read once (with debug on, every
     # render asks the disk whether each template changed).
-    app = create_app({"WTF_CSRF_ENABLED": False, "LOG_LEVEL": "WARNING", "DEBUG": False, "TEMPLATES_AUTO_RELOAD": False})
+    app = create_app(
+        {"WTF_CSRF_ENABLED": False, "LOG_LEVEL": "WARNING", "DEBUG": False, "TEMPLATES_AUTO_RELOAD": False}
+    )
     # The floor is a page like every other: the service's layout around almost nothing, from a
     # template file compiled once (a template string is compiled anew at every request).
     bench = Blueprint("bench", __name__, template_folder=str(HERE / "templates"))
@@ -98,7 +109,11 @@ def measure(app, client, url, counter):
         queries.append(counter.count)
         assert response.status_code == 200, f"{url}: {response.status_code}"
     times.sort()
-    return {"p50_ms": round(statistics.median(times), 1), "p95_ms": round(times[int(0.95 * len(times)) - 1], 1), "queries": max(queries)}
+    return {
+        "p50_ms": round(statistics.median(times), 1),
+        "p95_ms": round(times[int(0.95 * len(times)) - 1], 1),
+        "queries": max(queries),
+    }
 
 
 def timed(function):
@@ -137,33 +152,98 @@ def main():
         _, jobs["checks"] = timed(lambda: checks.run(today))
         year = date(today.year - (1 if today.month >= 4 else 2), 4, 1)
         consortia = db.session.scalars(select(Consortium)).all()
-        _, jobs["recharge previews"] = timed(lambda: [recharges.preview(c, year, date(year.year + 1, 3, 31), 20_000_000, "placements", 50)
-                                                       for c in consortia])
+        _, jobs["recharge previews"] = timed(
+            lambda: [
+                recharges.preview(c, year, date(year.year + 1, 3, 31), 20_000_000, "placements", 50) for c in consortia
+            ]
+        )
         lead = db.session.scalar(select(User).where(User.role == "lead").order_by(User.id))
         partner = db.session.scalar(select(User).where(User.role == "partner").order_by(User.id))
         provider = db.session.scalar(select(User).where(User.role == "provider").order_by(User.id))
-        block = db.session.scalar(select(Contract).where(Contract.kind == "block", Contract.consortium_id == lead.consortium_id,
-                                                         Contract.start_date < today - timedelta(days=400)).order_by(Contract.id))
+        block = db.session.scalar(
+            select(Contract)
+            .where(
+                Contract.kind == "block",
+                Contract.consortium_id == lead.consortium_id,
+                Contract.start_date < today - timedelta(days=400),
+            )
+            .order_by(Contract.id)
+        )
         home = db.session.scalar(select(Home).order_by(Home.id))
         provider_row = db.session.scalar(select(Provider).where(Provider.id == block.provider_id))
-        pool = db.session.scalar(select(CostPool).where(CostPool.consortium_id == lead.consortium_id).order_by(CostPool.id))
+        pool = db.session.scalar(
+            select(CostPool).where(CostPool.consortium_id == lead.consortium_id).order_by(CostPool.id)
+        )
         statement = db.session.scalar(select(Statement).where(Statement.pool_id == pool.id))
-        pages_count = db.session.scalar(select(func.count()).where(Placement.contract_id.in_(
-            select(Contract.id).where(Contract.consortium_id == lead.consortium_id))))
+        pages_count = db.session.scalar(
+            select(func.count()).where(
+                Placement.contract_id.in_(select(Contract.id).where(Contract.consortium_id == lead.consortium_id))
+            )
+        )
         _, jobs["statement pdf"] = timed(lambda: statement_pdf(statement))
         _, jobs["monitoring report pdf"] = timed(lambda: report_pdf(block, "2024-Q1", lead))
-        ofsted_rows = [["URN", "Provision type", "Setting name", "Organisation which owns the provider", "Local authority", "Places",
-                        "Registration status", "Inspection date", "Overall experiences and progress of children and young people"]]
-        ofsted_rows += [[f"SC{800000 + n:06d}", "Children's home", f"New home {n}", f"Provider {n % 2500 + 1:04d} Ltd", "Shire 001", 3,
-                         "Active", (today - timedelta(days=n % 700)).isoformat(), "Good"] for n in range(4000)]
-        _, jobs["ofsted import"] = timed(lambda: ofsted.import_file(read_table(_csv(ofsted_rows), "bench.csv", **ofsted.COLUMNS)))
+        ofsted_rows = [
+            [
+                "URN",
+                "Provision type",
+                "Setting name",
+                "Organisation which owns the provider",
+                "Local authority",
+                "Places",
+                "Registration status",
+                "Inspection date",
+                "Overall experiences and progress of children and young people",
+            ]
+        ]
+        ofsted_rows += [
+            [
+                f"SC{800000 + n:06d}",
+                "Children's home",
+                f"New home {n}",
+                f"Provider {n % 2500 + 1:04d} Ltd",
+                "Shire 001",
+                3,
+                "Active",
+                (today - timedelta(days=n % 700)).isoformat(),
+                "Good",
+            ]
+            for n in range(4000)
+        ]
+        _, jobs["ofsted import"] = timed(
+            lambda: ofsted.import_file(read_table(_csv(ofsted_rows), "bench.csv", **ofsted.COLUMNS))
+        )
         codes = db.session.scalars(select(Authority.code).order_by(Authority.code)).all()
-        placement_rows = [["authority_code", "child_ref", "contract_ref", "home_urn", "start_date", "end_date", "weekly_fee", "placement_type",
-                           "distance_miles"]]
-        placement_rows += [[codes[n % len(codes)], f"BENCH-{n:06d}", "", f"SC{500000 + n % 4000:06d}", (today - timedelta(days=n % 900)).isoformat(),
-                            "", "5200.00", "residential", "12.5"] for n in range(100_000)]
+        placement_rows = [
+            [
+                "authority_code",
+                "child_ref",
+                "contract_ref",
+                "home_urn",
+                "start_date",
+                "end_date",
+                "weekly_fee",
+                "placement_type",
+                "distance_miles",
+            ]
+        ]
+        placement_rows += [
+            [
+                codes[n % len(codes)],
+                f"BENCH-{n:06d}",
+                "",
+                f"SC{500000 + n % 4000:06d}",
+                (today - timedelta(days=n % 900)).isoformat(),
+                "",
+                "5200.00",
+                "residential",
+                "12.5",
+            ]
+            for n in range(100_000)
+        ]
         data = _csv(placement_rows)
-        _, jobs["placements import"] = timed(lambda: imports.import_placements(read_table(data, "bench.csv", **imports.PLACEMENT_COLUMNS)))
+        _, jobs["placements import"] = timed(
+            lambda: imports.import_placements(read_table(data, "bench.csv", **imports.PLACEMENT_COLUMNS))
+        )
         # The imports rewrote the usage summary (a delete and an insert per authority touched).
         vacuum()
         # A web worker holds no 100,000-row files: without this, collecting them slowed every page.
@@ -195,7 +275,9 @@ def main():
     print(f"\n{'page':28} {'p50 ms':>8} {'p95 ms':>8} {'queries':>8} {'x floor':>8}")
     for name, r in pages.items():
         ok = r["p95_ms"] <= BUDGET["p95_ms"] and r["x_floor"] <= BUDGET["x_floor"] and r["queries"] <= BUDGET["queries"]
-        print(f"{name:28} {r['p50_ms']:8} {r['p95_ms']:8} {r['queries']:8} {r['x_floor']:8}  {'ok' if ok else 'OVER BUDGET'}")
+        print(
+            f"{name:28} {r['p50_ms']:8} {r['p95_ms']:8} {r['queries']:8} {r['x_floor']:8}  {'ok' if ok else 'OVER BUDGET'}"
+        )
     print(f"\n{'job':28} {'seconds':>8} {'peak MB':>8}")
     for name, r in jobs.items():
         limit = BUDGET["pdf"] if "pdf" in name else BUDGET.get(name)

@@ -72,7 +72,10 @@ def _csv(header: list[str], rows: list[list]) -> bytes:
 def seed_core(today: date) -> dict[str, str]:
     """Authorities, the consortium and the four demo accounts; returns e-mail -> description."""
     authorities = read_table(
-        _csv(["code", "name", "region", "latitude", "longitude"], [[c, n, "East Midlands", la, lo] for c, n, la, lo in EAST_MIDLANDS]),
+        _csv(
+            ["code", "name", "region", "latitude", "longitude"],
+            [[c, n, "East Midlands", la, lo] for c, n, la, lo in EAST_MIDLANDS],
+        ),
         "demo authorities",
         **services.AUTHORITY_COLUMNS,
     )
@@ -82,7 +85,15 @@ def seed_core(today: date) -> dict[str, str]:
     consortia = read_table(
         _csv(
             ["ref", "name", "lead_code", "member_codes", "joined"],
-            [[CONSORTIUM_REF, "East Midlands Regional Framework consortium", LEAD_CODE, ";".join(c for c, *_ in EAST_MIDLANDS), joined.isoformat()]],
+            [
+                [
+                    CONSORTIUM_REF,
+                    "East Midlands Regional Framework consortium",
+                    LEAD_CODE,
+                    ";".join(c for c, *_ in EAST_MIDLANDS),
+                    joined.isoformat(),
+                ]
+            ],
         ),
         "demo consortia",
         **services.CONSORTIUM_COLUMNS,
@@ -93,48 +104,245 @@ def seed_core(today: date) -> dict[str, str]:
     provider = db.session.scalar(select(Provider).where(Provider.name == PROVIDER_NAME))
     accounts = [
         ("admin@demo.test", "admin", None, "Alex Admin"),
-        ("lead@demo.test", "lead", db.session.scalar(select(Consortium).where(Consortium.ref == CONSORTIUM_REF)), "Lee Lead"),
+        (
+            "lead@demo.test",
+            "lead",
+            db.session.scalar(select(Consortium).where(Consortium.ref == CONSORTIUM_REF)),
+            "Lee Lead",
+        ),
         ("partner@demo.test", "partner", db.session.get(Authority, PARTNER_CODE), "Pat Partner"),
         ("provider@demo.test", "provider", provider, "Priya Provider"),
     ]
     for email, role, organisation, name in accounts:
         if db.session.scalar(select(func.count()).where(User.email == email)) == 0:
             services.create_user(email, role, DEMO_PASSWORD, organisation, name)
-    return {email: f"{role} ({organisation.name if organisation else 'system administration'})" for email, role, organisation, _ in accounts}
+    return {
+        email: f"{role} ({organisation.name if organisation else 'system administration'})"
+        for email, role, organisation, _ in accounts
+    }
 
 
 # Fictional homes across the region: (urn, name, provider, local authority, places, judgements
 # oldest first as (months ago, judgement), registered months ago).
 HOMES = [
-    ("SC910001", "Willow House", PROVIDER_NAME, "Nottingham", 4, [(40, "Good"), (28, "Good"), (16, "Good"), (1, "Requires improvement to be good")]),
-    ("SC910002", "Birchfield Lodge", PROVIDER_NAME, "Nottinghamshire", 3, [(38, "Outstanding"), (26, "Outstanding"), (13, "Good")]),
-    ("SC910003", "The Hollies", PROVIDER_NAME, "Derby", 5, [(30, "Requires improvement to be good"), (18, "Good"), (6, "Good")]),
+    (
+        "SC910001",
+        "Willow House",
+        PROVIDER_NAME,
+        "Nottingham",
+        4,
+        [(40, "Good"), (28, "Good"), (16, "Good"), (1, "Requires improvement to be good")],
+    ),
+    (
+        "SC910002",
+        "Birchfield Lodge",
+        PROVIDER_NAME,
+        "Nottinghamshire",
+        3,
+        [(38, "Outstanding"), (26, "Outstanding"), (13, "Good")],
+    ),
+    (
+        "SC910003",
+        "The Hollies",
+        PROVIDER_NAME,
+        "Derby",
+        5,
+        [(30, "Requires improvement to be good"), (18, "Good"), (6, "Good")],
+    ),
     ("SC910004", "Cedar Court", PROVIDER_NAME, "Derbyshire", 2, []),
-    ("SC910005", "Larkspur Cottage", "Brookside Care Homes Ltd", "Leicester", 4, [(44, "Good"), (32, "Good"), (20, "Good"), (8, "Inadequate")]),
-    ("SC910006", "Foxglove House", "Brookside Care Homes Ltd", "Leicestershire", 3, [(36, "Good"), (24, "Good"), (12, "Outstanding")]),
-    ("SC910007", "Maple View", "Brookside Care Homes Ltd", "Leicestershire", 4, [(33, "Adequate"), (21, "Requires improvement to be good"), (9, "Good")]),
-    ("SC910008", "Rowan Lodge", "Brookside Care Homes Ltd", "Rutland", 2, [(27, "Good"), (15, "Good"), (4, "Sustained effectiveness")]),
-    ("SC910009", "Hawthorn House", "Meadowbank Young People's Services", "Lincolnshire", 4, [(42, "Good"), (30, "Outstanding"), (18, "Outstanding"), (6, "Outstanding")]),
-    ("SC910010", "Kingfisher Lodge", "Meadowbank Young People's Services", "Lincolnshire", 3, [(35, "Requires improvement to be good"), (23, "Good"), (11, "Good")]),
-    ("SC910011", "Heron Cottage", "Meadowbank Young People's Services", "North Northamptonshire", 2, [(29, "Good"), (17, "Good"), (5, "Good")]),
-    ("SC910012", "Ashdown House", "Meadowbank Young People's Services", "West Northamptonshire", 5, [(37, "Good"), (25, "Requires improvement to be good"), (13, "Good")]),
-    ("SC910013", "Elm Tree House", "Riverside Therapeutic Care Ltd", "Derby", 3, [(41, "Outstanding"), (29, "Good"), (17, "Good"), (5, "Good")]),
-    ("SC910014", "Beacon View", "Riverside Therapeutic Care Ltd", "Derbyshire", 4, [(34, "Good"), (22, "Good"), (10, "Good")]),
-    ("SC910015", "Meadow Lodge", "Riverside Therapeutic Care Ltd", "Nottinghamshire", 2, [(26, "Good"), (14, "Requires improvement to be good"), (3, "Improved effectiveness")]),
-    ("SC910016", "Orchard House", "Riverside Therapeutic Care Ltd", "Nottingham", 4, [(31, "Good"), (19, "Good"), (7, "Good")]),
-    ("SC910017", "Castle View", "Castle Gate Homes CIC", "Nottingham", 3, [(39, "Good"), (27, "Outstanding"), (15, "Outstanding"), (3, "Good")]),
-    ("SC910018", "Trent House", "Castle Gate Homes CIC", "Nottinghamshire", 4, [(28, "Good"), (16, "Good"), (4, "Good")]),
-    ("SC910019", "Soar Lodge", "Castle Gate Homes CIC", "Leicester", 2, [(25, "Requires improvement to be good"), (13, "Requires improvement to be good"), (2, "Good")]),
-    ("SC910020", "Welland Cottage", "Castle Gate Homes CIC", "Rutland", 3, [(32, "Good"), (20, "Good"), (8, "Declined in effectiveness")]),
-    ("SC910021", "Greenway House", "Sherwood Young People's Homes Ltd", "Nottinghamshire", 4, [(30, "Good"), (18, "Good"), (6, "Good")]),
-    ("SC910022", "Forest Lodge", "Sherwood Young People's Homes Ltd", "Nottinghamshire", 3, [(28, "Outstanding"), (16, "Good"), (4, "Good")]),
+    (
+        "SC910005",
+        "Larkspur Cottage",
+        "Brookside Care Homes Ltd",
+        "Leicester",
+        4,
+        [(44, "Good"), (32, "Good"), (20, "Good"), (8, "Inadequate")],
+    ),
+    (
+        "SC910006",
+        "Foxglove House",
+        "Brookside Care Homes Ltd",
+        "Leicestershire",
+        3,
+        [(36, "Good"), (24, "Good"), (12, "Outstanding")],
+    ),
+    (
+        "SC910007",
+        "Maple View",
+        "Brookside Care Homes Ltd",
+        "Leicestershire",
+        4,
+        [(33, "Adequate"), (21, "Requires improvement to be good"), (9, "Good")],
+    ),
+    (
+        "SC910008",
+        "Rowan Lodge",
+        "Brookside Care Homes Ltd",
+        "Rutland",
+        2,
+        [(27, "Good"), (15, "Good"), (4, "Sustained effectiveness")],
+    ),
+    (
+        "SC910009",
+        "Hawthorn House",
+        "Meadowbank Young People's Services",
+        "Lincolnshire",
+        4,
+        [(42, "Good"), (30, "Outstanding"), (18, "Outstanding"), (6, "Outstanding")],
+    ),
+    (
+        "SC910010",
+        "Kingfisher Lodge",
+        "Meadowbank Young People's Services",
+        "Lincolnshire",
+        3,
+        [(35, "Requires improvement to be good"), (23, "Good"), (11, "Good")],
+    ),
+    (
+        "SC910011",
+        "Heron Cottage",
+        "Meadowbank Young People's Services",
+        "North Northamptonshire",
+        2,
+        [(29, "Good"), (17, "Good"), (5, "Good")],
+    ),
+    (
+        "SC910012",
+        "Ashdown House",
+        "Meadowbank Young People's Services",
+        "West Northamptonshire",
+        5,
+        [(37, "Good"), (25, "Requires improvement to be good"), (13, "Good")],
+    ),
+    (
+        "SC910013",
+        "Elm Tree House",
+        "Riverside Therapeutic Care Ltd",
+        "Derby",
+        3,
+        [(41, "Outstanding"), (29, "Good"), (17, "Good"), (5, "Good")],
+    ),
+    (
+        "SC910014",
+        "Beacon View",
+        "Riverside Therapeutic Care Ltd",
+        "Derbyshire",
+        4,
+        [(34, "Good"), (22, "Good"), (10, "Good")],
+    ),
+    (
+        "SC910015",
+        "Meadow Lodge",
+        "Riverside Therapeutic Care Ltd",
+        "Nottinghamshire",
+        2,
+        [(26, "Good"), (14, "Requires improvement to be good"), (3, "Improved effectiveness")],
+    ),
+    (
+        "SC910016",
+        "Orchard House",
+        "Riverside Therapeutic Care Ltd",
+        "Nottingham",
+        4,
+        [(31, "Good"), (19, "Good"), (7, "Good")],
+    ),
+    (
+        "SC910017",
+        "Castle View",
+        "Castle Gate Homes CIC",
+        "Nottingham",
+        3,
+        [(39, "Good"), (27, "Outstanding"), (15, "Outstanding"), (3, "Good")],
+    ),
+    (
+        "SC910018",
+        "Trent House",
+        "Castle Gate Homes CIC",
+        "Nottinghamshire",
+        4,
+        [(28, "Good"), (16, "Good"), (4, "Good")],
+    ),
+    (
+        "SC910019",
+        "Soar Lodge",
+        "Castle Gate Homes CIC",
+        "Leicester",
+        2,
+        [(25, "Requires improvement to be good"), (13, "Requires improvement to be good"), (2, "Good")],
+    ),
+    (
+        "SC910020",
+        "Welland Cottage",
+        "Castle Gate Homes CIC",
+        "Rutland",
+        3,
+        [(32, "Good"), (20, "Good"), (8, "Declined in effectiveness")],
+    ),
+    (
+        "SC910021",
+        "Greenway House",
+        "Sherwood Young People's Homes Ltd",
+        "Nottinghamshire",
+        4,
+        [(30, "Good"), (18, "Good"), (6, "Good")],
+    ),
+    (
+        "SC910022",
+        "Forest Lodge",
+        "Sherwood Young People's Homes Ltd",
+        "Nottinghamshire",
+        3,
+        [(28, "Outstanding"), (16, "Good"), (4, "Good")],
+    ),
     ("SC910023", "Peak View", "High Peak Care Partnership", "Derbyshire", 4, [(33, "Good"), (21, "Good"), (9, "Good")]),
-    ("SC910024", "Dovedale House", "High Peak Care Partnership", "Derbyshire", 3, [(27, "Requires improvement to be good"), (15, "Good"), (3, "Good")]),
-    ("SC910025", "Fosse House", "Fosse Way Children's Services Ltd", "Leicestershire", 4, [(35, "Good"), (23, "Good"), (11, "Good")]),
-    ("SC910026", "Charnwood Lodge", "Fosse Way Children's Services Ltd", "Leicester", 2, [(26, "Good"), (14, "Outstanding"), (2, "Outstanding")]),
-    ("SC910027", "Nene Cottage", "Nene Valley Homes CIC", "North Northamptonshire", 3, [(31, "Good"), (19, "Good"), (7, "Good")]),
-    ("SC910028", "Althorp House", "Nene Valley Homes CIC", "West Northamptonshire", 4, [(29, "Good"), (17, "Requires improvement to be good"), (5, "Good")]),
-    ("SC910029", "Witham Lodge", "Lincoln Green Care Ltd", "Lincolnshire", 3, [(34, "Good"), (22, "Good"), (10, "Good")]),
+    (
+        "SC910024",
+        "Dovedale House",
+        "High Peak Care Partnership",
+        "Derbyshire",
+        3,
+        [(27, "Requires improvement to be good"), (15, "Good"), (3, "Good")],
+    ),
+    (
+        "SC910025",
+        "Fosse House",
+        "Fosse Way Children's Services Ltd",
+        "Leicestershire",
+        4,
+        [(35, "Good"), (23, "Good"), (11, "Good")],
+    ),
+    (
+        "SC910026",
+        "Charnwood Lodge",
+        "Fosse Way Children's Services Ltd",
+        "Leicester",
+        2,
+        [(26, "Good"), (14, "Outstanding"), (2, "Outstanding")],
+    ),
+    (
+        "SC910027",
+        "Nene Cottage",
+        "Nene Valley Homes CIC",
+        "North Northamptonshire",
+        3,
+        [(31, "Good"), (19, "Good"), (7, "Good")],
+    ),
+    (
+        "SC910028",
+        "Althorp House",
+        "Nene Valley Homes CIC",
+        "West Northamptonshire",
+        4,
+        [(29, "Good"), (17, "Requires improvement to be good"), (5, "Good")],
+    ),
+    (
+        "SC910029",
+        "Witham Lodge",
+        "Lincoln Green Care Ltd",
+        "Lincolnshire",
+        3,
+        [(34, "Good"), (22, "Good"), (10, "Good")],
+    ),
     ("SC910030", "Wolds View", "Lincoln Green Care Ltd", "Lincolnshire", 4, [(25, "Good"), (13, "Good"), (1, "Good")]),
 ]
 # Supported accommodation for young people of 16 and over (URNs of seven digits).
@@ -154,8 +362,21 @@ def seed_homes(today: date) -> None:
     """The homes' Ofsted histories, loaded through the Ofsted import like a real file."""
     rows = []
     for urn, name, provider, area, places in SUPPORTED:
-        rows.append([urn, "Supported accommodation", name, provider, area, places, "Active",
-                     months_ago(today, 20).isoformat(), "", "", ""])
+        rows.append(
+            [
+                urn,
+                "Supported accommodation",
+                name,
+                provider,
+                area,
+                places,
+                "Active",
+                months_ago(today, 20).isoformat(),
+                "",
+                "",
+                "",
+            ]
+        )
     for urn, name, provider, area, places, history in HOMES:
         registered = months_ago(today, (history[0][0] + 6) if history else 3)
         common = [urn, "Children's home", name, provider, area, places, "Active", registered.isoformat()]
@@ -164,15 +385,32 @@ def seed_homes(today: date) -> None:
         for months, judgement in history:
             kind = "Interim inspection" if judgement in INTERIM else "Full inspection"
             rows.append([*common, kind, months_ago(today, months).strftime("%d/%m/%Y"), judgement])
-    header = ["URN", "Provision type", "Setting name", "Organisation which owns the provider", "Local authority", "Places",
-              "Registration status", "Registration date", "Inspection event type", "Inspection date",
-              "Overall experiences and progress of children and young people"]
+    header = [
+        "URN",
+        "Provision type",
+        "Setting name",
+        "Organisation which owns the provider",
+        "Local authority",
+        "Places",
+        "Registration status",
+        "Registration date",
+        "Inspection event type",
+        "Inspection date",
+        "Overall experiences and progress of children and young people",
+    ]
     ofsted.import_file(read_table(_csv(header, rows), "demo Ofsted file", **ofsted.COLUMNS))
 
 
 @demo_group.command("seed")
 @click.option("--scale", type=click.Choice(["small", "national"]), default="small", show_default=True)
-@click.option("--seed", "seed_value", type=int, default=1, show_default=True, help="For national scale: the same seed gives the same data.")
+@click.option(
+    "--seed",
+    "seed_value",
+    type=int,
+    default=1,
+    show_default=True,
+    help="For national scale: the same seed gives the same data.",
+)
 def seed(scale, seed_value):
     """Build the demo consortium (safe to run again), or national-scale data in an empty database."""
     audit.set_actor(None, "flask demo seed")
@@ -184,8 +422,13 @@ def seed(scale, seed_value):
         except national.NotEmpty as error:
             raise click.ClickException(str(error)) from None
         db.session.commit()
-        click.echo(f"National data in {time.perf_counter() - started:.0f} s: " + ", ".join(f"{v:,} {k}" for k, v in counts.items()))
-        click.echo(f"Accounts: lead01@national.test, partner-<code>@national.test, admin@national.test (password: {national.PASSWORD})")
+        click.echo(
+            f"National data in {time.perf_counter() - started:.0f} s: "
+            + ", ".join(f"{v:,} {k}" for k, v in counts.items())
+        )
+        click.echo(
+            f"Accounts: lead01@national.test, partner-<code>@national.test, admin@national.test (password: {national.PASSWORD})"
+        )
         return
     accounts = seed_core(today)
     first_time = seed_contracts(today)
@@ -220,8 +463,18 @@ ADMISSIONS = [
     ("Castle Gate Homes CIC", "Supported accommodation 16+", "Preferred", 1650),
     ("Riverside Therapeutic Care Ltd", "Supported accommodation 16+", "Reserve", 1720),
 ]
-CHILD_PREFIX = {"E06000015": "DER", "E10000007": "DBY", "E06000016": "LEI", "E10000018": "LCS", "E10000019": "LIN",
-                "E06000061": "NNC", "E06000062": "WNC", "E06000018": "NOT", "E10000024": "NCC", "E06000017": "RUT"}
+CHILD_PREFIX = {
+    "E06000015": "DER",
+    "E10000007": "DBY",
+    "E06000016": "LEI",
+    "E10000018": "LCS",
+    "E10000019": "LIN",
+    "E06000061": "NNC",
+    "E06000062": "WNC",
+    "E06000018": "NOT",
+    "E10000024": "NCC",
+    "E06000017": "RUT",
+}
 
 
 def seed_contracts(today: date) -> bool:
@@ -236,17 +489,60 @@ def seed_contracts(today: date) -> bool:
     crisis_end = months_ago(today, -5)
     contracts = read_table(
         _csv(
-            ["ref", "kind", "title", "consortium_ref", "owner_code", "start_date", "end_date", "max_end_date", "beds",
-             "bed_week_price", "home_urns"],
             [
-                [FRAMEWORK_REF, "framework", "East Midlands Regional Framework for children's residential care", CONSORTIUM_REF, "",
-                 framework_start, date(framework_start.year + 4, 3, 31), date(framework_start.year + 6, 3, 31), "", "", ""],
-                [BLOCK_REF, "block", "Nottingham residential block contract", CONSORTIUM_REF, PARTNER_CODE,
-                 block_start, date(block_start.year + 10, 3, 31), date(block_start.year + 12, 3, 31), 10, "3500.00",
-                 "SC910001;SC910002;SC910003"],
+                "ref",
+                "kind",
+                "title",
+                "consortium_ref",
+                "owner_code",
+                "start_date",
+                "end_date",
+                "max_end_date",
+                "beds",
+                "bed_week_price",
+                "home_urns",
+            ],
+            [
+                [
+                    FRAMEWORK_REF,
+                    "framework",
+                    "East Midlands Regional Framework for children's residential care",
+                    CONSORTIUM_REF,
+                    "",
+                    framework_start,
+                    date(framework_start.year + 4, 3, 31),
+                    date(framework_start.year + 6, 3, 31),
+                    "",
+                    "",
+                    "",
+                ],
+                [
+                    BLOCK_REF,
+                    "block",
+                    "Nottingham residential block contract",
+                    CONSORTIUM_REF,
+                    PARTNER_CODE,
+                    block_start,
+                    date(block_start.year + 10, 3, 31),
+                    date(block_start.year + 12, 3, 31),
+                    10,
+                    "3500.00",
+                    "SC910001;SC910002;SC910003",
+                ],
                 # An older crisis block at its maximum term: re-procuring it is due.
-                [CRISIS_REF, "block", "Solo and crisis beds (2)", CONSORTIUM_REF, "",
-                 date(year_start.year - 4, 4, 1), crisis_end, crisis_end, 2, "7800.00", "SC910026"],
+                [
+                    CRISIS_REF,
+                    "block",
+                    "Solo and crisis beds (2)",
+                    CONSORTIUM_REF,
+                    "",
+                    date(year_start.year - 4, 4, 1),
+                    crisis_end,
+                    crisis_end,
+                    2,
+                    "7800.00",
+                    "SC910026",
+                ],
             ],
         ),
         "demo contracts",
@@ -263,8 +559,9 @@ def seed_contracts(today: date) -> bool:
         for level, factor in (("standard", 100), ("complex", 122), ("high", 150)):
             contract_services.add_price(admission, level, pounds * factor, framework_start)
     contract_services.uplift(framework, Decimal("3.5"), year_start)
-    imports.import_placements(read_table(_placements_csv(today, block_start, framework_start), "demo placements",
-                                         **imports.PLACEMENT_COLUMNS))
+    imports.import_placements(
+        read_table(_placements_csv(today, block_start, framework_start), "demo placements", **imports.PLACEMENT_COLUMNS)
+    )
     seed_returns(today, framework, block)
     crisis = db.session.scalar(select(Contract).where(Contract.ref == CRISIS_REF))
     crisis.compared_lot = "Solo/crisis"  # its beds are set against solo placements, not the residential average
@@ -297,15 +594,44 @@ def _placements_csv(today: date, block_start: date, framework_start: date) -> by
             if slot >= 6 and start < last_month_start < end:
                 end = last_month_start  # two beds stood empty from the start of last month...
             code = rng.choice(codes)
-            rows.append([code, child(code), BLOCK_REF, block_homes[slot % 3], start, end if end <= today else "", "",
-                         "residential", distance(), rng.randint(11, 16)])
+            rows.append(
+                [
+                    code,
+                    child(code),
+                    BLOCK_REF,
+                    block_homes[slot % 3],
+                    start,
+                    end if end <= today else "",
+                    "",
+                    "residential",
+                    distance(),
+                    rng.randint(11, 16),
+                ]
+            )
             start = end + timedelta(days=rng.randint(0, 6))
             if slot >= 6 and last_month_start <= start < refilled:
                 start = refilled  # ...until ten days ago
-    rows.append(["E06000016", child("E06000016"), CRISIS_REF, "SC910026", months_ago(today, 2), "", "", "residential", "8.4", 15])
-    residential = [urn for urn, _, provider, *_ in HOMES
-                   if provider in {name for name, lot, *_ in ADMISSIONS if lot.startswith("Residential")}
-                   and urn not in block_homes and urn != "SC910004"]
+    rows.append(
+        [
+            "E06000016",
+            child("E06000016"),
+            CRISIS_REF,
+            "SC910026",
+            months_ago(today, 2),
+            "",
+            "",
+            "residential",
+            "8.4",
+            15,
+        ]
+    )
+    residential = [
+        urn
+        for urn, _, provider, *_ in HOMES
+        if provider in {name for name, lot, *_ in ADMISSIONS if lot.startswith("Residential")}
+        and urn not in block_homes
+        and urn != "SC910004"
+    ]
     for _ in range(150):
         code = rng.choice(codes)
         start = framework_start + timedelta(days=rng.randint(0, (today - framework_start).days - 1))
@@ -313,29 +639,92 @@ def _placements_csv(today: date, block_start: date, framework_start: date) -> by
         end = start + timedelta(days=length)
         kind = rng.random()
         if kind < 0.62:
-            contract, home, fee, kind_name = FRAMEWORK_REF, rng.choice(residential), rng.choice([4296, 4430, 4202, 5382]), "residential"
+            contract, home, fee, kind_name = (
+                FRAMEWORK_REF,
+                rng.choice(residential),
+                rng.choice([4296, 4430, 4202, 5382]),
+                "residential",
+            )
         elif kind < 0.82:
-            contract, home, fee, kind_name = "", rng.choice([h[0] for h in HOMES if h[0] != "SC910004"]), rng.randint(5200, 7600), "residential"
+            contract, home, fee, kind_name = (
+                "",
+                rng.choice([h[0] for h in HOMES if h[0] != "SC910004"]),
+                rng.randint(5200, 7600),
+                "residential",
+            )
         elif kind < 0.9:
-            contract, home, fee, kind_name = FRAMEWORK_REF, rng.choice([s[0] for s in SUPPORTED]), 1700, "supported_accommodation"
+            contract, home, fee, kind_name = (
+                FRAMEWORK_REF,
+                rng.choice([s[0] for s in SUPPORTED]),
+                1700,
+                "supported_accommodation",
+            )
         else:
-            contract, home, fee, kind_name = "", "", rng.choice([450, 520, 610]), rng.choice(["in_house_fostering", "kinship"])
+            contract, home, fee, kind_name = (
+                "",
+                "",
+                rng.choice([450, 520, 610]),
+                rng.choice(["in_house_fostering", "kinship"]),
+            )
         age = rng.randint(16, 17) if kind_name == "supported_accommodation" else rng.randint(8, 17)
-        rows.append([code, child(code), contract, home, start, end if end < today else "", f"{fee}.00", kind_name, distance(), age])
+        rows.append(
+            [
+                code,
+                child(code),
+                contract,
+                home,
+                start,
+                end if end < today else "",
+                f"{fee}.00",
+                kind_name,
+                distance(),
+                age,
+            ]
+        )
     # Solo placements bought from the framework's Solo/crisis lot: what the crisis block is set against.
     for months, code, fee in ((7, "E06000018", 8350), (5, "E10000019", 8900), (3, "E10000007", 8600)):
-        rows.append([code, child(code), FRAMEWORK_REF, "SC910025", months_ago(today, months), months_ago(today, months - 2), f"{fee}.00",
-                     "residential", distance(), 15])
-    header = ["authority_code", "child_ref", "contract_ref", "home_urn", "start_date", "end_date", "weekly_fee",
-              "placement_type", "distance_miles", "age_at_start"]
+        rows.append(
+            [
+                code,
+                child(code),
+                FRAMEWORK_REF,
+                "SC910025",
+                months_ago(today, months),
+                months_ago(today, months - 2),
+                f"{fee}.00",
+                "residential",
+                distance(),
+                15,
+            ]
+        )
+    header = [
+        "authority_code",
+        "child_ref",
+        "contract_ref",
+        "home_urn",
+        "start_date",
+        "end_date",
+        "weekly_fee",
+        "placement_type",
+        "distance_miles",
+        "age_at_start",
+    ]
     return _csv(header, rows)
 
 
 # ---------------------------------------------------------------- monitoring returns
 
 # Plausible quarterly values: (low, high) for each starter indicator.
-VALUE_RANGES = {"EET": (88, 100), "HEALTH": (92, 100), "MFC": (0, 2), "UNPLANNED": (0, 1), "VIEWS": (90, 100),
-                "L3": (70, 95), "NOTIFIABLE": (0, 2), "COMPLAINTS": (0, 1)}
+VALUE_RANGES = {
+    "EET": (88, 100),
+    "HEALTH": (92, 100),
+    "MFC": (0, 2),
+    "UNPLANNED": (0, 1),
+    "VIEWS": (90, 100),
+    "L3": (70, 95),
+    "NOTIFIABLE": (0, 2),
+    "COMPLAINTS": (0, 1),
+}
 
 
 def seed_returns(today: date, framework, block) -> None:
@@ -358,7 +747,7 @@ def seed_returns(today: date, framework, block) -> None:
     # that is the one before the newest, which is then merely due); red the two before it.
     late = max(n for n, e in enumerate(ended) if e.due_date < today)
     missing = {ended[late].period, newest}
-    red = {e.period for e in ended[max(0, late - 2):late]}
+    red = {e.period for e in ended[max(0, late - 2) : late]}
     for outcomes in (block_outcomes, framework_outcomes):
         for entry in returns.owed(outcomes, today):
             if entry.quarter_end >= today or (outcomes is block_outcomes and entry.period in missing):
@@ -367,10 +756,18 @@ def seed_returns(today: date, framework, block) -> None:
             if outcomes is block_outcomes and entry.period in red:
                 values["MFC"] = str(6 + rng.randint(0, 2))  # red two quarters running
             submitted_on = entry.due_date - timedelta(days=rng.randint(1, 20))
-            monitoring_return = returns.save(outcomes, entry.provider, entry.period, values, {}, None, submitted_on, submit=True)
+            monitoring_return = returns.save(
+                outcomes, entry.provider, entry.period, values, {}, None, submitted_on, submit=True
+            )
             if entry.period == newest:
                 if entry.provider.name == "Brookside Care Homes Ltd":
-                    returns.review(monitoring_return, "return", "Health assessments look high for the home's new admissions: please check.", lead, None)
+                    returns.review(
+                        monitoring_return,
+                        "return",
+                        "Health assessments look high for the home's new admissions: please check.",
+                        lead,
+                        None,
+                    )
                 continue  # the newest returns await the lead's review
             returns.review(monitoring_return, "accept", "", lead, None)
 
@@ -385,16 +782,29 @@ def seed_recharges(today: date, consortium: Consortium, crisis_block: Contract) 
     this_year = financial_year_start(today)
     last_year = date(this_year.year - 1, 4, 1)
     issued_on = min(today, this_year + timedelta(days=24))
-    previous = recharges.create_pool(consortium, f"Contract management {last_year.year} to {this_year.year}", last_year,
-                                     this_year - timedelta(days=1), 18_600_000, "placements",
-                                     notes="The lead authority's commissioning team: 3.5 posts and systems.")
+    previous = recharges.create_pool(
+        consortium,
+        f"Contract management {last_year.year} to {this_year.year}",
+        last_year,
+        this_year - timedelta(days=1),
+        18_600_000,
+        "placements",
+        notes="The lead authority's commissioning team: 3.5 posts and systems.",
+    )
     recharges.draft_statements(previous)
     statements = recharges.issue(previous, issued_on)
     paid = next(s for s in statements if s.authority_code == PARTNER_CODE)
     recharges.mark_paid(paid, min(today, issued_on + timedelta(days=21)))
-    current = recharges.create_pool(consortium, f"Contract management {this_year.year} to {this_year.year + 1}", this_year,
-                                    date(this_year.year + 1, 3, 31), 19_200_000, "placements", base_percent=50,
-                                    notes="Half shared equally, half by placements started, as the members agreed.")
+    current = recharges.create_pool(
+        consortium,
+        f"Contract management {this_year.year} to {this_year.year + 1}",
+        this_year,
+        date(this_year.year + 1, 3, 31),
+        19_200_000,
+        "placements",
+        base_percent=50,
+        notes="Half shared equally, half by placements started, as the members agreed.",
+    )
     recharges.draft_statements(current)
     quarter_start, quarter_end = quarter_of(quarter_of(today)[0] - timedelta(days=1))
     block_pool = recharges.create_block_pool(crisis_block, quarter_start, quarter_end)
@@ -405,6 +815,10 @@ def act_on_flags(today: date) -> None:
     """The lead has already acknowledged one flag and resolved another."""
     lead = db.session.scalar(select(User).where(User.email == "lead@demo.test"))
     drop = db.session.scalar(select(Flag).where(Flag.kind == "quality_drop", Flag.subject == "SC910001"))
-    flag_services.acknowledge(drop, lead, "Called Oakleaf: their improvement plan is due in two weeks; visiting Willow House next week.")
+    flag_services.acknowledge(
+        drop, lead, "Called Oakleaf: their improvement plan is due in two weeks; visiting Willow House next week."
+    )
     settled = db.session.scalar(select(Flag).where(Flag.kind == "quality_drop", Flag.subject == "SC910002"))
-    flag_services.resolve(settled, lead, "Reviewed at the quarterly contract meeting: the home is still Good; no action needed.")
+    flag_services.resolve(
+        settled, lead, "Reviewed at the quarterly contract meeting: the home is still Good; no action needed."
+    )

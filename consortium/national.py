@@ -61,44 +61,85 @@ class NotEmpty(Exception):
 def _bulk(model, rows: list[dict]) -> None:
     table = model.__table__ if hasattr(model, "__table__") else model
     for start in range(0, len(rows), CHUNK):
-        db.session.execute(insert(table), rows[start:start + CHUNK])
+        db.session.execute(insert(table), rows[start : start + CHUNK])
 
 
 def seed(today: date, seed_value: int = 1) -> dict[str, int]:
-    if db.session.scalar(select(func.count()).select_from(Placement)) or db.session.scalar(select(func.count()).select_from(Authority)):
+    if db.session.scalar(select(func.count()).select_from(Placement)) or db.session.scalar(
+        select(func.count()).select_from(Authority)
+    ):
         raise NotEmpty("National-scale data is made in an empty database (flask db upgrade on a new one first)")
     rng = random.Random(seed_value)
     first_day = date(today.year - YEARS, 4, 1)
     counts = {}
 
     # Authorities and consortia.
-    authorities = [{"code": f"E{9_100_000 + n:08d}", "name": f"Shire {n:03d}", "region": f"Region {n % CONSORTIA + 1}",
-                    "latitude": Decimal("52.0") + Decimal(n % 40) / 20, "longitude": Decimal("-2.0") + Decimal(n % 30) / 15}
-                   for n in range(AUTHORITIES)]
+    authorities = [
+        {
+            "code": f"E{9_100_000 + n:08d}",
+            "name": f"Shire {n:03d}",
+            "region": f"Region {n % CONSORTIA + 1}",
+            "latitude": Decimal("52.0") + Decimal(n % 40) / 20,
+            "longitude": Decimal("-2.0") + Decimal(n % 30) / 15,
+        }
+        for n in range(AUTHORITIES)
+    ]
     _bulk(Authority, authorities)
     codes = [a["code"] for a in authorities]
     members_of = {c: codes[c::CONSORTIA] for c in range(CONSORTIA)}
-    _bulk(Consortium, [{"id": c + 1, "ref": f"C{c + 1:02d}", "name": f"Consortium {c + 1:02d}", "lead_code": members_of[c][0],
-                        "high_cost_weekly_pence": 750000} for c in range(CONSORTIA)])
-    _bulk(Membership, [{"consortium_id": c + 1, "authority_code": code, "joined": first_day}
-                       for c in range(CONSORTIA) for code in members_of[c]])
+    _bulk(
+        Consortium,
+        [
+            {
+                "id": c + 1,
+                "ref": f"C{c + 1:02d}",
+                "name": f"Consortium {c + 1:02d}",
+                "lead_code": members_of[c][0],
+                "high_cost_weekly_pence": 750000,
+            }
+            for c in range(CONSORTIA)
+        ],
+    )
+    _bulk(
+        Membership,
+        [
+            {"consortium_id": c + 1, "authority_code": code, "joined": first_day}
+            for c in range(CONSORTIA)
+            for code in members_of[c]
+        ],
+    )
     consortium_of = {code: c + 1 for c in range(CONSORTIA) for code in members_of[c]}
 
     # Providers, homes and inspections.
     _bulk(Provider, [{"id": p + 1, "name": f"Provider {p + 1:04d} Ltd"} for p in range(PROVIDERS)])
     homes = []
     for h in range(HOMES):
-        homes.append({"id": h + 1, "urn": f"SC{500000 + h:06d}", "name": f"Home {h + 1:04d}", "provider_id": rng.randint(1, PROVIDERS),
-                      "provision_type": "Children's home", "local_authority": f"Shire {h % AUTHORITIES:03d}",
-                      "registered_places": rng.randint(2, 6), "registration_status": "Active" if rng.random() > 0.01 else "Suspended"})
+        homes.append(
+            {
+                "id": h + 1,
+                "urn": f"SC{500000 + h:06d}",
+                "name": f"Home {h + 1:04d}",
+                "provider_id": rng.randint(1, PROVIDERS),
+                "provision_type": "Children's home",
+                "local_authority": f"Shire {h % AUTHORITIES:03d}",
+                "registered_places": rng.randint(2, 6),
+                "registration_status": "Active" if rng.random() > 0.01 else "Suspended",
+            }
+        )
     _bulk(Home, homes)
     judgements = {j.name: j.id for j in db.session.scalars(select(Judgement))}
     scale = ["Outstanding", "Good", "Good", "Good", "Requires improvement to be good", "Inadequate"]
     inspections = []
     for home in homes:
         for visit in range(3):
-            inspections.append({"home_id": home["id"], "inspection_date": first_day + timedelta(days=400 * visit + rng.randint(0, 360) + 600),
-                                "event_type": "Full inspection", "judgement_id": judgements[rng.choice(scale)]})
+            inspections.append(
+                {
+                    "home_id": home["id"],
+                    "inspection_date": first_day + timedelta(days=400 * visit + rng.randint(0, 360) + 600),
+                    "event_type": "Full inspection",
+                    "judgement_id": judgements[rng.choice(scale)],
+                }
+            )
     _bulk(Inspection, inspections)
     homes_of = defaultdict(list)
     for home in homes:
@@ -114,10 +155,22 @@ def seed(today: date, seed_value: int = 1) -> dict[str, int]:
         for f in range(FRAMEWORKS_PER_CONSORTIUM):
             contract_id += 1
             start = first_day + timedelta(days=730 * f)
-            contracts.append({"id": contract_id, "ref": f"C{c + 1:02d}-FW{f + 1}", "kind": "framework", "title": f"Framework {f + 1}",
-                              "consortium_id": c + 1, "start_date": start, "end_date": start + timedelta(days=4 * 365),
-                              "max_end_date": start + timedelta(days=6 * 365), "notice_days": 365, "underuse_window_nights": 28,
-                              "underuse_threshold_percent": 80, "version": 1})
+            contracts.append(
+                {
+                    "id": contract_id,
+                    "ref": f"C{c + 1:02d}-FW{f + 1}",
+                    "kind": "framework",
+                    "title": f"Framework {f + 1}",
+                    "consortium_id": c + 1,
+                    "start_date": start,
+                    "end_date": start + timedelta(days=4 * 365),
+                    "max_end_date": start + timedelta(days=6 * 365),
+                    "notice_days": 365,
+                    "underuse_window_nights": 28,
+                    "underuse_threshold_percent": 80,
+                    "version": 1,
+                }
+            )
             admitted = {}
             for lot_name in ("Residential", "Residential with education", "Solo/crisis"):
                 lot_id += 1
@@ -127,24 +180,60 @@ def seed(today: date, seed_value: int = 1) -> dict[str, int]:
                         continue
                     admission_id += 1
                     admitted[provider_id] = lot_id
-                    admissions.append({"id": admission_id, "lot_id": lot_id, "provider_id": provider_id, "tier": rng.choice(["Preferred", "Reserve", "Other"]),
-                                       "status": "active", "version": 1})
+                    admissions.append(
+                        {
+                            "id": admission_id,
+                            "lot_id": lot_id,
+                            "provider_id": provider_id,
+                            "tier": rng.choice(["Preferred", "Reserve", "Other"]),
+                            "status": "active",
+                            "version": 1,
+                        }
+                    )
                     base = rng.randint(3800, 6200) * 100
                     for level, factor in (("standard", 100), ("complex", 122), ("high", 150)):
-                        prices.append({"admission_id": admission_id, "need_level": level, "weekly_pence": base * factor // 100,
-                                       "effective_from": start, "version": 1})
+                        prices.append(
+                            {
+                                "admission_id": admission_id,
+                                "need_level": level,
+                                "weekly_pence": base * factor // 100,
+                                "effective_from": start,
+                                "version": 1,
+                            }
+                        )
             framework_lots[contract_id] = admitted
     for b in range(BLOCKS):
         contract_id += 1
         provider_id = rng.choice(providers_with_homes)
         start = first_day + timedelta(days=rng.randint(0, 3000))
         consortium_id = b % CONSORTIA + 1
-        blocks.append({"id": contract_id, "ref": f"C{consortium_id:02d}-BLK{b + 1:03d}", "kind": "block", "title": f"Block contract {b + 1}",
-                       "consortium_id": consortium_id, "owner_code": None if b % 3 == 0 else members_of[consortium_id - 1][1],
-                       "start_date": start, "end_date": start + timedelta(days=5 * 365), "max_end_date": start + timedelta(days=10 * 365),
-                       "notice_days": 365, "provider_id": provider_id, "beds": rng.randint(4, 8), "underuse_window_nights": 28,
-                       "underuse_threshold_percent": 80, "version": 1})
-        block_prices.append({"contract_id": contract_id, "weekly_pence": rng.randint(3200, 4200) * 100, "effective_from": start, "version": 1})
+        blocks.append(
+            {
+                "id": contract_id,
+                "ref": f"C{consortium_id:02d}-BLK{b + 1:03d}",
+                "kind": "block",
+                "title": f"Block contract {b + 1}",
+                "consortium_id": consortium_id,
+                "owner_code": None if b % 3 == 0 else members_of[consortium_id - 1][1],
+                "start_date": start,
+                "end_date": start + timedelta(days=5 * 365),
+                "max_end_date": start + timedelta(days=10 * 365),
+                "notice_days": 365,
+                "provider_id": provider_id,
+                "beds": rng.randint(4, 8),
+                "underuse_window_nights": 28,
+                "underuse_threshold_percent": 80,
+                "version": 1,
+            }
+        )
+        block_prices.append(
+            {
+                "contract_id": contract_id,
+                "weekly_pence": rng.randint(3200, 4200) * 100,
+                "effective_from": start,
+                "version": 1,
+            }
+        )
         links += [{"contract_id": contract_id, "home_id": h} for h in homes_of[provider_id][:2]]
     _bulk(Contract, contracts)
     _bulk(Contract, blocks)  # apart: a bulk insert takes its columns from its first row
@@ -160,10 +249,22 @@ def seed(today: date, seed_value: int = 1) -> dict[str, int]:
 
     def add(code, contract, lot, home, start, end, kind, fee):
         placement_id = len(placements) + 1
-        placements.append({"id": placement_id, "authority_code": code, "child_ref": f"{code[-3:]}-{placement_id:07d}", "contract_id": contract,
-                           "lot_id": lot, "home_id": home, "start_date": start, "end_date": end if end and end <= today else None,
-                           "placement_type": kind, "age_at_start": rng.randint(16, 17) if kind == "supported_accommodation" else rng.randint(8, 17),
-                           "distance_miles": Decimal(rng.randint(5, 600)) / 10, "version": 1})
+        placements.append(
+            {
+                "id": placement_id,
+                "authority_code": code,
+                "child_ref": f"{code[-3:]}-{placement_id:07d}",
+                "contract_id": contract,
+                "lot_id": lot,
+                "home_id": home,
+                "start_date": start,
+                "end_date": end if end and end <= today else None,
+                "placement_type": kind,
+                "age_at_start": rng.randint(16, 17) if kind == "supported_accommodation" else rng.randint(8, 17),
+                "distance_miles": Decimal(rng.randint(5, 600)) / 10,
+                "version": 1,
+            }
+        )
         if fee:
             fees.append({"placement_id": placement_id, "weekly_pence": fee, "effective_from": start})
 
@@ -174,7 +275,16 @@ def seed(today: date, seed_value: int = 1) -> dict[str, int]:
             while start < min(today, block["end_date"]):
                 end = start + timedelta(days=rng.randint(120, 700))
                 end = min(end, block["end_date"])
-                add(rng.choice(members_of[block["consortium_id"] - 1]), block["id"], None, rng.choice(block_homes), start, end, "residential", None)
+                add(
+                    rng.choice(members_of[block["consortium_id"] - 1]),
+                    block["id"],
+                    None,
+                    rng.choice(block_homes),
+                    start,
+                    end,
+                    "residential",
+                    None,
+                )
                 start = end + timedelta(days=rng.randint(0, 20))
     frameworks_of = defaultdict(list)
     for contract in contracts:
@@ -190,11 +300,29 @@ def seed(today: date, seed_value: int = 1) -> dict[str, int]:
                 continue
             framework = live[0]
             provider_id, lot = rng.choice(list(framework_lots[framework["id"]].items()))
-            add(code, framework["id"], lot, rng.choice(homes_of[provider_id]), start, end, "residential", rng.randint(3900, 6500) * 100)
+            add(
+                code,
+                framework["id"],
+                lot,
+                rng.choice(homes_of[provider_id]),
+                start,
+                end,
+                "residential",
+                rng.randint(3900, 6500) * 100,
+            )
         elif roll < 0.9:
             add(code, None, None, rng.randint(1, HOMES), start, end, "residential", rng.randint(4500, 9000) * 100)
         else:
-            add(code, None, None, None, start, end, rng.choice(["in_house_fostering", "kinship"]), rng.randint(400, 700) * 100)
+            add(
+                code,
+                None,
+                None,
+                None,
+                start,
+                end,
+                rng.choice(["in_house_fostering", "kinship"]),
+                rng.randint(400, 700) * 100,
+            )
     _bulk(Placement, placements)
     _bulk(PlacementFee, fees)
     refresh_all()  # the bulk inserts bypass the flush that keeps the summaries current
@@ -205,13 +333,27 @@ def seed(today: date, seed_value: int = 1) -> dict[str, int]:
     indicator_ids: dict[int, list[int]] = {}
     indicator_id = 0
     for n, contract in enumerate(contracts + blocks, start=1):
-        outcome_rows.append({"id": n, "name": f"{contract['ref']} outcomes", "contract_id": contract["id"], "due_days": 30})
+        outcome_rows.append(
+            {"id": n, "name": f"{contract['ref']} outcomes", "contract_id": contract["id"], "due_days": 30}
+        )
         indicator_ids[contract["id"]] = []
         for position, (code, name, unit, higher, target, amber, red, guidance) in enumerate(STARTER_INDICATORS):
             indicator_id += 1
             indicator_ids[contract["id"]].append(indicator_id)
-            indicator_rows.append({"id": indicator_id, "outcomes_framework_id": n, "code": code, "name": name, "unit": unit,
-                                   "higher_is_better": higher, "target": target, "amber": amber, "red": red, "position": position})
+            indicator_rows.append(
+                {
+                    "id": indicator_id,
+                    "outcomes_framework_id": n,
+                    "code": code,
+                    "name": name,
+                    "unit": unit,
+                    "higher_is_better": higher,
+                    "target": target,
+                    "amber": amber,
+                    "red": red,
+                    "position": position,
+                }
+            )
     _bulk(OutcomesFramework, outcome_rows)
     _bulk(Indicator, indicator_rows)
     owed: set[tuple[int, int, date]] = set()
@@ -233,9 +375,20 @@ def seed(today: date, seed_value: int = 1) -> dict[str, int]:
             continue  # the newest ones not yet in
         return_id = len(returns_rows) + 1
         submitted = due - timedelta(days=rng.randint(-5, 25))
-        returns_rows.append({"id": return_id, "contract_id": contract_id_, "provider_id": provider_id, "period": period_label(quarter),
-                             "quarter_start": quarter, "due_date": due, "status": "accepted", "submitted_on": submitted,
-                             "late": submitted > due, "version": 1})
+        returns_rows.append(
+            {
+                "id": return_id,
+                "contract_id": contract_id_,
+                "provider_id": provider_id,
+                "period": period_label(quarter),
+                "quarter_start": quarter,
+                "due_date": due,
+                "status": "accepted",
+                "submitted_on": submitted,
+                "late": submitted > due,
+                "version": 1,
+            }
+        )
         version_rows.append({"id": return_id, "return_id": return_id, "number": 1, "submitted_on": submitted})
         for iid, (_, _, unit, higher, target, amber, red, _) in zip(indicator_ids[contract_id_], STARTER_INDICATORS):
             value = rng.randint(75, 100) if unit == "percent" else rng.randint(0, 4)
@@ -249,24 +402,48 @@ def seed(today: date, seed_value: int = 1) -> dict[str, int]:
     started = defaultdict(int)
     for placement in placements:
         if placement["contract_id"]:
-            year = placement["start_date"].year if placement["start_date"].month >= 4 else placement["start_date"].year - 1
+            year = (
+                placement["start_date"].year if placement["start_date"].month >= 4 else placement["start_date"].year - 1
+            )
             started[(by_id[placement["contract_id"]]["consortium_id"], year, placement["authority_code"])] += 1
     pools, statements, counters = [], [], []
     for c in range(1, CONSORTIA + 1):
         for year in range(first_day.year, today.year if today.month >= 4 else today.year - 1):
             pool_id = len(pools) + 1
             amount = rng.randint(150_000, 250_000) * 100
-            pools.append({"id": pool_id, "consortium_id": c, "name": f"Contract management {year} to {year + 1}", "first_day": date(year, 4, 1),
-                          "last_day": date(year + 1, 3, 31), "amount_pence": amount, "basis": "placements", "base_percent": Decimal(0),
-                          "created_at": datetime.now(timezone.utc)})
+            pools.append(
+                {
+                    "id": pool_id,
+                    "consortium_id": c,
+                    "name": f"Contract management {year} to {year + 1}",
+                    "first_day": date(year, 4, 1),
+                    "last_day": date(year + 1, 3, 31),
+                    "amount_pence": amount,
+                    "basis": "placements",
+                    "base_percent": Decimal(0),
+                    "created_at": datetime.now(timezone.utc),
+                }
+            )
             members = [Member(code, 365, started[(c, year, code)]) for code in members_of[c - 1]]
             shares = apportion(amount, members, "placements")
             total = sum(m.usage for m in members)
             for n, share in enumerate(shares, start=1):
-                statements.append({"pool_id": pool_id, "authority_code": share.code, "number": f"C{c:02d}-{year + 1}-{n:04d}",
-                                   "status": "paid", "amount_pence": share.amount, "usage": share.usage, "consortium_usage": total,
-                                   "share_percent": share_percent(share, amount), "membership_days": 365,
-                                   "issued_on": date(year + 1, 4, 20), "paid_on": date(year + 1, 5, 20), "version": 1})
+                statements.append(
+                    {
+                        "pool_id": pool_id,
+                        "authority_code": share.code,
+                        "number": f"C{c:02d}-{year + 1}-{n:04d}",
+                        "status": "paid",
+                        "amount_pence": share.amount,
+                        "usage": share.usage,
+                        "consortium_usage": total,
+                        "share_percent": share_percent(share, amount),
+                        "membership_days": 365,
+                        "issued_on": date(year + 1, 4, 20),
+                        "paid_on": date(year + 1, 5, 20),
+                        "version": 1,
+                    }
+                )
             counters.append({"consortium_id": c, "year": year + 1, "last_number": len(shares)})
     _bulk(CostPool, pools)
     _bulk(Statement, statements)
@@ -275,15 +452,45 @@ def seed(today: date, seed_value: int = 1) -> dict[str, int]:
     # Accounts: an administrator, a lead per consortium, a partner per authority, staff of 50 providers.
     secret = hash_password(PASSWORD)
     users = [{"email": "admin@national.test", "name": "Admin", "role": "admin"}]
-    users += [{"email": f"lead{c + 1:02d}@national.test", "name": f"Lead {c + 1}", "role": "lead", "consortium_id": c + 1} for c in range(CONSORTIA)]
-    users += [{"email": f"partner-{code.lower()}@national.test", "name": f"Partner {code}", "role": "partner", "authority_code": code} for code in codes]
-    users += [{"email": f"provider{p:04d}@national.test", "name": f"Provider staff {p}", "role": "provider", "provider_id": p} for p in providers_with_homes[:50]]
-    _bulk(User, [{"password_hash": secret, "session_token": new_session_token(), "active": True, "wants_digest": True,
-                  "created_at": datetime.now(timezone.utc), "consortium_id": None, "authority_code": None, "provider_id": None, **u}
-                 for u in users])
+    users += [
+        {"email": f"lead{c + 1:02d}@national.test", "name": f"Lead {c + 1}", "role": "lead", "consortium_id": c + 1}
+        for c in range(CONSORTIA)
+    ]
+    users += [
+        {
+            "email": f"partner-{code.lower()}@national.test",
+            "name": f"Partner {code}",
+            "role": "partner",
+            "authority_code": code,
+        }
+        for code in codes
+    ]
+    users += [
+        {"email": f"provider{p:04d}@national.test", "name": f"Provider staff {p}", "role": "provider", "provider_id": p}
+        for p in providers_with_homes[:50]
+    ]
+    _bulk(
+        User,
+        [
+            {
+                "password_hash": secret,
+                "session_token": new_session_token(),
+                "active": True,
+                "wants_digest": True,
+                "created_at": datetime.now(timezone.utc),
+                "consortium_id": None,
+                "authority_code": None,
+                "provider_id": None,
+                **u,
+            }
+            for u in users
+        ],
+    )
     _reset_sequences()
     audit.record(db.session, "seed", "National data", None, {k: v for k, v in counts.items()})
-    counts.update(homes=HOMES, inspections=len(inspections), contracts=len(contracts) + len(blocks), statements=len(statements))
+    counts.update(
+        homes=HOMES, inspections=len(inspections), contracts=len(contracts) + len(blocks), statements=len(statements)
+    )
     db.session.flush()
     return counts
 
@@ -294,6 +501,8 @@ def _reset_sequences() -> None:
         return
     for table in db.metadata.sorted_tables:
         if "id" in table.c and table.c.id.autoincrement and table.c.id.primary_key:
-            db.session.execute(text(
-                f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), coalesce((SELECT max(id) FROM {table.name}), 1))"))
-
+            db.session.execute(
+                text(
+                    f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), coalesce((SELECT max(id) FROM {table.name}), 1))"
+                )
+            )

@@ -15,23 +15,54 @@ def occupancy_svg(months, beds: int, threshold: int) -> Markup:
     if not months or not beds:
         return Markup("")
     points = [
-        Point(f"{m.first:%b %y}", float(m.average_occupied_beds or 0),
-              RED if m.utilisation is not None and m.utilisation < threshold else BLUE,
-              f"{m.average_occupied_beds} beds on average, {m.utilisation}%")
+        Point(
+            f"{m.first:%b %y}",
+            float(m.average_occupied_beds or 0),
+            RED if m.utilisation is not None and m.utilisation < threshold else BLUE,
+            f"{m.average_occupied_beds} beds on average, {m.utilisation}%",
+        )
         for m in months
     ]
     title = f"Average occupied beds each month, {day(months[0].first)} to {day(months[-1].last)}, of {beds} beds"
     line = beds * threshold / 100
-    return chart(title, points, low=0, high=beds, lines=[(line, RED)], x_label="Month", y_label="Beds occupied",
-                 legend=[Key(BLUE, f"At or above {threshold}% of beds"), Key(RED, f"Below {threshold}% of beds"),
-                         Key(RED, f"Underuse threshold: {threshold}% of {beds} beds ({number(line)})", line=True)])
+    return chart(
+        title,
+        points,
+        low=0,
+        high=beds,
+        lines=[(line, RED)],
+        x_label="Month",
+        y_label="Beds occupied",
+        legend=[
+            Key(BLUE, f"At or above {threshold}% of beds"),
+            Key(RED, f"Below {threshold}% of beds"),
+            Key(RED, f"Underuse threshold: {threshold}% of {beds} beds ({number(line)})", line=True),
+        ],
+    )
 
 
 def trend_svg(indicator, points: list[tuple[str, object]]) -> Markup:
     """One indicator over the quarters, each point coloured by its RAG, with the amber and red
     thresholds as dashed lines."""
-    marks = [Point(period, float(value) if value is not None else None, RAG_COLOURS[indicator.rag(value)],
-                   number(value) if value is not None else "") for period, value in points]
-    return chart(f"{indicator.name}: trend over {len(points)} quarters", marks, kind="line", width=300, height=120,
-                 lines=[(float(indicator.amber), ORANGE), (float(indicator.red), RED)], x_label="Quarter",
-                 legend=[Key(ORANGE, f"Amber at {number(indicator.amber)}", line=True), Key(RED, f"Red at {number(indicator.red)}", line=True)])
+    marks = [
+        Point(
+            period,
+            float(value) if value is not None else None,
+            RAG_COLOURS[indicator.rag(value)],
+            number(value) if value is not None else "",
+        )
+        for period, value in points
+    ]
+    return chart(
+        f"{indicator.name}: trend over {len(points)} quarters",
+        marks,
+        kind="line",
+        width=300,
+        height=120,
+        lines=[(float(indicator.amber), ORANGE), (float(indicator.red), RED)],
+        x_label="Quarter",
+        legend=[
+            Key(ORANGE, f"Amber at {number(indicator.amber)}", line=True),
+            Key(RED, f"Red at {number(indicator.red)}", line=True),
+        ],
+    )

@@ -37,7 +37,9 @@ from contracts.models import (
 )
 
 # An indicator's target and thresholds: a percentage, a count, days or pounds, never beyond a billion.
-INDICATOR_RANGE = NumberRange(-1_000_000_000, 1_000_000_000, message="Enter a number between -1,000,000,000 and 1,000,000,000")
+INDICATOR_RANGE = NumberRange(
+    -1_000_000_000, 1_000_000_000, message="Enter a number between -1,000,000,000 and 1,000,000,000"
+)
 
 
 class TaggedGovSelect(GovSelect):
@@ -46,38 +48,73 @@ class TaggedGovSelect(GovSelect):
 
     def __call__(self, field, **kwargs):
         kwargs.setdefault("id", field.id)
-        kwargs["items"] = [{"text": label, "value": value, "selected": selected, "attributes": attributes or {}}
-                           for value, label, selected, attributes in field.iter_choices()]
+        kwargs["items"] = [
+            {"text": label, "value": value, "selected": selected, "attributes": attributes or {}}
+            for value, label, selected, attributes in field.iter_choices()
+        ]
         return super(GovSelect, self).__call__(field, **kwargs)
 
 
 class PlacementForm(Form):
     child_ref = StringField(
-        "Child reference", widget=GovTextInput(),
+        "Child reference",
+        widget=GovTextInput(),
         description="Your authority's own pseudonymous reference. Never a name or a date of birth.",
         validators=[DataRequired(message="Enter the child reference"), Length(max=40)],
     )
     contract_ref = SelectField("Contract", widget=GovSelect(), validators=[Optional()])
-    home = SelectField("Home", widget=TaggedGovSelect(), validators=[Optional()],
-                       description="The homes of the contract: a block's own, or those of the providers admitted to the framework, "
-                                   "with the framework's weekly prices.")
-    home_urn = StringField("Or another home's URN", widget=GovTextInput(),
-                           description="A spot purchase from a home not listed, for example SC123456. Leave both empty for in-house "
-                                       "fostering or kinship care.", validators=[Optional(), Length(max=10)])
-    placement_type = SelectField("Placement type", widget=GovSelect(), choices=list(PLACEMENT_TYPES.items()),
-                                 validators=[DataRequired(message="Choose the placement type")])
-    need_level = SelectField("Need level", widget=GovSelect(), choices=[("", "Not given")] + [(n, n.capitalize()) for n in NEED_LEVELS],
-                             validators=[Optional()])
+    home = SelectField(
+        "Home",
+        widget=TaggedGovSelect(),
+        validators=[Optional()],
+        description="The homes of the contract: a block's own, or those of the providers admitted to the framework, "
+        "with the framework's weekly prices.",
+    )
+    home_urn = StringField(
+        "Or another home's URN",
+        widget=GovTextInput(),
+        description="A spot purchase from a home not listed, for example SC123456. Leave both empty for in-house "
+        "fostering or kinship care.",
+        validators=[Optional(), Length(max=10)],
+    )
+    placement_type = SelectField(
+        "Placement type",
+        widget=GovSelect(),
+        choices=list(PLACEMENT_TYPES.items()),
+        validators=[DataRequired(message="Choose the placement type")],
+    )
+    need_level = SelectField(
+        "Need level",
+        widget=GovSelect(),
+        choices=[("", "Not given")] + [(n, n.capitalize()) for n in NEED_LEVELS],
+        validators=[Optional()],
+    )
     start_date = date_field("Start date")
-    weekly_fee = pounds_field("Weekly fee (£)", required=False,
-                              description="Framework and spot placements only: a block placement costs the block's price.")
-    fee_reason = TextAreaField("Why the fee is above the framework's price", widget=GovTextArea(),
-                               description="Only when the weekly fee is above the framework's price for the need level.",
-                               validators=[Optional(), Length(max=500)])
-    age_at_start = IntegerField("Age at start (years)", widget=GovTextInput(),
-                                validators=[Optional(), NumberRange(0, 25, message="Age at start must be between 0 and 25")])
-    distance_miles = DecimalField("Distance from home authority (miles)", widget=GovTextInput(), places=1,
-                                  validators=[Optional(), NumberRange(0, MAX_MILES, message=f"Distance must be between 0 and {MAX_MILES:,} miles")])
+    weekly_fee = pounds_field(
+        "Weekly fee (£)",
+        required=False,
+        description="Framework and spot placements only: a block placement costs the block's price.",
+    )
+    fee_reason = TextAreaField(
+        "Why the fee is above the framework's price",
+        widget=GovTextArea(),
+        description="Only when the weekly fee is above the framework's price for the need level.",
+        validators=[Optional(), Length(max=500)],
+    )
+    age_at_start = IntegerField(
+        "Age at start (years)",
+        widget=GovTextInput(),
+        validators=[Optional(), NumberRange(0, 25, message="Age at start must be between 0 and 25")],
+    )
+    distance_miles = DecimalField(
+        "Distance from home authority (miles)",
+        widget=GovTextInput(),
+        places=1,
+        validators=[
+            Optional(),
+            NumberRange(0, MAX_MILES, message=f"Distance must be between 0 and {MAX_MILES:,} miles"),
+        ],
+    )
     ssda903_code = StringField("SSDA903 placement code", widget=GovTextInput(), validators=[Optional(), Length(max=4)])
     submit = SubmitField("Record placement", widget=GovSubmitInput())
 
@@ -89,8 +126,12 @@ class EndPlacementForm(VersionedForm):
 
 
 class AdmissionStatusForm(VersionedForm):
-    status = RadioField("Status", widget=GovRadioInput(), choices=[(s, s.capitalize()) for s in ADMISSION_STATUSES],
-                        validators=[InputRequired(message="Choose a status")])
+    status = RadioField(
+        "Status",
+        widget=GovRadioInput(),
+        choices=[(s, s.capitalize()) for s in ADMISSION_STATUSES],
+        validators=[InputRequired(message="Choose a status")],
+    )
     reason = TextAreaField("Reason", widget=GovTextArea(), validators=[Optional(), Length(max=2000)])
     status_from = date_field("From", required=False)
     status_until = date_field("Until", required=False, description="For a suspension; leave empty if not known")
@@ -98,14 +139,21 @@ class AdmissionStatusForm(VersionedForm):
 
 
 class LotForm(Form):
-    name = StringField("Lot name", widget=GovTextInput(), validators=[DataRequired(message="Enter the lot name"), Length(max=120)])
+    name = StringField(
+        "Lot name", widget=GovTextInput(), validators=[DataRequired(message="Enter the lot name"), Length(max=120)]
+    )
     submit = SubmitField("Add lot", widget=GovSubmitInput())
 
 
 class AdmitForm(Form):
     provider_id = SelectField("Provider", widget=GovSelect(), validators=[DataRequired(message="Choose a provider")])
-    tier = RadioField("Tier", widget=GovRadioInput(), choices=[(t, t) for t in TIERS], default="Preferred",
-                      validators=[InputRequired(message="Choose a tier")])
+    tier = RadioField(
+        "Tier",
+        widget=GovRadioInput(),
+        choices=[(t, t) for t in TIERS],
+        default="Preferred",
+        validators=[InputRequired(message="Choose a tier")],
+    )
     submit = SubmitField("Admit provider", widget=GovSubmitInput())
 
 
@@ -118,17 +166,25 @@ class PriceForm(Form):
 
 
 class UpliftForm(Form):
-    percent = DecimalField("Uplift (%)", widget=GovTextInput(), places=2, description="For example 3.5",
-                           validators=[InputRequired(message="Enter the uplift"), NumberRange(min=-50, max=100)])
+    percent = DecimalField(
+        "Uplift (%)",
+        widget=GovTextInput(),
+        places=2,
+        description="For example 3.5",
+        validators=[InputRequired(message="Enter the uplift"), NumberRange(min=-50, max=100)],
+    )
     effective_from = date_field("From")
     lot_id = SelectField("Lot", widget=GovSelect(), validators=[Optional()])
     submit = SubmitField("Apply uplift", widget=GovSubmitInput())
 
 
 class DecisionForm(VersionedForm):
-    decision = RadioField("Decision", widget=GovRadioInput(),
-                          choices=[("extend", "Extend the contract"), ("expire", "Let it expire and re-procure")],
-                          validators=[InputRequired(message="Choose a decision")])
+    decision = RadioField(
+        "Decision",
+        widget=GovRadioInput(),
+        choices=[("extend", "Extend the contract"), ("expire", "Let it expire and re-procure")],
+        validators=[InputRequired(message="Choose a decision")],
+    )
     extend_to = date_field("Extend to", required=False)
     note = TextAreaField("Note", widget=GovTextArea(), validators=[Optional(), Length(max=2000)])
     submit = SubmitField("Record decision", widget=GovSubmitInput())
@@ -136,25 +192,51 @@ class DecisionForm(VersionedForm):
 
 class BlockSettingsForm(VersionedForm):
     # The service says what is too few; the form refuses what no block has.
-    beds = IntegerField("Beds", widget=GovTextInput(), validators=[
-        InputRequired(message="Enter the number of beds"), NumberRange(max=MAX_BEDS, message=f"A block has at most {MAX_BEDS:,} beds")])
-    underuse_threshold_percent = IntegerField("Underuse threshold (%)", widget=GovTextInput(),
-                                              validators=[InputRequired(message="Enter the threshold")])
-    underuse_window_nights = IntegerField("Underuse window (nights)", widget=GovTextInput(),
-                                          validators=[InputRequired(message="Enter the window")])
-    notice_days = IntegerField("Notice period for expiry (days)", widget=GovTextInput(), validators=[
-        InputRequired(message="Enter the notice period"), NumberRange(0, 3650, message="The notice period must be between 0 and 3,650 days")])
-    compared_lot = SelectField("Value for money: compare its beds with", widget=GovSelect(), validators=[Optional()],
-                               description="Placements of the same type in a framework lot of this name, or every framework and spot placement of its type")
+    beds = IntegerField(
+        "Beds",
+        widget=GovTextInput(),
+        validators=[
+            InputRequired(message="Enter the number of beds"),
+            NumberRange(max=MAX_BEDS, message=f"A block has at most {MAX_BEDS:,} beds"),
+        ],
+    )
+    underuse_threshold_percent = IntegerField(
+        "Underuse threshold (%)", widget=GovTextInput(), validators=[InputRequired(message="Enter the threshold")]
+    )
+    underuse_window_nights = IntegerField(
+        "Underuse window (nights)", widget=GovTextInput(), validators=[InputRequired(message="Enter the window")]
+    )
+    notice_days = IntegerField(
+        "Notice period for expiry (days)",
+        widget=GovTextInput(),
+        validators=[
+            InputRequired(message="Enter the notice period"),
+            NumberRange(0, 3650, message="The notice period must be between 0 and 3,650 days"),
+        ],
+    )
+    compared_lot = SelectField(
+        "Value for money: compare its beds with",
+        widget=GovSelect(),
+        validators=[Optional()],
+        description="Placements of the same type in a framework lot of this name, or every framework and spot placement of its type",
+    )
     submit = SubmitField("Save settings", widget=GovSubmitInput())
 
 
 class OutageForm(Form):
-    beds = IntegerField("Beds out of use", widget=GovTextInput(), validators=[
-        InputRequired(message="Enter the number of beds"), NumberRange(max=MAX_BEDS, message=f"A block has at most {MAX_BEDS:,} beds")])
+    beds = IntegerField(
+        "Beds out of use",
+        widget=GovTextInput(),
+        validators=[
+            InputRequired(message="Enter the number of beds"),
+            NumberRange(max=MAX_BEDS, message=f"A block has at most {MAX_BEDS:,} beds"),
+        ],
+    )
     start_date = date_field("First night out of use")
     end_date = date_field("Back in use from", required=False, description="Leave empty if not known yet")
-    reason = StringField("Reason", widget=GovTextInput(), validators=[DataRequired(message="Give the reason"), Length(max=500)])
+    reason = StringField(
+        "Reason", widget=GovTextInput(), validators=[DataRequired(message="Give the reason"), Length(max=500)]
+    )
     submit = SubmitField("Record beds out of use", widget=GovSubmitInput())
 
 
@@ -176,24 +258,43 @@ class FeeForm(Form):
 
 
 class ReturnUploadForm(Form):
-    file = FileField("Completed template", widget=GovFileInput(), description="CSV or XLSX with indicator_code, value and comment.",
-                     validators=[FileRequired(message="Choose the completed template")])
+    file = FileField(
+        "Completed template",
+        widget=GovFileInput(),
+        description="CSV or XLSX with indicator_code, value and comment.",
+        validators=[FileRequired(message="Choose the completed template")],
+    )
     submit = SubmitField("Upload and check", widget=GovSubmitInput())
 
 
 class ReviewForm(VersionedForm):
-    decision = RadioField("Decision", widget=GovRadioInput(),
-                          choices=[("accept", "Accept the return"), ("return", "Return it to the provider for correction")],
-                          validators=[InputRequired(message="Choose a decision")])
-    comment = TextAreaField("Comments", widget=GovTextArea(), description="Needed when you return it: say what to correct.",
-                            validators=[Optional(), Length(max=4000)])
+    decision = RadioField(
+        "Decision",
+        widget=GovRadioInput(),
+        choices=[("accept", "Accept the return"), ("return", "Return it to the provider for correction")],
+        validators=[InputRequired(message="Choose a decision")],
+    )
+    comment = TextAreaField(
+        "Comments",
+        widget=GovTextArea(),
+        description="Needed when you return it: say what to correct.",
+        validators=[Optional(), Length(max=4000)],
+    )
     submit = SubmitField("Save review", widget=GovSubmitInput())
 
 
 class IndicatorForm(Form):
     target = DecimalField("Target", widget=GovTextInput(), places=2, validators=[Optional(), INDICATOR_RANGE])
-    amber = DecimalField("Amber threshold", widget=GovTextInput(), places=2,
-                         validators=[InputRequired(message="Enter the amber threshold"), INDICATOR_RANGE])
-    red = DecimalField("Red threshold", widget=GovTextInput(), places=2,
-                       validators=[InputRequired(message="Enter the red threshold"), INDICATOR_RANGE])
+    amber = DecimalField(
+        "Amber threshold",
+        widget=GovTextInput(),
+        places=2,
+        validators=[InputRequired(message="Enter the amber threshold"), INDICATOR_RANGE],
+    )
+    red = DecimalField(
+        "Red threshold",
+        widget=GovTextInput(),
+        places=2,
+        validators=[InputRequired(message="Enter the red threshold"), INDICATOR_RANGE],
+    )
     submit = SubmitField("Save thresholds", widget=GovSubmitInput())

@@ -42,12 +42,32 @@ from contracts.models import (
 from providers.models import Home, Provider, ProviderAlias
 
 CONTRACT_COLUMNS = {
-    "required": ["ref", "kind", "title", "consortium_ref", "owner_code", "start_date", "end_date", "max_end_date", "beds",
-                 "bed_week_price", "home_urns"],
+    "required": [
+        "ref",
+        "kind",
+        "title",
+        "consortium_ref",
+        "owner_code",
+        "start_date",
+        "end_date",
+        "max_end_date",
+        "beds",
+        "bed_week_price",
+        "home_urns",
+    ],
 }
 PLACEMENT_COLUMNS = {
-    "required": ["authority_code", "child_ref", "contract_ref", "home_urn", "start_date", "end_date", "weekly_fee",
-                 "placement_type", "distance_miles"],
+    "required": [
+        "authority_code",
+        "child_ref",
+        "contract_ref",
+        "home_urn",
+        "start_date",
+        "end_date",
+        "weekly_fee",
+        "placement_type",
+        "distance_miles",
+    ],
     "optional": ["age_at_start", "need_level", "ssda903_code", "end_reason"],
 }
 GENERAL_LOT = "General"
@@ -111,7 +131,9 @@ def import_contracts(table: Table) -> ImportResult:
         if kind == "block":
             beds = parse_id(row["beds"])
             if beds is None or not 0 < beds <= MAX_BEDS:
-                problems.append(f"beds must be a whole number above zero and at most {MAX_BEDS:,}, not {row['beds'][:20]!r}")
+                problems.append(
+                    f"beds must be a whole number above zero and at most {MAX_BEDS:,}, not {row['beds'][:20]!r}"
+                )
                 beds = None
             try:
                 price = parse_pence(row["bed_week_price"], "bed_week_price")
@@ -135,8 +157,14 @@ def import_contracts(table: Table) -> ImportResult:
     result = ImportResult(details={"homes_linked": 0, "providers_admitted": 0})
     with audit.import_batch(db.session):
         for ref, kind, title, consortium, owner, start, end, max_end, beds, price, homes in parsed:
-            values = {"kind": kind, "title": title, "consortium_id": consortium.id, "start_date": start, "end_date": end,
-                      "max_end_date": max_end}
+            values = {
+                "kind": kind,
+                "title": title,
+                "consortium_id": consortium.id,
+                "start_date": start,
+                "end_date": end,
+                "max_end_date": max_end,
+            }
             if kind == "block":
                 values.update(owner_code=owner, beds=beds, provider_id=homes[0].provider_id)
             contract = existing.get(ref)
@@ -164,7 +192,9 @@ def import_contracts(table: Table) -> ImportResult:
 
 
 def _block_price(contract: Contract, pence: int, start: date) -> None:
-    price = db.session.scalar(select(BlockPrice).where(BlockPrice.contract_id == contract.id, BlockPrice.effective_from == start))
+    price = db.session.scalar(
+        select(BlockPrice).where(BlockPrice.contract_id == contract.id, BlockPrice.effective_from == start)
+    )
     if price is None:
         db.session.add(BlockPrice(contract_id=contract.id, weekly_pence=pence, effective_from=start))
     elif price.weekly_pence != pence:
@@ -173,7 +203,9 @@ def _block_price(contract: Contract, pence: int, start: date) -> None:
 
 def _admit(contract: Contract, provider_ids: set[int]) -> int:
     """Admit providers not yet admitted to any lot of the framework to its lot "General"."""
-    admitted = set(db.session.scalars(select(Admission.provider_id).join(Admission.lot).where(Lot.contract_id == contract.id)))
+    admitted = set(
+        db.session.scalars(select(Admission.provider_id).join(Admission.lot).where(Lot.contract_id == contract.id))
+    )
     missing = provider_ids - admitted
     if not missing:
         return 0
@@ -259,7 +291,9 @@ def import_placements(table: Table) -> ImportResult:
     savepoint = db.session.begin_nested()
     written: dict[int, tuple[int, dict]] = {}  # placement id -> (line, its columns)
     with audit.import_batch(db.session):
-        existing = _existing_placements({(s["columns"]["authority_code"], s["columns"]["child_ref"]) for _, s in checked})
+        existing = _existing_placements(
+            {(s["columns"]["authority_code"], s["columns"]["child_ref"]) for _, s in checked}
+        )
         new_rows, new_fees = [], []
         for line, stored in checked:
             columns = stored["columns"]
@@ -278,7 +312,7 @@ def import_placements(table: Table) -> ImportResult:
         db.session.flush()
         # New placements in bulk: the ORM would hold every row as an object.
         for start in range(0, len(new_rows), 10_000):
-            chunk = new_rows[start:start + 10_000]
+            chunk = new_rows[start : start + 10_000]
             ids = new_ids(Placement.__table__, len(chunk))
             if ids is None:
                 ids = db.session.scalars(
@@ -286,23 +320,39 @@ def import_placements(table: Table) -> ImportResult:
                     [{**stored["columns"], "version": 1} for _, stored in chunk],
                 ).all()
             else:
-                db.session.execute(insert(Placement), [{**stored["columns"], "id": placement_id, "version": 1}
-                                                       for placement_id, (_, stored) in zip(ids, chunk)])
+                db.session.execute(
+                    insert(Placement),
+                    [
+                        {**stored["columns"], "id": placement_id, "version": 1}
+                        for placement_id, (_, stored) in zip(ids, chunk)
+                    ],
+                )
             for placement_id, (line, stored) in zip(ids, chunk):
                 written[placement_id] = (line, stored["columns"])
                 if stored["fee"] is not None:
-                    new_fees.append({"placement_id": placement_id, "weekly_pence": stored["fee"],
-                                     "effective_from": stored["columns"]["start_date"]})
+                    new_fees.append(
+                        {
+                            "placement_id": placement_id,
+                            "weekly_pence": stored["fee"],
+                            "effective_from": stored["columns"]["start_date"],
+                        }
+                    )
         for start in range(0, len(new_fees), 10_000):
-            db.session.execute(insert(PlacementFee), new_fees[start:start + 10_000])
+            db.session.execute(insert(PlacementFee), new_fees[start : start + 10_000])
         # The bulk inserts bypass the flush that keeps return obligations and the summaries current;
         # nothing before the earliest new start changed.
         since = min((stored["columns"]["start_date"] for _, stored in new_rows), default=None)
-        returns.refresh_obligations(sorted({stored["columns"]["contract_id"] for _, stored in new_rows} - {None}), since=since)
+        returns.refresh_obligations(
+            sorted({stored["columns"]["contract_id"] for _, stored in new_rows} - {None}), since=since
+        )
         summaries.refresh_usage({stored["columns"]["authority_code"] for _, stored in new_rows}, since=since)
         summaries.refresh_block_nights({stored["columns"]["contract_id"] for _, stored in new_rows} - {None})
         result.added = len(new_rows)
-        blocks = {c["contract_id"] for _, c in written.values() if c["contract_id"] and checker.contract(c["contract_id"]).kind == "block"}
+        blocks = {
+            c["contract_id"]
+            for _, c in written.values()
+            if c["contract_id"] and checker.contract(c["contract_id"]).kind == "block"
+        }
         _check_across(written, blocks, checker, errors)
     if errors.errors:
         savepoint.rollback()
@@ -318,14 +368,20 @@ def _existing_placements(children: set[tuple[str, str]]) -> dict[tuple, Placemen
     found = {}
     refs = sorted({ref for _, ref in children})
     for start in range(0, len(refs), 5_000):
-        query = select(Placement).options(selectinload(Placement.fees)).where(Placement.child_ref.in_(refs[start:start + 5_000]))
+        query = (
+            select(Placement)
+            .options(selectinload(Placement.fees))
+            .where(Placement.child_ref.in_(refs[start : start + 5_000]))
+        )
         for p in db.session.scalars(query):
             if (p.authority_code, p.child_ref) in children:
                 found[(p.authority_code, p.child_ref, p.contract_id, p.start_date)] = p
     return found
 
 
-def _check_across(written: dict[int, tuple[int, dict]], blocks: set[int], checker: rules.Rules, errors: RowErrors) -> None:
+def _check_across(
+    written: dict[int, tuple[int, dict]], blocks: set[int], checker: rules.Rules, errors: RowErrors
+) -> None:
     """The rules between placements, in SQL over everything recorded so far."""
     reported = set()
     for first, second in rules.overlapping_children(list(written)):
@@ -346,14 +402,21 @@ def _check_across(written: dict[int, tuple[int, dict]], blocks: set[int], checke
         contract = checker.contract(contract_id)
         night = rules.first_night_over_beds(contract)
         if night is not None:
-            open_then = [line for line, c in written.values() if c["contract_id"] == contract_id and c["start_date"] <= night
-                         and (c["end_date"] is None or c["end_date"] > night)]
+            open_then = [
+                line
+                for line, c in written.values()
+                if c["contract_id"] == contract_id
+                and c["start_date"] <= night
+                and (c["end_date"] is None or c["end_date"] > night)
+            ]
             errors.add(max(open_then, default=None), rules.over_capacity_message(contract, night))
 
 
 # ---------------------------------------------------------------- outcomes and returns
 
-OUTCOME_COLUMNS = {"required": ["contract_ref", "indicator_code", "name", "unit", "higher_is_better", "target", "amber", "red"]}
+OUTCOME_COLUMNS = {
+    "required": ["contract_ref", "indicator_code", "name", "unit", "higher_is_better", "target", "amber", "red"]
+}
 RETURN_COLUMNS = {"required": ["contract_ref", "provider", "period", "indicator_code", "value", "submitted_on"]}
 TRUE, FALSE = {"true", "yes", "y", "1"}, {"false", "no", "n", "0"}
 
@@ -397,7 +460,9 @@ def import_outcomes(table: Table) -> ImportResult:
             errors.add(row.line, "; ".join(problems))
             continue
         seen[key] = row.line
-        parsed.append((contract, {"code": code, "name": row["name"], "unit": unit, "higher_is_better": higher, **numbers}))
+        parsed.append(
+            (contract, {"code": code, "name": row["name"], "unit": unit, "higher_is_better": higher, **numbers})
+        )
     errors.raise_if_any()
 
     result = ImportResult()
@@ -428,7 +493,10 @@ def import_returns(table: Table) -> ImportResult:
     accepted with the same values is unchanged; with other values it is an error."""
     errors = RowErrors()
     contracts = {c.ref: c for c in db.session.scalars(select(Contract))}
-    frameworks = {o.contract_id: o for o in db.session.scalars(select(OutcomesFramework).where(OutcomesFramework.contract_id.is_not(None)))}
+    frameworks = {
+        o.contract_id: o
+        for o in db.session.scalars(select(OutcomesFramework).where(OutcomesFramework.contract_id.is_not(None)))
+    }
     providers = _provider_names()
     groups: dict[tuple, dict] = {}
     for row in table.rows:
@@ -467,7 +535,10 @@ def import_returns(table: Table) -> ImportResult:
         key = (contract.id, provider_id, row["period"].strip().upper())
         group = groups.setdefault(key, {"line": row.line, "outcomes": outcomes, "values": {}, "submitted": submitted})
         if indicator.id in group["values"]:
-            errors.add(row.line, f"{indicator.code} for {key[2]} appears again (first on line {group['values'][indicator.id][1]})")
+            errors.add(
+                row.line,
+                f"{indicator.code} for {key[2]} appears again (first on line {group['values'][indicator.id][1]})",
+            )
             continue
         if submitted != group["submitted"]:
             errors.add(row.line, f"submitted_on differs from line {group['line']} for the same return")
@@ -485,23 +556,39 @@ def import_returns(table: Table) -> ImportResult:
     with audit.import_batch(db.session):
         for (contract_id, provider_id, period), group in groups.items():
             outcomes = group["outcomes"]
-            entry = next((e for e in returns.owed(outcomes, group["submitted"], provider_id) if e.period == period), None)
+            entry = next(
+                (e for e in returns.owed(outcomes, group["submitted"], provider_id) if e.period == period), None
+            )
             if entry is None:
-                errors.add(group["line"], f"{db.session.get(Provider, provider_id).name} owes no return for {outcomes.contract.ref} in {period}")
+                errors.add(
+                    group["line"],
+                    f"{db.session.get(Provider, provider_id).name} owes no return for {outcomes.contract.ref} in {period}",
+                )
                 continue
             values = {iid: value for iid, (value, _) in group["values"].items()}
             existing = entry.monitoring_return
             if existing is not None:
-                same = existing.status == "accepted" and {v.indicator_id: v.value for v in existing.current.values} == values
+                same = (
+                    existing.status == "accepted"
+                    and {v.indicator_id: v.value for v in existing.current.values} == values
+                )
                 if same:
                     result.unchanged += 1
                 else:
-                    errors.add(group["line"], f"the {period} return is already recorded ({existing.status}) with other values")
+                    errors.add(
+                        group["line"], f"the {period} return is already recorded ({existing.status}) with other values"
+                    )
                 continue
             monitoring_return = MonitoringReturn(
-                contract_id=contract_id, provider_id=provider_id, period=period, quarter_start=entry.quarter_start,
-                due_date=entry.due_date, status="accepted", submitted_on=group["submitted"],
-                late=group["submitted"] > entry.due_date)
+                contract_id=contract_id,
+                provider_id=provider_id,
+                period=period,
+                quarter_start=entry.quarter_start,
+                due_date=entry.due_date,
+                status="accepted",
+                submitted_on=group["submitted"],
+                late=group["submitted"] > entry.due_date,
+            )
             version = ReturnVersion(number=1, submitted_on=group["submitted"])
             version.values = [ReturnValue(indicator_id=iid, value=value) for iid, value in values.items()]
             monitoring_return.versions.append(version)

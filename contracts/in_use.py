@@ -22,8 +22,11 @@ def in_use_by(user):
     listed: a member's spot placements stay its own)."""
     if user.role != "lead":
         return Placement.visible_to(user)
-    members = select(Membership.authority_code).where(Membership.consortium_id == user.consortium_id, Membership.joined <= today_in_sql(),
-                                                      Membership.left.is_(None) | (Membership.left >= today_in_sql()))
+    members = select(Membership.authority_code).where(
+        Membership.consortium_id == user.consortium_id,
+        Membership.joined <= today_in_sql(),
+        Membership.left.is_(None) | (Membership.left >= today_in_sql()),
+    )
     return Placement.visible_to(user) | (Placement.contract_id.is_(None) & Placement.authority_code.in_(members))
 
 
@@ -49,10 +52,16 @@ class HomesInUse:
 
 
 def homes_in_use(user, today: date) -> HomesInUse:
-    open_now = select(Placement.home_id, func.count()).where(
-        in_use_by(user), Placement.home_id.is_not(None), Placement.start_date <= today,
-        or_(Placement.end_date.is_(None), Placement.end_date > today),
-    ).group_by(Placement.home_id)
+    open_now = (
+        select(Placement.home_id, func.count())
+        .where(
+            in_use_by(user),
+            Placement.home_id.is_not(None),
+            Placement.start_date <= today,
+            or_(Placement.end_date.is_(None), Placement.end_date > today),
+        )
+        .group_by(Placement.home_id)
+    )
     counts = dict(db.session.execute(open_now).all())
     current = current_graded()
     good = db.session.scalar(select(Judgement.rank).where(Judgement.name == "Good"))
@@ -64,8 +73,13 @@ def homes_in_use(user, today: date) -> HomesInUse:
         .order_by(current.c.rank.desc(), Home.name)
     ).all()
     interims = interim_declines(list(counts))
-    good_or_better = sum(counts[home.id] for home, _, rank, _ in rows if rank is not None and rank <= good and home.id not in interims)
+    good_or_better = sum(
+        counts[home.id] for home, _, rank, _ in rows if rank is not None and rank <= good and home.id not in interims
+    )
     # Of concern as the daily check sees it: below Good, an interim decline, or not registered Active.
-    concerns = {home.id for home, _, rank, _ in rows if (rank is not None and rank > good) or home.id in interims
-                or home.registration_status != "Active"}
+    concerns = {
+        home.id
+        for home, _, rank, _ in rows
+        if (rank is not None and rank > good) or home.id in interims or home.registration_status != "Active"
+    }
     return HomesInUse(rows, counts, interims, concerns, good_or_better)

@@ -121,7 +121,8 @@ class Contract(Audited, db.Model):
         CheckConstraint("end_date >= start_date AND max_end_date >= end_date", name="term_in_order"),
         CheckConstraint("kind = 'framework' OR (beds > 0 AND provider_id IS NOT NULL)", name="block_has_beds"),
         CheckConstraint(
-            "underuse_threshold_percent BETWEEN 0 AND 100 AND underuse_window_nights BETWEEN 1 AND 366", name="underuse_settings"
+            "underuse_threshold_percent BETWEEN 0 AND 100 AND underuse_window_nights BETWEEN 1 AND 366",
+            name="underuse_settings",
         ),
         CheckConstraint("notice_days >= 0", name="notice_not_negative"),
     )
@@ -130,7 +131,9 @@ class Contract(Audited, db.Model):
     def visible_to(cls, user):
         if user.role == "provider":
             admitted = exists(
-                select(Admission.id).join(Admission.lot).where(Lot.contract_id == cls.id, Admission.provider_id == user.provider_id)
+                select(Admission.id)
+                .join(Admission.lot)
+                .where(Lot.contract_id == cls.id, Admission.provider_id == user.provider_id)
             )
             return (cls.provider_id == user.provider_id) | admitted
         return _in_consortia_of(user, cls.consortium_id)
@@ -206,7 +209,11 @@ class Admission(Audited, db.Model):
 
     def price_on(self, need_level: str, on: date) -> int | None:
         for price in self.prices:
-            if price.need_level == need_level and price.effective_from <= on and (price.effective_to is None or on <= price.effective_to):
+            if (
+                price.need_level == need_level
+                and price.effective_from <= on
+                and (price.effective_to is None or on <= price.effective_to)
+            ):
                 return price.weekly_pence
         return None
 
@@ -370,10 +377,25 @@ class Placement(Audited, db.Model):
         CheckConstraint("distance_miles IS NULL OR distance_miles >= 0", name="distance_not_negative"),
         # Both carry the columns the figures group by, so a period's placements are read from the index alone;
         # and (on PostgreSQL, where an index does not hold the row's key) the id, for the lists' pages.
-        db.Index("ix_placements_contract_dates", "contract_id", "start_date", "end_date", "authority_code", "placement_type", "home_id",
-                 postgresql_include=["id"]),
-        db.Index("ix_placements_authority_dates", "authority_code", "start_date", "end_date", "placement_type", "contract_id",
-                 postgresql_include=["id"]),
+        db.Index(
+            "ix_placements_contract_dates",
+            "contract_id",
+            "start_date",
+            "end_date",
+            "authority_code",
+            "placement_type",
+            "home_id",
+            postgresql_include=["id"],
+        ),
+        db.Index(
+            "ix_placements_authority_dates",
+            "authority_code",
+            "start_date",
+            "end_date",
+            "placement_type",
+            "contract_id",
+            postgresql_include=["id"],
+        ),
         db.Index("ix_placements_child", "authority_code", "child_ref", "start_date", "end_date"),
     )
 
@@ -471,7 +493,9 @@ class Indicator(Audited, db.Model):
         UniqueConstraint("outcomes_framework_id", "code"),
         CheckConstraint(f"unit IN {UNITS}", name="unit_known"),
         # The red threshold is beyond the amber one, in the direction that is worse.
-        CheckConstraint("(higher_is_better AND red <= amber) OR (NOT higher_is_better AND red >= amber)", name="thresholds_in_order"),
+        CheckConstraint(
+            "(higher_is_better AND red <= amber) OR (NOT higher_is_better AND red >= amber)", name="thresholds_in_order"
+        ),
     )
 
     @classmethod
@@ -545,8 +569,14 @@ class UsageSeries(db.Model):
 
     __table_args__ = (
         UniqueConstraint("authority_code", "placement_type", "consortium_id"),
-        db.Index("uq_usage_series_spot", "authority_code", "placement_type", unique=True,
-              sqlite_where=text("consortium_id IS NULL"), postgresql_where=text("consortium_id IS NULL")),
+        db.Index(
+            "uq_usage_series_spot",
+            "authority_code",
+            "placement_type",
+            unique=True,
+            sqlite_where=text("consortium_id IS NULL"),
+            postgresql_where=text("consortium_id IS NULL"),
+        ),
         db.Index("ix_usage_series_consortium", "consortium_id"),
     )
 

@@ -81,7 +81,9 @@ class Rules:
         if consortium_id not in self._members:
             periods: dict[str, list[tuple[date, date | None]]] = {}
             for code, joined, left in db.session.execute(
-                select(Membership.authority_code, Membership.joined, Membership.left).where(Membership.consortium_id == consortium_id)
+                select(Membership.authority_code, Membership.joined, Membership.left).where(
+                    Membership.consortium_id == consortium_id
+                )
             ):
                 periods.setdefault(code, []).append((joined, left))
             self._members[consortium_id] = periods
@@ -155,12 +157,15 @@ class Rules:
                 problems.append(f"unknown contract {values.contract_ref!r}")
             else:
                 if values.authority_code in self.authorities and (
-                        problem := self.membership_problem(contract, values.authority_code, values.start_date)):
+                    problem := self.membership_problem(contract, values.authority_code, values.start_date)
+                ):
                     problems.append(problem)
                 if home is not None and contract.kind == "framework":
                     lot_id = self.admitted_lot(contract, home.provider_id)
                     if lot_id is None:
-                        problems.append(f"{home.provider.name}, which runs {home.urn}, is not admitted to {contract.ref}")
+                        problems.append(
+                            f"{home.provider.name}, which runs {home.urn}, is not admitted to {contract.ref}"
+                        )
                 if contract.kind == "block" and home is not None and home.id not in self.block_homes(contract):
                     problems.append(f"{home.urn} is not one of the homes of {contract.ref}")
                 if contract.kind == "block" and home is None and values.home_urn is None:
@@ -194,16 +199,20 @@ def overlapping_children(placement_ids: list[int]) -> list[tuple[int, int]]:
     other = aliased(Placement)
     pairs = []
     for start in range(0, len(placement_ids), 10_000):
-        query = select(Placement.id, other.id).join(
-            other,
-            and_(
-                other.authority_code == Placement.authority_code,
-                other.child_ref == Placement.child_ref,
-                other.id != Placement.id,
-                other.start_date < func.coalesce(Placement.end_date, literal(FAR_FUTURE, Date)),
-                Placement.start_date < func.coalesce(other.end_date, literal(FAR_FUTURE, Date)),
-            ),
-        ).where(Placement.id.in_(placement_ids[start:start + 10_000]))
+        query = (
+            select(Placement.id, other.id)
+            .join(
+                other,
+                and_(
+                    other.authority_code == Placement.authority_code,
+                    other.child_ref == Placement.child_ref,
+                    other.id != Placement.id,
+                    other.start_date < func.coalesce(Placement.end_date, literal(FAR_FUTURE, Date)),
+                    Placement.start_date < func.coalesce(other.end_date, literal(FAR_FUTURE, Date)),
+                ),
+            )
+            .where(Placement.id.in_(placement_ids[start : start + 10_000]))
+        )
         pairs += [tuple(row) for row in db.session.execute(query)]
     return pairs
 

@@ -54,18 +54,67 @@ COMMENT_LENGTH = 1000  # a provider's comment on one value
 STARTER_TEMPLATE = "Children's homes: starter outcomes framework"
 # (code, name, unit, higher is better, target, amber, red, guidance)
 STARTER_INDICATORS = [
-    ("EET", "Children in education, employment or training", "percent", True, 95, 90, 80,
-     "Children of statutory school age on roll and attending, and young people over 16 in education, employment or training, on the last day of the quarter."),
-    ("HEALTH", "Health assessments up to date", "percent", True, 100, 95, 85,
-     "Children whose statutory health assessment is in date on the last day of the quarter."),
+    (
+        "EET",
+        "Children in education, employment or training",
+        "percent",
+        True,
+        95,
+        90,
+        80,
+        "Children of statutory school age on roll and attending, and young people over 16 in education, employment or training, on the last day of the quarter.",
+    ),
+    (
+        "HEALTH",
+        "Health assessments up to date",
+        "percent",
+        True,
+        100,
+        95,
+        85,
+        "Children whose statutory health assessment is in date on the last day of the quarter.",
+    ),
     ("MFC", "Missing-from-care episodes", "count", False, 0, 2, 5, "Episodes in the quarter, each counted once."),
-    ("UNPLANNED", "Placement endings not planned", "count", False, 0, 1, 2,
-     "Placements that ended in the quarter without following the care plan."),
-    ("VIEWS", "Children whose views were sought at review", "percent", True, 100, 95, 85,
-     "Looked-after reviews in the quarter at which the child's views were sought and recorded."),
-    ("L3", "Staff with the Level 3 diploma", "percent", True, 100, 80, 60,
-     "Care staff holding, or registered for, the Level 3 diploma for residential childcare."),
-    ("NOTIFIABLE", "Notifiable incidents", "count", False, 0, 2, 4, "Regulation 40 notifications to Ofsted in the quarter."),
+    (
+        "UNPLANNED",
+        "Placement endings not planned",
+        "count",
+        False,
+        0,
+        1,
+        2,
+        "Placements that ended in the quarter without following the care plan.",
+    ),
+    (
+        "VIEWS",
+        "Children whose views were sought at review",
+        "percent",
+        True,
+        100,
+        95,
+        85,
+        "Looked-after reviews in the quarter at which the child's views were sought and recorded.",
+    ),
+    (
+        "L3",
+        "Staff with the Level 3 diploma",
+        "percent",
+        True,
+        100,
+        80,
+        60,
+        "Care staff holding, or registered for, the Level 3 diploma for residential childcare.",
+    ),
+    (
+        "NOTIFIABLE",
+        "Notifiable incidents",
+        "count",
+        False,
+        0,
+        2,
+        4,
+        "Regulation 40 notifications to Ofsted in the quarter.",
+    ),
     ("COMPLAINTS", "Complaints", "count", False, 0, 1, 3, "Complaints received in the quarter, from anyone."),
 ]
 
@@ -87,28 +136,55 @@ def parse_period(label: str) -> tuple[date, date]:
 
 def starter_template() -> OutcomesFramework:
     """The shipped starter template, made on first use."""
-    template = db.session.scalar(select(OutcomesFramework).where(OutcomesFramework.name == STARTER_TEMPLATE,
-                                                                  OutcomesFramework.contract_id.is_(None)))
+    template = db.session.scalar(
+        select(OutcomesFramework).where(
+            OutcomesFramework.name == STARTER_TEMPLATE, OutcomesFramework.contract_id.is_(None)
+        )
+    )
     if template is None:
         template = OutcomesFramework(name=STARTER_TEMPLATE)
         for position, (code, name, unit, higher, target, amber, red, guidance) in enumerate(STARTER_INDICATORS):
-            template.indicators.append(Indicator(code=code, name=name, unit=unit, higher_is_better=higher, target=target,
-                                                 amber=amber, red=red, guidance=guidance, position=position))
+            template.indicators.append(
+                Indicator(
+                    code=code,
+                    name=name,
+                    unit=unit,
+                    higher_is_better=higher,
+                    target=target,
+                    amber=amber,
+                    red=red,
+                    guidance=guidance,
+                    position=position,
+                )
+            )
         db.session.add(template)
         db.session.flush()
     return template
 
 
-def attach(contract: Contract, template: OutcomesFramework, applies_from: date | None = None, due_days: int = 30) -> OutcomesFramework:
+def attach(
+    contract: Contract, template: OutcomesFramework, applies_from: date | None = None, due_days: int = 30
+) -> OutcomesFramework:
     """Give a contract its own copy of a template; its thresholds can then be changed for it alone."""
     if db.session.scalar(select(OutcomesFramework.id).where(OutcomesFramework.contract_id == contract.id)):
         raise RuleBroken(f"{contract.ref} already has an outcomes framework")
-    copy = OutcomesFramework(name=f"{contract.ref}: {template.name}", contract=contract, applies_from=applies_from, due_days=due_days)
+    copy = OutcomesFramework(
+        name=f"{contract.ref}: {template.name}", contract=contract, applies_from=applies_from, due_days=due_days
+    )
     for indicator in template.indicators:
-        copy.indicators.append(Indicator(
-            code=indicator.code, name=indicator.name, unit=indicator.unit, higher_is_better=indicator.higher_is_better,
-            target=indicator.target, amber=indicator.amber, red=indicator.red, guidance=indicator.guidance,
-            position=indicator.position))
+        copy.indicators.append(
+            Indicator(
+                code=indicator.code,
+                name=indicator.name,
+                unit=indicator.unit,
+                higher_is_better=indicator.higher_is_better,
+                target=indicator.target,
+                amber=indicator.amber,
+                red=indicator.red,
+                guidance=indicator.guidance,
+                position=indicator.position,
+            )
+        )
     db.session.add(copy)
     db.session.flush()
     return copy
@@ -143,33 +219,56 @@ def _owed_pairs(condition, as_of, provider_id: int | None = None):
     one query for all of them."""
     as_of = as_of if isinstance(as_of, ColumnElement) else literal(as_of, Date)
     quarter = (
-        select(CalendarDay.quarter_start, CalendarDay.quarter_end).where(CalendarDay.day == CalendarDay.quarter_start).subquery("quarter")
+        select(CalendarDay.quarter_start, CalendarDay.quarter_end)
+        .where(CalendarDay.day == CalendarDay.quarter_start)
+        .subquery("quarter")
     )
 
     def owed_in(quarter_start, quarter_end):
         # From the quarter containing the day the framework applies from (the contract's start by default).
-        return and_(quarter_end >= func.coalesce(OutcomesFramework.applies_from, Contract.start_date),
-                    quarter_start <= least(Contract.end_date, as_of))
+        return and_(
+            quarter_end >= func.coalesce(OutcomesFramework.applies_from, Contract.start_date),
+            quarter_start <= least(Contract.end_date, as_of),
+        )
 
-    frameworks = select(OutcomesFramework.id.label("outcomes_id"), Contract.id.label("contract_id")) \
-        .join(Contract, Contract.id == OutcomesFramework.contract_id).where(condition)
+    frameworks = (
+        select(OutcomesFramework.id.label("outcomes_id"), Contract.id.label("contract_id"))
+        .join(Contract, Contract.id == OutcomesFramework.contract_id)
+        .where(condition)
+    )
     blocks = (
-        frameworks.add_columns(quarter.c.quarter_start, quarter.c.quarter_end, OutcomesFramework.due_days,
-                               Contract.provider_id.label("provider_id"))
+        frameworks.add_columns(
+            quarter.c.quarter_start,
+            quarter.c.quarter_end,
+            OutcomesFramework.due_days,
+            Contract.provider_id.label("provider_id"),
+        )
         .join(quarter, owed_in(quarter.c.quarter_start, quarter.c.quarter_end))
         .where(Contract.kind == "block", Contract.provider_id.is_not(None))
     )
     # The obligations carry their quarters and providers: no calendar or homes to join.
     placed = (
-        frameworks.add_columns(ReturnObligation.quarter_start, ReturnObligation.quarter_end, OutcomesFramework.due_days,
-                               ReturnObligation.provider_id)
-        .join(ReturnObligation, and_(ReturnObligation.contract_id == Contract.id,
-                                     owed_in(ReturnObligation.quarter_start, ReturnObligation.quarter_end)))
+        frameworks.add_columns(
+            ReturnObligation.quarter_start,
+            ReturnObligation.quarter_end,
+            OutcomesFramework.due_days,
+            ReturnObligation.provider_id,
+        )
+        .join(
+            ReturnObligation,
+            and_(
+                ReturnObligation.contract_id == Contract.id,
+                owed_in(ReturnObligation.quarter_start, ReturnObligation.quarter_end),
+            ),
+        )
         .where(Contract.kind != "block")
         .distinct()
     )
     if provider_id is not None:
-        blocks, placed = blocks.where(Contract.provider_id == provider_id), placed.where(ReturnObligation.provider_id == provider_id)
+        blocks, placed = (
+            blocks.where(Contract.provider_id == provider_id),
+            placed.where(ReturnObligation.provider_id == provider_id),
+        )
     return union_all(blocks, placed).subquery("owed")
 
 
@@ -194,12 +293,16 @@ def _obligation_statements(some: bool, from_day: bool) -> tuple:
     all, for every quarter or those ending from a day (`since`): built once and kept."""
     quarters = (
         select(CalendarDay.quarter_start, CalendarDay.quarter_end)
-        .where(CalendarDay.day == CalendarDay.quarter_start).cte("quarters").prefix_with("MATERIALIZED")
+        .where(CalendarDay.day == CalendarDay.quarter_start)
+        .cte("quarters")
+        .prefix_with("MATERIALIZED")
     )
     # The quarters of each contract's term first: then each quarter reads only that contract's placements.
     terms = (
         select(Contract.id.label("contract_id"), quarters.c.quarter_start, quarters.c.quarter_end)
-        .join(quarters, and_(quarters.c.quarter_start <= Contract.end_date, quarters.c.quarter_end >= Contract.start_date))
+        .join(
+            quarters, and_(quarters.c.quarter_start <= Contract.end_date, quarters.c.quarter_end >= Contract.start_date)
+        )
         .where(Contract.kind == "framework")
     )
     stale = delete(ReturnObligation)
@@ -216,12 +319,21 @@ def _obligation_statements(some: bool, from_day: bool) -> tuple:
     terms = terms.cte("terms").prefix_with("MATERIALIZED")
     placed = (
         select(terms.c.contract_id, terms.c.quarter_start, Placement.home_id, Home.provider_id, terms.c.quarter_end)
-        .join(Placement, and_(Placement.contract_id == terms.c.contract_id, Placement.start_date <= terms.c.quarter_end,
-                              or_(Placement.end_date.is_(None), Placement.end_date > terms.c.quarter_start), placed_since))
+        .join(
+            Placement,
+            and_(
+                Placement.contract_id == terms.c.contract_id,
+                Placement.start_date <= terms.c.quarter_end,
+                or_(Placement.end_date.is_(None), Placement.end_date > terms.c.quarter_start),
+                placed_since,
+            ),
+        )
         .join(Home, Home.id == Placement.home_id)
         .distinct()
     )
-    return stale, insert(ReturnObligation).from_select(["contract_id", "quarter_start", "home_id", "provider_id", "quarter_end"], placed)
+    return stale, insert(ReturnObligation).from_select(
+        ["contract_id", "quarter_start", "home_id", "provider_id", "quarter_end"], placed
+    )
 
 
 def owed_many(condition, as_of: date, provider_id: int | None = None) -> list[Owed]:
@@ -231,20 +343,41 @@ def owed_many(condition, as_of: date, provider_id: int | None = None) -> list[Ow
     rows = db.session.execute(select(pairs)).all()
     if not rows:
         return []
-    frameworks = {o.id: o for o in db.session.scalars(
-        select(OutcomesFramework).where(OutcomesFramework.id.in_({r.outcomes_id for r in rows}))
-        .options(selectinload(OutcomesFramework.contract)))}
-    providers = {p.id: p for p in db.session.scalars(select(Provider).where(Provider.id.in_({r.provider_id for r in rows})))}
+    frameworks = {
+        o.id: o
+        for o in db.session.scalars(
+            select(OutcomesFramework)
+            .where(OutcomesFramework.id.in_({r.outcomes_id for r in rows}))
+            .options(selectinload(OutcomesFramework.contract))
+        )
+    }
+    providers = {
+        p.id: p for p in db.session.scalars(select(Provider).where(Provider.id.in_({r.provider_id for r in rows})))
+    }
     found_returns = {
         (r.contract_id, r.provider_id, r.quarter_start): r
-        for r in db.session.scalars(select(MonitoringReturn).join(
-            pairs, and_(pairs.c.contract_id == MonitoringReturn.contract_id, pairs.c.provider_id == MonitoringReturn.provider_id,
-                        pairs.c.quarter_start == MonitoringReturn.quarter_start)))
+        for r in db.session.scalars(
+            select(MonitoringReturn).join(
+                pairs,
+                and_(
+                    pairs.c.contract_id == MonitoringReturn.contract_id,
+                    pairs.c.provider_id == MonitoringReturn.provider_id,
+                    pairs.c.quarter_start == MonitoringReturn.quarter_start,
+                ),
+            )
+        )
     }
     rows.sort(key=lambda r: (frameworks[r.outcomes_id].contract.ref, r.quarter_start, providers[r.provider_id].name))
     return [
-        Owed(frameworks[r.outcomes_id].contract, providers[r.provider_id], period_label(r.quarter_start), r.quarter_start,
-             r.quarter_end, r.quarter_end + timedelta(days=r.due_days), found_returns.get((r.contract_id, r.provider_id, r.quarter_start)))
+        Owed(
+            frameworks[r.outcomes_id].contract,
+            providers[r.provider_id],
+            period_label(r.quarter_start),
+            r.quarter_start,
+            r.quarter_end,
+            r.quarter_end + timedelta(days=r.due_days),
+            found_returns.get((r.contract_id, r.provider_id, r.quarter_start)),
+        )
         for r in rows
     ]
 
@@ -273,9 +406,14 @@ def count_by_status_query(condition, provider_id: int | None = None):
     query = (
         select(status, func.count())
         .select_from(pairs)
-        .outerjoin(MonitoringReturn, and_(MonitoringReturn.contract_id == pairs.c.contract_id,
-                                          MonitoringReturn.provider_id == pairs.c.provider_id,
-                                          MonitoringReturn.quarter_start == pairs.c.quarter_start))
+        .outerjoin(
+            MonitoringReturn,
+            and_(
+                MonitoringReturn.contract_id == pairs.c.contract_id,
+                MonitoringReturn.provider_id == pairs.c.provider_id,
+                MonitoringReturn.quarter_start == pairs.c.quarter_start,
+            ),
+        )
         .group_by(status)
     )
     return query
@@ -321,8 +459,12 @@ def _entry(outcomes: OutcomesFramework, provider: Provider, period: str, as_of: 
 def _return_for(entry: Owed) -> MonitoringReturn:
     if entry.monitoring_return is None:
         entry.monitoring_return = MonitoringReturn(
-            contract=entry.contract, provider=entry.provider, period=entry.period,
-            quarter_start=entry.quarter_start, due_date=entry.due_date)
+            contract=entry.contract,
+            provider=entry.provider,
+            period=entry.period,
+            quarter_start=entry.quarter_start,
+            due_date=entry.due_date,
+        )
         db.session.add(entry.monitoring_return)
     return entry.monitoring_return
 
@@ -340,19 +482,33 @@ def submittable_from(entry: Owed) -> date:
     return entry.quarter_end + timedelta(days=1)
 
 
-def save(outcomes: OutcomesFramework, provider: Provider, period: str, values: dict[str, str], comments: dict[str, str],
-         user, today: date, submit: bool, seen_version: int | None = None, complete: bool = False) -> MonitoringReturn:
+def save(
+    outcomes: OutcomesFramework,
+    provider: Provider,
+    period: str,
+    values: dict[str, str],
+    comments: dict[str, str],
+    user,
+    today: date,
+    submit: bool,
+    seen_version: int | None = None,
+    complete: bool = False,
+) -> MonitoringReturn:
     """Save a provider's values as a draft, or submit them. Every indicator needs a value to
     submit, or to save a draft `complete` (the step before the provider confirms submitting it)."""
     entry = _entry(outcomes, provider, period, today)
     monitoring_return = entry.monitoring_return
     if monitoring_return is not None:
         if seen_version is not None and monitoring_return.version != seen_version:
-            raise RuleBroken("This return was changed by someone else while you were editing it. Check it and try again.")
+            raise RuleBroken(
+                "This return was changed by someone else while you were editing it. Check it and try again."
+            )
         if monitoring_return.status in ("submitted", "accepted"):
             raise RuleBroken(f"The return for {period} is {monitoring_return.status}: it can no longer be changed")
     if submit and today <= entry.quarter_end:
-        raise RuleBroken(f"The return for {period} can be submitted once the quarter has ended, after {day(entry.quarter_end)}")
+        raise RuleBroken(
+            f"The return for {period} can be submitted once the quarter has ended, after {day(entry.quarter_end)}"
+        )
     problems: list[tuple[str | None, str]] = []
     checked = {}
     for indicator in outcomes.indicators:
@@ -362,13 +518,17 @@ def save(outcomes: OutcomesFramework, provider: Provider, period: str, values: d
             problems.append((f"value-{indicator.code}", str(error)))
         else:
             if (submit or complete) and checked[indicator.id] is None:
-                problems.append((f"value-{indicator.code}", f"{indicator.code}: enter a value for {indicator.name.lower()}"))
+                problems.append(
+                    (f"value-{indicator.code}", f"{indicator.code}: enter a value for {indicator.name.lower()}")
+                )
         problem = text_problem(f"{indicator.code}: the comment", comments.get(indicator.code), COMMENT_LENGTH)
         if problem:
             problems.append((f"comment-{indicator.code}", problem))
     unknown = set(values) - {i.code for i in outcomes.indicators}
     if unknown:
-        problems.append((None, f"unknown indicator code{'s' if len(unknown) > 1 else ''}: {', '.join(sorted(unknown))}"))
+        problems.append(
+            (None, f"unknown indicator code{'s' if len(unknown) > 1 else ''}: {', '.join(sorted(unknown))}")
+        )
     if problems:
         raise ReturnProblems(problems)
     monitoring_return = _return_for(entry)
@@ -394,8 +554,9 @@ def save(outcomes: OutcomesFramework, provider: Provider, period: str, values: d
     return monitoring_return
 
 
-def submit_draft(outcomes: OutcomesFramework, provider: Provider, period: str, user, today: date,
-                 seen_version: int | None) -> MonitoringReturn:
+def submit_draft(
+    outcomes: OutcomesFramework, provider: Provider, period: str, user, today: date, seen_version: int | None
+) -> MonitoringReturn:
     """Submit the values the provider saved and checked: the last step, after which they are locked."""
     entry = _entry(outcomes, provider, period, today)
     current = entry.monitoring_return.current if entry.monitoring_return else None
@@ -476,7 +637,13 @@ def red_values(as_of: date):
     )
     red = case((Indicator.higher_is_better, ReturnValue.value < Indicator.red), else_=ReturnValue.value > Indicator.red)
     return (
-        select(MonitoringReturn.contract_id, MonitoringReturn.provider_id, ReturnValue.indicator_id, MonitoringReturn.period, ReturnValue.value)
+        select(
+            MonitoringReturn.contract_id,
+            MonitoringReturn.provider_id,
+            ReturnValue.indicator_id,
+            MonitoringReturn.period,
+            ReturnValue.value,
+        )
         .join(ReturnVersion, ReturnVersion.return_id == MonitoringReturn.id)
         .join(latest, and_(latest.c.return_id == ReturnVersion.return_id, latest.c.number == ReturnVersion.number))
         .join(ReturnValue, ReturnValue.version_id == ReturnVersion.id)

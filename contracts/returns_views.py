@@ -50,15 +50,20 @@ def provider_results(provider) -> str:
 
 
 def _visible_outcomes(*conditions) -> list[OutcomesFramework]:
-    return list(db.session.scalars(
-        select(OutcomesFramework).where(OutcomesFramework.contract_id.in_(scoped(Contract).select(Contract.id)), *conditions)
-        .options(selectinload(OutcomesFramework.contract), selectinload(OutcomesFramework.indicators))
-    ))
+    return list(
+        db.session.scalars(
+            select(OutcomesFramework)
+            .where(OutcomesFramework.contract_id.in_(scoped(Contract).select(Contract.id)), *conditions)
+            .options(selectinload(OutcomesFramework.contract), selectinload(OutcomesFramework.indicators))
+        )
+    )
 
 
 def _entries_for_user(today: date) -> list[returns.Owed]:
     provider_id = current_user.provider_id if current_user.role == "provider" else None
-    return returns.owed_many(OutcomesFramework.contract_id.in_(scoped(Contract).select(Contract.id)), today, provider_id)
+    return returns.owed_many(
+        OutcomesFramework.contract_id.in_(scoped(Contract).select(Contract.id)), today, provider_id
+    )
 
 
 @bp.get("/returns")
@@ -66,8 +71,10 @@ def _entries_for_user(today: date) -> list[returns.Owed]:
 def schedule():
     today = date.today()
     # What needs doing first (overdue, due, returned, waiting for review), newest first; then the rest, newest first.
-    entries = sorted(_entries_for_user(today), key=lambda e: (e.status(today) not in ("overdue", "due", "returned", "submitted"),
-                                                               -e.due_date.toordinal()))
+    entries = sorted(
+        _entries_for_user(today),
+        key=lambda e: (e.status(today) not in ("overdue", "due", "returned", "submitted"), -e.due_date.toordinal()),
+    )
     status = request.args.get("status", "")
     if status:
         entries = [e for e in entries if e.status(today) == status]
@@ -79,8 +86,17 @@ def schedule():
 @allowed("lead", "partner", "provider")
 def export_schedule(fmt):
     today = date.today()
-    rows = ([e.period, e.contract.ref, e.provider.name, e.due_date.isoformat(), e.status(today),
-             "yes" if e.monitoring_return and e.monitoring_return.late else ""] for e in _entries_for_user(today))
+    rows = (
+        [
+            e.period,
+            e.contract.ref,
+            e.provider.name,
+            e.due_date.isoformat(),
+            e.status(today),
+            "yes" if e.monitoring_return and e.monitoring_return.late else "",
+        ]
+        for e in _entries_for_user(today)
+    )
     return export("returns", fmt, ["period", "contract", "provider", "due", "status", "late"], rows)
 
 
@@ -100,12 +116,24 @@ def contract_returns(contract_id):
         entries = returns.owed(outcomes, today, provider_id)
         values = returns.results(outcomes, provider_id)
         periods = sorted({period for (_, _, period) in values})[-8:]
-        providers = sorted({e.provider for e in entries if any((e.provider.id, i.id, p) in values for i in outcomes.indicators for p in periods)},
-                           key=lambda p: p.name)
+        providers = sorted(
+            {
+                e.provider
+                for e in entries
+                if any((e.provider.id, i.id, p) in values for i in outcomes.indicators for p in periods)
+            },
+            key=lambda p: p.name,
+        )
         context.update(
-            entries=entries[::-1], values=values, periods=periods, providers=providers,
-            charts={(p.id, i.id): trend_svg(i, [(period, values.get((p.id, i.id, period))) for period in periods])
-                    for p in providers for i in outcomes.indicators},
+            entries=entries[::-1],
+            values=values,
+            periods=periods,
+            providers=providers,
+            charts={
+                (p.id, i.id): trend_svg(i, [(period, values.get((p.id, i.id, period))) for period in periods])
+                for p in providers
+                for i in outcomes.indicators
+            },
         )
     return render_template("contracts/contract_returns.html", **context)
 
@@ -143,9 +171,13 @@ def indicator(indicator_id):
             flash(f"Thresholds of {indicator.code} saved for {outcomes.contract.ref}", "success")
             return redirect(url_for(".contract_returns", contract_id=outcomes.contract_id))
     direction = "higher is better" if indicator.higher_is_better else "lower is better"
-    return render_template("form.html", form=form, title=f"Thresholds of {indicator.name}",
-                           caption=f"{outcomes.contract.ref} · {indicator.unit}, {direction}",
-                           back=url_for(".contract_returns", contract_id=outcomes.contract_id)), 400 if form.errors else 200
+    return render_template(
+        "form.html",
+        form=form,
+        title=f"Thresholds of {indicator.name}",
+        caption=f"{outcomes.contract.ref} · {indicator.unit}, {direction}",
+        back=url_for(".contract_returns", contract_id=outcomes.contract_id),
+    ), 400 if form.errors else 200
 
 
 # ---------------------------------------------------------------- one return
@@ -185,8 +217,18 @@ def monitoring_return(contract_id, provider_id, period):
         version = request.form.get("version", "")
         to_check = request.form.get("action") == "submit"
         try:
-            returns.save(outcomes, entry.provider, period, typed, comments, current_user, today, submit=False,
-                         seen_version=parse_id(version) or STALE, complete=to_check)
+            returns.save(
+                outcomes,
+                entry.provider,
+                period,
+                typed,
+                comments,
+                current_user,
+                today,
+                submit=False,
+                seen_version=parse_id(version) or STALE,
+                complete=to_check,
+            )
         except returns.ReturnProblems as problems:
             db.session.rollback()
             errors = problems.problems
@@ -196,9 +238,13 @@ def monitoring_return(contract_id, provider_id, period):
         else:
             db.session.commit()
             if to_check:
-                return redirect(url_for(".check_return", contract_id=contract_id, provider_id=provider_id, period=period))
+                return redirect(
+                    url_for(".check_return", contract_id=contract_id, provider_id=provider_id, period=period)
+                )
             flash("Draft saved", "success")
-            return redirect(url_for(".monitoring_return", contract_id=contract_id, provider_id=provider_id, period=period))
+            return redirect(
+                url_for(".monitoring_return", contract_id=contract_id, provider_id=provider_id, period=period)
+            )
     current = entry.monitoring_return.current if entry.monitoring_return else None
     if not typed and current is not None:
         for indicator in outcomes.indicators:
@@ -209,9 +255,18 @@ def monitoring_return(contract_id, provider_id, period):
     if entry.monitoring_return is not None:
         review_form.version.data = entry.monitoring_return.version
     return render_template(
-        "contracts/monitoring_return.html", outcomes=outcomes, entry=entry, today=today, editable=_can_edit(entry),
-        typed=typed, comments=comments, errors=errors, field_errors={field: message for field, message in errors if field},
-        upload_form=ReturnUploadForm(), review_form=review_form, submittable_from=returns.submittable_from(entry),
+        "contracts/monitoring_return.html",
+        outcomes=outcomes,
+        entry=entry,
+        today=today,
+        editable=_can_edit(entry),
+        typed=typed,
+        comments=comments,
+        errors=errors,
+        field_errors={field: message for field, message in errors if field},
+        upload_form=ReturnUploadForm(),
+        review_form=review_form,
+        submittable_from=returns.submittable_from(entry),
     ), 400 if errors else 200
 
 
@@ -225,13 +280,22 @@ def check_return(contract_id, provider_id, period):
     if not _can_edit(entry) or current is None:
         return redirect(back)
     if date.today() < returns.submittable_from(entry):
-        flash(f"You can submit this return from {day(returns.submittable_from(entry))}: your values are saved as a draft", "info")
+        flash(
+            f"You can submit this return from {day(returns.submittable_from(entry))}: your values are saved as a draft",
+            "info",
+        )
         return redirect(back)
     form = ConfirmForm()
     if form.validate_on_submit():
         try:
-            returns.submit_draft(outcomes, entry.provider, period, current_user, date.today(),
-                                 parse_id(request.form.get("version")) or STALE)
+            returns.submit_draft(
+                outcomes,
+                entry.provider,
+                period,
+                current_user,
+                date.today(),
+                parse_id(request.form.get("version")) or STALE,
+            )
         except RuleBroken as broken:
             db.session.rollback()
             flash(str(broken), "error")
@@ -239,7 +303,9 @@ def check_return(contract_id, provider_id, period):
         db.session.commit()
         flash("Return submitted: the contract manager will review it", "success")
         return redirect(back)
-    return render_template("contracts/check_return.html", outcomes=outcomes, entry=entry, current=current, form=form, back=back)
+    return render_template(
+        "contracts/check_return.html", outcomes=outcomes, entry=entry, current=current, form=form, back=back
+    )
 
 
 @bp.get("/contracts/<int:contract_id>/returns/<int:provider_id>/<period>/template.<fmt>")
@@ -247,7 +313,9 @@ def check_return(contract_id, provider_id, period):
 def return_template(contract_id, provider_id, period, fmt):
     outcomes, entry = _entry(contract_id, provider_id, period)
     rows = ([i.code, "", "", i.name, i.unit] for i in outcomes.indicators)
-    return export(f"{entry.contract.ref}-{period}-return", fmt, ["indicator_code", "value", "comment", "name", "unit"], rows)
+    return export(
+        f"{entry.contract.ref}-{period}-return", fmt, ["indicator_code", "value", "comment", "name", "unit"], rows
+    )
 
 
 @bp.post("/contracts/<int:contract_id>/returns/<int:provider_id>/<period>/upload")
@@ -272,7 +340,9 @@ def upload_return(contract_id, provider_id, period):
             problems.append(f"no line for {', '.join(missing)}")
         if problems:
             raise RuleBroken("; ".join(problems))
-        returns.save(outcomes, entry.provider, period, given, comments, current_user, date.today(), submit=False, complete=True)
+        returns.save(
+            outcomes, entry.provider, period, given, comments, current_user, date.today(), submit=False, complete=True
+        )
     except ImportFailed as failed:
         db.session.rollback()
         flash("Nothing was saved: " + "; ".join(failed.lines()), "error")
@@ -291,8 +361,12 @@ def upload_return(contract_id, provider_id, period):
 def review(return_id):
     monitoring_return = scoped(MonitoringReturn).get_or_404(return_id)
     form = ReviewForm()
-    target = url_for(".monitoring_return", contract_id=monitoring_return.contract_id,
-                     provider_id=monitoring_return.provider_id, period=monitoring_return.period)
+    target = url_for(
+        ".monitoring_return",
+        contract_id=monitoring_return.contract_id,
+        provider_id=monitoring_return.provider_id,
+        period=monitoring_return.period,
+    )
     if form.validate_on_submit():
         try:
             returns.review(monitoring_return, form.decision.data, form.comment.data, current_user, form.seen_version)
@@ -301,7 +375,12 @@ def review(return_id):
             flash(str(broken), "error")
         else:
             db.session.commit()
-            flash("Return accepted" if form.decision.data == "accept" else "Return sent back to the provider for correction", "success")
+            flash(
+                "Return accepted"
+                if form.decision.data == "accept"
+                else "Return sent back to the provider for correction",
+                "success",
+            )
     else:
         flash("Choose a decision", "error")
     return redirect(target)

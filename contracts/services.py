@@ -70,8 +70,12 @@ def admit(lot: Lot, provider, tier: str) -> Admission:
 
 
 def set_admission_status(
-    admission: Admission, status: str, seen_version: int | None, reason: str | None = None,
-    status_from: date | None = None, status_until: date | None = None,
+    admission: Admission,
+    status: str,
+    seen_version: int | None,
+    reason: str | None = None,
+    status_from: date | None = None,
+    status_until: date | None = None,
 ) -> None:
     """Suspend (with a reason and dates), reinstate (back to active) or withdraw an admission."""
     check_version(admission, seen_version)
@@ -88,7 +92,9 @@ def set_admission_status(
     db.session.flush()
 
 
-def add_price(admission: Admission, need_level: str, pence: int, effective_from: date, effective_to: date | None = None) -> Price:
+def add_price(
+    admission: Admission, need_level: str, pence: int, effective_from: date, effective_to: date | None = None
+) -> Price:
     if need_level not in NEED_LEVELS:
         raise RuleBroken(f"Need level must be one of {', '.join(NEED_LEVELS)}", "need_level")
     if pence <= 0:
@@ -120,14 +126,20 @@ def uplift(contract: Contract, percent_change: Decimal, effective_from: date, lo
     uplifted = 0
     for admission in [a for lt in lots for a in lt.admissions]:
         for price in list(admission.prices):
-            in_force = price.effective_from < effective_from and (price.effective_to is None or price.effective_to >= effective_from)
+            in_force = price.effective_from < effective_from and (
+                price.effective_to is None or price.effective_to >= effective_from
+            )
             if not in_force:
                 continue
             later_end = price.effective_to
             price.effective_to = effective_from - timedelta(days=1)
             admission.prices.append(
-                Price(need_level=price.need_level, weekly_pence=apply_percent(price.weekly_pence, percent_change),
-                      effective_from=effective_from, effective_to=later_end)
+                Price(
+                    need_level=price.need_level,
+                    weekly_pence=apply_percent(price.weekly_pence, percent_change),
+                    effective_from=effective_from,
+                    effective_to=later_end,
+                )
             )
             uplifted += 1
     if not uplifted:
@@ -139,8 +151,14 @@ def uplift(contract: Contract, percent_change: Decimal, effective_from: date, lo
 # ---------------------------------------------------------------- both kinds of contract
 
 
-def record_decision(contract: Contract, decision: str, user, seen_version: int | None, extend_to: date | None = None,
-                    note: str | None = None) -> ExtensionDecision:
+def record_decision(
+    contract: Contract,
+    decision: str,
+    user,
+    seen_version: int | None,
+    extend_to: date | None = None,
+    note: str | None = None,
+) -> ExtensionDecision:
     """Extend to a date (which becomes the end date), or let the contract expire."""
     check_version(contract, seen_version)
     if decision == "extend":
@@ -152,8 +170,13 @@ def record_decision(contract: Contract, decision: str, user, seen_version: int |
         extend_to = None
     else:
         raise RuleBroken("Choose to extend or to let it expire", "decision")
-    record = ExtensionDecision(decision=decision, extend_to=extend_to, previous_end_date=contract.end_date,
-                               note=(note or "").strip() or None, decided_by=user)
+    record = ExtensionDecision(
+        decision=decision,
+        extend_to=extend_to,
+        previous_end_date=contract.end_date,
+        note=(note or "").strip() or None,
+        decided_by=user,
+    )
     contract.decisions.append(record)
     if extend_to is not None:
         contract.end_date = extend_to
@@ -161,8 +184,15 @@ def record_decision(contract: Contract, decision: str, user, seen_version: int |
     return record
 
 
-def change_block_settings(contract: Contract, seen_version: int | None, beds: int, threshold: int, window: int,
-                          notice_days: int, compared_lot: str | None = None) -> None:
+def change_block_settings(
+    contract: Contract,
+    seen_version: int | None,
+    beds: int,
+    threshold: int,
+    window: int,
+    notice_days: int,
+    compared_lot: str | None = None,
+) -> None:
     check_version(contract, seen_version)
     if beds <= 0:
         raise RuleBroken("A block needs at least one bed", "beds")
@@ -184,7 +214,9 @@ def change_block_price(contract: Contract, pence: int, effective_from: date) -> 
     if pence <= 0:
         raise RuleBroken("The price must be above zero", "weekly_price")
     if not contract.start_date <= effective_from <= contract.end_date:
-        raise RuleBroken(f"Choose a date within the term, {day(contract.start_date)} to {day(contract.end_date)}", "effective_from")
+        raise RuleBroken(
+            f"Choose a date within the term, {day(contract.start_date)} to {day(contract.end_date)}", "effective_from"
+        )
     if any(p.effective_from >= effective_from for p in contract.block_prices):
         raise RuleBroken("A price already starts on or after that date", "effective_from")
     for price in contract.block_prices:
@@ -216,10 +248,15 @@ def record_outage(contract: Contract, beds: int, start: date, end: date | None, 
     # term, nor by more than a year.
     earliest = max(contract.start_date, date.today() - timedelta(days=OUTAGE_BACKDATING_DAYS))
     if start < earliest:
-        raise RuleBroken(f"The first night out of use can be no earlier than {day(earliest)}"
-                         + (" (the contract's start)" if earliest == contract.start_date else " (a year ago)"), "start_date")
+        raise RuleBroken(
+            f"The first night out of use can be no earlier than {day(earliest)}"
+            + (" (the contract's start)" if earliest == contract.start_date else " (a year ago)"),
+            "start_date",
+        )
     if start > contract.end_date:
-        raise RuleBroken(f"The first night out of use must be within the term, which ends on {day(contract.end_date)}", "start_date")
+        raise RuleBroken(
+            f"The first night out of use must be within the term, which ends on {day(contract.end_date)}", "start_date"
+        )
     if not reason.strip():
         raise RuleBroken("Give the reason", "reason")
     outage = BedOutage(beds=beds, start_date=start, end_date=end, reason=reason.strip())
@@ -233,8 +270,12 @@ def record_outage(contract: Contract, beds: int, start: date, end: date | None, 
 
 def contract_choices() -> list[tuple[str, str]]:
     """The contracts the signed-in user may see, as (ref, "ref: title") for a select."""
-    return [(ref, f"{ref}: {title}") for ref, title in db.session.execute(
-        scoped(Contract).select(Contract.ref, Contract.title).order_by(Contract.ref))]
+    return [
+        (ref, f"{ref}: {title}")
+        for ref, title in db.session.execute(
+            scoped(Contract).select(Contract.ref, Contract.title).order_by(Contract.ref)
+        )
+    ]
 
 
 def framework_price(contract: Contract, home: Home, need_level: str | None, on: date) -> int | None:
@@ -243,9 +284,15 @@ def framework_price(contract: Contract, home: Home, need_level: str | None, on: 
     if contract.kind != "framework":
         return None
     # The lot a placement is counted in (as `contracts.placements.Rules.admitted_lot` picks it).
-    admission = db.session.scalar(select(Admission).join(Admission.lot).where(
-        Lot.contract_id == contract.id, Admission.provider_id == home.provider_id, Admission.status != "withdrawn")
-        .order_by(Lot.name).limit(1))
+    admission = db.session.scalar(
+        select(Admission)
+        .join(Admission.lot)
+        .where(
+            Lot.contract_id == contract.id, Admission.provider_id == home.provider_id, Admission.status != "withdrawn"
+        )
+        .order_by(Lot.name)
+        .limit(1)
+    )
     return admission.price_on(need_level or "standard", on) if admission else None
 
 
@@ -305,10 +352,10 @@ def _problem_across(placement: Placement) -> str | None:
     if overlaps:
         other = db.session.get(Placement, overlaps[0][1])
         return f"Child {other.child_ref} is already placed from {day(other.start_date)}" + (
-            f" to {day(other.end_date)}" if other.end_date else "")
+            f" to {day(other.end_date)}" if other.end_date else ""
+        )
     if placement.contract is not None and placement.contract.kind == "block":
         night = rules.first_night_over_beds(placement.contract)
         if night is not None:
             return rules.over_capacity_message(placement.contract, night)
     return None
-

@@ -32,7 +32,14 @@ def _nightly_many(condition, first, last):
     occupied (the placements that night, at most the capacity) and the price per bed-week that
     night, read from the block nights kept by `contracts.summaries`."""
     return (
-        select(BlockNight.contract_id, BlockNight.day, Contract.beds, BlockNight.capacity, BlockNight.occupied, BlockNight.price)
+        select(
+            BlockNight.contract_id,
+            BlockNight.day,
+            Contract.beds,
+            BlockNight.capacity,
+            BlockNight.occupied,
+            BlockNight.price,
+        )
         .join(Contract, Contract.id == BlockNight.contract_id)
         .where(condition, BlockNight.day.between(first, last))
         .subquery("nightly")
@@ -88,8 +95,13 @@ def _totals(night, group_by=None):
 
 def _occupancy(row) -> Occupancy:
     return Occupancy(
-        first=row.first, last=row.last, nights=row.nights, capacity=int(row.capacity), occupied=int(row.occupied),
-        void_cost_pence=div_half_up(int(row.void_price), 7), cost_pence=div_half_up(int(row.full_price), 7),
+        first=row.first,
+        last=row.last,
+        nights=row.nights,
+        capacity=int(row.capacity),
+        occupied=int(row.occupied),
+        void_cost_pence=div_half_up(int(row.void_price), 7),
+        cost_pence=div_half_up(int(row.full_price), 7),
     )
 
 
@@ -185,8 +197,13 @@ def spend(first: date, last: date, authority_codes: list[str] | None = None) -> 
     return {key[0]: pence for key, (pence, _) in spend_and_nights(first, last, authority_codes).items()}
 
 
-def spend_and_nights(first: date, last: date, authority_codes: list[str] | None = None,
-                     by: tuple = (Placement.authority_code,), condition=None) -> dict[tuple, tuple[int, int]]:
+def spend_and_nights(
+    first: date,
+    last: date,
+    authority_codes: list[str] | None = None,
+    by: tuple = (Placement.authority_code,),
+    condition=None,
+) -> dict[tuple, tuple[int, int]]:
     """Spend in pence and nights on framework and spot placements in [first, last], grouped by
     placement columns (`by`): each fee applies from its date until the next fee or the
     placement's end. Block placements cost the block's price and are never spend here."""
@@ -226,7 +243,8 @@ def spend_and_nights(first: date, last: date, authority_codes: list[str] | None 
         query = query.where(condition)
     return {
         tuple(row[: len(by)]): (div_half_up(int(row[-2]), 7), int(row[-1]))
-        for row in db.session.execute(query) if row[-2]
+        for row in db.session.execute(query)
+        if row[-2]
     }
 
 
@@ -235,7 +253,10 @@ def quarterly(consortium_id: int, first: date, last: date) -> dict[tuple[date, s
     quarter from the one containing `first` up to `last`, per authority: one query."""
     quarters = (
         select(CalendarDay.quarter_start.label("start"), least(CalendarDay.quarter_end, _day(last)).label("end"))
-        .where(CalendarDay.day == CalendarDay.quarter_start, CalendarDay.day.between(_day(quarter_of(first)[0]), _day(last)))
+        .where(
+            CalendarDay.day == CalendarDay.quarter_start,
+            CalendarDay.day.between(_day(quarter_of(first)[0]), _day(last)),
+        )
         .subquery("quarters")
     )
     ends = func.coalesce(Placement.end_date, _day(FAR_FUTURE))

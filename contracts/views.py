@@ -62,18 +62,31 @@ def register_panels(app) -> None:
 def works_with(consortium_id: int, provider_id: int) -> bool:
     """Whether a consortium has a contract, an admission or a placement with a provider."""
     own = select(Contract.id).where(Contract.consortium_id == consortium_id)
-    placed = select(Placement.id).join(Home, Home.id == Placement.home_id).where(Home.provider_id == provider_id, Placement.contract_id.in_(own))
-    admitted = select(Admission.id).join(Admission.lot).where(Admission.provider_id == provider_id, Lot.contract_id.in_(own))
+    placed = (
+        select(Placement.id)
+        .join(Home, Home.id == Placement.home_id)
+        .where(Home.provider_id == provider_id, Placement.contract_id.in_(own))
+    )
+    admitted = (
+        select(Admission.id).join(Admission.lot).where(Admission.provider_id == provider_id, Lot.contract_id.in_(own))
+    )
     contracted = select(Contract.id).where(Contract.consortium_id == consortium_id, Contract.provider_id == provider_id)
     return db.session.scalar(select(placed.exists() | admitted.exists() | contracted.exists()))
 
 
 def provider_contracts(provider) -> str:
     contracts = db.session.scalars(
-        scoped(Contract).select().where(
-            or_(Contract.provider_id == provider.id,
-                Contract.id.in_(select(Lot.contract_id).join(Lot.admissions).where(Admission.provider_id == provider.id)))
-        ).order_by(Contract.end_date.desc())
+        scoped(Contract)
+        .select()
+        .where(
+            or_(
+                Contract.provider_id == provider.id,
+                Contract.id.in_(
+                    select(Lot.contract_id).join(Lot.admissions).where(Admission.provider_id == provider.id)
+                ),
+            )
+        )
+        .order_by(Contract.end_date.desc())
     ).all()
     return render_template("contracts/_provider_contracts.html", contracts=contracts, today=date.today())
 
@@ -92,7 +105,9 @@ def contracts():
     query = scoped(Contract).select().options(selectinload(Contract.consortium))
     if kind in ("framework", "block"):
         query = query.where(Contract.kind == kind)
-    page = paginate(query.order_by(Contract.kind.desc(), Contract.ref), request.args.get("page", type=int), scalars=True)
+    page = paginate(
+        query.order_by(Contract.kind.desc(), Contract.ref), request.args.get("page", type=int), scalars=True
+    )
     return render_template("contracts/contracts.html", page=page, kind=kind, today=date.today())
 
 
@@ -100,12 +115,32 @@ def contracts():
 @allowed(*ROLES)
 def export_contracts(fmt):
     today = date.today()
-    rows = ([c.ref, c.kind, c.title, c.consortium.ref, c.start_date.isoformat(), c.end_date.isoformat(), c.max_end_date.isoformat(),
-             c.beds or "", c.provider.name if c.provider else "", c.status(today)]
-            for c in db.session.scalars(scoped(Contract).select().options(selectinload(Contract.consortium), selectinload(Contract.provider))
-                                        .order_by(Contract.ref)))
-    return export("contracts", fmt, ["ref", "kind", "title", "consortium", "start_date", "end_date", "max_end_date", "beds",
-                                     "provider", "status"], rows)
+    rows = (
+        [
+            c.ref,
+            c.kind,
+            c.title,
+            c.consortium.ref,
+            c.start_date.isoformat(),
+            c.end_date.isoformat(),
+            c.max_end_date.isoformat(),
+            c.beds or "",
+            c.provider.name if c.provider else "",
+            c.status(today),
+        ]
+        for c in db.session.scalars(
+            scoped(Contract)
+            .select()
+            .options(selectinload(Contract.consortium), selectinload(Contract.provider))
+            .order_by(Contract.ref)
+        )
+    )
+    return export(
+        "contracts",
+        fmt,
+        ["ref", "kind", "title", "consortium", "start_date", "end_date", "max_end_date", "beds", "provider", "status"],
+        rows,
+    )
 
 
 @bp.get("/contracts/<int:contract_id>")
@@ -113,8 +148,12 @@ def export_contracts(fmt):
 def contract(contract_id):
     contract = scoped(Contract).get_or_404(contract_id)
     today = date.today()
-    context = {"contract": contract, "today": today, "can_manage": current_user.role == "lead",
-               "report_periods": ended_quarters(contract, today)[-4:][::-1]}
+    context = {
+        "contract": contract,
+        "today": today,
+        "can_manage": current_user.role == "lead",
+        "report_periods": ended_quarters(contract, today)[-4:][::-1],
+    }
     if contract.is_block:
         current = current_graded(homes=[h.id for h in contract.homes])
         last = min(today - timedelta(days=1), contract.end_date)
@@ -125,16 +164,21 @@ def contract(contract_id):
             months=months,
             year_to_date=usage.occupancy(contract, year_start, last) if last >= year_start else None,
             chart=occupancy_svg(months, contract.beds, contract.underuse_threshold_percent),
-            judgements=dict(db.session.execute(
-                select(current.c.home_id, current.c.name).where(current.c.home_id.in_([h.id for h in contract.homes]))
-            ).all()),
+            judgements=dict(
+                db.session.execute(
+                    select(current.c.home_id, current.c.name).where(
+                        current.c.home_id.in_([h.id for h in contract.homes])
+                    )
+                ).all()
+            ),
             interims=interim_declines([h.id for h in contract.homes]),
         )
     else:
         provider_ids = [a.provider_id for lot in contract.lots for a in lot.admissions]
         current = current_graded(homes=select(Home.id).where(Home.provider_id.in_(provider_ids)))
         homes = db.session.execute(
-            select(Home.id, Home.provider_id, current.c.name).outerjoin(current, current.c.home_id == Home.id)
+            select(Home.id, Home.provider_id, current.c.name)
+            .outerjoin(current, current.c.home_id == Home.id)
             .where(Home.provider_id.in_(provider_ids))
         ).all()
         interims = interim_declines([home_id for home_id, _, _ in homes])
@@ -200,8 +244,13 @@ def admit(contract_id, lot_id):
             db.session.commit()
             flash(f"{provider.name} admitted to {lot.name} ({form.tier.data})", "success")
             return redirect(url_for(".contract", contract_id=contract.id))
-    return render_template("form.html", form=form, title=f"Admit a provider to {lot.name}",
-                           caption=contract.ref, back=url_for(".contract", contract_id=contract.id)), 400 if form.errors else 200
+    return render_template(
+        "form.html",
+        form=form,
+        title=f"Admit a provider to {lot.name}",
+        caption=contract.ref,
+        back=url_for(".contract", contract_id=contract.id),
+    ), 400 if form.errors else 200
 
 
 @bp.route("/admissions/<int:admission_id>/status", methods=["GET", "POST"])
@@ -209,13 +258,21 @@ def admit(contract_id, lot_id):
 def admission_status(admission_id):
     admission = scoped(Admission).get_or_404(admission_id)
     contract = admission.lot.contract
-    form = AdmissionStatusForm(obj=None if request.method == "POST" else admission,
-                               data=None if request.method == "POST" else {"reason": admission.status_reason})
+    form = AdmissionStatusForm(
+        obj=None if request.method == "POST" else admission,
+        data=None if request.method == "POST" else {"reason": admission.status_reason},
+    )
     if form.validate_on_submit():
         trying = db.session.begin_nested()  # the rules answer before any check page
         try:
-            services.set_admission_status(admission, form.status.data, form.seen_version, form.reason.data,
-                                          form.status_from.data, form.status_until.data)
+            services.set_admission_status(
+                admission,
+                form.status.data,
+                form.seen_version,
+                form.reason.data,
+                form.status_from.data,
+                form.status_until.data,
+            )
         except RuleBroken as broken:
             db.session.rollback()
             show_error(form, broken, "status")
@@ -224,19 +281,31 @@ def admission_status(admission_id):
                 trying.rollback()
                 name = admission.provider.name
                 return render_template(
-                    "confirm.html", title=f"Withdraw {name} from {admission.lot.name}?", caption=contract.ref,
-                    rows=[("Lot", admission.lot.name), ("Tier", admission.tier), ("Reason", form.reason.data or "None given")],
+                    "confirm.html",
+                    title=f"Withdraw {name} from {admission.lot.name}?",
+                    caption=contract.ref,
+                    rows=[
+                        ("Lot", admission.lot.name),
+                        ("Tier", admission.tier),
+                        ("Reason", form.reason.data or "None given"),
+                    ],
                     warning=f"No new placement can be made with {name} under this lot. Placements already made go on.",
-                    button="Withdraw the admission", back=url_for(".contract", contract_id=contract.id))
+                    button="Withdraw the admission",
+                    back=url_for(".contract", contract_id=contract.id),
+                )
             trying.commit()
             db.session.commit()
             flash(f"{admission.provider.name} is now {admission.status} on {admission.lot.name}", "success")
             return redirect(url_for(".contract", contract_id=contract.id))
     if request.method == "GET":
         form.version.data = admission.version
-    return render_template("form.html", form=form, title=f"Status of {admission.provider.name}",
-                           caption=f"{contract.ref} · {admission.lot.name}",
-                           back=url_for(".contract", contract_id=contract.id)), 400 if form.errors else 200
+    return render_template(
+        "form.html",
+        form=form,
+        title=f"Status of {admission.provider.name}",
+        caption=f"{contract.ref} · {admission.lot.name}",
+        back=url_for(".contract", contract_id=contract.id),
+    ), 400 if form.errors else 200
 
 
 @bp.route("/admissions/<int:admission_id>/prices", methods=["GET", "POST"])
@@ -247,17 +316,26 @@ def add_price(admission_id):
     form = PriceForm()
     if form.validate_on_submit():
         try:
-            services.add_price(admission, form.need_level.data, int(form.weekly_price.data * 100),
-                               form.effective_from.data, form.effective_to.data)
+            services.add_price(
+                admission,
+                form.need_level.data,
+                int(form.weekly_price.data * 100),
+                form.effective_from.data,
+                form.effective_to.data,
+            )
         except RuleBroken as broken:
             show_error(form, broken, "weekly_price")
         else:
             db.session.commit()
             flash(f"Price added for {admission.provider.name}", "success")
             return redirect(url_for(".contract", contract_id=contract.id))
-    return render_template("form.html", form=form, title=f"Add a price for {admission.provider.name}",
-                           caption=f"{contract.ref} · {admission.lot.name}",
-                           back=url_for(".contract", contract_id=contract.id)), 400 if form.errors else 200
+    return render_template(
+        "form.html",
+        form=form,
+        title=f"Add a price for {admission.provider.name}",
+        caption=f"{contract.ref} · {admission.lot.name}",
+        back=url_for(".contract", contract_id=contract.id),
+    ), 400 if form.errors else 200
 
 
 @bp.route("/contracts/<int:contract_id>/uplift", methods=["GET", "POST"])
@@ -276,8 +354,13 @@ def uplift(contract_id):
             db.session.commit()
             flash(f"{count} prices uplifted by {form.percent.data}% from {day(form.effective_from.data)}", "success")
             return redirect(url_for(".contract", contract_id=contract.id))
-    return render_template("form.html", form=form, title="Apply an annual uplift", caption=contract.ref,
-                           back=url_for(".contract", contract_id=contract.id)), 400 if form.errors else 200
+    return render_template(
+        "form.html",
+        form=form,
+        title="Apply an annual uplift",
+        caption=contract.ref,
+        back=url_for(".contract", contract_id=contract.id),
+    ), 400 if form.errors else 200
 
 
 @bp.route("/contracts/<int:contract_id>/decision", methods=["GET", "POST"])
@@ -287,7 +370,9 @@ def decision(contract_id):
     form = DecisionForm()
     if form.validate_on_submit():
         try:
-            services.record_decision(contract, form.decision.data, current_user, form.seen_version, form.extend_to.data, form.note.data)
+            services.record_decision(
+                contract, form.decision.data, current_user, form.seen_version, form.extend_to.data, form.note.data
+            )
         except RuleBroken as broken:
             db.session.rollback()
             show_error(form, broken, "decision")
@@ -297,9 +382,14 @@ def decision(contract_id):
             return redirect(url_for(".contract", contract_id=contract.id))
     if request.method == "GET":
         form.version.data = contract.version
-    return render_template("form.html", form=form, title="Record an extension decision", caption=contract.ref,
-                           intro=f"It ends on {day(contract.end_date)} and can be extended to {day(contract.max_end_date)}.",
-                           back=url_for(".contract", contract_id=contract.id)), 400 if form.errors else 200
+    return render_template(
+        "form.html",
+        form=form,
+        title="Record an extension decision",
+        caption=contract.ref,
+        intro=f"It ends on {day(contract.end_date)} and can be extended to {day(contract.max_end_date)}.",
+        back=url_for(".contract", contract_id=contract.id),
+    ), 400 if form.errors else 200
 
 
 @bp.route("/contracts/<int:contract_id>/settings", methods=["GET", "POST"])
@@ -309,16 +399,29 @@ def block_settings(contract_id):
     if not contract.is_block:
         abort(404)
     form = BlockSettingsForm(obj=contract if request.method == "GET" else None)
-    lots = db.session.scalars(select(Lot.name).join(Lot.contract).where(Contract.consortium_id == contract.consortium_id)
-                              .distinct().order_by(Lot.name))
+    lots = db.session.scalars(
+        select(Lot.name)
+        .join(Lot.contract)
+        .where(Contract.consortium_id == contract.consortium_id)
+        .distinct()
+        .order_by(Lot.name)
+    )
     form.compared_lot.choices = [("", "Every framework and spot placement of its type")] + [
-        (name, f"Placements in a “{name}” lot") for name in lots]
+        (name, f"Placements in a “{name}” lot") for name in lots
+    ]
     if request.method == "GET":
         form.compared_lot.data = contract.compared_lot or ""
     if form.validate_on_submit():
         try:
-            services.change_block_settings(contract, form.seen_version, form.beds.data, form.underuse_threshold_percent.data,
-                                           form.underuse_window_nights.data, form.notice_days.data, form.compared_lot.data)
+            services.change_block_settings(
+                contract,
+                form.seen_version,
+                form.beds.data,
+                form.underuse_threshold_percent.data,
+                form.underuse_window_nights.data,
+                form.notice_days.data,
+                form.compared_lot.data,
+            )
         except RuleBroken as broken:
             db.session.rollback()
             show_error(form, broken, "beds")
@@ -326,8 +429,13 @@ def block_settings(contract_id):
             db.session.commit()
             flash("Settings saved", "success")
             return redirect(url_for(".contract", contract_id=contract.id))
-    return render_template("form.html", form=form, title="Block contract settings", caption=contract.ref,
-                           back=url_for(".contract", contract_id=contract.id)), 400 if form.errors else 200
+    return render_template(
+        "form.html",
+        form=form,
+        title="Block contract settings",
+        caption=contract.ref,
+        back=url_for(".contract", contract_id=contract.id),
+    ), 400 if form.errors else 200
 
 
 @bp.route("/contracts/<int:contract_id>/price", methods=["GET", "POST"])
@@ -347,8 +455,13 @@ def block_price(contract_id):
             db.session.commit()
             flash(f"New price from {day(form.effective_from.data)}", "success")
             return redirect(url_for(".contract", contract_id=contract.id))
-    return render_template("form.html", form=form, title="Change the price per bed per week", caption=contract.ref,
-                           back=url_for(".contract", contract_id=contract.id)), 400 if form.errors else 200
+    return render_template(
+        "form.html",
+        form=form,
+        title="Change the price per bed per week",
+        caption=contract.ref,
+        back=url_for(".contract", contract_id=contract.id),
+    ), 400 if form.errors else 200
 
 
 @bp.route("/contracts/<int:contract_id>/breaks", methods=["GET", "POST"])
@@ -365,8 +478,13 @@ def add_break(contract_id):
             db.session.commit()
             flash(f"Break date {day(form.break_date.data)} recorded", "success")
             return redirect(url_for(".contract", contract_id=contract.id))
-    return render_template("form.html", form=form, title="Add a break date", caption=contract.ref,
-                           back=url_for(".contract", contract_id=contract.id)), 400 if form.errors else 200
+    return render_template(
+        "form.html",
+        form=form,
+        title="Add a break date",
+        caption=contract.ref,
+        back=url_for(".contract", contract_id=contract.id),
+    ), 400 if form.errors else 200
 
 
 @bp.route("/contracts/<int:contract_id>/outages", methods=["GET", "POST"])
@@ -385,8 +503,13 @@ def record_outage(contract_id):
             db.session.commit()
             flash("Beds recorded as out of use: they are left out of the capacity", "success")
             return redirect(url_for(".contract", contract_id=contract.id))
-    return render_template("form.html", form=form, title="Record beds out of use", caption=contract.ref,
-                           back=url_for(".contract", contract_id=contract.id)), 400 if form.errors else 200
+    return render_template(
+        "form.html",
+        form=form,
+        title="Record beds out of use",
+        caption=contract.ref,
+        back=url_for(".contract", contract_id=contract.id),
+    ), 400 if form.errors else 200
 
 
 # ---------------------------------------------------------------- placements
@@ -394,9 +517,14 @@ def record_outage(contract_id):
 
 def _placements_query(args):
     query = (
-        scoped(Placement).select()
-        .options(selectinload(Placement.contract), selectinload(Placement.home), selectinload(Placement.fees),
-                 selectinload(Placement.authority))
+        scoped(Placement)
+        .select()
+        .options(
+            selectinload(Placement.contract),
+            selectinload(Placement.home),
+            selectinload(Placement.fees),
+            selectinload(Placement.authority),
+        )
     )
     if args.get("authority"):
         query = query.where(Placement.authority_code == args["authority"].upper())
@@ -423,22 +551,51 @@ def placements():
     if problem := date_arguments(request.args, "from", "to")[1]:
         flash(problem, "error")
     page = paginate(_placements_query(request.args), request.args.get("page", type=int), scalars=True)
-    homes = db.session.scalars(select(Home).where(Home.id.in_(scoped(Placement).select(Placement.home_id))).order_by(Home.name, Home.urn))
-    choices = {"authorities": core_services.authority_choices(), "contracts": services.contract_choices(),
-               "homes": [(home.urn, home.with_urn) for home in homes]}
-    return render_template("contracts/placements.html", page=page, args=request.args, types=PLACEMENT_TYPES, choices=choices)
+    homes = db.session.scalars(
+        select(Home).where(Home.id.in_(scoped(Placement).select(Placement.home_id))).order_by(Home.name, Home.urn)
+    )
+    choices = {
+        "authorities": core_services.authority_choices(),
+        "contracts": services.contract_choices(),
+        "homes": [(home.urn, home.with_urn) for home in homes],
+    }
+    return render_template(
+        "contracts/placements.html", page=page, args=request.args, types=PLACEMENT_TYPES, choices=choices
+    )
 
 
 @bp.get("/placements/export.<fmt>")
 @allowed("lead", "partner")
 def export_placements(fmt):
-    header = ["Authority", "Child reference", "Contract", "Home URN", "Start date", "End date", "End reason",
-              "Weekly fee (£)", "Placement type", "Need level", "Age at start", "Distance (miles)"]
+    header = [
+        "Authority",
+        "Child reference",
+        "Contract",
+        "Home URN",
+        "Start date",
+        "End date",
+        "End reason",
+        "Weekly fee (£)",
+        "Placement type",
+        "Need level",
+        "Age at start",
+        "Distance (miles)",
+    ]
     rows = (
-        [p.authority_code, p.child_ref, p.contract.ref if p.contract else "spot", p.home.urn if p.home else "",
-         p.start_date.isoformat(), p.end_date.isoformat() if p.end_date else "", p.end_reason or "",
-         f"{p.fees[-1].weekly_pence / 100:.2f}" if p.fees else "", p.placement_type, p.need_level or "",
-         p.age_at_start if p.age_at_start is not None else "", str(p.distance_miles) if p.distance_miles is not None else ""]
+        [
+            p.authority_code,
+            p.child_ref,
+            p.contract.ref if p.contract else "spot",
+            p.home.urn if p.home else "",
+            p.start_date.isoformat(),
+            p.end_date.isoformat() if p.end_date else "",
+            p.end_reason or "",
+            f"{p.fees[-1].weekly_pence / 100:.2f}" if p.fees else "",
+            p.placement_type,
+            p.need_level or "",
+            p.age_at_start if p.age_at_start is not None else "",
+            str(p.distance_miles) if p.distance_miles is not None else "",
+        ]
         for p in db.session.scalars(_placements_query(request.args))
     )
     return export("placements", fmt, header, rows)
@@ -448,10 +605,20 @@ def export_placements(fmt):
 @allowed("partner")
 def new_placement():
     form = PlacementForm()
-    contracts = db.session.scalars(scoped(Contract).select().where(Contract.end_date >= date.today()).order_by(Contract.ref)
-                                   .options(selectinload(Contract.homes), selectinload(Contract.lots).selectinload(Lot.admissions)
-                                            .selectinload(Admission.provider).selectinload(Provider.homes),
-                                            selectinload(Contract.lots).selectinload(Lot.admissions).selectinload(Admission.prices))).all()
+    contracts = db.session.scalars(
+        scoped(Contract)
+        .select()
+        .where(Contract.end_date >= date.today())
+        .order_by(Contract.ref)
+        .options(
+            selectinload(Contract.homes),
+            selectinload(Contract.lots)
+            .selectinload(Lot.admissions)
+            .selectinload(Admission.provider)
+            .selectinload(Provider.homes),
+            selectinload(Contract.lots).selectinload(Lot.admissions).selectinload(Admission.prices),
+        )
+    ).all()
     form.contract_ref.choices = [("", "None: a spot purchase")] + [(c.ref, f"{c.ref}: {c.title}") for c in contracts]
     form.home.choices = [("", "Choose a home")] + _home_choices(contracts, date.today())
     if form.validate_on_submit() and _home_and_fee_given(form):
@@ -477,8 +644,13 @@ def new_placement():
             db.session.commit()
             flash(f"Placement of {placement.child_ref} recorded", "success")
             return redirect(url_for(".placement", placement_id=placement.id))
-    return render_template("form.html", form=form, title="Record a placement", caption=current_user.authority.name,
-                           back=url_for(".placements")), 400 if form.errors else 200
+    return render_template(
+        "form.html",
+        form=form,
+        title="Record a placement",
+        caption=current_user.authority.name,
+        back=url_for(".placements"),
+    ), 400 if form.errors else 200
 
 
 def _home_choices(contracts, on: date) -> list[tuple]:
@@ -487,17 +659,30 @@ def _home_choices(contracts, on: date) -> list[tuple]:
     choices = []
     for contract in contracts:
         if contract.is_block:
-            choices += [(home.urn, f"{home.with_urn}: {contract.ref} block", {"data-contract": contract.ref}) for home in contract.homes]
+            choices += [
+                (home.urn, f"{home.with_urn}: {contract.ref} block", {"data-contract": contract.ref})
+                for home in contract.homes
+            ]
             continue
         for lot in contract.lots:
             for admission in lot.admissions:
                 if admission.status == "withdrawn":
                     continue
-                prices = ", ".join(f"{level} {money(pence)}" for level in NEED_LEVELS
-                                   if (pence := admission.price_on(level, on)) is not None)
-                choices += [(home.urn, f"{home.with_urn}, {admission.provider.name}: {contract.ref}, {lot.name}"
-                             + (f" ({prices} a week)" if prices else ""), {"data-contract": contract.ref})
-                            for home in admission.provider.homes if home.registration_status == "Active"]
+                prices = ", ".join(
+                    f"{level} {money(pence)}"
+                    for level in NEED_LEVELS
+                    if (pence := admission.price_on(level, on)) is not None
+                )
+                choices += [
+                    (
+                        home.urn,
+                        f"{home.with_urn}, {admission.provider.name}: {contract.ref}, {lot.name}"
+                        + (f" ({prices} a week)" if prices else ""),
+                        {"data-contract": contract.ref},
+                    )
+                    for home in admission.provider.homes
+                    if home.registration_status == "Active"
+                ]
     return choices
 
 
@@ -507,14 +692,20 @@ def _home_and_fee_given(form) -> bool:
     if form.home.data and form.home_urn.data:
         form.home_urn.errors.append("Choose a home from the list or give another home's URN, not both")
         return False
-    contract = db.session.scalar(scoped(Contract).select().where(Contract.ref == form.contract_ref.data)) if form.contract_ref.data else None
+    contract = (
+        db.session.scalar(scoped(Contract).select().where(Contract.ref == form.contract_ref.data))
+        if form.contract_ref.data
+        else None
+    )
     home = db.session.scalar(select(Home).where(Home.urn == form.home.data)) if form.home.data else None
     if contract is None or home is None or form.weekly_fee.data is None or (form.fee_reason.data or "").strip():
         return True
     price = services.framework_price(contract, home, form.need_level.data or None, form.start_date.data)
     if price is not None and int(form.weekly_fee.data * 100) > price:
-        form.fee_reason.errors.append(f"The fee is above {contract.ref}'s price of {money(price)} a week for "
-                                      f"{form.need_level.data or 'standard'} need: say why")
+        form.fee_reason.errors.append(
+            f"The fee is above {contract.ref}'s price of {money(price)} a week for "
+            f"{form.need_level.data or 'standard'} need: say why"
+        )
         return False
     return True
 
@@ -526,9 +717,13 @@ def placement(placement_id):
     judged = interim = None
     if placement.home_id:
         current = current_graded(homes=[placement.home_id])
-        judged = db.session.execute(select(current.c.name, current.c.inspection_date).where(current.c.home_id == placement.home_id)).first()
+        judged = db.session.execute(
+            select(current.c.name, current.c.inspection_date).where(current.c.home_id == placement.home_id)
+        ).first()
         interim = interim_declines([placement.home_id]).get(placement.home_id)
-    return render_template("contracts/placement.html", placement=placement, today=date.today(), judged=judged, interim=interim)
+    return render_template(
+        "contracts/placement.html", placement=placement, today=date.today(), judged=judged, interim=interim
+    )
 
 
 @bp.route("/placements/<int:placement_id>/end", methods=["GET", "POST"])
@@ -548,9 +743,13 @@ def end_placement(placement_id):
             return redirect(url_for(".placement", placement_id=placement.id))
     if request.method == "GET":
         form.version.data = placement.version
-    return render_template("form.html", form=form, title=f"End the placement of {placement.child_ref}",
-                           caption=placement.home.display_name if placement.home else placement.type_name,
-                           back=url_for(".placement", placement_id=placement.id)), 400 if form.errors else 200
+    return render_template(
+        "form.html",
+        form=form,
+        title=f"End the placement of {placement.child_ref}",
+        caption=placement.home.display_name if placement.home else placement.type_name,
+        back=url_for(".placement", placement_id=placement.id),
+    ), 400 if form.errors else 200
 
 
 @bp.route("/placements/<int:placement_id>/fee", methods=["GET", "POST"])
@@ -567,8 +766,12 @@ def change_fee(placement_id):
             db.session.commit()
             flash(f"New weekly fee from {day(form.effective_from.data)}", "success")
             return redirect(url_for(".placement", placement_id=placement.id))
-    return render_template("form.html", form=form, title=f"Change the fee for {placement.child_ref}",
-                           back=url_for(".placement", placement_id=placement.id)), 400 if form.errors else 200
+    return render_template(
+        "form.html",
+        form=form,
+        title=f"Change the fee for {placement.child_ref}",
+        back=url_for(".placement", placement_id=placement.id),
+    ), 400 if form.errors else 200
 
 
 @bp.get("/homes/in-use")
@@ -578,6 +781,13 @@ def homes_in_use():
     with each home's current judgement: which are Good or better, which are not."""
     today = date.today()
     found = in_use.homes_in_use(current_user, today)
-    return render_template("contracts/homes_in_use.html", rows=found.rows, counts=found.counts, today=today, interims=found.interims,
-                           concerns=found.concerns, placed=found.placed, good_or_better=found.good_or_better)
-
+    return render_template(
+        "contracts/homes_in_use.html",
+        rows=found.rows,
+        counts=found.counts,
+        today=today,
+        interims=found.interims,
+        concerns=found.concerns,
+        placed=found.placed,
+        good_or_better=found.good_or_better,
+    )

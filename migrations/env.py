@@ -15,7 +15,9 @@ def skip_empty_autogenerate(_context, _revision, directives):
 
 
 def run_offline():
-    context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=migrate.db.metadata, literal_binds=True)
+    context.configure(
+        url=config.get_main_option("sqlalchemy.url"), target_metadata=migrate.db.metadata, literal_binds=True
+    )
     with context.begin_transaction():
         context.run_migrations()
 

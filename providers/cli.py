@@ -30,8 +30,10 @@ def import_ofsted(path):
 
     run_import("ofsted", path, ofsted.COLUMNS, importer)
     for change in changes:
-        click.echo(f"owner changed: {', '.join(change.homes)} from {change.was} to {change.now}, applied as a new owner; "
-                   f"if it is a rename: flask providers merge --keep {_quoted(change.now)} --alias {_quoted(change.was)}")
+        click.echo(
+            f"owner changed: {', '.join(change.homes)} from {change.was} to {change.now}, applied as a new owner; "
+            f"if it is a rename: flask providers merge --keep {_quoted(change.now)} --alias {_quoted(change.was)}"
+        )
 
 
 def _quoted(name: str) -> str:
@@ -54,4 +56,7 @@ def merge_providers(keep, alias):
         click.echo(str(broken), err=True)
         sys.exit(1)
     db.session.commit()
-    click.echo(f"{name} merged into {kept.name}: " + ", ".join(f"{count} {table.replace('_', ' ')}" for table, count in moved.items()))
+    click.echo(
+        f"{name} merged into {kept.name}: "
+        + ", ".join(f"{count} {table.replace('_', ' ')}" for table, count in moved.items())
+    )

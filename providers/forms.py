@@ -25,7 +25,8 @@ class OfstedUploadForm(Form):
 
 class InviteForm(Form):
     email = EmailField(
-        "Email address", widget=GovTextInput(),
+        "Email address",
+        widget=GovTextInput(),
         description="Their own work address: the invitation goes there, and only they can use it.",
         validators=[DataRequired(message="Enter an email address"), Length(max=254), email_address],
     )
@@ -45,9 +46,10 @@ class AliasForm(Form):
 
 class MergeForm(Form):
     other = SelectField(
-        "Provider to merge into this one", widget=GovSelect(),
+        "Provider to merge into this one",
+        widget=GovSelect(),
         description="The same organisation under another name: its homes, admissions, contracts, returns and accounts "
-                    "move here, and its name is kept as a former name.",
+        "move here, and its name is kept as a former name.",
         validators=[DataRequired(message="Choose the provider to merge into this one")],
     )
     submit = SubmitField("Continue", widget=GovSubmitInput())

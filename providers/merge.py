@@ -23,8 +23,11 @@ from consortium.core.services import RuleBroken
 from providers.models import Provider, ProviderAlias
 
 # What a clash means, in words, for the tables a merge could break a uniqueness rule of.
-CLASHES = {"admissions": "admissions to the same lot", "monitoring_returns": "returns for the same contract and quarter",
-           "return_obligations": "returns owed for the same contract, quarter and home"}
+CLASHES = {
+    "admissions": "admissions to the same lot",
+    "monitoring_returns": "returns for the same contract and quarter",
+    "return_obligations": "returns owed for the same contract, quarter and home",
+}
 
 
 def _referring_columns():
@@ -57,8 +60,11 @@ def merge(keep: Provider, other: Provider) -> dict[str, int]:
         raise RuleBroken("Choose another provider: a provider cannot be merged with itself", "other")
     clashes = _clashes(keep.id, other.id)
     if clashes:
-        raise RuleBroken(f"{other.name} and {keep.name} cannot be merged: both have {' and '.join(clashes)}. "
-                         "Withdraw or remove one of each first", "other")
+        raise RuleBroken(
+            f"{other.name} and {keep.name} cannot be merged: both have {' and '.join(clashes)}. "
+            "Withdraw or remove one of each first",
+            "other",
+        )
     moved = {}
     for table, column in _referring_columns():
         result = db.session.execute(update(table).where(column == other.id).values({column.name: keep.id}))
@@ -79,7 +85,9 @@ def by_name(name: str) -> Provider:
     found = db.session.scalar(select(Provider).where(func.lower(Provider.name) == wanted))
     if found is None:
         other = aliased(ProviderAlias)
-        found = db.session.scalar(select(Provider).join(other, other.provider_id == Provider.id).where(func.lower(other.name) == wanted))
+        found = db.session.scalar(
+            select(Provider).join(other, other.provider_id == Provider.id).where(func.lower(other.name) == wanted)
+        )
     if found is None:
         raise RuleBroken(f"No provider is named {name!r}", "name")
     return found

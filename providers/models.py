@@ -56,7 +56,9 @@ class Judgement(db.Model):
     # An interim outcome that itself is a drop in quality ("Declined in effectiveness").
     declines: Mapped[bool] = mapped_column(Boolean, default=False)
 
-    __table_args__ = (CheckConstraint("(graded AND rank IS NOT NULL) OR (NOT graded AND rank IS NULL)", name="rank_if_graded"),)
+    __table_args__ = (
+        CheckConstraint("(graded AND rank IS NOT NULL) OR (NOT graded AND rank IS NULL)", name="rank_if_graded"),
+    )
 
     @classmethod
     def visible_to(cls, user):

@@ -27,8 +27,15 @@ REDACTED = "REDACTED"
 
 COLUMNS = {
     "required": [
-        "urn", "provision_type", "name", "provider", "local_authority", "places",
-        "registration_status", "inspection_date", "judgement",
+        "urn",
+        "provision_type",
+        "name",
+        "provider",
+        "local_authority",
+        "places",
+        "registration_status",
+        "inspection_date",
+        "judgement",
     ],
     "optional": ["sector", "postcode", "event_type", "publication_date", "web_link", "registration_date"],
     "aliases": {
@@ -50,12 +57,23 @@ COLUMNS = {
     },
 }
 # Home attributes an import sets; an optional column the file lacks leaves the attribute alone.
-HOME_FIELDS = ["name", "provision_type", "sector", "local_authority", "postcode", "registered_places",
-               "registration_status", "registration_date", "web_link"]
+HOME_FIELDS = [
+    "name",
+    "provision_type",
+    "sector",
+    "local_authority",
+    "postcode",
+    "registered_places",
+    "registration_status",
+    "registration_date",
+    "web_link",
+]
 OPTIONAL_HOME_FIELDS = {"sector", "postcode", "web_link", "registration_date"}
 # Column names as Ofsted's file gives them, for messages.
-HOME_COLUMNS = {key: COLUMNS["aliases"][key][0] for key in ("name", "provision_type", "sector", "local_authority", "postcode",
-                                                             "registration_status", "web_link")}
+HOME_COLUMNS = {
+    key: COLUMNS["aliases"][key][0]
+    for key in ("name", "provision_type", "sector", "local_authority", "postcode", "registration_status", "web_link")
+}
 PROVIDER_COLUMN = {"name": COLUMNS["aliases"]["provider"][0]}
 MAX_PLACES = 10_000  # registered places of one setting
 # Homes registered long before Ofsted's files began still give their registration date.
@@ -118,7 +136,13 @@ class OfstedPlan:
 
     @property
     def changes_anything(self) -> bool:
-        return bool(self.new_providers or self.new_homes or self.changed_homes or self.new_inspections or self.changed_inspections)
+        return bool(
+            self.new_providers
+            or self.new_homes
+            or self.changed_homes
+            or self.new_inspections
+            or self.changed_inspections
+        )
 
 
 def _text(value: str) -> str | None:
@@ -133,8 +157,12 @@ def _parse_rows(table: Table, judgements: dict[str, Judgement], errors: RowError
         urn = row["urn"].upper().replace(" ", "")
         if not URN.match(urn):
             problems.append(f"URN {row['urn']!r} is not SC and six digits, nor six or seven digits")
-        for column, label in (("provision_type", "Provision type"), ("provider", "Organisation which owns the provider"),
-                              ("local_authority", "Local authority"), ("registration_status", "Registration status")):
+        for column, label in (
+            ("provision_type", "Provision type"),
+            ("provider", "Organisation which owns the provider"),
+            ("local_authority", "Local authority"),
+            ("registration_status", "Registration status"),
+        ):
             if not row[column]:
                 problems.append(f"{label} is empty")
         places = None
@@ -143,8 +171,11 @@ def _parse_rows(table: Table, judgements: dict[str, Judgement], errors: RowError
             if places is None or places > MAX_PLACES:
                 problems.append(f"Places {row['places'][:20]!r} is not a whole number from 0 to {MAX_PLACES:,}")
         dates = {}
-        for column, label in (("inspection_date", "Inspection date"), ("publication_date", "Publication date"),
-                              ("registration_date", "Registration date")):
+        for column, label in (
+            ("inspection_date", "Inspection date"),
+            ("publication_date", "Publication date"),
+            ("registration_date", "Registration date"),
+        ):
             try:
                 earliest = EARLIEST_REGISTRATION if column == "registration_date" else EARLIEST
                 dates[column] = parse_date(row[column], earliest) if row[column] else None
@@ -173,14 +204,24 @@ def _parse_rows(table: Table, judgements: dict[str, Judgement], errors: RowError
             "registration_date": dates["registration_date"],
             "web_link": _text(row["web_link"]),
         }
-        problems = too_long(Home, home, HOME_COLUMNS) + too_long(Provider, {"name": row["provider"].strip()}, PROVIDER_COLUMN)
+        problems = too_long(Home, home, HOME_COLUMNS) + too_long(
+            Provider, {"name": row["provider"].strip()}, PROVIDER_COLUMN
+        )
         problems += too_long(Inspection, {"event_type": _text(row["event_type"])}, {"event_type": "Event type"})
         if problems:
             errors.add(row.line, "; ".join(problems))
             continue
         parsed.append(
-            ParsedRow(row.line, urn, row["provider"].strip(), home, dates["inspection_date"],
-                      judgement if dates["inspection_date"] else None, _text(row["event_type"]), dates["publication_date"])
+            ParsedRow(
+                row.line,
+                urn,
+                row["provider"].strip(),
+                home,
+                dates["inspection_date"],
+                judgement if dates["inspection_date"] else None,
+                _text(row["event_type"]),
+                dates["publication_date"],
+            )
         )
     return parsed
 
@@ -219,11 +260,17 @@ def plan(table: Table) -> OfstedPlan:
         current = newest.get(row.urn)
         if current is None or (row.inspection_date or date.min) >= (current.inspection_date or date.min):
             newest[row.urn] = row
-    existing = {home.urn: home for home in db.session.scalars(
-        select(Home).where(Home.urn.in_(list(newest))).options(selectinload(Home.provider)))}
+    existing = {
+        home.urn: home
+        for home in db.session.scalars(
+            select(Home).where(Home.urn.in_(list(newest))).options(selectinload(Home.provider))
+        )
+    }
     owner_changes: dict[tuple, OwnerChange] = {}
     for urn, row in newest.items():
-        values = {key: value for key, value in row.home.items() if key not in OPTIONAL_HOME_FIELDS or key in table.columns}
+        values = {
+            key: value for key, value in row.home.items() if key not in OPTIONAL_HOME_FIELDS or key in table.columns
+        }
         home = existing.get(urn)
         if home is None:
             result.new_homes.append({"urn": urn, "provider": row.provider, **values})
@@ -256,8 +303,16 @@ def _plan_inspections(result: OfstedPlan, rows: list[ParsedRow], existing: dict[
     known: dict[tuple[str, date], tuple] = {}
     if home_ids:
         query = (
-            select(Home.urn, Inspection.id, Inspection.inspection_date, Inspection.judgement_id, Inspection.event_type,
-                   Inspection.publication_date, Judgement.rank, Judgement.name)
+            select(
+                Home.urn,
+                Inspection.id,
+                Inspection.inspection_date,
+                Inspection.judgement_id,
+                Inspection.event_type,
+                Inspection.publication_date,
+                Judgement.rank,
+                Judgement.name,
+            )
             .join(Inspection.home)
             .join(Inspection.judgement)
             .where(Inspection.home_id.in_(home_ids))
@@ -277,8 +332,13 @@ def _plan_inspections(result: OfstedPlan, rows: list[ParsedRow], existing: dict[
         before = known.get((row.urn, row.inspection_date))
         if before is None:
             result.new_inspections.append(
-                {"urn": row.urn, "inspection_date": row.inspection_date, "judgement_id": row.judgement.id,
-                 "event_type": row.event_type, "publication_date": row.publication_date}
+                {
+                    "urn": row.urn,
+                    "inspection_date": row.inspection_date,
+                    "judgement_id": row.judgement.id,
+                    "event_type": row.event_type,
+                    "publication_date": row.publication_date,
+                }
             )
             if row.judgement.graded:
                 graded_by_home[row.urn].append((row.inspection_date, row.judgement.rank, True))
@@ -288,9 +348,15 @@ def _plan_inspections(result: OfstedPlan, rows: list[ParsedRow], existing: dict[
                 f"{row.urn} already has an inspection on {row.inspection_date:%d/%m/%Y} judged {before[5]!r}; "
                 f"this line says {row.judgement.name!r}",
             )
-        elif (row.event_type and row.event_type != before[2]) or (row.publication_date and row.publication_date != before[3]):
+        elif (row.event_type and row.event_type != before[2]) or (
+            row.publication_date and row.publication_date != before[3]
+        ):
             result.changed_inspections.append(
-                {"id": before[0], "event_type": row.event_type or before[2], "publication_date": row.publication_date or before[3]}
+                {
+                    "id": before[0],
+                    "event_type": row.event_type or before[2],
+                    "publication_date": row.publication_date or before[3],
+                }
             )
         else:
             result.unchanged_inspections += 1
@@ -319,8 +385,13 @@ def apply(plan: OfstedPlan, renames: set[str] = frozenset()) -> ImportResult:
     if plan.new_homes:
         db.session.execute(
             insert(Home),
-            [{**{k: v for k, v in home.items() if k != "provider"}, "provider_id": providers[home["provider"].lower()]}
-             for home in plan.new_homes],
+            [
+                {
+                    **{k: v for k, v in home.items() if k != "provider"},
+                    "provider_id": providers[home["provider"].lower()],
+                }
+                for home in plan.new_homes
+            ],
         )
     for home in plan.changed_homes:
         values = {k: v for k, v in home.items() if k not in ("id", "urn", "provider")}
@@ -332,14 +403,23 @@ def apply(plan: OfstedPlan, renames: set[str] = frozenset()) -> ImportResult:
         home_ids = dict(db.session.execute(select(Home.urn, Home.id).where(Home.urn.in_(urns))).all())
         db.session.execute(
             insert(Inspection),
-            [{**{k: v for k, v in row.items() if k != "urn"}, "home_id": home_ids[row["urn"]]} for row in plan.new_inspections],
+            [
+                {**{k: v for k, v in row.items() if k != "urn"}, "home_id": home_ids[row["urn"]]}
+                for row in plan.new_inspections
+            ],
         )
     for row in plan.changed_inspections:
-        db.session.execute(update(Inspection).where(Inspection.id == row["id"]).values(event_type=row["event_type"], publication_date=row["publication_date"]))
+        db.session.execute(
+            update(Inspection)
+            .where(Inspection.id == row["id"])
+            .values(event_type=row["event_type"], publication_date=row["publication_date"])
+        )
     db.session.expire_all()  # the bulk statements bypassed the identity map
     renamed = [change for change in plan.owner_changes if change.key in renames]
     for change in renamed:
-        merge.merge(db.session.get(Provider, providers[change.now.lower()]), db.session.get(Provider, change.provider_id))
+        merge.merge(
+            db.session.get(Provider, providers[change.now.lower()]), db.session.get(Provider, change.provider_id)
+        )
     result = ImportResult(
         added=len(plan.new_homes) + len(plan.new_inspections),
         updated=len(plan.changed_homes) + len(plan.changed_inspections),

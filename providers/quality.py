@@ -51,8 +51,14 @@ def interim_declines(home_ids, as_of: date | None = None) -> dict[int, tuple[str
     if isinstance(home_ids, (list, set, tuple)) and not home_ids:
         return {}
     latest = ranked_inspections(as_of, homes=home_ids)
-    return {home_id: (name, on) for home_id, name, on in db.session.execute(
-        select(latest.c.home_id, latest.c.name, latest.c.inspection_date).where(latest.c.position == 1, latest.c.declines))}
+    return {
+        home_id: (name, on)
+        for home_id, name, on in db.session.execute(
+            select(latest.c.home_id, latest.c.name, latest.c.inspection_date).where(
+                latest.c.position == 1, latest.c.declines
+            )
+        )
+    }
 
 
 def newest_graded(home_id, as_of: date | None = None):
@@ -60,9 +66,11 @@ def newest_graded(home_id, as_of: date | None = None):
     picks it), as a subquery on `home_id`, a column of the enclosing query: for the few
     thousand homes a page shows, cheaper than ranking every inspection in the country."""
     query = (
-        select(Inspection.judgement_id).join(Inspection.judgement)
+        select(Inspection.judgement_id)
+        .join(Inspection.judgement)
         .where(Inspection.home_id == home_id, Judgement.graded)
-        .order_by(Inspection.inspection_date.desc()).limit(1)
+        .order_by(Inspection.inspection_date.desc())
+        .limit(1)
     )
     if as_of is not None:
         query = query.where(Inspection.inspection_date <= as_of)

@@ -28,7 +28,9 @@ class Filters:
 
     @classmethod
     def from_args(cls, args) -> Filters:
-        return cls(**{key: (args.get(key) or "").strip() for key in ("q", "provision_type", "local_authority", "judgement")})
+        return cls(
+            **{key: (args.get(key) or "").strip() for key in ("q", "provision_type", "local_authority", "judgement")}
+        )
 
     def home_conditions(self, current, joined: bool = True) -> list:
         """Conditions on homes; the judgement's on `current` as joined to the homes, or (not
@@ -40,8 +42,11 @@ class Filters:
             conditions.append(Home.local_authority == self.local_authority)
         if self.judgement:
             judgement_id = parse_id(self.judgement)
-            judged = current.c.judgement_id.is_(None) if self.judgement == NOT_GRADED else \
-                current.c.judgement_id == (judgement_id if judgement_id is not None else -1)  # no id is -1
+            judged = (
+                current.c.judgement_id.is_(None)
+                if self.judgement == NOT_GRADED
+                else current.c.judgement_id == (judgement_id if judgement_id is not None else -1)
+            )  # no id is -1
             if joined:
                 conditions.append(judged)
             elif self.judgement == NOT_GRADED:
@@ -58,7 +63,13 @@ def homes_query(filters: Filters, provider_id: int | None = None) -> Select:
     current = current_graded(homes=of_provider)
     query = (
         scoped(Home)
-        .select(Home, Provider, current.c.name.label("judgement"), current.c.rank, current.c.inspection_date.label("judged_on"))
+        .select(
+            Home,
+            Provider,
+            current.c.name.label("judgement"),
+            current.c.rank,
+            current.c.inspection_date.label("judged_on"),
+        )
         .join(Home.provider)
         .outerjoin(current, current.c.home_id == Home.id)
         .where(*filters.home_conditions(current))
@@ -67,7 +78,13 @@ def homes_query(filters: Filters, provider_id: int | None = None) -> Select:
         query = query.where(Home.provider_id == provider_id)
     if filters.q:
         pattern = f"%{filters.q.lower()}%"
-        query = query.where(or_(func.lower(Home.name).like(pattern), func.lower(Home.urn).like(pattern), func.lower(Provider.name).like(pattern)))
+        query = query.where(
+            or_(
+                func.lower(Home.name).like(pattern),
+                func.lower(Home.urn).like(pattern),
+                func.lower(Provider.name).like(pattern),
+            )
+        )
     return query.order_by(Home.local_authority, Home.name, Home.urn)
 
 
@@ -78,7 +95,9 @@ def providers_query(filters: Filters) -> tuple[Select, dict[int, str]]:
     labels = rank_labels()
     counts = [func.count(Home.id).label("homes")]
     counts += [func.sum(case((current.c.rank == rank, 1), else_=0)).label(f"rank_{rank}") for rank in labels]
-    counts.append(func.sum(case((and_(Home.id.is_not(None), current.c.rank.is_(None)), 1), else_=0)).label("not_graded"))
+    counts.append(
+        func.sum(case((and_(Home.id.is_not(None), current.c.rank.is_(None)), 1), else_=0)).label("not_graded")
+    )
     conditions = filters.home_conditions(current, joined=False)
     query = (
         scoped(Provider)
@@ -91,7 +110,9 @@ def providers_query(filters: Filters) -> tuple[Select, dict[int, str]]:
         query = query.having(func.count(Home.id) > 0)
     if filters.q:
         pattern = f"%{filters.q.lower()}%"
-        alias_matches = exists().where(ProviderAlias.provider_id == Provider.id, func.lower(ProviderAlias.name).like(pattern))
+        alias_matches = exists().where(
+            ProviderAlias.provider_id == Provider.id, func.lower(ProviderAlias.name).like(pattern)
+        )
         query = query.where(or_(func.lower(Provider.name).like(pattern), alias_matches))
     return query.order_by(Provider.name), labels
 
@@ -101,14 +122,18 @@ def judgement_counts() -> list[tuple[str, str, int]]:
     current = current_graded()
     rows = dict(
         db.session.execute(
-            scoped(Home).select(current.c.judgement_id, func.count()).select_from(Home)
+            scoped(Home)
+            .select(current.c.judgement_id, func.count())
+            .select_from(Home)
             .outerjoin(current, current.c.home_id == Home.id)
             .group_by(current.c.judgement_id)
         ).all()
     )
     # Older names for the same level (Adequate beside RI) appear only when homes still carry them.
     main_names = set(rank_labels().values())
-    counts = [(j.name, str(j.id), rows.get(j.id, 0)) for j in graded_judgements() if rows.get(j.id) or j.name in main_names]
+    counts = [
+        (j.name, str(j.id), rows.get(j.id, 0)) for j in graded_judgements() if rows.get(j.id) or j.name in main_names
+    ]
     counts.append(("Not yet graded", NOT_GRADED, rows.get(None, 0)))
     return counts
 
@@ -117,7 +142,11 @@ def filter_choices() -> dict[str, list[str]]:
     """The provision types and local authorities of the homes the user may see."""
     visible = scoped(Home).select(Home.id).scalar_subquery()
     return {
-        column: list(db.session.scalars(select(getattr(Home, column)).where(Home.id.in_(visible)).distinct().order_by(getattr(Home, column))))
+        column: list(
+            db.session.scalars(
+                select(getattr(Home, column)).where(Home.id.in_(visible)).distinct().order_by(getattr(Home, column))
+            )
+        )
         for column in ("provision_type", "local_authority")
     }
 
@@ -142,6 +171,9 @@ def add_alias(provider: Provider, name: str) -> ProviderAlias:
 def staff(provider: Provider) -> tuple[list[User], list[Invitation]]:
     """A provider's accounts, and its invitations not yet used, for its account manager and administrators."""
     users = db.session.scalars(select(User).where(User.provider_id == provider.id).order_by(User.email)).all()
-    invitations = db.session.scalars(select(Invitation).where(Invitation.provider_id == provider.id, Invitation.accepted_at.is_(None))
-                                     .order_by(Invitation.created_at.desc())).all()
+    invitations = db.session.scalars(
+        select(Invitation)
+        .where(Invitation.provider_id == provider.id, Invitation.accepted_at.is_(None))
+        .order_by(Invitation.created_at.desc())
+    ).all()
     return users, invitations

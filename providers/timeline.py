@@ -20,10 +20,24 @@ def timeline_svg(inspections) -> Markup:
     for inspection in graded:
         rank = inspection.judgement.rank
         # Drawn upside down (best at the top): height is worst + 1 - rank.
-        points.append(Point(day(inspection.inspection_date), worst + 1 - rank, RED if previous is not None and rank > previous else BLUE,
-                            inspection.judgement.name))
+        points.append(
+            Point(
+                day(inspection.inspection_date),
+                worst + 1 - rank,
+                RED if previous is not None and rank > previous else BLUE,
+                inspection.judgement.name,
+            )
+        )
         previous = rank
     y_labels = {worst + 1 - rank: name.removesuffix(" to be good") for rank, name in labels.items()}
-    return chart(f"Judgements from {day(graded[0].inspection_date)} to {day(graded[-1].inspection_date)}", points,
-                 kind="line", height=190, low=1, high=worst, y_labels=y_labels, x_label="Inspection date",
-                 legend=[Key(BLUE, "Graded judgement"), Key(RED, "Lower than the judgement before")])
+    return chart(
+        f"Judgements from {day(graded[0].inspection_date)} to {day(graded[-1].inspection_date)}",
+        points,
+        kind="line",
+        height=190,
+        low=1,
+        high=worst,
+        y_labels=y_labels,
+        x_label="Inspection date",
+        legend=[Key(BLUE, "Graded judgement"), Key(RED, "Lower than the judgement before")],
+    )

@@ -43,7 +43,12 @@ def quality_summary(user) -> str:
 
 
 def _filter_context(filters):
-    return {"filters": filters, "choices": services.filter_choices(), "judgements": graded_judgements(), "not_graded": services.NOT_GRADED}
+    return {
+        "filters": filters,
+        "choices": services.filter_choices(),
+        "judgements": graded_judgements(),
+        "not_graded": services.NOT_GRADED,
+    }
 
 
 @bp.get("/providers")
@@ -73,13 +78,21 @@ def provider(provider_id):
     provider = scoped(Provider).get_or_404(provider_id)
     homes = db.session.execute(services.homes_query(services.Filters(), provider.id)).all()
     recent = db.session.scalars(
-        scoped(Inspection).select().join(Inspection.home).where(Home.provider_id == provider.id)
+        scoped(Inspection)
+        .select()
+        .join(Inspection.home)
+        .where(Home.provider_id == provider.id)
         .options(selectinload(Inspection.home), selectinload(Inspection.judgement))
-        .order_by(Inspection.inspection_date.desc()).limit(20)
+        .order_by(Inspection.inspection_date.desc())
+        .limit(20)
     ).all()
     sees_staff = current_user.role == "admin" or (current_user.role == "provider" and current_user.account_manager)
     return render_template(
-        "providers/provider.html", provider=provider, homes=homes, recent=recent, alias_form=AliasForm(),
+        "providers/provider.html",
+        provider=provider,
+        homes=homes,
+        recent=recent,
+        alias_form=AliasForm(),
         can_manage=current_user.role == "admin" or _works_with(provider),
         can_invite=core.invitation_refusal(current_user, provider, _works_with(provider)) is None,
         staff=services.staff(provider) if sees_staff else None,
@@ -116,8 +129,16 @@ def add_alias(provider_id):
 
 
 # What a merge moves, in words, by table.
-MOVED_WORDS = {"homes": "Homes", "admissions": "Admissions", "contracts": "Block contracts", "monitoring_returns": "Monitoring returns",
-               "users": "Accounts", "invitations": "Invitations", "flags": "Flags", "provider_aliases": "Former names"}
+MOVED_WORDS = {
+    "homes": "Homes",
+    "admissions": "Admissions",
+    "contracts": "Block contracts",
+    "monitoring_returns": "Monitoring returns",
+    "users": "Accounts",
+    "invitations": "Invitations",
+    "flags": "Flags",
+    "provider_aliases": "Former names",
+}
 
 
 @bp.route("/providers/<int:provider_id>/merge", methods=["GET", "POST"])
@@ -127,8 +148,14 @@ def merge_provider(provider_id):
     provider = _managed_provider(provider_id)
     form = MergeForm()
     form.other.choices = [("", "Choose a provider")] + [
-        (str(other_id), name) for other_id, name in db.session.execute(
-            scoped(Provider).select(Provider.id, Provider.name).where(Provider.id != provider.id).order_by(Provider.name))]
+        (str(other_id), name)
+        for other_id, name in db.session.execute(
+            scoped(Provider)
+            .select(Provider.id, Provider.name)
+            .where(Provider.id != provider.id)
+            .order_by(Provider.name)
+        )
+    ]
     if form.validate_on_submit():
         other = scoped(Provider).get_or_404(int(form.other.data))
         other_name = other.name
@@ -142,20 +169,32 @@ def merge_provider(provider_id):
             if not confirmed():
                 trying.rollback()
                 rows = [("Kept", provider.name), ("Kept as a former name", other_name)] + [
-                    (MOVED_WORDS.get(table, table.replace("_", " ").capitalize()), f"{count:,}") for table, count in moved.items()
-                    if table != "return_obligations"]
+                    (MOVED_WORDS.get(table, table.replace("_", " ").capitalize()), f"{count:,}")
+                    for table, count in moved.items()
+                    if table != "return_obligations"
+                ]
                 return render_template(
-                    "confirm.html", title=f"Merge {other_name} into {provider.name}?", caption="Providers", rows=rows,
+                    "confirm.html",
+                    title=f"Merge {other_name} into {provider.name}?",
+                    caption="Providers",
+                    rows=rows,
                     warning=f"{other_name} will no longer be a provider of its own: files naming it will match {provider.name}. "
-                            "This cannot be undone here.",
-                    button="Merge the providers", back=url_for(".provider", provider_id=provider.id))
+                    "This cannot be undone here.",
+                    button="Merge the providers",
+                    back=url_for(".provider", provider_id=provider.id),
+                )
             trying.commit()
             db.session.commit()
             flash(f"{other_name} is now a former name of {provider.name}", "success")
             return redirect(url_for(".provider", provider_id=provider.id))
-    return render_template("form.html", form=form, title=f"Merge another provider into {provider.name}", caption="Providers",
-                           intro="Do this when two records are the same organisation, for example after it changed its name.",
-                           back=url_for(".provider", provider_id=provider.id)), 400 if form.errors else 200
+    return render_template(
+        "form.html",
+        form=form,
+        title=f"Merge another provider into {provider.name}",
+        caption="Providers",
+        intro="Do this when two records are the same organisation, for example after it changed its name.",
+        back=url_for(".provider", provider_id=provider.id),
+    ), 400 if form.errors else 200
 
 
 def _works_with(provider: Provider) -> bool:
@@ -174,16 +213,28 @@ def invite(provider_id):
         return render_template("providers/invite.html", provider=provider, form=form, refusal=refusal), 403
     if form.validate_on_submit():
         try:
-            invitation = core.invite(provider, form.email.data, form.name.data or "", current_user, _works_with(provider),
-                                     current_app.config["SERVICE_URL"])
+            invitation = core.invite(
+                provider,
+                form.email.data,
+                form.name.data or "",
+                current_user,
+                _works_with(provider),
+                current_app.config["SERVICE_URL"],
+            )
         except core.RuleBroken as broken:
             show_error(form, broken, "email")
         else:
             db.session.commit()
             flash(f"Invitation sent to {invitation.email}: the link works for {core.INVITATION_DAYS} days", "success")
             return redirect(url_for(".provider", provider_id=provider.id))
-    return render_template("providers/invite.html", provider=provider, form=form, refusal=None, days=core.INVITATION_DAYS,
-                           has_staff=any(u.active for u in services.staff(provider)[0])), 400 if form.errors else 200
+    return render_template(
+        "providers/invite.html",
+        provider=provider,
+        form=form,
+        refusal=None,
+        days=core.INVITATION_DAYS,
+        has_staff=any(u.active for u in services.staff(provider)[0]),
+    ), 400 if form.errors else 200
 
 
 @bp.get("/homes")
@@ -198,12 +249,29 @@ def homes():
 @allowed(*ROLES)
 def export_homes(fmt):
     query = services.homes_query(services.Filters.from_args(request.args))
-    header = ["URN", "Name", "Provider", "Provision type", "Local authority", "Registered places",
-              "Registration status", "Current judgement", "Judged on"]
+    header = [
+        "URN",
+        "Name",
+        "Provider",
+        "Provision type",
+        "Local authority",
+        "Registered places",
+        "Registration status",
+        "Current judgement",
+        "Judged on",
+    ]
     rows = (
-        [r.Home.urn, r.Home.name or "", r.Provider.name, r.Home.provision_type, r.Home.local_authority,
-         r.Home.registered_places, r.Home.registration_status, r.judgement or "Not yet graded",
-         r.judged_on.isoformat() if r.judged_on else ""]
+        [
+            r.Home.urn,
+            r.Home.name or "",
+            r.Provider.name,
+            r.Home.provision_type,
+            r.Home.local_authority,
+            r.Home.registered_places,
+            r.Home.registration_status,
+            r.judgement or "Not yet graded",
+            r.judged_on.isoformat() if r.judged_on else "",
+        ]
         for r in db.session.execute(query)
     )
     return export("homes", fmt, header, rows)
@@ -223,7 +291,9 @@ def home(urn):
         history.append((inspection, drop))
         if judgement.graded:
             previous_rank = judgement.rank
-    return render_template("providers/home.html", home=home, history=history[::-1], chart=timeline_svg(home.inspections))
+    return render_template(
+        "providers/home.html", home=home, history=history[::-1], chart=timeline_svg(home.inspections)
+    )
 
 
 # ---------------------------------------------------------------- the Ofsted upload
@@ -275,7 +345,9 @@ def ofsted_confirm(upload_id):
         plan = ofsted.plan(table)
         renames, missing = _decisions(plan)
         if missing:
-            return render_template("providers/ofsted_preview.html", plan=plan, upload=upload, form=ConfirmForm(), errors=missing), 400
+            return render_template(
+                "providers/ofsted_preview.html", plan=plan, upload=upload, form=ConfirmForm(), errors=missing
+            ), 400
         result = ofsted.apply(plan, renames)
     except ImportFailed as failed:
         # The register changed since the preview in a way that now conflicts with the file.
@@ -283,8 +355,13 @@ def ofsted_confirm(upload_id):
         return render_template("providers/ofsted_upload.html", form=OfstedUploadForm(), failed=failed), 409
     except core.RuleBroken as broken:
         db.session.rollback()
-        return render_template("providers/ofsted_preview.html", plan=ofsted.plan(table), upload=upload, form=ConfirmForm(),
-                               errors={"owner-0": str(broken)}), 400
+        return render_template(
+            "providers/ofsted_preview.html",
+            plan=ofsted.plan(table),
+            upload=upload,
+            form=ConfirmForm(),
+            errors={"owner-0": str(broken)},
+        ), 400
     db.session.delete(upload)
     db.session.commit()
     details = result.details

@@ -134,6 +134,7 @@ def signed_in(client):
 def in_app_on(database: str, work) -> None:
     """Run `work` in an app of its own on another database (one a test made), and commit: for
     tests whose processes or threads need committed data of their own."""
+
     class Separate(Testing):
         SQLALCHEMY_DATABASE_URI = database
 

@@ -6,7 +6,9 @@ HEADER = (
 )
 
 # The same rows as the shared sample file (fictional homes in the South West).
-SAMPLE = HEADER + """
+SAMPLE = (
+    HEADER
+    + """
 SC900101,Children's home,Moorview House,Riverbank Care Ltd,Devon,EX4 6AB,4,Active,Full inspection,12/03/2019,Good
 SC900101,Children's home,Moorview House,Riverbank Care Ltd,Devon,EX4 6AB,4,Active,Full inspection,20/02/2020,Requires improvement to be good
 SC900102,Children's home,Harbour Lodge,Riverbank Care Ltd,Plymouth,PL1 2CD,3,Active,Full inspection,05/06/2019,Outstanding
@@ -16,6 +18,7 @@ SC900105,Children's home,Quantock View,Levels Care Partnership,Somerset,TA1 4JK,
 SC900105,Children's home,Quantock View,Levels Care Partnership,Somerset,TA1 4JK,4,Active,Full inspection,02/03/2020,Inadequate
 2591234,Supported accommodation,Exe Steps,Levels Care Partnership,Devon,EX2 5LM,8,Active,,,
 """
+)
 
 
 def rows(*lines: str) -> str:

@@ -80,7 +80,9 @@ class AuditEvent(db.Model):
         if user.role == "lead":
             users = db.metadata.tables["users"]
             by_colleagues = cls.user_id.in_(select(users.c.id).where(users.c.consortium_id == user.consortium_id))
-        objectless = cls.object_id.is_(None) | cls.object_type.not_in(list(_audited_models())) | (cls.action == "delete")
+        objectless = (
+            cls.object_id.is_(None) | cls.object_type.not_in(list(_audited_models())) | (cls.action == "delete")
+        )
         return or_(*about_objects, objectless & by_colleagues)
 
     @staticmethod
@@ -95,9 +97,14 @@ class AuditEvent(db.Model):
             if not fields or not ids:
                 continue
             key = _single_key(model)
-            visible = set() if user.role == "admin" or key is None else {
-                str(i) for i in db.session.scalars(select(key).where(key.in_(_as_keys(key, ids)), model.visible_to(user)))
-            }
+            visible = (
+                set()
+                if user.role == "admin" or key is None
+                else {
+                    str(i)
+                    for i in db.session.scalars(select(key).where(key.in_(_as_keys(key, ids)), model.visible_to(user)))
+                }
+            )
             hidden[name] = ids - visible
         shown = {}
         for e in events:
@@ -107,7 +114,6 @@ class AuditEvent(db.Model):
             else:
                 shown[e.id] = (e.before, e.after)
         return shown
-
 
     @staticmethod
     def object_names(events: list[AuditEvent]) -> dict[tuple[str, str], str]:
@@ -217,9 +223,7 @@ def _plain(value: Any) -> Any:
 
 
 def _columns(obj: Audited) -> list[str]:
-    return [
-        attr.key for attr in inspect(type(obj)).column_attrs if attr.key not in type(obj).__audit_exclude__
-    ]
+    return [attr.key for attr in inspect(type(obj)).column_attrs if attr.key not in type(obj).__audit_exclude__]
 
 
 def _identity(obj: Audited) -> str:

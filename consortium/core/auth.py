@@ -85,8 +85,13 @@ def sign_in():
         if user is not None:
             return _complete_sign_in(user, request.args.get("next"))
         audit.set_actor(None, "anonymous")
-        audit.record(db.session, "sign-in failed", "User", None,
-                     {"email": (form.email.data or "").strip().lower()[:254], "address": request.remote_addr})
+        audit.record(
+            db.session,
+            "sign-in failed",
+            "User",
+            None,
+            {"email": (form.email.data or "").strip().lower()[:254], "address": request.remote_addr},
+        )
         security.record_failure(form.email.data)
         db.session.commit()
         form.email.errors.append("Enter a correct email address and password")
@@ -100,8 +105,13 @@ def _complete_sign_in(user: User, next_url: str | None):
     security.start_session()
     user.last_signed_in_at = datetime.now(timezone.utc)
     audit.set_actor(user.id, user.email)
-    audit.record(db.session, "sign-in", "User", str(user.id),
-                 {"address": request.remote_addr, "two_factor": two_factor.is_on(user)})
+    audit.record(
+        db.session,
+        "sign-in",
+        "User",
+        str(user.id),
+        {"address": request.remote_addr, "two_factor": two_factor.is_on(user)},
+    )
     security.clear_failures(user.email)
     db.session.commit()
     return redirect(_safe_next(next_url))
@@ -146,8 +156,13 @@ def sign_in_code():
         if two_factor.accept_code(user, form.code.data):
             return _complete_sign_in(user, pending.get("next"))
         audit.set_actor(None, "anonymous")
-        audit.record(db.session, "sign-in failed", "User", str(user.id),
-                     {"email": user.email, "address": request.remote_addr, "reason": "wrong two-factor code"})
+        audit.record(
+            db.session,
+            "sign-in failed",
+            "User",
+            str(user.id),
+            {"email": user.email, "address": request.remote_addr, "reason": "wrong two-factor code"},
+        )
         security.record_failure(user.email)
         db.session.commit()
         form.code.errors.append("The code is not right. Enter the newest code your app shows: each code works once.")
@@ -178,10 +193,16 @@ def accept_invitation(token):
     try:
         invitation = services.open_invitation(token)
     except services.RuleBroken as broken:
-        return render_template("consortium/error.html", code=404, title="This invitation cannot be used", advice=str(broken)), 404
+        return render_template(
+            "consortium/error.html", code=404, title="This invitation cannot be used", advice=str(broken)
+        ), 404
     if current_user.is_authenticated:
-        return render_template("consortium/error.html", code=403, title="You are signed in already",
-                               advice=f"You are signed in as {current_user.email}. Sign out, then open the link again."), 403
+        return render_template(
+            "consortium/error.html",
+            code=403,
+            title="You are signed in already",
+            advice=f"You are signed in as {current_user.email}. Sign out, then open the link again.",
+        ), 403
     form = AcceptInvitationForm(data={"name": invitation.name} if request.method == "GET" else None)
     if form.validate_on_submit():
         audit.set_actor(None, invitation.email)
@@ -194,7 +215,9 @@ def accept_invitation(token):
             db.session.commit()
             flash("Your account is ready. Sign in with your email address and the password you chose.", "success")
             return redirect(url_for(".sign_in"))
-    return render_template("consortium/accept_invitation.html", form=form, invitation=invitation), 400 if form.errors else 200
+    return render_template(
+        "consortium/accept_invitation.html", form=form, invitation=invitation
+    ), 400 if form.errors else 200
 
 
 @bp.post("/sign-out")

@@ -137,8 +137,12 @@ def create(url: str | URL, path: Path) -> Contents:
                 source.close()
         else:
             dsn, env = _libpq(url)
-            done = subprocess.run([_tool("pg_dump"), "--format=custom", f"--file={partial}", f"--dbname={dsn}"],
-                                  env=env, capture_output=True, text=True)
+            done = subprocess.run(
+                [_tool("pg_dump"), "--format=custom", f"--file={partial}", f"--dbname={dsn}"],
+                env=env,
+                capture_output=True,
+                text=True,
+            )
             if done.returncode != 0:
                 raise BackupError(f"pg_dump failed: {done.stderr.strip()}")
         os.replace(partial, path)
@@ -165,7 +169,10 @@ def _check_file(path: Path, backend: str) -> None:
         head = file.read(16)
     if backend == "sqlite":
         if head != SQLITE_MAGIC:
-            raise BackupError(f"{path} is not a SQLite backup" + (" (it is a PostgreSQL dump)" if head.startswith(PGDUMP_MAGIC) else ""))
+            raise BackupError(
+                f"{path} is not a SQLite backup"
+                + (" (it is a PostgreSQL dump)" if head.startswith(PGDUMP_MAGIC) else "")
+            )
         check = sqlite3.connect(f"file:{path.resolve()}?mode=ro", uri=True)
         try:
             verdict = check.execute("PRAGMA integrity_check").fetchone()[0]
@@ -177,7 +184,10 @@ def _check_file(path: Path, backend: str) -> None:
             raise BackupError(f"{path} is damaged: {verdict}")
     else:
         if not head.startswith(PGDUMP_MAGIC):
-            raise BackupError(f"{path} is not a PostgreSQL custom-format dump" + (" (it is a SQLite backup)" if head == SQLITE_MAGIC else ""))
+            raise BackupError(
+                f"{path} is not a PostgreSQL custom-format dump"
+                + (" (it is a SQLite backup)" if head == SQLITE_MAGIC else "")
+            )
         listed = subprocess.run([_tool("pg_restore"), "--list", str(path)], capture_output=True, text=True)
         if listed.returncode != 0:
             raise BackupError(f"{path} cannot be read: {listed.stderr.strip()}")
@@ -208,12 +218,28 @@ def restore(url: str | URL, path: Path, force: bool = False) -> tuple[Contents, 
             source.close()
     else:
         dsn, env = _libpq(url)
-        script = subprocess.Popen([_tool("pg_restore"), "--no-owner", "--no-privileges", "--file=-", str(path)],
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        script = subprocess.Popen(
+            [_tool("pg_restore"), "--no-owner", "--no-privileges", "--file=-", str(path)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+        )
         applied = subprocess.run(
-            [_tool("psql"), "--no-psqlrc", "--quiet", "--set=ON_ERROR_STOP=1", "--single-transaction", f"--dbname={dsn}",
-             "--command=DROP SCHEMA IF EXISTS public CASCADE", "--command=CREATE SCHEMA public", "--file=-"],
-            stdin=script.stdout, capture_output=True, text=True, env=env,
+            [
+                _tool("psql"),
+                "--no-psqlrc",
+                "--quiet",
+                "--set=ON_ERROR_STOP=1",
+                "--single-transaction",
+                f"--dbname={dsn}",
+                "--command=DROP SCHEMA IF EXISTS public CASCADE",
+                "--command=CREATE SCHEMA public",
+                "--file=-",
+            ],
+            stdin=script.stdout,
+            capture_output=True,
+            text=True,
+            env=env,
         )
         script.stdout.close()
         script_errors = script.stderr.read().decode(errors="replace")
@@ -252,8 +278,10 @@ def create_command(path):
     except BackupError as error:
         click.echo(f"Error: {error}", err=True)
         sys.exit(1)
-    click.echo(f"Backed up {url.render_as_string(hide_password=True)} to {path}: {written.describe()}, "
-               f"{_size(path)}, in {time.perf_counter() - started:.2f} s")
+    click.echo(
+        f"Backed up {url.render_as_string(hide_password=True)} to {path}: {written.describe()}, "
+        f"{_size(path)}, in {time.perf_counter() - started:.2f} s"
+    )
 
 
 @backup_group.command("restore")
@@ -271,8 +299,10 @@ def restore_command(path, force):
         click.echo(f"Error: {error}", err=True)
         sys.exit(1)
     replaced = f", replacing {before.describe()}" if before.tables else " (it was empty)"
-    click.echo(f"Restored {path} ({_size(path)}) into {url.render_as_string(hide_password=True)}{replaced}: "
-               f"now {after.describe()}, in {time.perf_counter() - started:.2f} s")
+    click.echo(
+        f"Restored {path} ({_size(path)}) into {url.render_as_string(hide_password=True)}{replaced}: "
+        f"now {after.describe()}, in {time.perf_counter() - started:.2f} s"
+    )
     head = _head_revision()
     if head and after.revision != head:
         click.echo(f"The backup's schema revision is {after.revision}, the code's is {head}: run `flask db upgrade`.")

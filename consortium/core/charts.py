@@ -25,15 +25,26 @@ class Point:
 @dataclass
 class Key:
     """One entry of a chart's legend: a swatch (a block of colour, or a dashed line) and what it means."""
+
     colour: str
     text: str
     line: bool = False
 
 
-def chart(title: str, points: Sequence[Point], kind: str = "bar", lines: Sequence[tuple[float, str]] = (),
-          width: int = 720, height: int = 200, low: float | None = None, high: float | None = None,
-          y_labels: dict[float, str] | None = None, x_label: str = "", y_label: str = "",
-          legend: Sequence[Key] = ()) -> Markup:
+def chart(
+    title: str,
+    points: Sequence[Point],
+    kind: str = "bar",
+    lines: Sequence[tuple[float, str]] = (),
+    width: int = 720,
+    height: int = 200,
+    low: float | None = None,
+    high: float | None = None,
+    y_labels: dict[float, str] | None = None,
+    x_label: str = "",
+    y_label: str = "",
+    legend: Sequence[Key] = (),
+) -> Markup:
     """A chart with its title shown above it, its axes named and a legend below it.
 
     `lines`: (value, colour) reference lines, drawn dashed; `y_labels`: value -> label on the left.
@@ -55,21 +66,31 @@ def chart(title: str, points: Sequence[Point], kind: str = "bar", lines: Sequenc
     # About 7.5 units a character at 13 units high, and a gap between labels.
     widest = max(len(p.label) for p in points) * 7.5 + 10
     every = max(1, -(-int(widest) // max(int(step), 1)))
-    parts = [f'<svg class="app-chart__svg" viewBox="0 0 {width} {height}" width="100%" role="img" aria-label="{escape(title)}">']
+    parts = [
+        f'<svg class="app-chart__svg" viewBox="0 0 {width} {height}" width="100%" role="img" aria-label="{escape(title)}">'
+    ]
     scale = "{:,.0f}" if abs(high) >= 100 else "{:g}"
     for value, label in (y_labels or {low: scale.format(low), high: scale.format(high)}).items():
-        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y(value):.1f}" y2="{y(value):.1f}" stroke="{GREY}"/>'
-                     f'<text x="{left - 6}" y="{y(value) + 4:.1f}" text-anchor="end" font-size="13">{escape(label)}</text>')
+        parts.append(
+            f'<line x1="{left}" x2="{width - right}" y1="{y(value):.1f}" y2="{y(value):.1f}" stroke="{GREY}"/>'
+            f'<text x="{left - 6}" y="{y(value) + 4:.1f}" text-anchor="end" font-size="13">{escape(label)}</text>'
+        )
     for value, colour in lines:
-        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y(value):.1f}" y2="{y(value):.1f}" stroke="{colour}" '
-                     f'stroke-width="2" stroke-dasharray="6 4"/>')
+        parts.append(
+            f'<line x1="{left}" x2="{width - right}" y1="{y(value):.1f}" y2="{y(value):.1f}" stroke="{colour}" '
+            f'stroke-width="2" stroke-dasharray="6 4"/>'
+        )
     if y_label:
         middle = (top + height - bottom) / 2
-        parts.append(f'<text x="12" y="{middle:.1f}" transform="rotate(-90 12 {middle:.1f})" text-anchor="middle" '
-                     f'font-size="14">{escape(y_label)}</text>')
+        parts.append(
+            f'<text x="12" y="{middle:.1f}" transform="rotate(-90 12 {middle:.1f})" text-anchor="middle" '
+            f'font-size="14">{escape(y_label)}</text>'
+        )
     if x_label:
-        parts.append(f'<text x="{(left + width - right) / 2:.1f}" y="{height - 4}" text-anchor="middle" font-size="14">'
-                     f'{escape(x_label)}</text>')
+        parts.append(
+            f'<text x="{(left + width - right) / 2:.1f}" y="{height - 4}" text-anchor="middle" font-size="14">'
+            f"{escape(x_label)}</text>"
+        )
     centres = [left + step * (i + 0.5) for i in range(len(points))]
     if kind == "line":
         path = " ".join(f"{x:.1f},{y(p.value):.1f}" for x, p in zip(centres, points) if p.value is not None)
@@ -78,20 +99,34 @@ def chart(title: str, points: Sequence[Point], kind: str = "bar", lines: Sequenc
         if point.value is not None:
             tip = f"<title>{escape(point.label)}: {escape(point.note or f'{point.value:g}')}</title>"
             if kind == "bar":
-                parts.append(f'<rect x="{x - step * 0.35:.1f}" y="{y(point.value):.1f}" width="{step * 0.7:.1f}" '
-                             f'height="{max(y(low) - y(point.value), 0):.1f}" fill="{point.colour}">{tip}</rect>')
+                parts.append(
+                    f'<rect x="{x - step * 0.35:.1f}" y="{y(point.value):.1f}" width="{step * 0.7:.1f}" '
+                    f'height="{max(y(low) - y(point.value), 0):.1f}" fill="{point.colour}">{tip}</rect>'
+                )
             else:
-                parts.append(f'<circle cx="{x:.1f}" cy="{y(point.value):.1f}" r="5" fill="{point.colour}">{tip}</circle>')
+                parts.append(
+                    f'<circle cx="{x:.1f}" cy="{y(point.value):.1f}" r="5" fill="{point.colour}">{tip}</circle>'
+                )
         if index % every == 0:
-            parts.append(f'<text x="{x:.1f}" y="{height - bottom + 18}" font-size="13" text-anchor="middle">{escape(point.label)}</text>')
+            parts.append(
+                f'<text x="{x:.1f}" y="{height - bottom + 18}" font-size="13" text-anchor="middle">{escape(point.label)}</text>'
+            )
     parts.append("</svg>")
     # Swatches are drawn in SVG: the Content-Security-Policy allows no inline styles.
     keys = "".join(
         '<li class="app-chart__key"><svg class="app-chart__swatch" width="22" height="14" aria-hidden="true">'
-        + (f'<line x1="0" x2="22" y1="7" y2="7" stroke="{key.colour}" stroke-width="2" stroke-dasharray="6 4"/>' if key.line
-           else f'<rect x="4" y="0" width="14" height="14" fill="{key.colour}"/>')
+        + (
+            f'<line x1="0" x2="22" y1="7" y2="7" stroke="{key.colour}" stroke-width="2" stroke-dasharray="6 4"/>'
+            if key.line
+            else f'<rect x="4" y="0" width="14" height="14" fill="{key.colour}"/>'
+        )
         + f"</svg>{escape(key.text)}</li>"
-        for key in legend)
+        for key in legend
+    )
     size = " app-chart--small" if width <= 300 else ""
-    return Markup(f'<figure class="app-chart{size}"><figcaption class="app-chart__title">{escape(title)}</figcaption>'
-                  + "".join(parts) + (f'<ul class="app-chart__legend">{keys}</ul>' if keys else "") + "</figure>")
+    return Markup(
+        f'<figure class="app-chart{size}"><figcaption class="app-chart__title">{escape(title)}</figcaption>'
+        + "".join(parts)
+        + (f'<ul class="app-chart__legend">{keys}</ul>' if keys else "")
+        + "</figure>"
+    )

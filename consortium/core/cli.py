@@ -55,7 +55,9 @@ def import_consortia(path):
 @users_group.command("create")
 @click.option("--email", required=True)
 @click.option("--role", required=True, type=click.Choice(["admin", "lead", "partner", "provider"]))
-@click.option("--org", default="", help="A consortium ref (lead), an authority code (partner) or a provider name (provider).")
+@click.option(
+    "--org", default="", help="A consortium ref (lead), an authority code (partner) or a provider name (provider)."
+)
 @click.option("--name", default="", help="The person's full name.")
 def create_user(email, role, org, name):
     """Create an account; the password is read from standard input."""

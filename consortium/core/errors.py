@@ -13,7 +13,10 @@ MESSAGES = {
     403: ("You do not have permission to see this page", "If you think you should, ask your administrator."),
     404: ("Page not found", "If you typed the web address, check it is correct."),
     405: ("Sorry, that cannot be done here", "Go back and try again."),
-    409: ("Someone else changed this at the same time", "Nothing you entered was saved. Go back, reload the page and try again."),
+    409: (
+        "Someone else changed this at the same time",
+        "Nothing you entered was saved. Go back, reload the page and try again.",
+    ),
     413: ("The file is too large", "Files can be at most 10 MB. Split it and try again."),
     429: ("Too many attempts", "Wait a minute and try again."),
     500: ("Sorry, there is a problem with the service", "Try again later. Nothing you entered was saved."),
@@ -35,7 +38,9 @@ def _record_refusal() -> None:
     db.session.rollback()
     if current_user.is_authenticated:
         audit.set_actor(current_user.id, current_user.email)
-    audit.record(db.session, "access refused", "Route", request.endpoint, {"path": request.path, "method": request.method})
+    audit.record(
+        db.session, "access refused", "Route", request.endpoint, {"path": request.path, "method": request.method}
+    )
     db.session.commit()
 
 
@@ -48,8 +53,12 @@ def render_refused(error: Exception):
     """A value no form caught (too long, or with a control character): nothing is saved, and the
     person is told why instead of seeing a failure."""
     db.session.rollback()
-    return render_template("consortium/error.html", code=400, title="Sorry, that cannot be saved",
-                           advice=f"{error}. Nothing you entered was saved. Go back and try again."), 400
+    return render_template(
+        "consortium/error.html",
+        code=400,
+        title="Sorry, that cannot be saved",
+        advice=f"{error}. Nothing you entered was saved. Go back and try again.",
+    ), 400
 
 
 def render_unexpected(error: Exception):

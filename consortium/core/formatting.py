@@ -55,7 +55,15 @@ def summary_row(pair: tuple[str, str]) -> dict:
     return {"key": {"text": pair[0]}, "value": {"text": pair[1]}}
 
 
-FILTERS = {"summary_row": summary_row, "money": money, "day": day, "long_day": long_day, "number": number, "uk_time": uk_time, "quarter": quarter}
+FILTERS = {
+    "summary_row": summary_row,
+    "money": money,
+    "day": day,
+    "long_day": long_day,
+    "number": number,
+    "uk_time": uk_time,
+    "quarter": quarter,
+}
 
 
 def link(href: str, text, hidden: str = "") -> Markup:
@@ -65,7 +73,11 @@ def link(href: str, text, hidden: str = "") -> Markup:
 
 
 def _cell(tag: str, item: dict, base: str, extra: str = "") -> str:
-    classes = base + (f" {base}--{item['format']}" if item.get("format") else "") + (f" {item['classes']}" if item.get("classes") else "")
+    classes = (
+        base
+        + (f" {base}--{item['format']}" if item.get("format") else "")
+        + (f" {item['classes']}" if item.get("classes") else "")
+    )
     spans = "".join(f' {key}="{int(item[key])}"' for key in ("colspan", "rowspan") if item.get(key))
     content = Markup(item["html"]) if item.get("html") else escape(item.get("text", ""))
     return f'<{tag}{extra} class="{escape(classes)}"{spans}>{content}</{tag}>'
@@ -77,7 +89,7 @@ def table(params: dict) -> Markup:
     the Jinja macro calls another macro for every cell, which dominates long lists."""
     parts = [f'<table class="govuk-table{" " + escape(params["classes"]) if params.get("classes") else ""}">']
     if params.get("caption"):
-        caption_classes = f' {escape(params["captionClasses"])}' if params.get("captionClasses") else ""
+        caption_classes = f" {escape(params['captionClasses'])}" if params.get("captionClasses") else ""
         parts.append(f'<caption class="govuk-table__caption{caption_classes}">{escape(params["caption"])}</caption>')
     if params.get("head"):
         parts.append('<thead class="govuk-table__head"><tr class="govuk-table__row">')
@@ -86,8 +98,12 @@ def table(params: dict) -> Markup:
     parts.append('<tbody class="govuk-table__body">')
     for row in params.get("rows") or []:
         if row:
-            cells = [_cell("th", cell, "govuk-table__header", ' scope="row"') if n == 0 and params.get("firstCellIsHeader")
-                     else _cell("td", cell, "govuk-table__cell") for n, cell in enumerate(row)]
+            cells = [
+                _cell("th", cell, "govuk-table__header", ' scope="row"')
+                if n == 0 and params.get("firstCellIsHeader")
+                else _cell("td", cell, "govuk-table__cell")
+                for n, cell in enumerate(row)
+            ]
             parts.append('<tr class="govuk-table__row">' + "".join(cells) + "</tr>")
     parts.append("</tbody></table>")
     return Markup("".join(parts))
@@ -100,11 +116,27 @@ def figures_table(caption: str, header: list[str], rows: list[list]) -> Markup:
     # The same rows are exported with pounds as plain numbers ("Spend (£)": 278500.00); shown, they read as money.
     pounds = [h.endswith(" (£)") for h in header]
     head = [{"text": h.removesuffix(" (£)"), "format": "numeric" if numeric[n] else ""} for n, h in enumerate(header)]
-    body = [[{"text": f"£{Decimal(cell):,.2f}" if pounds[n] and cell not in ("", None) else
-              (f"{cell:,}" if isinstance(cell, int) else cell), "format": head[n]["format"]} for n, cell in enumerate(row)]
-            for row in rows]
-    return table({"caption": caption, "captionClasses": "govuk-table__caption--m", "head": head, "rows": body,
-                  "classes": "app-table--compact"})
+    body = [
+        [
+            {
+                "text": f"£{Decimal(cell):,.2f}"
+                if pounds[n] and cell not in ("", None)
+                else (f"{cell:,}" if isinstance(cell, int) else cell),
+                "format": head[n]["format"],
+            }
+            for n, cell in enumerate(row)
+        ]
+        for row in rows
+    ]
+    return table(
+        {
+            "caption": caption,
+            "captionClasses": "govuk-table__caption--m",
+            "head": head,
+            "rows": body,
+            "classes": "app-table--compact",
+        }
+    )
 
 
 GLOBALS = {"link": link, "table": table, "figures_table": figures_table}

@@ -139,14 +139,20 @@ class GovDateField(DateField):
             raise ValueError(f"{self.label.text} must be a real date, like 27 3 2025") from None
 
 
-def pounds_field(label: str, required: bool = True, description: str = "", maximum_pence: int = MAX_WEEKLY_PENCE,
-                 message: str = "") -> DecimalField:
+def pounds_field(
+    label: str, required: bool = True, description: str = "", maximum_pence: int = MAX_WEEKLY_PENCE, message: str = ""
+) -> DecimalField:
     """An amount in pounds and pence up to a maximum (by default £1,000,000.00, above any weekly
     fee or price). What is too little is the service's to say: its rules know why."""
     bounds = NumberRange(max=Decimal(maximum_pence) / 100, message=f"{label} must be {money(maximum_pence)} or less")
     return DecimalField(
-        label, widget=GovTextInput(), places=2, description=description,
-        validators=[InputRequired(message=message or f"Enter the {label.lower()}"), bounds] if required else [Optional(), bounds],
+        label,
+        widget=GovTextInput(),
+        places=2,
+        description=description,
+        validators=[InputRequired(message=message or f"Enter the {label.lower()}"), bounds]
+        if required
+        else [Optional(), bounds],
     )
 
 
@@ -234,7 +240,9 @@ class MembershipForm(Form):
 
 class EndMembershipForm(Form):
     left = date_field("Last day of membership")
-    submit = SubmitField("End membership", widget=GovSubmitInput(), render_kw={"params": {"classes": "govuk-button--warning"}})
+    submit = SubmitField(
+        "End membership", widget=GovSubmitInput(), render_kw={"params": {"classes": "govuk-button--warning"}}
+    )
 
 
 class UserForm(Form):
@@ -270,13 +278,18 @@ class UserForm(Form):
 class AcceptInvitationForm(Form):
     name = StringField("Full name", widget=GovTextInput(), validators=[Optional(), Length(max=120)])
     password = PasswordField(
-        "Choose a password", widget=GovPasswordInput(),
+        "Choose a password",
+        widget=GovPasswordInput(),
         description=f"At least {MIN_LENGTH} characters. A few unrelated words make a strong password.",
         validators=[DataRequired(message="Choose a password")],
     )
     confirm = PasswordField(
-        "Confirm the password", widget=GovPasswordInput(),
-        validators=[DataRequired(message="Confirm the password"), EqualTo("password", message="The passwords do not match")],
+        "Confirm the password",
+        widget=GovPasswordInput(),
+        validators=[
+            DataRequired(message="Confirm the password"),
+            EqualTo("password", message="The passwords do not match"),
+        ],
     )
     submit = SubmitField("Set my password and continue", widget=GovSubmitInput())
 
@@ -325,7 +338,9 @@ class TurnOffTwoFactorForm(Form):
         "Your password", widget=GovPasswordInput(), validators=[DataRequired(message="Enter your password")]
     )
     submit = SubmitField(
-        "Turn off two-factor sign-in", widget=GovSubmitInput(), render_kw={"params": {"classes": "govuk-button--warning"}}
+        "Turn off two-factor sign-in",
+        widget=GovSubmitInput(),
+        render_kw={"params": {"classes": "govuk-button--warning"}},
     )
 
 

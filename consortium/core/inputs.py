@@ -37,7 +37,13 @@ def control_character(text: str, multiline: bool = False) -> str | None:
     if found is None:
         return None
     char = found.group()
-    return "a NUL byte" if char == "\x00" else "a tab or line break" if char in "\t\r\n" else f"a control character (U+{ord(char):04X})"
+    return (
+        "a NUL byte"
+        if char == "\x00"
+        else "a tab or line break"
+        if char in "\t\r\n"
+        else f"a control character (U+{ord(char):04X})"
+    )
 
 
 def text_problem(label: str, text: str | None, max_length: int | None = None, multiline: bool = False) -> str | None:
@@ -95,5 +101,7 @@ def date_arguments(args, *keys: str) -> tuple[dict[str, date | None], str | None
             bad.append(key)
     if not bad:
         return dates, None
-    return dates, (f"The {' and '.join(repr(key) for key in bad)} date{'s' if len(bad) > 1 else ''} must be written like 2025-03-27, "
-                   f"between {long_day(EARLIEST)} and {long_day(LATEST)}: left out")
+    return dates, (
+        f"The {' and '.join(repr(key) for key in bad)} date{'s' if len(bad) > 1 else ''} must be written like 2025-03-27, "
+        f"between {long_day(EARLIEST)} and {long_day(LATEST)}: left out"
+    )

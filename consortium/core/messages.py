@@ -55,7 +55,9 @@ class OutboxMessage(db.Model):
         return self.to_address or self.user.email
 
 
-def queue(kind: str, period: str, subject: str, body: str, user: User | None = None, address: str | None = None) -> OutboxMessage:
+def queue(
+    kind: str, period: str, subject: str, body: str, user: User | None = None, address: str | None = None
+) -> OutboxMessage:
     """Keep a message for a user (or an address), to be sent once this request has committed."""
     message = OutboxMessage(user=user, to_address=address, kind=kind, period=period, subject=subject[:200], body=body)
     db.session.add(message)
@@ -71,7 +73,9 @@ def send_pending() -> list[str]:
     config = current_app.config
     if not config.get("MAIL_SERVER"):
         return []
-    pending = db.session.scalars(select(OutboxMessage).where(OutboxMessage.sent_at.is_(None)).order_by(OutboxMessage.id)).all()
+    pending = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.sent_at.is_(None)).order_by(OutboxMessage.id)
+    ).all()
     if not pending:
         return []
     errors = []

@@ -102,7 +102,8 @@ class Consortium(Audited, db.Model):
         if user.role == "partner":
             return exists(
                 select(Membership.id).where(
-                    Membership.consortium_id == cls.id, Membership.authority_code == user.authority_code,
+                    Membership.consortium_id == cls.id,
+                    Membership.authority_code == user.authority_code,
                     Membership.joined <= today(),
                 )
             )
@@ -122,8 +123,10 @@ def current_member(consortium_id_column, authority_code):
     """The authority is a member of the consortium today: access follows membership dates."""
     return exists(
         select(Membership.id).where(
-            Membership.consortium_id == consortium_id_column, Membership.authority_code == authority_code,
-            Membership.joined <= today(), (Membership.left.is_(None)) | (Membership.left >= today()),
+            Membership.consortium_id == consortium_id_column,
+            Membership.authority_code == authority_code,
+            Membership.joined <= today(),
+            (Membership.left.is_(None)) | (Membership.left >= today()),
         )
     )
 
@@ -183,8 +186,14 @@ class MembershipRequest(Audited, db.Model):
         CheckConstraint(f"status IN {REQUEST_STATUSES}", name="status_known"),
         CheckConstraint('"left" IS NULL OR "left" >= joined', name="left_after_joined"),
         # One open request per consortium and authority.
-        db.Index("uq_membership_requests_pending", "consortium_id", "authority_code", unique=True,
-                 sqlite_where=text("status = 'pending'"), postgresql_where=text("status = 'pending'")),
+        db.Index(
+            "uq_membership_requests_pending",
+            "consortium_id",
+            "authority_code",
+            unique=True,
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
     )
 
     @classmethod
@@ -267,7 +276,6 @@ class User(Audited, UserMixin, db.Model):
 
     def __str__(self) -> str:
         return self.name or self.email
-
 
 
 class Invitation(Audited, db.Model):

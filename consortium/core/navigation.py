@@ -7,16 +7,32 @@ whose name matches the page's endpoint most closely, so a page is never under tw
 
 from __future__ import annotations
 
-CONSORTIUM = ("core.consortia", "core.consortium", "core.add_member", "core.end_member", "core.membership_request",
-              "core.decide_membership_request")
-PLACEMENTS = ("contracts.placement", "contracts.new_placement", "contracts.end_placement", "contracts.change_fee", "contracts.export_placements")
+CONSORTIUM = (
+    "core.consortia",
+    "core.consortium",
+    "core.add_member",
+    "core.end_member",
+    "core.membership_request",
+    "core.decide_membership_request",
+)
+PLACEMENTS = (
+    "contracts.placement",
+    "contracts.new_placement",
+    "contracts.end_placement",
+    "contracts.change_fee",
+    "contracts.export_placements",
+)
 PROVIDERS = ("providers.", "contracts.homes_in_use")
 FLAGS = ("audits.flag", "audits.act", "audits.export_flags")
 
 MENUS: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
     "admin": [
         ("Consortia", "core.consortia", CONSORTIUM),
-        ("Users", "core.users", ("core.user", "core.new_user", "core.reset_password", "core.deactivate_user", "core.reactivate_user")),
+        (
+            "Users",
+            "core.users",
+            ("core.user", "core.new_user", "core.reset_password", "core.deactivate_user", "core.reactivate_user"),
+        ),
         ("Authorities", "core.authorities", ("core.authorit",)),
         ("Providers", "providers.providers", PROVIDERS),
         ("Flags", "audits.flags", FLAGS),
@@ -31,7 +47,11 @@ MENUS: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
         ("Providers", "providers.providers", PROVIDERS),
         ("Flags", "audits.flags", FLAGS),
         ("Recharges", "recharges.pools", ("recharges.",)),
-        ("Consortium", "core.consortia", CONSORTIUM + ("audits.audit_log", "audits.export_audit_log", "audits.job_runs")),
+        (
+            "Consortium",
+            "core.consortia",
+            CONSORTIUM + ("audits.audit_log", "audits.export_audit_log", "audits.job_runs"),
+        ),
     ],
     "partner": [
         ("Dashboard", "dashboards.dashboard", ("dashboards.",)),
@@ -57,6 +77,11 @@ def navigation(role: str, endpoint: str | None) -> list[tuple[str, str, bool]]:
     """(text, endpoint, current) for each item of the role's menu."""
     items = MENUS.get(role, [])
     endpoint = endpoint or ""
-    matches = [(len(prefix), n) for n, (_, _, prefixes) in enumerate(items) for prefix in prefixes if endpoint.startswith(prefix)]
+    matches = [
+        (len(prefix), n)
+        for n, (_, _, prefixes) in enumerate(items)
+        for prefix in prefixes
+        if endpoint.startswith(prefix)
+    ]
     current = max(matches)[1] if matches else None
     return [(text, target, n == current) for n, (text, target, _) in enumerate(items)]

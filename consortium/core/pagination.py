@@ -71,4 +71,4 @@ def paginate_list(items: list, page: int | None) -> Page:
     """A page of a list already worked out in Python (a schedule of returns owed)."""
     per_page = current_app.config["PAGE_SIZE"]
     page = min(max(1, page or 1), MAX_PAGE)
-    return Page(items=items[(page - 1) * per_page:page * per_page], page=page, per_page=per_page, total=len(items))
+    return Page(items=items[(page - 1) * per_page : page * per_page], page=page, per_page=per_page, total=len(items))

@@ -25,7 +25,8 @@ def verify_password(password_hash: str, password: str) -> bool:
 
 
 COMMON = frozenset(
-    line.strip() for line in (Path(__file__).with_name("common_passwords.txt")).read_text().splitlines()
+    line.strip()
+    for line in (Path(__file__).with_name("common_passwords.txt")).read_text().splitlines()
     if line.strip() and not line.startswith("#")
 )
 

@@ -45,8 +45,11 @@ def _keys(email: str) -> list[str]:
 def throttled(email: str) -> bool:
     since = datetime.now(timezone.utc) - THROTTLE_WINDOW
     failures = db.session.scalar(
-        select(func.count()).where(SignInFailure.key.in_(_keys(email)), SignInFailure.at > since)
-        .group_by(SignInFailure.key).order_by(func.count().desc()).limit(1)
+        select(func.count())
+        .where(SignInFailure.key.in_(_keys(email)), SignInFailure.at > since)
+        .group_by(SignInFailure.key)
+        .order_by(func.count().desc())
+        .limit(1)
     )
     return (failures or 0) >= THROTTLE_FAILURES
 

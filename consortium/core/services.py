@@ -180,7 +180,9 @@ def import_consortia(table: Table, today: date | None = None) -> ImportResult:
         members = [code.strip().upper() for code in row["member_codes"].split(";") if code.strip()]
         unknown = [code for code in [lead, *members] if code not in known_codes]
         if unknown:
-            problems.append(f"unknown authority code{'s' if len(set(unknown)) > 1 else ''}: {', '.join(dict.fromkeys(unknown))}")
+            problems.append(
+                f"unknown authority code{'s' if len(set(unknown)) > 1 else ''}: {', '.join(dict.fromkeys(unknown))}"
+            )
         if lead and lead not in members:
             problems.append(f"the lead authority {lead} is not among the members")
         if len(set(members)) != len(members):
@@ -224,8 +226,12 @@ def authority_choices() -> list[tuple[str, str]]:
     """The authorities the signed-in user may filter by (members of the consortia they see), as
     (code, "Name (code)") for a select."""
     codes = scoped(Membership).select(Membership.authority_code)
-    return [(code, f"{name} ({code})") for code, name in db.session.execute(
-        select(Authority.code, Authority.name).where(Authority.code.in_(codes)).order_by(Authority.name))]
+    return [
+        (code, f"{name} ({code})")
+        for code, name in db.session.execute(
+            select(Authority.code, Authority.name).where(Authority.code.in_(codes)).order_by(Authority.name)
+        )
+    ]
 
 
 def add_membership(consortium: Consortium, authority_code: str, joined: date, left: date | None = None) -> Membership:
@@ -253,23 +259,34 @@ def _check_membership(consortium: Consortium, authority_code: str, joined: date,
     return authority
 
 
-def request_membership(consortium: Consortium, authority_code: str, joined: date, left: date | None, by: User,
-                       service_url: str) -> MembershipRequest:
+def request_membership(
+    consortium: Consortium, authority_code: str, joined: date, left: date | None, by: User, service_url: str
+) -> MembershipRequest:
     """A lead asks an authority to join. Its officers are told at once; until one of them (or an
     administrator) accepts, the authority is not a member and sees nothing of the consortium."""
     authority = _check_membership(consortium, authority_code, joined, left)
-    pending = db.session.scalar(select(MembershipRequest).where(
-        MembershipRequest.consortium_id == consortium.id, MembershipRequest.authority_code == authority.code,
-        MembershipRequest.status == "pending"))
+    pending = db.session.scalar(
+        select(MembershipRequest).where(
+            MembershipRequest.consortium_id == consortium.id,
+            MembershipRequest.authority_code == authority.code,
+            MembershipRequest.status == "pending",
+        )
+    )
     if pending is not None:
         raise RuleBroken(f"{authority.name} has already been asked to join and has not answered yet", "authority_code")
-    request = MembershipRequest(consortium=consortium, authority=authority, joined=joined, left=left, requested_by_id=by.id)
+    request = MembershipRequest(
+        consortium=consortium, authority=authority, joined=joined, left=left, requested_by_id=by.id
+    )
     db.session.add(request)
     db.session.flush()
-    officers = db.session.scalars(select(User).where(User.authority_code == authority.code, User.active.is_(True))).all()
+    officers = db.session.scalars(
+        select(User).where(User.authority_code == authority.code, User.active.is_(True))
+    ).all()
     for officer in officers:
         messages.queue(
-            "membership", f"request-{request.id}", f"{consortium.name} asks {authority.name} to join",
+            "membership",
+            f"request-{request.id}",
+            f"{consortium.name} asks {authority.name} to join",
             f"{by.email} ({consortium.lead.name}, the lead authority of {consortium.name}) asks {authority.name} to become "
             f"a member from {joined:%-d %B %Y}"
             + (f" to {left:%-d %B %Y}" if left else "")
@@ -285,11 +302,18 @@ def decide_membership_request(request: MembershipRequest, decision: str, by: Use
     if request.status != "pending":
         raise RuleBroken(f"This request has already been {request.status}")
     allowed = {"accept": ("partner", "admin"), "decline": ("partner", "admin"), "withdraw": ("lead", "admin")}[decision]
-    if by.role not in allowed or (by.role == "partner" and by.authority_code != request.authority_code) or (
-            by.role == "lead" and by.consortium_id != request.consortium_id):
-        raise RuleBroken("Only the authority's own officers or an administrator can accept or decline; only the lead can withdraw")
+    if (
+        by.role not in allowed
+        or (by.role == "partner" and by.authority_code != request.authority_code)
+        or (by.role == "lead" and by.consortium_id != request.consortium_id)
+    ):
+        raise RuleBroken(
+            "Only the authority's own officers or an administrator can accept or decline; only the lead can withdraw"
+        )
     if decision == "accept":
-        request.membership_id = add_membership(request.consortium, request.authority_code, request.joined, request.left).id
+        request.membership_id = add_membership(
+            request.consortium, request.authority_code, request.joined, request.left
+        ).id
     request.status = {"accept": "accepted", "decline": "declined", "withdraw": "withdrawn"}[decision]
     request.decided_by_id, request.decided_at = by.id, utcnow()
     db.session.flush()
@@ -386,7 +410,9 @@ def invitation_refusal(user: User, provider, works_with: bool) -> str | None:
         if _active_staff(provider):
             return f"{provider.name} already has accounts: its account manager invites its other staff"
         return None
-    return "Only an administrator, a lead with a contract with the provider, or its account manager can invite its staff"
+    return (
+        "Only an administrator, a lead with a contract with the provider, or its account manager can invite its staff"
+    )
 
 
 def invite(provider, email: str, name: str, by: User, works_with: bool, service_url: str) -> Invitation:
@@ -398,19 +424,28 @@ def invite(provider, email: str, name: str, by: User, works_with: bool, service_
     if db.session.scalar(select(User.id).where(func.lower(User.email) == email)) is not None:
         raise RuleBroken(f"There is already an account for {email}", "email")
     now = utcnow()
-    waiting = db.session.scalars(select(Invitation).where(func.lower(Invitation.email) == email, Invitation.accepted_at.is_(None))).all()
+    waiting = db.session.scalars(
+        select(Invitation).where(func.lower(Invitation.email) == email, Invitation.accepted_at.is_(None))
+    ).all()
     if any(i.is_open(now) for i in waiting):
         raise RuleBroken(f"{email} has already been invited and the link still works", "email")
     token = secrets.token_urlsafe(32)
     invitation = Invitation(
-        email=email, name=name.strip(), provider_id=provider.id, account_manager=not _active_staff(provider),
-        token_hash=_token_hash(token), invited_by_id=by.id, consortium_id=by.consortium_id,
+        email=email,
+        name=name.strip(),
+        provider_id=provider.id,
+        account_manager=not _active_staff(provider),
+        token_hash=_token_hash(token),
+        invited_by_id=by.id,
+        consortium_id=by.consortium_id,
         expires_at=now + timedelta(days=INVITATION_DAYS),
     )
     db.session.add(invitation)
     db.session.flush()
     messages.queue(
-        "invitation", f"invitation-{invitation.id}", f"You are invited to Manage placement contracts for {provider.name}",
+        "invitation",
+        f"invitation-{invitation.id}",
+        f"You are invited to Manage placement contracts for {provider.name}",
         f"{by.email} has invited you to use Manage placement contracts for {provider.name}: its contracts, homes, "
         f"monitoring returns and flags.\n\nSet your password to start: {service_url}/invitations/{token}\n\n"
         f"The link works once, until {invitation.expires_at:%-d %B %Y at %H:%M} (UTC). If you were not expecting this, "
@@ -428,7 +463,9 @@ def open_invitation(token: str) -> Invitation:
     """The invitation a link is for, if it still works; otherwise a refusal saying why."""
     invitation = db.session.scalar(select(Invitation).where(Invitation.token_hash == _token_hash(token or "")))
     if invitation is None or invitation.accepted_at is not None:
-        raise RuleBroken("This link is not right, or has been used already. Ask whoever invited you for a new invitation.")
+        raise RuleBroken(
+            "This link is not right, or has been used already. Ask whoever invited you for a new invitation."
+        )
     if not invitation.is_open(utcnow()):
         raise RuleBroken("This invitation has expired. Ask whoever invited you for a new one.")
     return invitation
@@ -437,7 +474,9 @@ def open_invitation(token: str) -> Invitation:
 def accept_invitation(token: str, password: str, name: str) -> User:
     invitation = open_invitation(token)
     user = create_user(invitation.email, "provider", password, invitation.provider, name or invitation.name)
-    user.account_manager = invitation.account_manager or not [u for u in _active_staff(invitation.provider) if u.id != user.id]
+    user.account_manager = invitation.account_manager or not [
+        u for u in _active_staff(invitation.provider) if u.id != user.id
+    ]
     invitation.accepted_at, invitation.user_id = utcnow(), user.id
     db.session.flush()
     return user

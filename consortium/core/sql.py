@@ -96,8 +96,13 @@ class CalendarDay(db.Model):
 
     # The first day of each quarter alone (244 rows): "the quarters from ... to ..." reads these.
     __table_args__ = (
-        Index("ix_calendar_quarters", "quarter_start", "quarter_end",
-              sqlite_where=text("day = quarter_start"), postgresql_where=text("day = quarter_start")),
+        Index(
+            "ix_calendar_quarters",
+            "quarter_start",
+            "quarter_end",
+            sqlite_where=text("day = quarter_start"),
+            postgresql_where=text("day = quarter_start"),
+        ),
     )
 
     @classmethod
@@ -135,9 +140,13 @@ def new_ids(table, count: int, session=None) -> list[int] | None:
     connection = (session or db.session).connection()
     if connection.dialect.name != "postgresql" or not count:
         return None
-    return list(connection.scalars(
-        select(func.nextval(func.pg_get_serial_sequence(table.name, "id"))).select_from(func.generate_series(1, count))
-    ))
+    return list(
+        connection.scalars(
+            select(func.nextval(func.pg_get_serial_sequence(table.name, "id"))).select_from(
+                func.generate_series(1, count)
+            )
+        )
+    )
 
 
 def serialise(connection, name: str, keys=None) -> None:

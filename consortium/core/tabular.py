@@ -42,8 +42,19 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # (SyntaxError covers ElementTree's ParseError; zipfile raises RuntimeError for an encrypted part or
 # NotImplementedError for an unknown compression).
 UNREADABLE_XLSX = (
-    KeyError, IndexError, ValueError, TypeError, AttributeError, OverflowError, SyntaxError, EOFError, OSError,
-    RuntimeError, zipfile.BadZipFile, zlib.error, InvalidFileException,
+    KeyError,
+    IndexError,
+    ValueError,
+    TypeError,
+    AttributeError,
+    OverflowError,
+    SyntaxError,
+    EOFError,
+    OSError,
+    RuntimeError,
+    zipfile.BadZipFile,
+    zlib.error,
+    InvalidFileException,
 )
 
 
@@ -111,7 +122,9 @@ def _check_zip(data: bytes, name: str) -> None:
     unpacked = sum(member.file_size for member in members)
     packed = sum(member.compress_size for member in members) or 1
     if len(members) > MAX_ZIP_MEMBERS or unpacked > MAX_UNPACKED_BYTES or unpacked / packed > MAX_COMPRESSION_RATIO:
-        raise ImportFailed([(None, f"{name} unpacks to {unpacked:,} bytes in {len(members)} parts: too large to read safely")])
+        raise ImportFailed(
+            [(None, f"{name} unpacks to {unpacked:,} bytes in {len(members)} parts: too large to read safely")]
+        )
 
 
 def _looks_like_formula(raw: str) -> bool:
@@ -126,11 +139,15 @@ def _looks_like_formula(raw: str) -> bool:
 
 
 def _too_many_rows(name: str) -> ImportFailed:
-    return ImportFailed([(None, f"{name} has more than {MAX_ROWS:,} rows; at most {MAX_ROWS:,} can be imported at once")])
+    return ImportFailed(
+        [(None, f"{name} has more than {MAX_ROWS:,} rows; at most {MAX_ROWS:,} can be imported at once")]
+    )
 
 
 def _too_many_columns(name: str, line: int | None = None) -> ImportFailed:
-    return ImportFailed([(line, f"{name} has more than {MAX_COLUMNS} columns; import files have at most {MAX_COLUMNS}")])
+    return ImportFailed(
+        [(line, f"{name} has more than {MAX_COLUMNS} columns; import files have at most {MAX_COLUMNS}")]
+    )
 
 
 def _unreadable_xlsx(name: str) -> ImportFailed:
@@ -166,7 +183,9 @@ def _xlsx_rows(data: bytes, name: str) -> Iterator[list[str]]:
 def _rows_from_bytes(data: bytes, name: str) -> Iterator[list[str]]:
     """The file's rows as lists of text, one at a time: a file is never unpacked whole."""
     if len(data) > MAX_BYTES:
-        raise ImportFailed([(None, f"{name} is {len(data):,} bytes; files can be at most {MAX_BYTES // (1024 * 1024)} MB")])
+        raise ImportFailed(
+            [(None, f"{name} is {len(data):,} bytes; files can be at most {MAX_BYTES // (1024 * 1024)} MB")]
+        )
     if data[:4] == b"PK\x03\x04":
         return _xlsx_rows(data, name)
     return _csv_rows(data, name)

@@ -203,7 +203,9 @@ def required_for(user: User) -> bool:
     """A lead whose consortium requires two-factor sign-in must use it; so must an administrator
     as soon as any consortium requires it (administrators manage every consortium)."""
     if user.role == "lead":
-        return bool(db.session.scalar(select(Consortium.two_factor_required).where(Consortium.id == user.consortium_id)))
+        return bool(
+            db.session.scalar(select(Consortium.two_factor_required).where(Consortium.id == user.consortium_id))
+        )
     if user.role == "admin":
         return bool(db.session.scalar(select(exists().where(Consortium.two_factor_required.is_(True)))))
     return False
@@ -242,7 +244,10 @@ def turn_off(user: User, password: str) -> None:
     if not verify_password(user.password_hash, password or ""):
         raise TwoFactorProblem("Your password is not right", "password")
     if required_for(user):
-        raise TwoFactorProblem("Your consortium requires two-factor sign-in for administrators and leads: it cannot be turned off", "password")
+        raise TwoFactorProblem(
+            "Your consortium requires two-factor sign-in for administrators and leads: it cannot be turned off",
+            "password",
+        )
     _forget(user)
 
 

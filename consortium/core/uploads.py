@@ -48,7 +48,9 @@ def short_name(filename: str) -> str:
 
 def forget_expired() -> int:
     """Every upload older than a day is gone, whoever made it; returns how many."""
-    expired = delete(Upload).where(Upload.created_at < utcnow() - KEEP_FOR).execution_options(synchronize_session="fetch")
+    expired = (
+        delete(Upload).where(Upload.created_at < utcnow() - KEEP_FOR).execution_options(synchronize_session="fetch")
+    )
     return db.session.execute(expired).rowcount
 
 

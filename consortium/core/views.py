@@ -51,8 +51,16 @@ def home():
     consortia = scoped(Consortium).all(Consortium.name)
     today = date.today()
     figures = {}
-    asked = db.session.scalars(scoped(MembershipRequest).select().where(MembershipRequest.status == "pending")
-                               .order_by(MembershipRequest.requested_at)).all() if current_user.role == "partner" else []
+    asked = (
+        db.session.scalars(
+            scoped(MembershipRequest)
+            .select()
+            .where(MembershipRequest.status == "pending")
+            .order_by(MembershipRequest.requested_at)
+        ).all()
+        if current_user.role == "partner"
+        else []
+    )
     if current_user.role == "lead":
         figures = {"current_members": sum(m.is_current(today) for m in current_user.consortium.memberships)}
     elif current_user.role == "admin":
@@ -62,7 +70,9 @@ def home():
             "users": db.session.scalar(select(func.count()).select_from(User)),
             "inactive_users": db.session.scalar(select(func.count()).where(User.active.is_(False))),
         }
-    return render_template(f"consortium/home_{current_user.role}.html", consortia=consortia, figures=figures, asked=asked)
+    return render_template(
+        f"consortium/home_{current_user.role}.html", consortia=consortia, figures=figures, asked=asked
+    )
 
 
 # ---------------------------------------------------------------- authorities
@@ -99,8 +109,11 @@ def consortia():
 def consortium(consortium_id):
     consortium = scoped(Consortium).get_or_404(consortium_id)
     today = date.today()
-    asked = db.session.scalars(scoped(MembershipRequest).select().where(
-        MembershipRequest.consortium_id == consortium.id, MembershipRequest.status == "pending")).all()
+    asked = db.session.scalars(
+        scoped(MembershipRequest)
+        .select()
+        .where(MembershipRequest.consortium_id == consortium.id, MembershipRequest.status == "pending")
+    ).all()
     return render_template(
         "consortium/consortium.html",
         consortium=consortium,
@@ -128,7 +141,9 @@ def consortium_two_factor(consortium_id):
             "success",
         )
         return redirect(url_for(".consortium", consortium_id=consortium.id))
-    return render_template("consortium/two_factor_requirement.html", consortium=consortium, form=form), 400 if form.errors else 200
+    return render_template(
+        "consortium/two_factor_requirement.html", consortium=consortium, form=form
+    ), 400 if form.errors else 200
 
 
 @bp.route("/consortia/<int:consortium_id>/members/new", methods=["GET", "POST"])
@@ -142,10 +157,18 @@ def add_member(consortium_id):
     if form.validate_on_submit():
         try:
             if current_user.role == "admin":  # an administrator's act, as `flask import consortia` is
-                membership = services.add_membership(consortium, form.authority_code.data, form.joined.data, form.left.data)
+                membership = services.add_membership(
+                    consortium, form.authority_code.data, form.joined.data, form.left.data
+                )
             else:
-                asked = services.request_membership(consortium, form.authority_code.data, form.joined.data, form.left.data,
-                                                    current_user, current_app.config["SERVICE_URL"])
+                asked = services.request_membership(
+                    consortium,
+                    form.authority_code.data,
+                    form.joined.data,
+                    form.left.data,
+                    current_user,
+                    current_app.config["SERVICE_URL"],
+                )
         except services.RuleBroken as broken:
             show_error(form, broken, "authority_code")
         else:
@@ -153,8 +176,11 @@ def add_member(consortium_id):
             if current_user.role == "admin":
                 flash(f"{membership.authority.name} is a member from {membership.joined:%-d %B %Y}", "success")
             else:
-                flash(f"{asked.authority.name} has been asked to join from {asked.joined:%-d %B %Y}. It becomes a member once "
-                      "one of its officers (or an administrator) accepts.", "success")
+                flash(
+                    f"{asked.authority.name} has been asked to join from {asked.joined:%-d %B %Y}. It becomes a member once "
+                    "one of its officers (or an administrator) accepts.",
+                    "success",
+                )
             return redirect(url_for(".consortium", consortium_id=consortium.id))
     return render_template("consortium/add_member.html", consortium=consortium, form=form), 400 if form.errors else 200
 
@@ -178,9 +204,14 @@ def decide_membership_request(request_id, decision):
             flash(str(broken), "error")
         else:
             db.session.commit()
-            flash({"accepted": f"{asked.authority.name} is a member of {asked.consortium.name} from {asked.joined:%-d %B %Y}",
-                   "declined": f"{asked.authority.name} will not join {asked.consortium.name}",
-                   "withdrawn": "The request is withdrawn"}[asked.status], "success")
+            flash(
+                {
+                    "accepted": f"{asked.authority.name} is a member of {asked.consortium.name} from {asked.joined:%-d %B %Y}",
+                    "declined": f"{asked.authority.name} will not join {asked.consortium.name}",
+                    "withdrawn": "The request is withdrawn",
+                }[asked.status],
+                "success",
+            )
     return redirect(url_for(".membership_request", request_id=asked.id))
 
 
@@ -203,11 +234,18 @@ def end_member(consortium_id, membership_id):
                 trying.rollback()
                 name = membership.authority.name
                 return render_template(
-                    "confirm.html", title=f"End {name}'s membership on {form.left.data:%-d %B %Y}?", caption=membership.consortium.name,
-                    rows=[("Member since", f"{membership.joined:%-d %B %Y}"), ("Last day", f"{form.left.data:%-d %B %Y}")],
+                    "confirm.html",
+                    title=f"End {name}'s membership on {form.left.data:%-d %B %Y}?",
+                    caption=membership.consortium.name,
+                    rows=[
+                        ("Member since", f"{membership.joined:%-d %B %Y}"),
+                        ("Last day", f"{form.left.data:%-d %B %Y}"),
+                    ],
                     warning=f"After its last day, {name}'s officers can no longer record placements under the consortium's "
-                            "contracts or see them. To undo it, the authority would have to be asked to join again.",
-                    button="End the membership", back=url_for(".consortium", consortium_id=consortium_id))
+                    "contracts or see them. To undo it, the authority would have to be asked to join again.",
+                    button="End the membership",
+                    back=url_for(".consortium", consortium_id=consortium_id),
+                )
             trying.commit()
             db.session.commit()
             flash(f"{membership.authority.name}'s membership ends on {membership.left:%-d %B %Y}", "success")
@@ -247,7 +285,9 @@ def new_user():
         model = {"consortium_id": Consortium, "authority_code": Authority, "provider_id": provider}.get(field)
         organisation = db.session.get(model, chosen if field == "authority_code" else int(chosen)) if chosen else None
         try:
-            user = services.create_user(form.email.data, form.role.data, form.password.data, organisation, form.name.data or "")
+            user = services.create_user(
+                form.email.data, form.role.data, form.password.data, organisation, form.name.data or ""
+            )
         except services.RuleBroken as broken:
             target = field if broken.field == "organisation" else broken.field
             getattr(form, target or "email").errors.append(str(broken))

@@ -23,8 +23,11 @@ SEVERITIES = ("high", "medium", "low")
 
 def at_a_glance(user) -> str:
     today = date.today()
-    flags = dict(db.session.execute(
-        scoped(Flag, user).select(Flag.severity, func.count()).where(Flag.open_for(user)).group_by(Flag.severity)).all())
+    flags = dict(
+        db.session.execute(
+            scoped(Flag, user).select(Flag.severity, func.count()).where(Flag.open_for(user)).group_by(Flag.severity)
+        ).all()
+    )
     context = {"today": today, "flags": [(s, flags.get(s, 0)) for s in SEVERITIES], "open_flags": sum(flags.values())}
     if user.role == "lead":
         context.update(_lead(user, today))
@@ -39,8 +42,12 @@ def at_a_glance(user) -> str:
 
 def _placements(user, today: date) -> dict:
     used = services.usage_by(today, today, user=user).get(())
-    return {"placed": used.open if used else 0, "within": used.within if used else 0, "known": used.known if used else 0,
-            "within_miles": WITHIN_MILES}
+    return {
+        "placed": used.open if used else 0,
+        "within": used.within if used else 0,
+        "known": used.known if used else 0,
+        "within_miles": WITHIN_MILES,
+    }
 
 
 def _lead(user, today: date) -> dict:
@@ -51,13 +58,23 @@ def _lead(user, today: date) -> dict:
     occupied = sum(used.occupied for _, used in blocks)
     _, good, total = services.judgements_in_use(today)
     issued = exists().where(Statement.pool_id == CostPool.id, Statement.status != "draft")
-    ready = db.session.scalar(scoped(CostPool, user).select(func.count()).where(
-        ~issued, CostPool.basis.not_in(USAGE_BASES) | (CostPool.last_day < today)))
+    ready = db.session.scalar(
+        scoped(CostPool, user)
+        .select(func.count())
+        .where(~issued, CostPool.basis.not_in(USAGE_BASES) | (CostPool.last_day < today))
+    )
     waiting = db.session.scalar(scoped(Flag, user).select(func.count()).where(Flag.status_seen_by(user) == "open"))
-    return {**_placements(user, today), "utilisation": round(100 * occupied / capacity, 1) if capacity else None,
-            "void_pence": sum(used.void_cost_pence for _, used in blocks), "year_from": first,
-            "good": good, "judged_total": total, "ready_pools": ready, "to_review": services.returns_by_status(today).get("submitted", 0),
-            "flags_waiting": waiting}
+    return {
+        **_placements(user, today),
+        "utilisation": round(100 * occupied / capacity, 1) if capacity else None,
+        "void_pence": sum(used.void_cost_pence for _, used in blocks),
+        "year_from": first,
+        "good": good,
+        "judged_total": total,
+        "ready_pools": ready,
+        "to_review": services.returns_by_status(today).get("submitted", 0),
+        "flags_waiting": waiting,
+    }
 
 
 def _partner(user, today: date) -> dict:
@@ -66,8 +83,15 @@ def _partner(user, today: date) -> dict:
     spend = sum(u.spend_pence for u in services.usage_by(year, until, user=user).values()) if until >= year else 0
     homes = in_use.homes_in_use(user, today)
     unpaid = services.recharges_summary()["unpaid"]
-    return {**_placements(user, today), "spend_pence": spend, "spent_to": until, "year_from": year, "unpaid": unpaid,
-            "in_concerns": homes.placed_in_concerns, "homes_of_concern": len(homes.concerns)}
+    return {
+        **_placements(user, today),
+        "spend_pence": spend,
+        "spent_to": until,
+        "year_from": year,
+        "unpaid": unpaid,
+        "in_concerns": homes.placed_in_concerns,
+        "homes_of_concern": len(homes.concerns),
+    }
 
 
 def _provider(user, today: date) -> dict:

@@ -31,17 +31,30 @@ def report_pdf(contract: Contract, period: str, viewer) -> bytes:
     styles = getSampleStyleSheet()
     body = ParagraphStyle("body", parent=styles["BodyText"], fontName="Helvetica", fontSize=9.5, leading=12.5)
     h1 = ParagraphStyle("h1", parent=styles["Heading1"], fontName="Helvetica-Bold", fontSize=18, leading=22)
-    h2 = ParagraphStyle("h2", parent=styles["Heading2"], fontName="Helvetica-Bold", fontSize=12.5, leading=16, spaceBefore=8)
+    h2 = ParagraphStyle(
+        "h2", parent=styles["Heading2"], fontName="Helvetica-Bold", fontSize=12.5, leading=16, spaceBefore=8
+    )
     small = ParagraphStyle("small", parent=body, fontSize=8.5, textColor=colors.HexColor("#505a5f"))
 
     def table(rows, widths, fills=()):
         if len(rows) == 1:
             rows = rows + [["None"] + [""] * (len(rows[0]) - 1)]
-        t = Table([[Paragraph(escape(str(c)), body) for c in row] for row in rows], colWidths=[w * mm for w in widths],
-                  repeatRows=1, hAlign="LEFT")
-        t.setStyle(TableStyle([("LINEBELOW", (0, 0), (-1, -1), 0.4, colors.HexColor("#b1b4b6")),
-                               ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#f3f2f1")),
-                               ("VALIGN", (0, 0), (-1, -1), "TOP"), *fills]))
+        t = Table(
+            [[Paragraph(escape(str(c)), body) for c in row] for row in rows],
+            colWidths=[w * mm for w in widths],
+            repeatRows=1,
+            hAlign="LEFT",
+        )
+        t.setStyle(
+            TableStyle(
+                [
+                    ("LINEBELOW", (0, 0), (-1, -1), 0.4, colors.HexColor("#b1b4b6")),
+                    ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#f3f2f1")),
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    *fills,
+                ]
+            )
+        )
         return t
 
     story = [
@@ -52,22 +65,51 @@ def report_pdf(contract: Contract, period: str, viewer) -> bytes:
     ]
 
     # Homes and judgements at the end of the quarter.
-    homes = contract.homes if contract.is_block else db.session.scalars(
-        select(Home).where(Home.id.in_(select(Placement.home_id).where(Placement.contract_id == contract.id,
-                                                                        Placement.start_date <= last)))).all()
+    homes = (
+        contract.homes
+        if contract.is_block
+        else db.session.scalars(
+            select(Home).where(
+                Home.id.in_(
+                    select(Placement.home_id).where(Placement.contract_id == contract.id, Placement.start_date <= last)
+                )
+            )
+        ).all()
+    )
     current = current_graded(last, homes=[h.id for h in homes])
-    judged = dict(db.session.execute(select(current.c.home_id, current.c.name).where(current.c.home_id.in_([h.id for h in homes]))).all())
-    story += [Paragraph("Homes and their Ofsted judgements", h2),
-              table([["Home", "URN", "Provider", "Judgement at the quarter's end"]] +
-                    [[h.display_name, h.urn, h.provider.name, judged.get(h.id, "Not yet graded")] for h in homes],
-                    [55, 22, 50, 40])]
+    judged = dict(
+        db.session.execute(
+            select(current.c.home_id, current.c.name).where(current.c.home_id.in_([h.id for h in homes]))
+        ).all()
+    )
+    story += [
+        Paragraph("Homes and their Ofsted judgements", h2),
+        table(
+            [["Home", "URN", "Provider", "Judgement at the quarter's end"]]
+            + [[h.display_name, h.urn, h.provider.name, judged.get(h.id, "Not yet graded")] for h in homes],
+            [55, 22, 50, 40],
+        ),
+    ]
 
     if contract.is_block:
         used = usage.occupancy(contract, max(first, contract.start_date), min(last, contract.end_date))
-        story += [Paragraph("Occupancy", h2),
-                  table([["Beds", "Nights", "Occupied bed-nights", "Utilisation", "Void bed-nights", "Void cost"],
-                         [contract.beds, used.nights, used.occupied, f"{used.utilisation}%" if used.utilisation is not None else "–",
-                          used.void, money(used.void_cost_pence)]], [18, 18, 34, 26, 30, 40])]
+        story += [
+            Paragraph("Occupancy", h2),
+            table(
+                [
+                    ["Beds", "Nights", "Occupied bed-nights", "Utilisation", "Void bed-nights", "Void cost"],
+                    [
+                        contract.beds,
+                        used.nights,
+                        used.occupied,
+                        f"{used.utilisation}%" if used.utilisation is not None else "–",
+                        used.void,
+                        money(used.void_cost_pence),
+                    ],
+                ],
+                [18, 18, 34, 26, 30, 40],
+            ),
+        ]
 
     outcomes = returns.outcomes_of(contract)
     if outcomes is not None:
@@ -78,32 +120,76 @@ def report_pdf(contract: Contract, period: str, viewer) -> bytes:
             for index, indicator in enumerate(outcomes.indicators, start=1):
                 value = values.get((entry.provider.id, indicator.id, period))
                 colour = indicator.rag(value)
-                rows.append([indicator.name, number(indicator.target), number(value) if value is not None else "–", colour or "–"])
+                rows.append(
+                    [
+                        indicator.name,
+                        number(indicator.target),
+                        number(value) if value is not None else "–",
+                        colour or "–",
+                    ]
+                )
                 if colour:
                     fills.append(("BACKGROUND", (3, index), (3, index), RAG_FILL[colour]))
-            story += [Paragraph(f"KPI results: {escape(entry.provider.name)}", h2), table(rows, [95, 22, 22, 28], fills)]
-        story += [Paragraph("Returns", h2),
-                  table([["Provider", "Due", "Status", "Submitted"]] +
-                        [[e.provider.name, day(e.due_date), e.status(date.today()) + (" (late)" if e.monitoring_return and e.monitoring_return.late else ""),
-                          day(e.monitoring_return.submitted_on) if e.monitoring_return and e.monitoring_return.submitted_on else "–"]
-                         for e in owed], [70, 30, 40, 27])]
+            story += [
+                Paragraph(f"KPI results: {escape(entry.provider.name)}", h2),
+                table(rows, [95, 22, 22, 28], fills),
+            ]
+        story += [
+            Paragraph("Returns", h2),
+            table(
+                [["Provider", "Due", "Status", "Submitted"]]
+                + [
+                    [
+                        e.provider.name,
+                        day(e.due_date),
+                        e.status(date.today())
+                        + (" (late)" if e.monitoring_return and e.monitoring_return.late else ""),
+                        day(e.monitoring_return.submitted_on)
+                        if e.monitoring_return and e.monitoring_return.submitted_on
+                        else "–",
+                    ]
+                    for e in owed
+                ],
+                [70, 30, 40, 27],
+            ),
+        ]
 
     moves = db.session.execute(
-        select(Placement.authority_code,
-               func.sum(func.cast(Placement.start_date.between(first, last), db.Integer)),
-               func.sum(func.cast(Placement.end_date.between(first, last), db.Integer)))
-        .where(Placement.contract_id == contract.id).group_by(Placement.authority_code).order_by(Placement.authority_code)
+        select(
+            Placement.authority_code,
+            func.sum(func.cast(Placement.start_date.between(first, last), db.Integer)),
+            func.sum(func.cast(Placement.end_date.between(first, last), db.Integer)),
+        )
+        .where(Placement.contract_id == contract.id)
+        .group_by(Placement.authority_code)
+        .order_by(Placement.authority_code)
     ).all()
     rows = [[code, int(s or 0), int(e or 0)] for code, s, e in moves if s or e]
     if viewer.role != "lead":
         own = [row for row in rows if row[0] == viewer.authority_code]
         rows = own + [["All members", sum(r[1] for r in rows), sum(r[2] for r in rows)]]
-    story += [Paragraph("Placements started and ended", h2), table([["Authority", "Started", "Ended"]] + rows, [60, 30, 30])]
-    flags = db.session.scalars(select(Flag).where(Flag.contract_id == contract.id, Flag.status != "resolved").order_by(Flag.opened_on)).all()
-    story += [Paragraph("Open flags", h2),
-              table([["Flag", "Opened", "Detail"]] + [[f.kind_name, day(f.opened_on), f.detail] for f in flags], [40, 25, 102])]
+    story += [
+        Paragraph("Placements started and ended", h2),
+        table([["Authority", "Started", "Ended"]] + rows, [60, 30, 30]),
+    ]
+    flags = db.session.scalars(
+        select(Flag).where(Flag.contract_id == contract.id, Flag.status != "resolved").order_by(Flag.opened_on)
+    ).all()
+    story += [
+        Paragraph("Open flags", h2),
+        table(
+            [["Flag", "Opened", "Detail"]] + [[f.kind_name, day(f.opened_on), f.detail] for f in flags], [40, 25, 102]
+        ),
+    ]
 
     buffer = io.BytesIO()
-    SimpleDocTemplate(buffer, pagesize=A4, leftMargin=20 * mm, rightMargin=20 * mm, topMargin=18 * mm, bottomMargin=18 * mm,
-                      title=f"{contract.ref} monitoring report {period}").build(story)
+    SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=20 * mm,
+        rightMargin=20 * mm,
+        topMargin=18 * mm,
+        bottomMargin=18 * mm,
+        title=f"{contract.ref} monitoring report {period}",
+    ).build(story)
     return buffer.getvalue()

@@ -70,11 +70,18 @@ def judgements_in_use(on: date) -> tuple[list, int, int]:
 def _judgements_query(who: Viewer):
     on = bindparam("on", type_=Date)
     used = (
-        scoped(Placement, who).select(Placement.home_id, func.count().label("placed"))
-        .where(_open_on(on), Placement.home_id.is_not(None)).group_by(Placement.home_id).subquery()
+        scoped(Placement, who)
+        .select(Placement.home_id, func.count().label("placed"))
+        .where(_open_on(on), Placement.home_id.is_not(None))
+        .group_by(Placement.home_id)
+        .subquery()
     )
     # Materialised: joined as a subquery, PostgreSQL looked each home's judgement up twice.
-    judged = select(used.c.placed, newest_graded(used.c.home_id, on).label("judgement_id")).cte("judged").prefix_with("MATERIALIZED")
+    judged = (
+        select(used.c.placed, newest_graded(used.c.home_id, on).label("judgement_id"))
+        .cte("judged")
+        .prefix_with("MATERIALIZED")
+    )
     return (
         select(func.coalesce(Judgement.name, "Not yet graded"), func.min(Judgement.rank), func.sum(judged.c.placed))
         .select_from(judged)
@@ -88,15 +95,23 @@ def _judgements_query(who: Viewer):
 def _blocks_queries():
     """The blocks of a consortium in a period, and their occupancy over the part in their term."""
     first, last = bindparam("first", type_=Date), bindparam("last", type_=Date)
-    in_period = (Contract.consortium_id == bindparam("consortium")) & (Contract.kind == "block") & (Contract.start_date <= last) \
+    in_period = (
+        (Contract.consortium_id == bindparam("consortium"))
+        & (Contract.kind == "block")
+        & (Contract.start_date <= last)
         & (Contract.end_date >= first)
-    return (select(Contract).where(in_period).order_by(Contract.ref),
-            usage.occupancies_query(in_period, greatest(Contract.start_date, first), least(Contract.end_date, last)))
+    )
+    return (
+        select(Contract).where(in_period).order_by(Contract.ref),
+        usage.occupancies_query(in_period, greatest(Contract.start_date, first), least(Contract.end_date, last)),
+    )
 
 
 @lru_cache(maxsize=256)
 def _returns_query(who: Viewer, provider_id: int | None):
-    return returns.count_by_status_query(OutcomesFramework.contract_id.in_(scoped(Contract, who).select(Contract.id)), provider_id)
+    return returns.count_by_status_query(
+        OutcomesFramework.contract_id.in_(scoped(Contract, who).select(Contract.id)), provider_id
+    )
 
 
 # ---------------------------------------------------------------- blocks and value for money
@@ -134,16 +149,25 @@ def block_occupancies(consortium: Consortium, first: date, last: date) -> list[t
     params = {"consortium": consortium.id, "first": first, "last": last}
     contracts = db.session.scalars(contracts_query, params).all()
     used = usage.occupancies_from(occupancies_query, params)
-    return [(c, used.get(c.id) or usage.Occupancy(max(first, c.start_date), min(last, c.end_date), 0, 0, 0, 0)) for c in contracts]
+    return [
+        (c, used.get(c.id) or usage.Occupancy(max(first, c.start_date), min(last, c.end_date), 0, 0, 0, 0))
+        for c in contracts
+    ]
 
 
 def blocks_this_year(contracts, today: date) -> list[tuple[Contract, usage.Occupancy]]:
     """The blocks among `contracts` that have begun, each with its occupancy this financial year to today."""
     first = financial_year(today)[0]
     blocks = [c for c in contracts if c.is_block and c.start_date < today]
-    used = usage.occupancies(Contract.id.in_([c.id for c in blocks]), greatest(Contract.start_date, literal(first, Date)),
-                             least(Contract.end_date, literal(today, Date)))
-    return [(c, used.get(c.id) or usage.Occupancy(max(first, c.start_date), min(today, c.end_date), 0, 0, 0, 0)) for c in blocks]
+    used = usage.occupancies(
+        Contract.id.in_([c.id for c in blocks]),
+        greatest(Contract.start_date, literal(first, Date)),
+        least(Contract.end_date, literal(today, Date)),
+    )
+    return [
+        (c, used.get(c.id) or usage.Occupancy(max(first, c.start_date), min(today, c.end_date), 0, 0, 0, 0))
+        for c in blocks
+    ]
 
 
 def block_values(consortium: Consortium, first: date, last: date) -> list[BlockValue]:
@@ -156,15 +180,26 @@ def block_values(consortium: Consortium, first: date, last: date) -> list[BlockV
     market = usage.spend_and_nights(first, last, by=(Placement.placement_type,), condition=by_members)
     named = {c.compared_lot for c, _ in blocks if c.compared_lot}
     # Lot by lot, where a block names one: framework placements of the consortium's lots of that name.
-    in_lot = {name: usage.spend_and_nights(first, last, by=(Placement.placement_type,), condition=by_members & Placement.lot_id.in_(
-        select(Lot.id).join(Lot.contract).where(Contract.consortium_id == consortium.id, Lot.name == name))) for name in named}
+    in_lot = {
+        name: usage.spend_and_nights(
+            first,
+            last,
+            by=(Placement.placement_type,),
+            condition=by_members
+            & Placement.lot_id.in_(
+                select(Lot.id).join(Lot.contract).where(Contract.consortium_id == consortium.id, Lot.name == name)
+            ),
+        )
+        for name in named
+    }
     counts = _comparable_counts(consortium, first, last, by_members, named)
     # The type most placed under each block is the type its nights are compared with.
     kinds: dict[int, str] = {}
     for contract_id, kind, _ in db.session.execute(
         select(Placement.contract_id, Placement.placement_type, func.count())
         .where(Placement.contract_id.in_([c.id for c, _ in blocks]))
-        .group_by(Placement.contract_id, Placement.placement_type).order_by(func.count(), Placement.placement_type.desc())
+        .group_by(Placement.contract_id, Placement.placement_type)
+        .order_by(func.count(), Placement.placement_type.desc())
     ):
         kinds[contract_id] = kind
     values = []
@@ -173,14 +208,27 @@ def block_values(consortium: Consortium, first: date, last: date) -> list[BlockV
         kind = kinds.get(contract.id, "residential")
         spend, nights = (in_lot[contract.compared_lot] if contract.compared_lot else market).get((kind,), (0, 0))
         type_name = PLACEMENT_TYPES.get(kind, kind).lower()
-        words = (f"{type_name} placements by the members in the {contract.compared_lot} lot" if contract.compared_lot
-                 else f"{type_name} framework and spot placements by the members")
-        values.append(BlockValue(
-            contract, start, end, occupancy.occupied, occupancy.utilisation, occupancy.void_cost_pence, occupancy.cost_pence, kind,
-            div_half_up(spend * 7, nights) if nights else None,
-            div_half_up(spend * occupancy.occupied, nights) if nights else None,
-            counts.get((contract.compared_lot, kind), 0) if nights else 0, words,
-        ))
+        words = (
+            f"{type_name} placements by the members in the {contract.compared_lot} lot"
+            if contract.compared_lot
+            else f"{type_name} framework and spot placements by the members"
+        )
+        values.append(
+            BlockValue(
+                contract,
+                start,
+                end,
+                occupancy.occupied,
+                occupancy.utilisation,
+                occupancy.void_cost_pence,
+                occupancy.cost_pence,
+                kind,
+                div_half_up(spend * 7, nights) if nights else None,
+                div_half_up(spend * occupancy.occupied, nights) if nights else None,
+                counts.get((contract.compared_lot, kind), 0) if nights else 0,
+                words,
+            )
+        )
     return values
 
 
@@ -188,12 +236,22 @@ def _comparable_counts(consortium: Consortium, first: date, last: date, by_membe
     """How many framework and spot placements (or, per lot name, framework placements in that lot)
     of each type were open in the period: the number behind each average."""
     open_then = (Placement.start_date <= last) & (Placement.end_date.is_(None) | (Placement.end_date > first))
-    paying = Placement.contract_id.is_(None) | Placement.contract_id.in_(select(Contract.id).where(Contract.kind == "framework"))
-    found = {(None, kind): n for kind, n in db.session.execute(
-        select(Placement.placement_type, func.count()).where(by_members, open_then, paying).group_by(Placement.placement_type))}
+    paying = Placement.contract_id.is_(None) | Placement.contract_id.in_(
+        select(Contract.id).where(Contract.kind == "framework")
+    )
+    found = {
+        (None, kind): n
+        for kind, n in db.session.execute(
+            select(Placement.placement_type, func.count())
+            .where(by_members, open_then, paying)
+            .group_by(Placement.placement_type)
+        )
+    }
     if lots:
         for name, kind, n in db.session.execute(
-            select(Lot.name, Placement.placement_type, func.count()).join(Lot, Lot.id == Placement.lot_id).join(Lot.contract)
+            select(Lot.name, Placement.placement_type, func.count())
+            .join(Lot, Lot.id == Placement.lot_id)
+            .join(Lot.contract)
             .where(by_members, open_then, Contract.consortium_id == consortium.id, Lot.name.in_(lots))
             .group_by(Lot.name, Placement.placement_type)
         ):
@@ -205,12 +263,17 @@ def high_cost_placements(consortium: Consortium, on: date) -> list:
     """Open placements under the consortium's contracts whose current weekly fee is above its threshold."""
     latest = (
         select(PlacementFee.placement_id, func.max(PlacementFee.effective_from).label("since"))
-        .where(PlacementFee.effective_from <= on).group_by(PlacementFee.placement_id).subquery()
+        .where(PlacementFee.effective_from <= on)
+        .group_by(PlacementFee.placement_id)
+        .subquery()
     )
     return db.session.execute(
-        scoped(Placement).select(Placement, PlacementFee.weekly_pence)
+        scoped(Placement)
+        .select(Placement, PlacementFee.weekly_pence)
         .join(latest, latest.c.placement_id == Placement.id)
-        .join(PlacementFee, (PlacementFee.placement_id == Placement.id) & (PlacementFee.effective_from == latest.c.since))
+        .join(
+            PlacementFee, (PlacementFee.placement_id == Placement.id) & (PlacementFee.effective_from == latest.c.since)
+        )
         .where(_open_on(on), PlacementFee.weekly_pence > consortium.high_cost_weekly_pence)
         .order_by(PlacementFee.weekly_pence.desc())
     ).all()
@@ -260,20 +323,34 @@ def variances(year: int, budgets, user=None) -> list[Variance]:
     """A partner's spend by placement type over a financial year against their budgets: to date
     (to yesterday, the last full day) and forecast to the year's end."""
     first, last = date(year, 4, 1), date(year + 1, 3, 31)
-    actual = {key: (used.spend_pence, used.paid_nights)
-              for key, used in usage_by(first, last, UsageSeries.placement_type, user=user).items()
-              if used.paid_nights}
+    actual = {
+        key: (used.spend_pence, used.paid_nights)
+        for key, used in usage_by(first, last, UsageSeries.placement_type, user=user).items()
+        if used.paid_nights
+    }
     until = min(last, yesterday())
-    to_date = {key: used.spend_pence for key, used in usage_by(first, until, UsageSeries.placement_type, user=user).items()} \
-        if until >= first else {}
+    to_date = (
+        {key: used.spend_pence for key, used in usage_by(first, until, UsageSeries.placement_type, user=user).items()}
+        if until >= first
+        else {}
+    )
     by_type = {b.placement_type: b for b in budgets}
     kinds = sorted(set(by_type) | {key[0] for key in actual})
     found = []
     for kind in kinds:
         budget = by_type.get(kind)
         pence, nights = actual.get((kind,), (0, 0))
-        found.append(Variance(kind, budget.weeks if budget else Decimal(0), budget.unit_cost_pence if budget else 0,
-                              Decimal(nights) / 7, pence, to_date.get((kind,), 0), budget is not None))
+        found.append(
+            Variance(
+                kind,
+                budget.weeks if budget else Decimal(0),
+                budget.unit_cost_pence if budget else 0,
+                Decimal(nights) / 7,
+                pence,
+                to_date.get((kind,), 0),
+                budget is not None,
+            )
+        )
     return found
 
 
@@ -287,8 +364,10 @@ def returns_by_status(today: date, provider_id: int | None = None) -> dict[str, 
 def recharges_summary() -> dict[str, tuple[int, int]]:
     """Issued statements the user may see: (count, pence) issued and unpaid."""
     rows = db.session.execute(
-        scoped(Statement).select(Statement.status, func.count(), func.sum(Statement.amount_pence))
-        .where(Statement.status != "draft").group_by(Statement.status)
+        scoped(Statement)
+        .select(Statement.status, func.count(), func.sum(Statement.amount_pence))
+        .where(Statement.status != "draft")
+        .group_by(Statement.status)
     ).all()
     by_status = {status: (count, int(total or 0)) for status, count, total in rows}
     issued = tuple(sum(by_status.get(s, (0, 0))[i] for s in ("issued", "paid")) for i in (0, 1))

@@ -69,29 +69,58 @@ def lead_tables(first: date, last: date) -> dict[str, tuple[list[str], list[list
     consortium = current_user.consortium
     tables = {}
     usage = services.usage_by(first, last, UsageSeries.authority_code, UsageSeries.placement_type)
-    tables["placements"] = (["Authority", "Placement type", "Open at the end", "Started in the period"],
-                            [[names[a], _types(t), u.open, u.started] for (a, t), u in usage.items()])
-    tables["spend"] = (["Authority", "Placement type", "Spend (£)", "Placement-weeks"],
-                       [[names[a], _types(t), f"{u.spend_pence / 100:.2f}", f"{u.paid_nights / 7:.1f}"]
-                        for (a, t), u in usage.items() if u.paid_nights])
+    tables["placements"] = (
+        ["Authority", "Placement type", "Open at the end", "Started in the period"],
+        [[names[a], _types(t), u.open, u.started] for (a, t), u in usage.items()],
+    )
+    tables["spend"] = (
+        ["Authority", "Placement type", "Spend (£)", "Placement-weeks"],
+        [
+            [names[a], _types(t), f"{u.spend_pence / 100:.2f}", f"{u.paid_nights / 7:.1f}"]
+            for (a, t), u in usage.items()
+            if u.paid_nights
+        ],
+    )
     distance: dict[str, list[int]] = {}
     for (a, _), u in usage.items():
         known_within = distance.setdefault(a, [0, 0])
         known_within[0] += u.known
         known_within[1] += u.within
-    tables["distance"] = (["Authority", "Placements with a distance", f"Within {WITHIN_MILES} miles", "Share"],
-                          [[names[a], known, within, f"{100 * within / known:.1f}%" if known else "–"]
-                           for a, (known, within) in distance.items()])
+    tables["distance"] = (
+        ["Authority", "Placements with a distance", f"Within {WITHIN_MILES} miles", "Share"],
+        [
+            [names[a], known, within, f"{100 * within / known:.1f}%" if known else "–"]
+            for a, (known, within) in distance.items()
+        ],
+    )
     blocks = services.block_occupancies(consortium, max(first, services.financial_year(last)[0]), last)
-    tables["blocks"] = (["Block contract", "Beds", "Utilisation", "Void cost (£)"],
-                        [[c.ref, c.beds, f"{used.utilisation}%" if used.utilisation is not None else "–",
-                          f"{used.void_cost_pence / 100:.2f}"] for c, used in blocks])
+    tables["blocks"] = (
+        ["Block contract", "Beds", "Utilisation", "Void cost (£)"],
+        [
+            [
+                c.ref,
+                c.beds,
+                f"{used.utilisation}%" if used.utilisation is not None else "–",
+                f"{used.void_cost_pence / 100:.2f}",
+            ]
+            for c, used in blocks
+        ],
+    )
     judged, good, total = services.judgements_in_use(last)
-    tables["judgements"] = (["Current judgement of the home", "Placements open"], [[name, count] for name, _, count in judged])
-    flags = db.session.execute(scoped(Flag).select(Flag.kind, func.count()).where(Flag.open_for(current_user)).group_by(Flag.kind)).all()
+    tables["judgements"] = (
+        ["Current judgement of the home", "Placements open"],
+        [[name, count] for name, _, count in judged],
+    )
+    flags = db.session.execute(
+        scoped(Flag).select(Flag.kind, func.count()).where(Flag.open_for(current_user)).group_by(Flag.kind)
+    ).all()
     tables["flags"] = (["Kind", "Open"], [[Flag(kind=k).kind_name, n] for k, n in sorted(flags)])
-    return tables, {"good": good, "total": total, "blocks": blocks,
-                    "interim_placed": in_use.homes_in_use(current_user, date.today()).placed_in_interim_declines}
+    return tables, {
+        "good": good,
+        "total": total,
+        "blocks": blocks,
+        "interim_placed": in_use.homes_in_use(current_user, date.today()).placed_in_interim_declines,
+    }
 
 
 @bp.get("/dashboard")
@@ -100,12 +129,26 @@ def dashboard():
     first, last = _period()
     if current_user.role == "lead":
         tables, extra = lead_tables(first, last)
-        chart_points = [Point(c.ref, float(used.utilisation or 0), note=f"{used.utilisation}%") for c, used in extra["blocks"]]
+        chart_points = [
+            Point(c.ref, float(used.utilisation or 0), note=f"{used.utilisation}%") for c, used in extra["blocks"]
+        ]
         return render_template(
-            "dashboards/lead.html", first=first, last=last, tables=tables, extra=extra, within_miles=WITHIN_MILES,
-            returns=services.returns_by_status(date.today()), recharges=services.recharges_summary(),
-            chart=chart("Utilisation of each block contract this year", chart_points, low=0, high=100,
-                        x_label="Block contract", y_label="Utilisation (%)"),
+            "dashboards/lead.html",
+            first=first,
+            last=last,
+            tables=tables,
+            extra=extra,
+            within_miles=WITHIN_MILES,
+            returns=services.returns_by_status(date.today()),
+            recharges=services.recharges_summary(),
+            chart=chart(
+                "Utilisation of each block contract this year",
+                chart_points,
+                low=0,
+                high=100,
+                x_label="Block contract",
+                y_label="Utilisation (%)",
+            ),
         )
     if current_user.role == "partner":
         return render_template("dashboards/partner.html", first=first, last=last, **partner_context(first, last))
@@ -117,15 +160,33 @@ def partner_context(first: date, last: date) -> dict:
     year = services.financial_year(last)[0].year
     budgets = db.session.scalars(scoped(Budget).select().where(Budget.financial_year == year)).all()
     homes_used = scoped(Placement).select(Placement.home_id).where(Placement.home_id.is_not(None))
-    flags = db.session.scalars(scoped(Flag).select().where(Flag.open_for(current_user), Flag.home_id.in_(homes_used))
-                               .order_by(Flag.opened_on.desc()).limit(10)).all()
+    flags = db.session.scalars(
+        scoped(Flag)
+        .select()
+        .where(Flag.open_for(current_user), Flag.home_id.in_(homes_used))
+        .order_by(Flag.opened_on.desc())
+        .limit(10)
+    ).all()
     year_end = date(year + 1, 3, 31)
-    return {"by_type": by_type, "variances": services.variances(year, budgets), "year": year, "within_miles": WITHIN_MILES,
-            "interim_placed": in_use.homes_in_use(current_user, date.today()).placed_in_interim_declines,
-            "spent_to": min(year_end, services.yesterday()), "year_end": year_end,
-            "recharges": services.recharges_summary(), "flags": flags, "types": PLACEMENT_TYPES,
-            "chart": chart("Placements open now by type", [Point(_types(t), u.open) for (t,), u in by_type.items()], low=0,
-                           x_label="Placement type", y_label="Placements")}
+    return {
+        "by_type": by_type,
+        "variances": services.variances(year, budgets),
+        "year": year,
+        "within_miles": WITHIN_MILES,
+        "interim_placed": in_use.homes_in_use(current_user, date.today()).placed_in_interim_declines,
+        "spent_to": min(year_end, services.yesterday()),
+        "year_end": year_end,
+        "recharges": services.recharges_summary(),
+        "flags": flags,
+        "types": PLACEMENT_TYPES,
+        "chart": chart(
+            "Placements open now by type",
+            [Point(_types(t), u.open) for (t,), u in by_type.items()],
+            low=0,
+            x_label="Placement type",
+            y_label="Placements",
+        ),
+    }
 
 
 def provider_context() -> dict:
@@ -136,13 +197,22 @@ def provider_context() -> dict:
     current = current_graded(homes=select(Home.id).where(Home.provider_id == provider_id))
     judged = db.session.execute(
         select(func.coalesce(current.c.name, "Not yet graded"), func.count())
-        .select_from(Home).outerjoin(current, current.c.home_id == Home.id)
-        .where(Home.provider_id == provider_id).group_by(current.c.name)
+        .select_from(Home)
+        .outerjoin(current, current.c.home_id == Home.id)
+        .where(Home.provider_id == provider_id)
+        .group_by(current.c.name)
     ).all()
     flags = db.session.scalar(scoped(Flag).select(func.count()).where(Flag.open_for(current_user)))
     declined = len(interim_declines(select(Home.id).where(Home.provider_id == provider_id)))
-    return {"contracts": contracts, "blocks": blocks, "returns": services.returns_by_status(today, provider_id),
-            "judged": judged, "declined": declined, "open_flags": flags, "today": today}
+    return {
+        "contracts": contracts,
+        "blocks": blocks,
+        "returns": services.returns_by_status(today, provider_id),
+        "judged": judged,
+        "declined": declined,
+        "open_flags": flags,
+        "today": today,
+    }
 
 
 @bp.get("/dashboard/<table>.<fmt>")
@@ -164,14 +234,34 @@ def value_for_money():
     blocks = services.block_values(consortium, first, last)
     points = []
     for b in blocks:
-        points += [Point(b.contract.ref, (b.cost_per_occupied_week_pence or 0) / 100, BLUE, money(b.cost_per_occupied_week_pence)),
-                   Point("", (b.average_weekly_pence or 0) / 100 if b.average_weekly_pence else None, GREY,
-                         money(b.average_weekly_pence))]
-    figure = chart("Cost per occupied bed-week of each block, beside the average weekly fee of its comparable placements",
-                   points, low=0, x_label="Block contract", y_label="£ a week",
-                   legend=[Key(BLUE, "Block: cost per occupied bed-week"), Key(GREY, "Comparable placements: average weekly fee")])
-    return render_template("dashboards/value_for_money.html", first=first, last=last, blocks=blocks, chart=figure,
-                           high_cost=services.high_cost_placements(consortium, date.today()), consortium=consortium)
+        points += [
+            Point(
+                b.contract.ref, (b.cost_per_occupied_week_pence or 0) / 100, BLUE, money(b.cost_per_occupied_week_pence)
+            ),
+            Point(
+                "",
+                (b.average_weekly_pence or 0) / 100 if b.average_weekly_pence else None,
+                GREY,
+                money(b.average_weekly_pence),
+            ),
+        ]
+    figure = chart(
+        "Cost per occupied bed-week of each block, beside the average weekly fee of its comparable placements",
+        points,
+        low=0,
+        x_label="Block contract",
+        y_label="£ a week",
+        legend=[Key(BLUE, "Block: cost per occupied bed-week"), Key(GREY, "Comparable placements: average weekly fee")],
+    )
+    return render_template(
+        "dashboards/value_for_money.html",
+        first=first,
+        last=last,
+        blocks=blocks,
+        chart=figure,
+        high_cost=services.high_cost_placements(consortium, date.today()),
+        consortium=consortium,
+    )
 
 
 @bp.post("/value-for-money/threshold")
@@ -183,7 +273,10 @@ def set_threshold():
     except ValueError:
         pence = -1
     if pence <= 0:
-        flash(f"Enter the weekly fee above which placements are listed, in pounds, up to {money(MAX_WEEKLY_PENCE)}", "error")
+        flash(
+            f"Enter the weekly fee above which placements are listed, in pounds, up to {money(MAX_WEEKLY_PENCE)}",
+            "error",
+        )
     else:
         current_user.consortium.high_cost_weekly_pence = pence
         db.session.commit()
@@ -207,13 +300,21 @@ def budgets():
                 if text_problem("weeks", weeks, 20) or text_problem("unit cost", unit, 20):
                     raise ValueError
                 weeks_value, unit_pence = parse_decimal(weeks or "0"), parse_pence(unit or "0")
-                if not 0 <= weeks_value <= MAX_BUDGET_WEEKS or weeks_value != weeks_value.quantize(Decimal("0.01")) or unit_pence < 0:
+                if (
+                    not 0 <= weeks_value <= MAX_BUDGET_WEEKS
+                    or weeks_value != weeks_value.quantize(Decimal("0.01"))
+                    or unit_pence < 0
+                ):
                     raise ValueError
             except ValueError:
-                errors.append(f"{_types(kind)}: enter weeks and a weekly unit cost of 0 or more "
-                              f"(at most {MAX_BUDGET_WEEKS:,} weeks and {money(MAX_WEEKLY_PENCE)} a week)")
+                errors.append(
+                    f"{_types(kind)}: enter weeks and a weekly unit cost of 0 or more "
+                    f"(at most {MAX_BUDGET_WEEKS:,} weeks and {money(MAX_WEEKLY_PENCE)} a week)"
+                )
                 continue
-            budget = db.session.scalar(scoped(Budget).select().where(Budget.financial_year == year, Budget.placement_type == kind))
+            budget = db.session.scalar(
+                scoped(Budget).select().where(Budget.financial_year == year, Budget.placement_type == kind)
+            )
             if budget is None:
                 budget = Budget(authority_code=current_user.authority_code, financial_year=year, placement_type=kind)
                 db.session.add(budget)
@@ -226,7 +327,9 @@ def budgets():
             db.session.commit()
             flash(f"Budget for {year} to {year + 1} saved", "success")
             return redirect(url_for(".dashboard"))
-    existing = {b.placement_type: b for b in db.session.scalars(scoped(Budget).select().where(Budget.financial_year == year))}
+    existing = {
+        b.placement_type: b for b in db.session.scalars(scoped(Budget).select().where(Budget.financial_year == year))
+    }
     return render_template("dashboards/budgets.html", year=year, existing=existing, types=PLACEMENT_TYPES)
 
 
@@ -238,5 +341,8 @@ def monitoring_report(contract_id, period):
         returns_module.parse_period(period)
     except ValueError:
         abort(404)
-    return Response(report_pdf(contract, period, current_user), mimetype="application/pdf",
-                    headers={"Content-Disposition": f'attachment; filename="{contract.ref}-{period}-monitoring.pdf"'})
+    return Response(
+        report_pdf(contract, period, current_user),
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{contract.ref}-{period}-monitoring.pdf"'},
+    )

@@ -94,4 +94,5 @@ def apportion(amount_pence: int, members: list[Member], basis: str, base_percent
 def share_percent(share: Share, amount_pence: int) -> Decimal:
     """A member's exact share of the pool as a percentage, to two decimal places, half up."""
     return (Decimal(share.exact.numerator) * 100 / Decimal(share.exact.denominator) / amount_pence).quantize(
-        Decimal("0.01"), rounding=ROUND_HALF_UP)
+        Decimal("0.01"), rounding=ROUND_HALF_UP
+    )

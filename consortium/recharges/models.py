@@ -36,8 +36,18 @@ from consortium.core.models import Authority, Consortium, utcnow
 BASES = ("placements", "bed_nights", "equal", "fixed")
 STATEMENT_STATUSES = ("draft", "issued", "paid")
 # What an issued statement may never change (its status may go on to paid, with the date).
-FIXED_COLUMNS = ("pool_id", "authority_code", "number", "amount_pence", "usage", "consortium_usage", "share_percent",
-                 "membership_days", "issued_on", "credit_for_id")
+FIXED_COLUMNS = (
+    "pool_id",
+    "authority_code",
+    "number",
+    "amount_pence",
+    "usage",
+    "consortium_usage",
+    "share_percent",
+    "membership_days",
+    "issued_on",
+    "credit_for_id",
+)
 
 
 class CostPool(Audited, db.Model):
@@ -58,7 +68,9 @@ class CostPool(Audited, db.Model):
 
     consortium: Mapped[Consortium] = relationship()
     contract = relationship("Contract")
-    fixed_shares: Mapped[list[FixedShare]] = relationship(cascade="all, delete-orphan", order_by="FixedShare.authority_code")
+    fixed_shares: Mapped[list[FixedShare]] = relationship(
+        cascade="all, delete-orphan", order_by="FixedShare.authority_code"
+    )
     statements: Mapped[list[Statement]] = relationship(back_populates="pool", order_by="Statement.authority_code")
 
     __table_args__ = (
@@ -93,7 +105,10 @@ class FixedShare(db.Model):
     authority_code: Mapped[str] = mapped_column(ForeignKey("authorities.code"))
     percent: Mapped[Decimal] = mapped_column(Numeric(7, 4))
 
-    __table_args__ = (UniqueConstraint("pool_id", "authority_code"), CheckConstraint("percent >= 0", name="percent_not_negative"))
+    __table_args__ = (
+        UniqueConstraint("pool_id", "authority_code"),
+        CheckConstraint("percent >= 0", name="percent_not_negative"),
+    )
 
     @classmethod
     def visible_to(cls, user):
@@ -173,7 +188,9 @@ def _refuse_changes_once_issued(_mapper, _connection, statement: Statement) -> N
         return
     changed = [name for name in FIXED_COLUMNS if state.attrs[name].history.has_changes()]
     if changed or statement.status == "draft":
-        raise IssuedStatementChanged(f"Statement {statement.number} is issued: it cannot change ({', '.join(changed) or 'status'})")
+        raise IssuedStatementChanged(
+            f"Statement {statement.number} is issued: it cannot change ({', '.join(changed) or 'status'})"
+        )
 
 
 @event.listens_for(Statement, "before_delete")

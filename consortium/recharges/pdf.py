@@ -25,7 +25,9 @@ def statement_pdf(statement: Statement) -> bytes:
     styles = getSampleStyleSheet()
     body = ParagraphStyle("body", parent=styles["BodyText"], fontName="Helvetica", fontSize=10.5, leading=14)
     small = ParagraphStyle("small", parent=body, fontSize=9, leading=12, textColor=colors.HexColor("#505a5f"))
-    heading = ParagraphStyle("heading", parent=styles["Heading1"], fontName="Helvetica-Bold", fontSize=20, leading=24, spaceAfter=4)
+    heading = ParagraphStyle(
+        "heading", parent=styles["Heading1"], fontName="Helvetica-Bold", fontSize=20, leading=24, spaceAfter=4
+    )
     title = "Credit note" if statement.is_credit_note else "Recharge statement"
 
     story = [
@@ -50,23 +52,35 @@ def statement_pdf(statement: Statement) -> bytes:
         facts.append(["Your usage", f"{statement.usage:,} of the consortium's {statement.consortium_usage:,} {unit}"])
     facts.append(["Days of membership in the period", f"{statement.membership_days} of {pool.days}"])
     facts.append(["Your share of the pool", f"{statement.share_percent:.2f}%"])
-    table = Table([[Paragraph(k, body), Paragraph(escape(str(v)), body)] for k, v in facts], colWidths=[60 * mm, 105 * mm])
-    table.setStyle(TableStyle([
-        ("LINEBELOW", (0, 0), (-1, -1), 0.5, colors.HexColor("#b1b4b6")),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("TOPPADDING", (0, 0), (-1, -1), 4),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
-        ("FONTNAME", (0, 0), (0, -1), "Helvetica-Bold"),
-    ]))
+    table = Table(
+        [[Paragraph(k, body), Paragraph(escape(str(v)), body)] for k, v in facts], colWidths=[60 * mm, 105 * mm]
+    )
+    table.setStyle(
+        TableStyle(
+            [
+                ("LINEBELOW", (0, 0), (-1, -1), 0.5, colors.HexColor("#b1b4b6")),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("TOPPADDING", (0, 0), (-1, -1), 4),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
+                ("FONTNAME", (0, 0), (0, -1), "Helvetica-Bold"),
+            ]
+        )
+    )
     story += [table, Spacer(1, 8 * mm)]
-    amount = Table([["Amount" + (" credited" if statement.is_credit_note else " due"), money(statement.amount_pence)]],
-                   colWidths=[60 * mm, 105 * mm])
-    amount.setStyle(TableStyle([
-        ("FONTNAME", (0, 0), (-1, -1), "Helvetica-Bold"),
-        ("FONTSIZE", (0, 0), (-1, -1), 16),
-        ("LINEABOVE", (0, 0), (-1, 0), 2, colors.black),
-        ("TOPPADDING", (0, 0), (-1, -1), 8),
-    ]))
+    amount = Table(
+        [["Amount" + (" credited" if statement.is_credit_note else " due"), money(statement.amount_pence)]],
+        colWidths=[60 * mm, 105 * mm],
+    )
+    amount.setStyle(
+        TableStyle(
+            [
+                ("FONTNAME", (0, 0), (-1, -1), "Helvetica-Bold"),
+                ("FONTSIZE", (0, 0), (-1, -1), 16),
+                ("LINEABOVE", (0, 0), (-1, 0), 2, colors.black),
+                ("TOPPADDING", (0, 0), (-1, -1), 8),
+            ]
+        )
+    )
     story += [amount, Spacer(1, 8 * mm)]
     if statement.note:
         story += [Paragraph(escape(statement.note), body), Spacer(1, 4 * mm)]
@@ -74,14 +88,30 @@ def statement_pdf(statement: Statement) -> bytes:
         story.append(Paragraph("This credit note cancels the statement it names. No payment is due.", body))
     elif statement.issued_on:
         due = statement.issued_on + timedelta(days=PAYMENT_DAYS)
-        story.append(Paragraph(f"Payment terms: please pay within {PAYMENT_DAYS} days, by {day(due)}, quoting the statement number.", body))
+        story.append(
+            Paragraph(
+                f"Payment terms: please pay within {PAYMENT_DAYS} days, by {day(due)}, quoting the statement number.",
+                body,
+            )
+        )
     story += [
         Spacer(1, 10 * mm),
-        Paragraph("Shares are worked out exactly and rounded once, so the statements of a pool add up to it to the penny.", small),
+        Paragraph(
+            "Shares are worked out exactly and rounded once, so the statements of a pool add up to it to the penny.",
+            small,
+        ),
     ]
 
     buffer = io.BytesIO()
-    document = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=22 * mm, rightMargin=22 * mm, topMargin=20 * mm,
-                                 bottomMargin=20 * mm, title=f"{title} {statement.number or ''}".strip(), author=consortium.name)
+    document = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=22 * mm,
+        rightMargin=22 * mm,
+        topMargin=20 * mm,
+        bottomMargin=20 * mm,
+        title=f"{title} {statement.number or ''}".strip(),
+        author=consortium.name,
+    )
     document.build(story)
     return buffer.getvalue()

@@ -65,8 +65,16 @@ def membership_days(consortium: Consortium, first: date, last: date) -> dict[str
     return days
 
 
-def preview(consortium: Consortium, first: date, last: date, amount_pence: int, basis: str, base_percent=0,
-            fixed: dict[str, Decimal] | None = None, contract_id: int | None = None) -> Preview:
+def preview(
+    consortium: Consortium,
+    first: date,
+    last: date,
+    amount_pence: int,
+    basis: str,
+    base_percent=0,
+    fixed: dict[str, Decimal] | None = None,
+    contract_id: int | None = None,
+) -> Preview:
     """What each member would pay; writes nothing."""
     if last < first:
         raise RuleBroken("The last day must be on or after the first", "last_day")
@@ -76,12 +84,17 @@ def preview(consortium: Consortium, first: date, last: date, amount_pence: int, 
     days = membership_days(consortium, first, last)
     if earliest is None or first < earliest or not days:
         raise RuleBroken(
-            f"The period is outside the consortium's life: its first member joined on {day(earliest)}" if earliest
-            else "The consortium has no members", "first_day")
+            f"The period is outside the consortium's life: its first member joined on {day(earliest)}"
+            if earliest
+            else "The consortium has no members",
+            "first_day",
+        )
     use: dict[str, int] = {}
     notes, fallback = [], None
     if basis in USAGE_BASES:
-        counted = (usage.placements_started if basis == "placements" else usage.bed_nights)(consortium.id, first, last, contract_id)
+        counted = (usage.placements_started if basis == "placements" else usage.bed_nights)(
+            consortium.id, first, last, contract_id
+        )
         use = {code: counted.get(code, 0) for code in days}
         if not any(use.values()):
             fallback = _fallback_note(basis, base_percent, first, last, contract_id)
@@ -105,20 +118,46 @@ def _fallback_note(basis: str, base_percent, first: date, last: date, contract_i
 
 
 def pool_preview(pool: CostPool) -> Preview:
-    return preview(pool.consortium, pool.first_day, pool.last_day, pool.amount_pence, pool.basis, pool.base_percent,
-                   {share.authority_code: share.percent for share in pool.fixed_shares}, pool.contract_id)
+    return preview(
+        pool.consortium,
+        pool.first_day,
+        pool.last_day,
+        pool.amount_pence,
+        pool.basis,
+        pool.base_percent,
+        {share.authority_code: share.percent for share in pool.fixed_shares},
+        pool.contract_id,
+    )
 
 
-def create_pool(consortium: Consortium, name: str, first: date, last: date, amount_pence: int, basis: str,
-                base_percent=0, fixed: dict[str, Decimal] | None = None, notes: str | None = None,
-                contract: Contract | None = None) -> CostPool:
+def create_pool(
+    consortium: Consortium,
+    name: str,
+    first: date,
+    last: date,
+    amount_pence: int,
+    basis: str,
+    base_percent=0,
+    fixed: dict[str, Decimal] | None = None,
+    notes: str | None = None,
+    contract: Contract | None = None,
+) -> CostPool:
     if not (name or "").strip():
         raise RuleBroken("Give the pool a name", "name")
     if basis != "fixed" and fixed:
         fixed = None
     preview(consortium, first, last, amount_pence, basis, base_percent, fixed, contract.id if contract else None)
-    pool = CostPool(consortium=consortium, name=name.strip(), first_day=first, last_day=last, amount_pence=amount_pence,
-                    basis=basis, base_percent=Decimal(base_percent or 0), notes=(notes or "").strip() or None, contract=contract)
+    pool = CostPool(
+        consortium=consortium,
+        name=name.strip(),
+        first_day=first,
+        last_day=last,
+        amount_pence=amount_pence,
+        basis=basis,
+        base_percent=Decimal(base_percent or 0),
+        notes=(notes or "").strip() or None,
+        contract=contract,
+    )
     pool.fixed_shares = [FixedShare(authority_code=code, percent=percent) for code, percent in (fixed or {}).items()]
     db.session.add(pool)
     db.session.flush()
@@ -139,8 +178,15 @@ def create_block_pool(contract: Contract, first: date, last: date, name: str | N
     amount = block_cost(contract, first, last)
     if amount <= 0:
         raise RuleBroken(f"{contract.ref} has no nights with a price between {day(first)} and {day(last)}", "first_day")
-    return create_pool(contract.consortium, name or f"{contract.ref} cost, {day(first)} to {day(last)}", first, last, amount,
-                       "bed_nights", contract=contract)
+    return create_pool(
+        contract.consortium,
+        name or f"{contract.ref} cost, {day(first)} to {day(last)}",
+        first,
+        last,
+        amount,
+        "bed_nights",
+        contract=contract,
+    )
 
 
 # ---------------------------------------------------------------- statements
@@ -156,8 +202,15 @@ def draft_statements(pool: CostPool) -> list[Statement]:
     db.session.flush()
     result = pool_preview(pool)
     drafts = [
-        Statement(authority_code=share.code, amount_pence=share.amount, usage=share.usage, consortium_usage=result.total_usage,
-                  share_percent=result.percent(share), membership_days=result.days[share.code], note=result.fallback)
+        Statement(
+            authority_code=share.code,
+            amount_pence=share.amount,
+            usage=share.usage,
+            consortium_usage=result.total_usage,
+            share_percent=result.percent(share),
+            membership_days=result.days[share.code],
+            note=result.fallback,
+        )
         for share in result.shares
     ]
     pool.statements.extend(drafts)
@@ -218,7 +271,9 @@ def issue_lines(pool: CostPool) -> tuple[list[Line], list[str]]:
     or, for a pool already issued, its drafts (a replacement after a credit note) as they are."""
     if not any(s.status != "draft" for s in pool.statements):
         result = pool_preview(pool)
-        return [Line(s.code, s.usage, result.total_usage, result.percent(s), s.amount) for s in result.shares], result.notes
+        return [
+            Line(s.code, s.usage, result.total_usage, result.percent(s), s.amount) for s in result.shares
+        ], result.notes
     drafts = sorted((s for s in pool.statements if s.status == "draft"), key=lambda s: s.authority_code)
     return [Line(s.authority_code, s.usage, s.consortium_usage, s.share_percent, s.amount_pence) for s in drafts], []
 
@@ -262,7 +317,9 @@ def mark_paid(statement: Statement, on: date, seen_version: int | None = None) -
     db.session.flush()
 
 
-def credit(statement: Statement, reason: str, corrected_pence: int | None, on: date) -> tuple[Statement, Statement | None]:
+def credit(
+    statement: Statement, reason: str, corrected_pence: int | None, on: date
+) -> tuple[Statement, Statement | None]:
     """Cancel an issued statement with a credit note (issued at once), and draft its
     replacement for the corrected amount, if any."""
     if statement.status == "draft" or statement.is_credit_note:
@@ -274,18 +331,33 @@ def credit(statement: Statement, reason: str, corrected_pence: int | None, on: d
     if corrected_pence is not None and corrected_pence < 0:
         raise RuleBroken("The corrected amount cannot be negative", "corrected_amount")
     (n,) = _take_numbers(statement.pool.consortium, on.year, 1)
-    note = Statement(pool=statement.pool, authority_code=statement.authority_code, amount_pence=-statement.amount_pence,
-                     usage=statement.usage, consortium_usage=statement.consortium_usage, share_percent=statement.share_percent,
-                     membership_days=statement.membership_days, credit_for_id=statement.id, status="issued",
-                     number=_number(statement.pool.consortium, on.year, n), issued_on=on,
-                     note=f"Credit note for {statement.number}: {reason.strip()}")
+    note = Statement(
+        pool=statement.pool,
+        authority_code=statement.authority_code,
+        amount_pence=-statement.amount_pence,
+        usage=statement.usage,
+        consortium_usage=statement.consortium_usage,
+        share_percent=statement.share_percent,
+        membership_days=statement.membership_days,
+        credit_for_id=statement.id,
+        status="issued",
+        number=_number(statement.pool.consortium, on.year, n),
+        issued_on=on,
+        note=f"Credit note for {statement.number}: {reason.strip()}",
+    )
     db.session.add(note)
     replacement = None
     if corrected_pence:
-        replacement = Statement(pool=statement.pool, authority_code=statement.authority_code, amount_pence=corrected_pence,
-                                usage=statement.usage, consortium_usage=statement.consortium_usage,
-                                share_percent=statement.share_percent, membership_days=statement.membership_days,
-                                note=f"Replaces {statement.number}")
+        replacement = Statement(
+            pool=statement.pool,
+            authority_code=statement.authority_code,
+            amount_pence=corrected_pence,
+            usage=statement.usage,
+            consortium_usage=statement.consortium_usage,
+            share_percent=statement.share_percent,
+            membership_days=statement.membership_days,
+            note=f"Replaces {statement.number}",
+        )
         db.session.add(replacement)
     db.session.flush()
     return note, replacement
@@ -302,7 +374,12 @@ def quarters(first: date, last: date) -> list[tuple[date, date]]:
 
 
 def describe(pool: CostPool) -> str:
-    basis = {"placements": "placements started", "bed_nights": "bed-nights", "equal": "equal shares", "fixed": "agreed percentages"}[pool.basis]
+    basis = {
+        "placements": "placements started",
+        "bed_nights": "bed-nights",
+        "equal": "equal shares",
+        "fixed": "agreed percentages",
+    }[pool.basis]
     if pool.basis in USAGE_BASES and pool.base_percent:
         basis = f"{pool.base_percent.normalize():f}% equally, the rest by {basis}"
     else:

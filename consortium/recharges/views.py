@@ -59,9 +59,16 @@ def new_pool():
     if form.validate_on_submit():
         try:
             pool = services.create_pool(
-                current_user.consortium, form.name.data, form.first_day.data, form.last_day.data,
-                int(form.amount.data * 100), form.basis.data, form.base_percent.data or 0,
-                _fixed(form.fixed.data) if form.basis.data == "fixed" else None, form.notes.data)
+                current_user.consortium,
+                form.name.data,
+                form.first_day.data,
+                form.last_day.data,
+                int(form.amount.data * 100),
+                form.basis.data,
+                form.base_percent.data or 0,
+                _fixed(form.fixed.data) if form.basis.data == "fixed" else None,
+                form.notes.data,
+            )
         except RuleBroken as broken:
             db.session.rollback()
             show_error(form, broken, "amount")
@@ -76,7 +83,9 @@ def new_pool():
 @allowed("lead")
 def new_block_pool():
     form = BlockPoolForm()
-    blocks = db.session.scalars(scoped(Contract).select().where(Contract.kind == "block", Contract.owner_code.is_(None)).order_by(Contract.ref)).all()
+    blocks = db.session.scalars(
+        scoped(Contract).select().where(Contract.kind == "block", Contract.owner_code.is_(None)).order_by(Contract.ref)
+    ).all()
     form.contract_id.choices = [("", "Choose a block contract")] + [(str(c.id), f"{c.ref}: {c.title}") for c in blocks]
     if form.validate_on_submit():
         contract = scoped(Contract).get_or_404(int(form.contract_id.data))
@@ -89,8 +98,12 @@ def new_block_pool():
             db.session.commit()
             flash(f"Pool created from {contract.ref}: its cost is shared by the bed-nights each member used", "success")
             return redirect(url_for(".pool", pool_id=pool.id))
-    return render_template("recharges/form.html", form=form, title="Share a block contract's cost",
-                           intro="The cost is the beds times the price per bed-week for each night, whether used or not."), 400 if form.errors else 200
+    return render_template(
+        "recharges/form.html",
+        form=form,
+        title="Share a block contract's cost",
+        intro="The cost is the beds times the price per bed-week for each night, whether used or not.",
+    ), 400 if form.errors else 200
 
 
 @bp.get("/recharges/<int:pool_id>")
@@ -103,12 +116,29 @@ def pool(pool_id):
             result = services.pool_preview(pool)
         except RuleBroken as broken:
             problem = str(broken)
-    names = dict(db.session.execute(select(Authority.code, Authority.name).where(
-        Authority.code.in_([share.code for share in result.shares]))).all()) if result else {}
-    return render_template("recharges/pool.html", pool=pool, result=result, problem=problem, form=ConfirmForm(), names=names,
-                           waiting=services.waits_for_usage(pool, date.today()),
-                           description=services.describe(pool), drafts=[s for s in pool.statements if s.status == "draft"],
-                           total=sum(s.amount_pence for s in pool.statements if s.status != "draft"))
+    names = (
+        dict(
+            db.session.execute(
+                select(Authority.code, Authority.name).where(
+                    Authority.code.in_([share.code for share in result.shares])
+                )
+            ).all()
+        )
+        if result
+        else {}
+    )
+    return render_template(
+        "recharges/pool.html",
+        pool=pool,
+        result=result,
+        problem=problem,
+        form=ConfirmForm(),
+        names=names,
+        waiting=services.waits_for_usage(pool, date.today()),
+        description=services.describe(pool),
+        drafts=[s for s in pool.statements if s.status == "draft"],
+        total=sum(s.amount_pence for s in pool.statements if s.status != "draft"),
+    )
 
 
 @bp.post("/recharges/<int:pool_id>/draft")
@@ -155,21 +185,60 @@ def issue(pool_id):
         flash(str(broken), "error")
         return redirect(url_for(".pool", pool_id=pool.id))
     form.fingerprint.data = services.fingerprint(lines)
-    names = dict(db.session.execute(select(Authority.code, Authority.name).where(Authority.code.in_([x.code for x in lines]))).all())
-    return render_template("recharges/issue.html", pool=pool, form=form, lines=lines, notes=notes, names=names, changed=changed,
-                           waiting=services.waits_for_usage(pool, date.today()), description=services.describe(pool),
-                           total=sum(x.amount_pence for x in lines)), 409 if changed else 200
+    names = dict(
+        db.session.execute(
+            select(Authority.code, Authority.name).where(Authority.code.in_([x.code for x in lines]))
+        ).all()
+    )
+    return render_template(
+        "recharges/issue.html",
+        pool=pool,
+        form=form,
+        lines=lines,
+        notes=notes,
+        names=names,
+        changed=changed,
+        waiting=services.waits_for_usage(pool, date.today()),
+        description=services.describe(pool),
+        total=sum(x.amount_pence for x in lines),
+    ), 409 if changed else 200
 
 
 @bp.get("/recharges/<int:pool_id>/statements.<fmt>")
 @allowed("lead")
 def export_statements(pool_id, fmt):
     pool = scoped(CostPool).get_or_404(pool_id)
-    header = ["number", "status", "authority_code", "authority", "amount", "usage", "consortium_usage", "share_percent",
-              "issued_on", "paid_on", "credit_for", "note"]
-    rows = ([s.number or "", s.status, s.authority_code, s.authority.name, f"{Decimal(s.amount_pence) / 100:.2f}", s.usage,
-             s.consortium_usage, f"{s.share_percent:.2f}", s.issued_on.isoformat() if s.issued_on else "",
-             s.paid_on.isoformat() if s.paid_on else "", s.credit_for.number if s.credit_for else "", s.note or ""] for s in pool.statements)
+    header = [
+        "number",
+        "status",
+        "authority_code",
+        "authority",
+        "amount",
+        "usage",
+        "consortium_usage",
+        "share_percent",
+        "issued_on",
+        "paid_on",
+        "credit_for",
+        "note",
+    ]
+    rows = (
+        [
+            s.number or "",
+            s.status,
+            s.authority_code,
+            s.authority.name,
+            f"{Decimal(s.amount_pence) / 100:.2f}",
+            s.usage,
+            s.consortium_usage,
+            f"{s.share_percent:.2f}",
+            s.issued_on.isoformat() if s.issued_on else "",
+            s.paid_on.isoformat() if s.paid_on else "",
+            s.credit_for.number if s.credit_for else "",
+            s.note or "",
+        ]
+        for s in pool.statements
+    )
     return export(f"statements-pool-{pool.id}", fmt, header, rows)
 
 
@@ -179,8 +248,13 @@ def statement(statement_id):
     statement = scoped(Statement).get_or_404(statement_id)
     paid = PaidForm()
     paid.version.data = statement.version
-    return render_template("recharges/statement.html", statement=statement, paid_form=paid, today=date.today(),
-                           description=services.describe(statement.pool))
+    return render_template(
+        "recharges/statement.html",
+        statement=statement,
+        paid_form=paid,
+        today=date.today(),
+        description=services.describe(statement.pool),
+    )
 
 
 @bp.get("/statements/<int:statement_id>.pdf")
@@ -188,8 +262,11 @@ def statement(statement_id):
 def statement_file(statement_id):
     statement = scoped(Statement).get_or_404(statement_id)
     name = statement.number or f"draft-{statement.id}"
-    return Response(statement_pdf(statement), mimetype="application/pdf",
-                    headers={"Content-Disposition": f'attachment; filename="{name}.pdf"'})
+    return Response(
+        statement_pdf(statement),
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{name}.pdf"'},
+    )
 
 
 @bp.post("/statements/<int:statement_id>/paid")
@@ -227,20 +304,35 @@ def credit(statement_id):
         else:
             if not confirmed():
                 trying.rollback()  # numbers taken inside are given back with it
-                rows = [("Statement", f"{statement.number}, {statement.authority.name}"), ("Credited", money(statement.amount_pence)),
-                        ("Reason", form.reason.data)]
+                rows = [
+                    ("Statement", f"{statement.number}, {statement.authority.name}"),
+                    ("Credited", money(statement.amount_pence)),
+                    ("Reason", form.reason.data),
+                ]
                 if corrected:
                     rows.append(("A new draft statement for", money(corrected)))
                 return render_template(
-                    "confirm.html", title=f"Issue a credit note for {statement.number}?", caption=statement.pool.name, rows=rows,
+                    "confirm.html",
+                    title=f"Issue a credit note for {statement.number}?",
+                    caption=statement.pool.name,
+                    rows=rows,
                     warning="The credit note is numbered and issued at once, and cannot be taken back.",
-                    button="Issue the credit note", back=url_for(".statement", statement_id=statement.id))
+                    button="Issue the credit note",
+                    back=url_for(".statement", statement_id=statement.id),
+                )
             trying.commit()
             db.session.commit()
-            flash(f"Credit note {note.number} issued" + ("; the replacement is a draft to issue" if replacement else ""), "success")
+            flash(
+                f"Credit note {note.number} issued" + ("; the replacement is a draft to issue" if replacement else ""),
+                "success",
+            )
             return redirect(url_for(".pool", pool_id=statement.pool_id))
-    return render_template("recharges/form.html", form=form, title=f"Credit {statement.number}",
-                           intro=f"A credit note cancels {statement.number} ({statement.authority.name}). Issued statements never change."), 400 if form.errors else 200
+    return render_template(
+        "recharges/form.html",
+        form=form,
+        title=f"Credit {statement.number}",
+        intro=f"A credit note cancels {statement.number} ({statement.authority.name}). Issued statements never change.",
+    ), 400 if form.errors else 200
 
 
 @bp.get("/usage")
@@ -252,8 +344,11 @@ def partner_usage():
     sections = []
     for consortium in scoped(Consortium).all(Consortium.name):
         # A former member sees its own history: the quarters of its membership, no later.
-        periods = db.session.execute(select(Membership.joined, Membership.left).where(
-            Membership.consortium_id == consortium.id, Membership.authority_code == code)).all()
+        periods = db.session.execute(
+            select(Membership.joined, Membership.left).where(
+                Membership.consortium_id == consortium.id, Membership.authority_code == code
+            )
+        ).all()
         since = max(min(joined for joined, _ in periods), date(today.year - 2, 4, 1))
         until = today if any(left is None or left >= today for _, left in periods) else max(left for _, left in periods)
         if until < since:

@@ -68,18 +68,30 @@ def shared_member(client):
     blocks = {}
     for consortium in (ours, theirs):
         home = HomeFactory()
-        blocks[consortium.id] = block = ContractFactory(consortium=consortium, provider=home.provider, end_date=date(2099, 3, 31),
-                                                        max_end_date=date(2099, 3, 31))
+        blocks[consortium.id] = block = ContractFactory(
+            consortium=consortium, provider=home.provider, end_date=date(2099, 3, 31), max_end_date=date(2099, 3, 31)
+        )
         block.homes.append(home)
     spot_home = HomeFactory()
     sign_in(client, partner(nottingham))
     today = date.today()
-    for child, contract, home, fee in (("OURS-CHILD", blocks[ours.id].ref, blocks[ours.id].homes[0].urn, ""),
-                                       ("THEIR-CHILD", blocks[theirs.id].ref, blocks[theirs.id].homes[0].urn, ""),
-                                       ("SPOT-CHILD", "", spot_home.urn, "7777.00")):
-        response = client.post("/placements/new", data={
-            "child_ref": child, "contract_ref": contract, "home_urn": home, "placement_type": "residential",
-            "start_date": [str(today.day), str(today.month), str(today.year)], "age_at_start": "15", "weekly_fee": fee})
+    for child, contract, home, fee in (
+        ("OURS-CHILD", blocks[ours.id].ref, blocks[ours.id].homes[0].urn, ""),
+        ("THEIR-CHILD", blocks[theirs.id].ref, blocks[theirs.id].homes[0].urn, ""),
+        ("SPOT-CHILD", "", spot_home.urn, "7777.00"),
+    ):
+        response = client.post(
+            "/placements/new",
+            data={
+                "child_ref": child,
+                "contract_ref": contract,
+                "home_urn": home,
+                "placement_type": "residential",
+                "start_date": [str(today.day), str(today.month), str(today.year)],
+                "age_at_start": "15",
+                "weekly_fee": fee,
+            },
+        )
         assert response.status_code == 302, response.get_data(as_text=True)
     with client.session_transaction() as session:
         session.pop("_flashes", None)  # "Placement of ... recorded" is the officer's to read
@@ -105,8 +117,14 @@ def test_what_provider_staff_do_to_a_block_is_in_its_consortiums_audit_log(clien
     block = shared_member["blocks"][ours.id]
     sign_in(client, provider_user(block.provider))
     today = date.today()
-    response = client.post(f"/contracts/{block.id}/outages", data={
-        "beds": "1", "start_date": [str(today.day), str(today.month), str(today.year)], "reason": "Boiler repairs"})
+    response = client.post(
+        f"/contracts/{block.id}/outages",
+        data={
+            "beds": "1",
+            "start_date": [str(today.day), str(today.month), str(today.year)],
+            "reason": "Boiler repairs",
+        },
+    )
     assert response.status_code == 302
     sign_in(client, lead(ours))
     assert "Boiler repairs" in client.get("/audit?type=BedOutage").get_data(as_text=True)

@@ -38,9 +38,17 @@ def test_underused_beds_the_design_example():
     contract, _ = block_with(6)
     checks.run(AS_OF, ["underused_block_beds"])
     (flag,) = flags("underused_block_beds")
-    assert flag.detail == "Utilisation 60.0% over the 28 nights to 29 Jun 2024: 112 void bed-nights, void cost £56,000.00"
+    assert (
+        flag.detail == "Utilisation 60.0% over the 28 nights to 29 Jun 2024: 112 void bed-nights, void cost £56,000.00"
+    )
     assert (flag.subject, flag.contract_id, flag.utilisation, flag.void_bed_nights, flag.pence, flag.bed_nights) == (
-        "EM-BLOCK", contract.id, Decimal("60.0"), 112, 5_600_000, 280)
+        "EM-BLOCK",
+        contract.id,
+        Decimal("60.0"),
+        112,
+        5_600_000,
+        280,
+    )
     assert (flag.window_start, flag.window_end, flag.severity) == (date(2024, 6, 2), date(2024, 6, 29), "medium")
     checks.run(AS_OF, ["underused_block_beds"])
     assert len(flags("underused_block_beds")) == 1
@@ -58,7 +66,9 @@ def test_underuse_resolves_itself_when_utilisation_is_back():
 
 def test_beds_out_of_use_are_not_void():
     contract, _ = block_with(8)
-    BedOutageFactory(contract=contract, beds=2, start_date=date(2024, 5, 1), end_date=None, reason="Closed for refurbishment")
+    BedOutageFactory(
+        contract=contract, beds=2, start_date=date(2024, 5, 1), end_date=None, reason="Closed for refurbishment"
+    )
     checks.run(AS_OF, ["underused_block_beds"])
     assert flags("underused_block_beds") == []
 
@@ -80,7 +90,8 @@ def test_expiring_contracts():
     found = {f.subject: (f.severity, f.detail, f.event_date) for f in flags("contract_expiring")}
     assert set(found) == {"CAN-EXTEND", "AT-MAXIMUM", "DECIDED"}
     assert found["CAN-EXTEND"][1].endswith(
-        "ends on 31 Mar 2025, 274 days away: extension decision due (it can be extended to 31 Mar 2027)")
+        "ends on 31 Mar 2025, 274 days away: extension decision due (it can be extended to 31 Mar 2027)"
+    )
     assert found["AT-MAXIMUM"][1].endswith("re-procurement needed") and found["AT-MAXIMUM"][0] == "high"
     assert found["DECIDED"][1].endswith("re-procurement needed")
     # Extending moves the end date out of the notice period and the flag resolves itself.
@@ -110,7 +121,9 @@ def test_homes_in_use_of_concern():
     found = {f.subject: f for f in flags("home_in_use_concern")}
     assert set(found) == {"SC100001", "SC100002"}
     # Shared with every consortium: it says children are placed there, never how many of whose.
-    assert found["SC100001"].detail.endswith("children placed there on 30 Jun 2024; judged Requires improvement to be good on 10 Jan 2024")
+    assert found["SC100001"].detail.endswith(
+        "children placed there on 30 Jun 2024; judged Requires improvement to be good on 10 Jan 2024"
+    )
     assert found["SC100002"].detail.endswith("children placed there on 30 Jun 2024; registration Suspended")
     assert found["SC100002"].severity == "high" and found["SC100001"].severity == "medium"
     checks.run(AS_OF, ["home_in_use_concern"])
@@ -127,4 +140,7 @@ def test_the_cli_prints_the_new_kinds(runner):
     db.session.commit()
     result = runner.invoke(args=["audits", "run", "--as-of", "2024-06-30"])
     assert result.exit_code == 0, result.output
-    assert 'underused_block_beds,EM-BLOCK,medium,2024-06-30,"Utilisation 60.0% over the 28 nights to 29 Jun 2024: 112 void bed-nights, void cost £56,000.00"' in result.output
+    assert (
+        'underused_block_beds,EM-BLOCK,medium,2024-06-30,"Utilisation 60.0% over the 28 nights to 29 Jun 2024: 112 void bed-nights, void cost £56,000.00"'
+        in result.output
+    )

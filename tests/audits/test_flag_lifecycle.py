@@ -40,13 +40,26 @@ def test_a_lead_acknowledges_then_resolves_and_the_history_shows_it(client):
     assert "Acknowledge" in page and "EM-BLOCK" in page
     client.post(f"/flags/{flag.id}/acknowledge", data={"note": "Asked the provider why", "version": flag.version})
     db.session.refresh(flag)
-    assert (flag.status, flag.acknowledged_by_id, flag.acknowledgement_note) == ("acknowledged", user.id, "Asked the provider why")
+    assert (flag.status, flag.acknowledged_by_id, flag.acknowledgement_note) == (
+        "acknowledged",
+        user.id,
+        "Asked the provider why",
+    )
     missing = client.post(f"/flags/{flag.id}/resolve", data={"note": "", "version": flag.version})
     page = missing.get_data(as_text=True)  # on its field, linked from the summary, as every form says it
-    assert missing.status_code == 400 and "Say what was done" in page and 'href="#note"' in page and 'id="note-error"' in page
+    assert (
+        missing.status_code == 400
+        and "Say what was done" in page
+        and 'href="#note"' in page
+        and 'id="note-error"' in page
+    )
     client.post(f"/flags/{flag.id}/resolve", data={"note": "Two referrals placed this week", "version": flag.version})
     db.session.refresh(flag)
-    assert (flag.status, flag.resolved_by_id, flag.resolution_note) == ("resolved", user.id, "Two referrals placed this week")
+    assert (flag.status, flag.resolved_by_id, flag.resolution_note) == (
+        "resolved",
+        user.id,
+        "Two referrals placed this week",
+    )
     history = client.get(f"/flags/{flag.id}").get_data(as_text=True)
     for text in ("Opened", "Acknowledged", "Resolved", "Two referrals placed this week", user.email):
         assert text in history

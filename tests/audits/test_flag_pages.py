@@ -18,7 +18,9 @@ def test_filters_and_counts(client):
     FlagFactory(kind="quality_drop", subject="SC200001", home=home, detail="A drop")
     FlagFactory(kind="quality_drop", subject="SC200002", status="resolved", detail="An old drop")
     FlagFactory(kind="underused_block_beds", subject="OURS", contract=contract, detail="Utilisation 60.0%")
-    FlagFactory(kind="underused_block_beds", subject="THEIRS", contract=ContractFactory(ref="THEIRS"), detail="Not ours")
+    FlagFactory(
+        kind="underused_block_beds", subject="THEIRS", contract=ContractFactory(ref="THEIRS"), detail="Not ours"
+    )
     sign_in(client, consortium_lead)
     page = client.get("/flags").get_data(as_text=True)
     assert "A drop" in page and "Utilisation 60.0%" in page
@@ -35,7 +37,9 @@ def test_filters_and_counts(client):
 def test_partners_see_their_consortiums_contract_flags_and_providers_their_own(client):
     consortium_lead = lead()
     contract = ContractFactory(ref="OURS", consortium=consortium_lead.consortium)
-    FlagFactory(kind="underused_block_beds", subject="OURS", contract=contract, provider=contract.provider, detail="Ours")
+    FlagFactory(
+        kind="underused_block_beds", subject="OURS", contract=contract, provider=contract.provider, detail="Ours"
+    )
     member = consortium_lead.consortium.memberships[0].authority
     sign_in(client, partner(member))
     assert "Ours" in client.get("/flags").get_data(as_text=True)

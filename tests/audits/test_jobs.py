@@ -44,7 +44,11 @@ def test_a_held_lease_keeps_others_out_and_a_stale_one_is_taken_over():
     held = jobs.claim("checks", "2024-06-30", "another-process", lease_seconds=300)
     assert held is not None and jobs.claim("checks", "2024-06-30", "me") is None
     # The other process died: its lease runs out and the next claimer takes the run over.
-    db.session.execute(update(JobRun.__table__).where(JobRun.id == held.id).values(lease_expires_at=datetime.now(timezone.utc) - timedelta(seconds=1)))
+    db.session.execute(
+        update(JobRun.__table__)
+        .where(JobRun.id == held.id)
+        .values(lease_expires_at=datetime.now(timezone.utc) - timedelta(seconds=1))
+    )
     underused()
     run = jobs.run_checks(AS_OF)
     assert (run.status, run.attempts) == ("succeeded", 2)
@@ -55,7 +59,16 @@ def test_a_check_that_raises_keeps_nothing_of_its_own_and_the_run_is_failed_then
     underused()
 
     def broken(as_of):
-        db.session.add(Flag(kind="quality_drop", subject="HALF", subject_key="HALF", severity="low", opened_on=as_of, detail="half-written"))
+        db.session.add(
+            Flag(
+                kind="quality_drop",
+                subject="HALF",
+                subject_key="HALF",
+                severity="low",
+                opened_on=as_of,
+                detail="half-written",
+            )
+        )
         db.session.flush()
         raise RuntimeError("the data was not as expected")
 
@@ -72,7 +85,9 @@ def test_a_check_that_raises_keeps_nothing_of_its_own_and_the_run_is_failed_then
 
 def test_a_job_whose_work_raises_keeps_nothing():
     def work():
-        db.session.add(Flag(kind="quality_drop", subject="X", subject_key="X", severity="low", opened_on=AS_OF, detail="x"))
+        db.session.add(
+            Flag(kind="quality_drop", subject="X", subject_key="X", severity="low", opened_on=AS_OF, detail="x")
+        )
         db.session.flush()
         raise ConnectionError("lost the database")
 

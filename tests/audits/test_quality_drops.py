@@ -23,7 +23,10 @@ def flags():
 
 
 def summary():
-    return [(f.subject, f.severity, f.judgement_before, f.judgement_after, f.event_date.isoformat(), f.status) for f in flags()]
+    return [
+        (f.subject, f.severity, f.judgement_before, f.judgement_after, f.event_date.isoformat(), f.status)
+        for f in flags()
+    ]
 
 
 def test_the_histories_of_the_design():
@@ -57,7 +60,9 @@ def test_the_histories_of_the_design():
         "Good to RI (SC000002), P Ltd: fell from Good to Requires improvement to be good at the inspection on 10 Feb 2024"
     )
     assert by_subject["SC000001"].detail.endswith("judged Inadequate at its first inspection on 10 Jan 2024")
-    assert by_subject["SC000006"].detail.endswith("Declined in effectiveness at the interim inspection on 10 May 2024 (last graded Good)")
+    assert by_subject["SC000006"].detail.endswith(
+        "Declined in effectiveness at the interim inspection on 10 May 2024 (last graded Good)"
+    )
     assert by_subject["SC000002"].opened_on == TODAY
     assert by_subject["SC000002"].home.urn == "SC000002" and by_subject["SC000002"].provider.name == "P Ltd"
 
@@ -89,7 +94,10 @@ def test_a_resolved_drop_never_reopens_for_the_same_inspection_but_a_new_drop_op
     assert len(flags()) == 1
     load("SC000002,A,P Ltd,2024-06-01,Good", "SC000002,A,P Ltd,2024-09-01,Inadequate")
     checks.run(date(2024, 9, 30))
-    assert [(f.judgement_after, f.status) for f in flags()] == [("Requires improvement to be good", "resolved"), ("Inadequate", "open")]
+    assert [(f.judgement_after, f.status) for f in flags()] == [
+        ("Requires improvement to be good", "resolved"),
+        ("Inadequate", "open"),
+    ]
 
 
 def test_a_further_drop_while_the_flag_is_open_updates_that_flag():
@@ -99,7 +107,11 @@ def test_a_further_drop_while_the_flag_is_open_updates_that_flag():
     checks.run(TODAY)
     (flag,) = flags()
     assert (flag.judgement_before, flag.judgement_after, flag.severity, flag.opened_on) == (
-        "Requires improvement to be good", "Inadequate", "high", TODAY)
+        "Requires improvement to be good",
+        "Inadequate",
+        "high",
+        TODAY,
+    )
     checks.run(TODAY)
     assert len(flags()) == 1
 
@@ -107,14 +119,18 @@ def test_a_further_drop_while_the_flag_is_open_updates_that_flag():
 def test_a_newer_scale_is_rows_not_code():
     from providers.models import Judgement
 
-    db.session.add_all([
-        Judgement(name="Strong", scale="2026", rank=1, graded=True),
-        Judgement(name="Needs attention", scale="2026", rank=3, graded=True),
-    ])
+    db.session.add_all(
+        [
+            Judgement(name="Strong", scale="2026", rank=1, graded=True),
+            Judgement(name="Needs attention", scale="2026", rank=3, graded=True),
+        ]
+    )
     db.session.flush()
     load("SC000009,New scale,P Ltd,2023-01-10,Strong", "SC000009,New scale,P Ltd,2024-02-10,Needs attention")
     checks.run(TODAY)
-    assert [(f.judgement_before, f.judgement_after, f.severity) for f in flags()] == [("Strong", "Needs attention", "medium")]
+    assert [(f.judgement_before, f.judgement_after, f.severity) for f in flags()] == [
+        ("Strong", "Needs attention", "medium")
+    ]
 
 
 def test_the_cli_prints_exactly_the_drops(runner):
@@ -128,7 +144,7 @@ def test_the_cli_prints_exactly_the_drops(runner):
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == [
         "kind,subject,severity,opened_on,detail",
-        "quality_drop,SC000001,high,2024-06-30,\"A (SC000001), P Ltd: judged Inadequate at its first inspection on 10 Jan 2024\"",
+        'quality_drop,SC000001,high,2024-06-30,"A (SC000001), P Ltd: judged Inadequate at its first inspection on 10 Jan 2024"',
     ]
     bad = runner.invoke(args=["audits", "run", "--check", "nonsense"])
     assert bad.exit_code == 2 and "unknown check nonsense" in bad.output
@@ -148,20 +164,32 @@ def test_a_quality_drop_names_the_contracts_and_admissions_using_the_home_to_eac
         lead,
     )
 
-    load("SC000002,Good to RI,P Ltd,2023-01-10,Good", "SC000002,Good to RI,P Ltd,2024-02-10,Requires improvement to be good")
+    load(
+        "SC000002,Good to RI,P Ltd,2023-01-10,Good",
+        "SC000002,Good to RI,P Ltd,2024-02-10,Requires improvement to be good",
+    )
     home = db.session.scalar(select(Home).where(Home.urn == "SC000002"))
     ours, theirs = ConsortiumFactory(), ConsortiumFactory()
     block = ContractFactory(ref="OUR-BLOCK", consortium=ours, provider=home.provider, start_date=date(2024, 1, 1))
     block.homes.append(home)
     framework = ContractFactory(ref="THEIR-FW", kind="framework", consortium=theirs, start_date=date(2024, 1, 1))
     AdmissionFactory(lot=LotFactory(contract=framework, name="Residential"), provider=home.provider, tier="Preferred")
-    ended = ContractFactory(ref="ENDED", consortium=ours, provider=home.provider, start_date=date(2020, 1, 1),
-                            end_date=date(2023, 3, 31), max_end_date=date(2023, 3, 31))
+    ended = ContractFactory(
+        ref="ENDED",
+        consortium=ours,
+        provider=home.provider,
+        start_date=date(2020, 1, 1),
+        end_date=date(2023, 3, 31),
+        max_end_date=date(2023, 3, 31),
+    )
     ended.homes.append(home)
     db.session.commit()
     checks.run(TODAY, ["quality_drop"])
     (flag,) = flags()
-    assert sorted(str(use) for use in flag.uses) == ["OUR-BLOCK", "THEIR-FW (Residential, Preferred)"]  # not the ended block
+    assert sorted(str(use) for use in flag.uses) == [
+        "OUR-BLOCK",
+        "THEIR-FW (Residential, Preferred)",
+    ]  # not the ended block
     sign_in(client, lead(db.session.get(Consortium, ours.id)))
     page = client.get(f"/flags/{flag.id}").get_data(as_text=True)
     assert "OUR-BLOCK" in page and "THEIR-FW" not in page

@@ -19,8 +19,13 @@ def seen_version(page: str) -> str:
 
 
 def settings(beds: int, version: str) -> dict:
-    return {"beds": str(beds), "underuse_threshold_percent": "80", "underuse_window_nights": "28", "notice_days": "365",
-            "version": version}
+    return {
+        "beds": str(beds),
+        "underuse_threshold_percent": "80",
+        "underuse_window_nights": "28",
+        "notice_days": "365",
+        "version": version,
+    }
 
 
 def test_two_leads_saving_the_same_form_version_the_second_is_told_and_nothing_is_lost(app):
@@ -31,7 +36,10 @@ def test_two_leads_saving_the_same_form_version_the_second_is_told_and_nothing_i
     url = f"/contracts/{block.id}/settings"
 
     # Both open the form and see the same version.
-    ann_version, bob_version = seen_version(ann.get(url).get_data(as_text=True)), seen_version(bob.get(url).get_data(as_text=True))
+    ann_version, bob_version = (
+        seen_version(ann.get(url).get_data(as_text=True)),
+        seen_version(bob.get(url).get_data(as_text=True)),
+    )
     assert ann_version == bob_version
 
     assert ann.post(url, data=settings(8, ann_version)).status_code == 302
@@ -51,8 +59,13 @@ def test_two_leads_saving_the_same_form_version_the_second_is_told_and_nothing_i
     assert block.beds == 12
 
     changes = db.session.scalars(
-        select(AuditEvent).where(AuditEvent.object_type == "Contract", AuditEvent.object_id == str(block.id), AuditEvent.action == "update")
+        select(AuditEvent)
+        .where(
+            AuditEvent.object_type == "Contract", AuditEvent.object_id == str(block.id), AuditEvent.action == "update"
+        )
         .order_by(AuditEvent.id)
     ).all()
     assert [(e.actor, e.before.get("beds"), e.after.get("beds")) for e in changes] == [
-        ("ann@example.test", 10, 8), ("bob@example.test", 8, 12)]
+        ("ann@example.test", 10, 8),
+        ("bob@example.test", 8, 12),
+    ]

@@ -16,7 +16,9 @@ from tests.factories import (
     ProviderFactory,
 )
 
-CONTRACTS_HEADER = "ref,kind,title,consortium_ref,owner_code,start_date,end_date,max_end_date,beds,bed_week_price,home_urns\n"
+CONTRACTS_HEADER = (
+    "ref,kind,title,consortium_ref,owner_code,start_date,end_date,max_end_date,beds,bed_week_price,home_urns\n"
+)
 PLACEMENTS_HEADER = "authority_code,child_ref,contract_ref,home_urn,start_date,end_date,weekly_fee,placement_type,distance_miles,age_at_start\n"
 
 
@@ -33,11 +35,15 @@ def region():
 
 
 def load_contracts(text):
-    return imports.import_contracts(read_table((CONTRACTS_HEADER + text).encode(), "contracts.csv", **imports.CONTRACT_COLUMNS))
+    return imports.import_contracts(
+        read_table((CONTRACTS_HEADER + text).encode(), "contracts.csv", **imports.CONTRACT_COLUMNS)
+    )
 
 
 def load_placements(text):
-    return imports.import_placements(read_table((PLACEMENTS_HEADER + text).encode(), "placements.csv", **imports.PLACEMENT_COLUMNS))
+    return imports.import_placements(
+        read_table((PLACEMENTS_HEADER + text).encode(), "placements.csv", **imports.PLACEMENT_COLUMNS)
+    )
 
 
 CONTRACTS = (
@@ -54,12 +60,24 @@ def test_contracts_import_then_again_changes_nothing(region):
     result = load_contracts(CONTRACTS)
     assert (result.added, result.details) == (2, {"homes_linked": 2, "providers_admitted": 1})
     block = db.session.scalar(select(Contract).where(Contract.ref == "EM-BLOCK"))
-    assert (block.beds, block.owner_code, block.provider.name, [h.urn for h in block.homes]) == (2, "E06000015", "Oak Ltd", ["SC100001", "SC100002"])
+    assert (block.beds, block.owner_code, block.provider.name, [h.urn for h in block.homes]) == (
+        2,
+        "E06000015",
+        "Oak Ltd",
+        ["SC100001", "SC100002"],
+    )
     assert block.price_on(date(2024, 4, 1)) == 350000
     framework = db.session.scalar(select(Contract).where(Contract.ref == "EM-FW"))
-    assert [(lot.name, [a.provider.name for a in lot.admissions]) for lot in framework.lots] == [("General", ["Elm Ltd"])]
+    assert [(lot.name, [a.provider.name for a in lot.admissions]) for lot in framework.lots] == [
+        ("General", ["Elm Ltd"])
+    ]
     again = load_contracts(CONTRACTS)
-    assert (again.added, again.updated, again.unchanged, again.details) == (0, 0, 2, {"homes_linked": 0, "providers_admitted": 0})
+    assert (again.added, again.updated, again.unchanged, again.details) == (
+        0,
+        0,
+        2,
+        {"homes_linked": 0, "providers_admitted": 0},
+    )
     assert count(Admission) == 1
 
 
@@ -73,7 +91,9 @@ def test_bad_contracts_import_nothing(region):
         load_contracts(text)
     lines = failed.value.lines()
     assert lines[0] == "line 2: kind must be framework or block, not 'lease'"
-    assert lines[1].startswith("line 3: unknown consortium 'NOPE'; unknown authority 'E09999999' as owner; end_date is before start_date")
+    assert lines[1].startswith(
+        "line 3: unknown consortium 'NOPE'; unknown authority 'E09999999' as owner; end_date is before start_date"
+    )
     assert "unknown home 'SC999999'" in lines[1] and "beds must be a whole number above zero" in lines[1]
     assert lines[2] == "line 4: a block contract's homes must all be run by one provider"
     assert count(Contract) == 0
@@ -97,7 +117,11 @@ def test_placements_import_then_again_changes_nothing(region):
     result = load_placements(PLACEMENTS)
     assert (result.added, result.updated, result.unchanged) == (5, 0, 0)
     framework = db.session.scalar(select(Placement).where(Placement.child_ref == "NOT-002"))
-    assert (framework.lot.name, framework.fees[0].weekly_pence, str(framework.distance_miles)) == ("General", 412050, "21.0")
+    assert (framework.lot.name, framework.fees[0].weekly_pence, str(framework.distance_miles)) == (
+        "General",
+        412050,
+        "21.0",
+    )
     in_block = db.session.scalar(select(Placement).where(Placement.child_ref == "NOT-001"))
     assert in_block.fees == []  # a block placement costs the block's price, never a fee
     fostering = db.session.scalar(select(Placement).where(Placement.child_ref == "NOT-003"))
@@ -129,18 +153,35 @@ def bad(region, text, existing=""):
         ("E09999999,X-1,,SC100004,2024-05-01,,5100,residential,3,12", "unknown authority 'E09999999'"),
         ("E06000018,X-1,,SC999999,2024-05-01,,5100,residential,3,12", "unknown home 'SC999999'"),
         ("E06000018,X-1,NOPE,SC100004,2024-05-01,,5100,residential,3,12", "unknown contract 'NOPE'"),
-        ("E06000018,X-1,EM-BLOCK,SC100003,2024-05-01,,,residential,3,12", "SC100003 is not one of the homes of EM-BLOCK"),
-        ("E06000018,X-1,EM-FW,SC100001,2024-05-01,,4000,residential,3,12", "Oak Ltd, which runs SC100001, is not admitted to EM-FW"),
-        ("E06000017,X-1,EM-BLOCK,SC100001,2024-05-01,,,residential,3,12", "E06000017 is not a member of the consortium of EM-BLOCK"),
-        ("E06000018,X-1,,SC100004,2024-05-01,2024-04-01,5100,residential,3,12", "the end date must be after the start date"),
+        (
+            "E06000018,X-1,EM-BLOCK,SC100003,2024-05-01,,,residential,3,12",
+            "SC100003 is not one of the homes of EM-BLOCK",
+        ),
+        (
+            "E06000018,X-1,EM-FW,SC100001,2024-05-01,,4000,residential,3,12",
+            "Oak Ltd, which runs SC100001, is not admitted to EM-FW",
+        ),
+        (
+            "E06000017,X-1,EM-BLOCK,SC100001,2024-05-01,,,residential,3,12",
+            "E06000017 is not a member of the consortium of EM-BLOCK",
+        ),
+        (
+            "E06000018,X-1,,SC100004,2024-05-01,2024-04-01,5100,residential,3,12",
+            "the end date must be after the start date",
+        ),
         ("E06000018,X-1,,SC100004,2024-05-01,,0,residential,3,12", "the weekly fee must be above zero"),
         ("E06000018,X-1,,SC100004,2024-05-01,,-5100,residential,3,12", "the weekly fee must be above zero"),
-        ("E06000018,X-1,,SC100004,2024-05-01,,5100,supported_accommodation,3,15",
-         "a child of 15 cannot be placed in supported accommodation: it is only for young people of 16 or over"),
+        (
+            "E06000018,X-1,,SC100004,2024-05-01,,5100,supported_accommodation,3,15",
+            "a child of 15 cannot be placed in supported accommodation: it is only for young people of 16 or over",
+        ),
         ("E06000018,X-1,,SC100004,2024-05-01,,5100,castle,3,12", "unknown placement type 'castle'"),
         ("E06000018,X-1,,SC100004,31/02/2024,,5100,residential,3,12", "start_date: '31/02/2024' is not a date"),
         # A superscript two is a digit to str.isdigit() but not a number to int().
-        ("E06000018,X-1,,SC100004,2024-05-01,,5100,residential,3,\u00b2", "age_at_start '\u00b2' is not an age in years"),
+        (
+            "E06000018,X-1,,SC100004,2024-05-01,,5100,residential,3,\u00b2",
+            "age_at_start '\u00b2' is not an age in years",
+        ),
     ],
 )
 def test_bad_placements_are_named_by_line(region, row, message):

@@ -22,12 +22,23 @@ from tests.factories import (
     provider_user,
 )
 
-VALUES = {"EET": "96", "HEALTH": "100", "MFC": "0", "UNPLANNED": "0", "VIEWS": "100", "L3": "85", "NOTIFIABLE": "1", "COMPLAINTS": "0"}
+VALUES = {
+    "EET": "96",
+    "HEALTH": "100",
+    "MFC": "0",
+    "UNPLANNED": "0",
+    "VIEWS": "100",
+    "L3": "85",
+    "NOTIFIABLE": "1",
+    "COMPLAINTS": "0",
+}
 
 
 @pytest.fixture
 def block():
-    contract = ContractFactory(ref="BLOCK", start_date=date(2024, 4, 1), end_date=date(2030, 3, 31), max_end_date=date(2032, 3, 31))
+    contract = ContractFactory(
+        ref="BLOCK", start_date=date(2024, 4, 1), end_date=date(2030, 3, 31), max_end_date=date(2032, 3, 31)
+    )
     returns.attach(contract, returns.starter_template())
     return contract
 
@@ -38,7 +49,9 @@ def url(block, period="2024-Q1", provider_id=None):
 
 def upload(client, block, rows, name="return.xlsx", period="2024-Q1"):
     data = rows if isinstance(rows, bytes) else xlsx([["indicator_code", "value", "comment"], *rows])
-    return client.post(f"{url(block, period)}/upload", data={"file": (io.BytesIO(data), name)}, content_type="multipart/form-data")
+    return client.post(
+        f"{url(block, period)}/upload", data={"file": (io.BytesIO(data), name)}, content_type="multipart/form-data"
+    )
 
 
 def test_a_provider_downloads_the_template_uploads_it_and_the_lead_accepts(client, block):
@@ -67,7 +80,9 @@ def test_a_provider_downloads_the_template_uploads_it_and_the_lead_accepts(clien
     again = client.post(url(block), data={"action": "submit", **{f"value-{k}": v for k, v in VALUES.items()}})
     assert again.status_code == 403
     sign_in(client, lead(block.consortium))
-    response = client.post(f"/returns/{monitoring_return.id}/review", data={"decision": "accept", "version": monitoring_return.version})
+    response = client.post(
+        f"/returns/{monitoring_return.id}/review", data={"decision": "accept", "version": monitoring_return.version}
+    )
     assert response.status_code == 302
     results = client.get(f"/contracts/{block.id}/returns").get_data(as_text=True)
     assert "govuk-tag--green" in results and "2024-Q1" in results and "<svg" in results
@@ -85,7 +100,9 @@ def test_the_form_saves_a_draft_then_submits(client, block):
     assert missing.status_code == 400 and "HEALTH: enter a value" in page
     # Every problem in its place: one linked entry each in the summary, the message above its field.
     assert page.count('href="#value-') >= 7 and 'id="value-HEALTH-error"' in page and "<title>Error: " in page
-    checking = client.post(url(block), data={"action": "submit", "version": version, **{f"value-{k}": v for k, v in VALUES.items()}})
+    checking = client.post(
+        url(block), data={"action": "submit", "version": version, **{f"value-{k}": v for k, v in VALUES.items()}}
+    )
     assert checking.status_code == 302 and checking.location.endswith("/check")
     done = client.post(checking.location, data={"version": db.session.scalar(select(MonitoringReturn.version))})
     assert done.status_code == 302
@@ -141,7 +158,10 @@ def test_a_provider_can_never_submit_for_another_providers_contract(client, bloc
     other = ProviderFactory()
     sign_in(client, provider_user(other))
     assert client.get(url(block)).status_code == 404
-    assert client.post(url(block), data={"action": "submit", **{f"value-{k}": v for k, v in VALUES.items()}}).status_code == 404
+    assert (
+        client.post(url(block), data={"action": "submit", **{f"value-{k}": v for k, v in VALUES.items()}}).status_code
+        == 404
+    )
     assert client.get(f"{url(block)}/template.csv").status_code == 404
     assert upload(client, block, [[c, VALUES[c], None] for c in VALUES]).status_code == 404
     # Nor under their own id on a contract they do not hold.
@@ -151,14 +171,24 @@ def test_a_provider_can_never_submit_for_another_providers_contract(client, bloc
 
 def test_leads_review_partners_see_results(client, block):
     staff = provider_user(block.provider)
-    returns.save(returns.outcomes_of(block), block.provider, "2024-Q1", VALUES, {}, staff, date(2024, 7, 20), submit=True)
+    returns.save(
+        returns.outcomes_of(block), block.provider, "2024-Q1", VALUES, {}, staff, date(2024, 7, 20), submit=True
+    )
     monitoring_return = db.session.scalar(select(MonitoringReturn))
     sign_in(client, lead(block.consortium))
-    response = client.post(f"/returns/{monitoring_return.id}/review", data={"decision": "return", "comment": "", "version": monitoring_return.version})
+    response = client.post(
+        f"/returns/{monitoring_return.id}/review",
+        data={"decision": "return", "comment": "", "version": monitoring_return.version},
+    )
     assert "Say what needs correcting" in html.unescape(client.get(response.location).get_data(as_text=True))
-    stale = client.post(f"/returns/{monitoring_return.id}/review", data={"decision": "accept", "version": monitoring_return.version - 1})
+    stale = client.post(
+        f"/returns/{monitoring_return.id}/review", data={"decision": "accept", "version": monitoring_return.version - 1}
+    )
     assert "changed by someone else" in client.get(stale.location).get_data(as_text=True)
-    client.post(f"/returns/{monitoring_return.id}/review", data={"decision": "return", "comment": "Check L3", "version": monitoring_return.version})
+    client.post(
+        f"/returns/{monitoring_return.id}/review",
+        data={"decision": "return", "comment": "Check L3", "version": monitoring_return.version},
+    )
     db.session.refresh(monitoring_return)
     assert (monitoring_return.status, monitoring_return.review_comment) == ("returned", "Check L3")
     member = block.consortium.memberships[0].authority

@@ -31,13 +31,27 @@ from tests.factories import (
 
 
 def indicator(higher=True, amber=90, red=80, unit="percent"):
-    return Indicator(code="X", name="X", unit=unit, higher_is_better=higher, amber=Decimal(amber), red=Decimal(red), target=Decimal(95))
+    return Indicator(
+        code="X",
+        name="X",
+        unit=unit,
+        higher_is_better=higher,
+        amber=Decimal(amber),
+        red=Decimal(red),
+        target=Decimal(95),
+    )
 
 
 @pytest.mark.parametrize(
     "value, colour",
-    [(Decimal("95"), "green"), (Decimal("90"), "green"), (Decimal("89.99"), "amber"), (Decimal("80"), "amber"),
-     (Decimal("79.9"), "red"), (None, None)],
+    [
+        (Decimal("95"), "green"),
+        (Decimal("90"), "green"),
+        (Decimal("89.99"), "amber"),
+        (Decimal("80"), "amber"),
+        (Decimal("79.9"), "red"),
+        (None, None),
+    ],
 )
 def test_rag_higher_is_better(value, colour):
     # Red below the red threshold, amber below the amber threshold, otherwise green.
@@ -62,20 +76,34 @@ def test_periods_are_financial_quarters():
 
 @pytest.fixture
 def block():
-    contract = ContractFactory(ref="BLOCK", start_date=date(2024, 5, 15), end_date=date(2025, 8, 31), max_end_date=date(2026, 8, 31))
+    contract = ContractFactory(
+        ref="BLOCK", start_date=date(2024, 5, 15), end_date=date(2025, 8, 31), max_end_date=date(2026, 8, 31)
+    )
     returns.attach(contract, returns.starter_template())
     return contract
 
 
 def test_a_block_owes_a_return_each_quarter_from_its_provider(block):
     outcomes = returns.outcomes_of(block)
-    assert [i.code for i in outcomes.indicators] == ["EET", "HEALTH", "MFC", "UNPLANNED", "VIEWS", "L3", "NOTIFIABLE", "COMPLAINTS"]
+    assert [i.code for i in outcomes.indicators] == [
+        "EET",
+        "HEALTH",
+        "MFC",
+        "UNPLANNED",
+        "VIEWS",
+        "L3",
+        "NOTIFIABLE",
+        "COMPLAINTS",
+    ]
     due = returns.owed(outcomes, date(2025, 12, 1))
     # From the quarter containing 15 May 2024 to the one containing the end, 31 August 2025.
     assert [(e.period, e.provider.id, e.due_date) for e in due] == [
-        ("2024-Q1", block.provider_id, date(2024, 7, 30)), ("2024-Q2", block.provider_id, date(2024, 10, 30)),
-        ("2024-Q3", block.provider_id, date(2025, 1, 30)), ("2024-Q4", block.provider_id, date(2025, 4, 30)),
-        ("2025-Q1", block.provider_id, date(2025, 7, 30)), ("2025-Q2", block.provider_id, date(2025, 10, 30)),
+        ("2024-Q1", block.provider_id, date(2024, 7, 30)),
+        ("2024-Q2", block.provider_id, date(2024, 10, 30)),
+        ("2024-Q3", block.provider_id, date(2025, 1, 30)),
+        ("2024-Q4", block.provider_id, date(2025, 4, 30)),
+        ("2025-Q1", block.provider_id, date(2025, 7, 30)),
+        ("2025-Q2", block.provider_id, date(2025, 10, 30)),
     ]
     assert [e.status(date(2024, 7, 30)) for e in returns.owed(outcomes, date(2024, 7, 30))] == ["due", "in progress"]
     assert returns.owed(outcomes, date(2024, 7, 31))[0].status(date(2024, 7, 31)) == "overdue"
@@ -94,20 +122,31 @@ def test_a_framework_is_owed_by_each_provider_with_a_child_placed_in_the_quarter
     oak, elm, ash = ProviderFactory(name="Oak"), ProviderFactory(name="Elm"), ProviderFactory(name="Ash")
     for provider in (oak, elm, ash):
         AdmissionFactory(lot=lot, provider=provider)
-    PlacementFactory(contract=framework, home=HomeFactory(provider=oak), start_date=date(2024, 5, 1), end_date=date(2024, 7, 1))
+    PlacementFactory(
+        contract=framework, home=HomeFactory(provider=oak), start_date=date(2024, 5, 1), end_date=date(2024, 7, 1)
+    )
     PlacementFactory(contract=framework, home=HomeFactory(provider=elm), start_date=date(2024, 9, 30))
-    PlacementFactory(contract=framework, home=HomeFactory(provider=ash), start_date=date(2024, 6, 1), end_date=date(2024, 6, 2))
+    PlacementFactory(
+        contract=framework, home=HomeFactory(provider=ash), start_date=date(2024, 6, 1), end_date=date(2024, 6, 2)
+    )
     PlacementFactory(contract=None, home=HomeFactory(provider=ash), start_date=date(2024, 7, 1))  # spot: owes nothing
     returns.attach(framework, returns.starter_template())
     due = returns.owed(returns.outcomes_of(framework), date(2024, 12, 31))
     # Oak's child left on 1 July (the last night was 30 June): Q1 only. Elm's arrived on 30 September.
     assert [(e.period, e.provider.name) for e in due] == [
-        ("2024-Q1", "Ash"), ("2024-Q1", "Oak"), ("2024-Q2", "Elm"), ("2024-Q3", "Elm"),
+        ("2024-Q1", "Ash"),
+        ("2024-Q1", "Oak"),
+        ("2024-Q2", "Elm"),
+        ("2024-Q3", "Elm"),
     ]
 
 
 def _obligations():
-    return set(db.session.execute(select(ReturnObligation.contract_id, ReturnObligation.quarter_start, ReturnObligation.home_id)).all())
+    return set(
+        db.session.execute(
+            select(ReturnObligation.contract_id, ReturnObligation.quarter_start, ReturnObligation.home_id)
+        ).all()
+    )
 
 
 def test_return_obligations_follow_every_change_to_placements_and_agree_with_working_them_out_again():
@@ -130,14 +169,22 @@ def test_return_obligations_follow_every_change_to_placements_and_agree_with_wor
     framework.end_date = date(2025, 6, 30)  # extended: Elm's child is not under it, nothing new
     second.contract, second.start_date = framework, date(2024, 10, 5)
     db.session.flush()
-    assert _obligations() == {(framework.id, q1, oak.id), (framework.id, q3, elm.id), (framework.id, q4, elm.id),
-                              (framework.id, date(2025, 4, 1), elm.id)}
+    assert _obligations() == {
+        (framework.id, q1, oak.id),
+        (framework.id, q3, elm.id),
+        (framework.id, q4, elm.id),
+        (framework.id, date(2025, 4, 1), elm.id),
+    }
 
     db.session.delete(first)
     db.session.flush()
     kept = _obligations()
     returns.refresh_obligations()  # worked out again from nothing: the same
-    assert kept == _obligations() == {(framework.id, q3, elm.id), (framework.id, q4, elm.id), (framework.id, date(2025, 4, 1), elm.id)}
+    assert (
+        kept
+        == _obligations()
+        == {(framework.id, q3, elm.id), (framework.id, q4, elm.id), (framework.id, date(2025, 4, 1), elm.id)}
+    )
 
 
 def test_a_home_taken_over_by_another_provider_owes_its_returns_to_the_new_one():
@@ -146,12 +193,18 @@ def test_a_home_taken_over_by_another_provider_owes_its_returns_to_the_new_one()
     oak = HomeFactory(provider=ProviderFactory(name="Oak Care"))
     PlacementFactory(contract=framework, home=oak, start_date=date(2024, 5, 1), end_date=date(2024, 6, 1))
     db.session.flush()
-    assert [(e.period, e.provider.name) for e in returns.owed(returns.outcomes_of(framework), date(2024, 12, 31))] == [("2024-Q1", "Oak Care")]
+    assert [(e.period, e.provider.name) for e in returns.owed(returns.outcomes_of(framework), date(2024, 12, 31))] == [
+        ("2024-Q1", "Oak Care")
+    ]
     # The Ofsted import writes a new owner in SQL, past the flush: the database carries it to the obligations.
     ash = ProviderFactory(name="Ash Homes")
     db.session.execute(update(Home).where(Home.id == oak.id).values(provider_id=ash.id))
-    assert [(e.period, e.provider.name) for e in returns.owed(returns.outcomes_of(framework), date(2024, 12, 31))] == [("2024-Q1", "Ash Homes")]
-    assert returns.count_by_status(OutcomesFramework.contract_id == framework.id, date(2024, 12, 31), ash.id) == {"overdue": 1}
+    assert [(e.period, e.provider.name) for e in returns.owed(returns.outcomes_of(framework), date(2024, 12, 31))] == [
+        ("2024-Q1", "Ash Homes")
+    ]
+    assert returns.count_by_status(OutcomesFramework.contract_id == framework.id, date(2024, 12, 31), ash.id) == {
+        "overdue": 1
+    }
 
 
 def test_counts_by_status_agree_with_the_schedule(block):
@@ -176,7 +229,16 @@ def test_counts_by_status_agree_with_the_schedule(block):
 
 
 def values(**overrides):
-    base = {"EET": "96", "HEALTH": "100", "MFC": "0", "UNPLANNED": "0", "VIEWS": "100", "L3": "85", "NOTIFIABLE": "1", "COMPLAINTS": "0"}
+    base = {
+        "EET": "96",
+        "HEALTH": "100",
+        "MFC": "0",
+        "UNPLANNED": "0",
+        "VIEWS": "100",
+        "L3": "85",
+        "NOTIFIABLE": "1",
+        "COMPLAINTS": "0",
+    }
     base.update(overrides)
     return base
 
@@ -188,8 +250,15 @@ def test_submit_review_return_and_resubmit(block):
     assert (draft.status, len(draft.versions), draft.current.submitted_on) == ("draft", 1, None)
     with pytest.raises(RuleBroken, match="MFC: enter a value"):
         returns.save(outcomes, provider, "2024-Q1", values(MFC=""), {}, staff, date(2024, 7, 10), submit=True)
-    submitted = returns.save(outcomes, provider, "2024-Q1", values(), {"EET": "One child excluded"}, staff, date(2024, 8, 2), submit=True)
-    assert (submitted.status, submitted.late, submitted.submitted_on, len(submitted.versions)) == ("submitted", True, date(2024, 8, 2), 1)
+    submitted = returns.save(
+        outcomes, provider, "2024-Q1", values(), {"EET": "One child excluded"}, staff, date(2024, 8, 2), submit=True
+    )
+    assert (submitted.status, submitted.late, submitted.submitted_on, len(submitted.versions)) == (
+        "submitted",
+        True,
+        date(2024, 8, 2),
+        1,
+    )
     assert submitted.current.value_of(outcomes.indicators[0].id).comment == "One child excluded"
     with pytest.raises(RuleBroken, match="it can no longer be changed"):
         returns.save(outcomes, provider, "2024-Q1", values(), {}, staff, date(2024, 8, 3), submit=True)
@@ -197,7 +266,9 @@ def test_submit_review_return_and_resubmit(block):
         returns.review(submitted, "return", "", lead_user, submitted.version)
     returns.review(submitted, "return", "HEALTH looks wrong", lead_user, submitted.version)
     assert submitted.status == "returned"
-    corrected = returns.save(outcomes, provider, "2024-Q1", values(HEALTH="97"), {}, staff, date(2024, 8, 5), submit=True)
+    corrected = returns.save(
+        outcomes, provider, "2024-Q1", values(HEALTH="97"), {}, staff, date(2024, 8, 5), submit=True
+    )
     assert (corrected.status, [v.number for v in corrected.versions]) == ("submitted", [1, 2])
     assert corrected.versions[0].review_comment == "HEALTH looks wrong"
     assert corrected.submitted_on == date(2024, 8, 5)
@@ -221,7 +292,16 @@ def test_submit_review_return_and_resubmit(block):
 )
 def test_bad_values_are_refused_and_nothing_saved(block, given, message):
     with pytest.raises(RuleBroken, match=message):
-        returns.save(returns.outcomes_of(block), block.provider, "2024-Q1", values(**given), {}, None, date(2024, 7, 10), submit=True)
+        returns.save(
+            returns.outcomes_of(block),
+            block.provider,
+            "2024-Q1",
+            values(**given),
+            {},
+            None,
+            date(2024, 7, 10),
+            submit=True,
+        )
     assert db.session.scalar(select(MonitoringReturn.id)) is None
 
 
@@ -259,7 +339,13 @@ DEV,Riverbank Care Ltd,2019-Q2,MFC,4,2019-11-04
 @pytest.fixture
 def dev():
     riverbank = ProviderFactory(name="Riverbank Care Ltd")
-    return ContractFactory(ref="DEV", provider=riverbank, start_date=date(2019, 4, 1), end_date=date(2024, 3, 31), max_end_date=date(2026, 3, 31))
+    return ContractFactory(
+        ref="DEV",
+        provider=riverbank,
+        start_date=date(2019, 4, 1),
+        end_date=date(2024, 3, 31),
+        max_end_date=date(2026, 3, 31),
+    )
 
 
 def test_outcomes_and_returns_import_idempotently(dev):
@@ -301,10 +387,16 @@ def test_bad_return_rows(dev, text, message):
 def test_a_return_missing_an_indicator_or_not_owed(dev):
     load("outcomes", OUTCOMES)
     with pytest.raises(ImportFailed, match="line 2: the 2019-Q1 return has no value for HEALTH, MFC"):
-        load("returns", "contract_ref,provider,period,indicator_code,value,submitted_on\nDEV,Riverbank Care Ltd,2019-Q1,EET,96,2019-07-25\n")
+        load(
+            "returns",
+            "contract_ref,provider,period,indicator_code,value,submitted_on\nDEV,Riverbank Care Ltd,2019-Q1,EET,96,2019-07-25\n",
+        )
     ProviderFactory(name="Other Ltd")
     with pytest.raises(ImportFailed, match="Other Ltd owes no return for DEV in 2019-Q1"):
-        load("returns", RETURNS.replace("2019-11-04", "2019-10-29").replace("Riverbank Care Ltd,2019-Q1", "Other Ltd,2019-Q1"))
+        load(
+            "returns",
+            RETURNS.replace("2019-11-04", "2019-10-29").replace("Riverbank Care Ltd,2019-Q1", "Other Ltd,2019-Q1"),
+        )
     assert db.session.scalar(select(MonitoringReturn.id)) is None
 
 
@@ -327,11 +419,16 @@ def test_overdue_returns_one_flag_per_contract_provider_and_quarter(block):
     assert flags("overdue_return") == []  # due that day, not yet overdue
     checks.run(date(2024, 11, 1), ["overdue_return"])
     found = flags("overdue_return")
-    assert [(f.subject, f.period, f.event_date) for f in found] == [("BLOCK", "2024-Q1", date(2024, 7, 30)), ("BLOCK", "2024-Q2", date(2024, 10, 30))]
+    assert [(f.subject, f.period, f.event_date) for f in found] == [
+        ("BLOCK", "2024-Q1", date(2024, 7, 30)),
+        ("BLOCK", "2024-Q2", date(2024, 10, 30)),
+    ]
     assert found[0].detail.endswith("due on 30 Jul 2024: 94 days overdue")
     checks.run(date(2024, 11, 1), ["overdue_return"])
     assert len(flags("overdue_return")) == 2
-    returns.save(returns.outcomes_of(block), block.provider, "2024-Q1", values(), {}, None, date(2024, 11, 2), submit=True)
+    returns.save(
+        returns.outcomes_of(block), block.provider, "2024-Q1", values(), {}, None, date(2024, 11, 2), submit=True
+    )
     # Submitting resolves its flag at once, in the same transaction; the next check agrees.
     assert [f.status for f in flags("overdue_return")] == ["resolved", "open"]
     checks.run(date(2024, 11, 2), ["overdue_return"])
@@ -351,6 +448,9 @@ def test_kpi_red_in_two_consecutive_quarters(dev):
     checks.run(date(2020, 1, 20), ["kpi_red"])
     (flag,) = flags("kpi_red")
     assert (flag.subject, flag.period, flag.indicators, flag.severity) == ("DEV", "2019-Q3", "EET", "medium")
-    assert flag.detail == "Riverbank Care Ltd: red in 2019-Q2 (Jul to Sep 2019) and 2019-Q3 (Oct to Dec 2019): Children in education or training (78 then 70)"
+    assert (
+        flag.detail
+        == "Riverbank Care Ltd: red in 2019-Q2 (Jul to Sep 2019) and 2019-Q3 (Oct to Dec 2019): Children in education or training (78 then 70)"
+    )
     checks.run(date(2020, 1, 20), ["kpi_red"])
     assert len(flags("kpi_red")) == 1

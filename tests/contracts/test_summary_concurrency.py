@@ -29,7 +29,9 @@ from tests.conftest import in_app_on
 def own_database(app):
     url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
     if url.get_backend_name() != "postgresql":
-        pytest.skip("the race is PostgreSQL's: SQLite lets one transaction write at a time (runs in the PostgreSQL run)")
+        pytest.skip(
+            "the race is PostgreSQL's: SQLite lets one transaction write at a time (runs in the PostgreSQL run)"
+        )
     name = f"mpc_race_{uuid.uuid4().hex[:8]}"
     admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
@@ -38,11 +40,16 @@ def own_database(app):
 
     def write():
         upgrade()
-        db.session.execute(text("INSERT INTO authorities (code, name, region) VALUES ('E06000018', 'Nottingham', 'East Midlands')"))
+        db.session.execute(
+            text("INSERT INTO authorities (code, name, region) VALUES ('E06000018', 'Nottingham', 'East Midlands')")
+        )
         for n in range(2):
-            db.session.execute(text(
-                "INSERT INTO placements (authority_code, child_ref, start_date, placement_type, version) "
-                f"VALUES ('E06000018', 'C{n}', '2024-05-01', 'residential', 1)"))
+            db.session.execute(
+                text(
+                    "INSERT INTO placements (authority_code, child_ref, start_date, placement_type, version) "
+                    f"VALUES ('E06000018', 'C{n}', '2024-05-01', 'residential', 1)"
+                )
+            )
         summaries.refresh_all()
 
     in_app_on(database, write)
@@ -54,7 +61,9 @@ def own_database(app):
 
 def _kept(session: Session):
     keys = dict(session.execute(select(UsageSeries.id, UsageSeries.authority_code)).all())
-    return sorted((keys.get(d.series_id, "no such series"), d.day, d.placed, d.started) for d in session.scalars(select(UsageDay)))
+    return sorted(
+        (keys.get(d.series_id, "no such series"), d.day, d.placed, d.started) for d in session.scalars(select(UsageDay))
+    )
 
 
 def test_two_saves_of_one_authoritys_placements_at_once_take_turns(own_database):
@@ -74,7 +83,10 @@ def test_two_saves_of_one_authoritys_placements_at_once_take_turns(own_database)
         except Exception as error:  # noqa: BLE001 (reported below, with the thread's context)
             errors.append(repr(error))
 
-    threads = [threading.Thread(target=end, args=("C0", date(2024, 6, 1))), threading.Thread(target=end, args=("C1", date(2024, 7, 1)))]
+    threads = [
+        threading.Thread(target=end, args=("C0", date(2024, 6, 1))),
+        threading.Thread(target=end, args=("C1", date(2024, 7, 1))),
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -87,6 +99,10 @@ def test_two_saves_of_one_authoritys_placements_at_once_take_turns(own_database)
         assert kept == _kept(session)  # the same as working it all out again from nothing
         # Both ends are in it: from 1 July nobody is placed.
         assert [(day, placed) for _, day, placed, _ in kept] == [
-            (date.min, 0), (date(2024, 5, 1), 2), (date(2024, 6, 1), 1), (date(2024, 7, 1), 0)]
+            (date.min, 0),
+            (date(2024, 5, 1), 2),
+            (date(2024, 6, 1), 1),
+            (date(2024, 7, 1), 0),
+        ]
         session.rollback()
     engine.dispose()

@@ -105,10 +105,20 @@ def test_monthly_occupancy(block):
     for _ in range(2):
         place(block, start=date(2024, 5, 1), end=date(2024, 6, 16))  # 10 occupied until 15 June
     june, july = usage.monthly_occupancy(block, date(2024, 6, 1), date(2024, 7, 31))
-    assert (june.first, june.nights, june.occupied, june.utilisation) == (date(2024, 6, 1), 30, 15 * 10 + 15 * 8, Decimal("90.0"))
+    assert (june.first, june.nights, june.occupied, june.utilisation) == (
+        date(2024, 6, 1),
+        30,
+        15 * 10 + 15 * 8,
+        Decimal("90.0"),
+    )
     assert june.average_occupied_beds == Decimal("9.0")
     assert june.void_cost_pence == 30 * 50000
-    assert (july.nights, july.occupied, july.utilisation, july.void_cost_pence) == (31, 248, Decimal("80.0"), 62 * 50000)
+    assert (july.nights, july.occupied, july.utilisation, july.void_cost_pence) == (
+        31,
+        248,
+        Decimal("80.0"),
+        62 * 50000,
+    )
 
 
 def test_placements_started_and_bed_nights_per_member():
@@ -116,7 +126,9 @@ def test_placements_started_and_bed_nights_per_member():
     ours, other_consortium = ContractFactory(consortium=consortium), ContractFactory()
     derby, leicester = AuthorityFactory(code="E06000015"), AuthorityFactory(code="E06000016")
     first, last = date(2024, 4, 1), date(2025, 3, 31)
-    place(ours, start=date(2024, 3, 25), end=date(2024, 4, 11), authority=derby)  # 10 nights in the year, started before
+    place(
+        ours, start=date(2024, 3, 25), end=date(2024, 4, 11), authority=derby
+    )  # 10 nights in the year, started before
     place(ours, start=date(2025, 3, 1), authority=derby)  # 31 nights, started in the year
     place(ours, start=date(2024, 10, 1), end=date(2024, 10, 2), authority=leicester)  # 1 night
     place(other_consortium, start=date(2024, 5, 1), authority=leicester)  # another consortium's contract

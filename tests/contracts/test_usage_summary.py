@@ -42,8 +42,15 @@ APRIL, APRIL_LAST = date(2024, 4, 1), date(2024, 4, 30)
 
 def place(contract, authority, start, end=None, fees=(), placement_type=RES, distance=None):
     """A placement and its fees, each (effective from, pence a week)."""
-    placement = PlacementFactory(contract=contract, authority=authority, home=None, start_date=start, end_date=end,
-                                 placement_type=placement_type, distance_miles=None if distance is None else Decimal(distance))
+    placement = PlacementFactory(
+        contract=contract,
+        authority=authority,
+        home=None,
+        start_date=start,
+        end_date=end,
+        placement_type=placement_type,
+        distance_miles=None if distance is None else Decimal(distance),
+    )
     for effective_from, weekly_pence in fees:
         PlacementFeeFactory(placement=placement, effective_from=effective_from, weekly_pence=weekly_pence)
     return placement
@@ -51,8 +58,9 @@ def place(contract, authority, start, end=None, fees=(), placement_type=RES, dis
 
 def live(first, last, user, *by):
     """The live computation of spend and paid nights over the placements the user may see."""
-    return usage.spend_and_nights(first, last, by=by or (Placement.authority_code, Placement.placement_type),
-                                  condition=Placement.visible_to(user))
+    return usage.spend_and_nights(
+        first, last, by=by or (Placement.authority_code, Placement.placement_type), condition=Placement.visible_to(user)
+    )
 
 
 # ---------------------------------------------------------------- worked by hand
@@ -66,8 +74,14 @@ def april():
     block = ContractFactory(kind="block", consortium=consortium)
     # p1: £700 a week (£100 a night) from 1 April, £1,400 (£200 a night) from 16 April; left
     # on 1 May, so its last night is 30 April. 20.0 miles: within 20.
-    place(framework, authority, date(2024, 4, 1), date(2024, 5, 1), [(date(2024, 4, 1), 70000), (date(2024, 4, 16), 140000)],
-          distance="20.0")
+    place(
+        framework,
+        authority,
+        date(2024, 4, 1),
+        date(2024, 5, 1),
+        [(date(2024, 4, 1), 70000), (date(2024, 4, 16), 140000)],
+        distance="20.0",
+    )
     # p2: a block bed from 10 April, still open; its fee is never spend. 20.1 miles: not within.
     place(block, authority, date(2024, 4, 10), None, [(date(2024, 4, 10), 350000)], distance="20.1")
     # p3: spot, 25 March to 5 April at £350 a week (£50 a night); no distance recorded.
@@ -77,8 +91,14 @@ def april():
     # p5: framework from 30 April, the period's last day, at £100 a night; 0.5 miles.
     place(framework, authority, date(2024, 4, 30), None, [(date(2024, 4, 30), 70000)], distance="0.5")
     # p6: spot supported accommodation from 1 May at £70 a night, £80 a night from 1 January 2025.
-    place(None, authority, date(2024, 5, 1), None, [(date(2024, 5, 1), 49000), (date(2025, 1, 1), 56000)],
-          placement_type=SUPPORTED)
+    place(
+        None,
+        authority,
+        date(2024, 5, 1),
+        None,
+        [(date(2024, 5, 1), 49000), (date(2025, 1, 1), 56000)],
+        placement_type=SUPPORTED,
+    )
     # p7: a block bed of another type from 1 April with a fee: counted, but never spend.
     place(block, authority, date(2024, 4, 1), None, [(date(2024, 4, 1), 420000)], placement_type=EDU)
     return authority.code, lead(consortium), partner(authority)
@@ -108,9 +128,11 @@ def test_april_worked_by_hand():
     assert live(APRIL, APRIL_LAST, lead_user) == {(code, RES): (460000, 31)}
     # By authority alone the two types add up; by nothing, one group keyed ().
     assert usage_by(APRIL, APRIL_LAST, AUTHORITY, user=lead_user) == {
-        (code,): Usage(open=4, started=4, active=4, known=3, within=2, paid_nights=31, spend_pence=460000)}
+        (code,): Usage(open=4, started=4, active=4, known=3, within=2, paid_nights=31, spend_pence=460000)
+    }
     assert usage_by(APRIL, APRIL_LAST, user=partner_user) == {
-        (): Usage(open=4, started=4, active=5, known=3, within=2, paid_nights=35, spend_pence=480000)}
+        (): Usage(open=4, started=4, active=5, known=3, within=2, paid_nights=35, spend_pence=480000)
+    }
 
 
 def test_may_the_first_day_of_the_period_is_a_leaving_day():
@@ -126,7 +148,8 @@ def test_may_the_first_day_of_the_period_is_a_leaving_day():
     assert live(first, last, partner_user) == {(code, RES): (310000, 31), (code, SUPPORTED): (217000, 31)}
     # The one night of 1 May: p1 is not there (it left that day).
     assert usage_by(first, first, TYPE, user=lead_user)[(RES,)] == Usage(
-        open=2, started=0, active=2, known=2, within=1, paid_nights=1, spend_pence=10000)
+        open=2, started=0, active=2, known=2, within=1, paid_nights=1, spend_pence=10000
+    )
 
 
 def test_one_night_periods():
@@ -134,19 +157,23 @@ def test_one_night_periods():
     # 16 April, the day p1's fee rose: p1 (£200) and p2 open; 1 night paid, £200.00.
     night = date(2024, 4, 16)
     assert usage_by(night, night, AUTHORITY, TYPE, user=lead_user)[(code, RES)] == Usage(
-        open=2, started=0, active=2, known=2, within=1, paid_nights=1, spend_pence=20000)
+        open=2, started=0, active=2, known=2, within=1, paid_nights=1, spend_pence=20000
+    )
     # 1 April: p1 (its first night, £100) and the spot p3 (£50) are there; p4 left that day.
     night = APRIL
     assert usage_by(night, night, AUTHORITY, TYPE, user=partner_user)[(code, RES)] == Usage(
-        open=2, started=1, active=2, known=1, within=1, paid_nights=2, spend_pence=15000)
+        open=2, started=1, active=2, known=1, within=1, paid_nights=2, spend_pence=15000
+    )
     # 31 March: p3 (£50) and p4 (£100, its last night; 3.0 miles).
     night = date(2024, 3, 31)
     assert usage_by(night, night, AUTHORITY, TYPE, user=partner_user) == {
-        (code, RES): Usage(open=2, started=0, active=2, known=1, within=1, paid_nights=2, spend_pence=15000)}
+        (code, RES): Usage(open=2, started=0, active=2, known=1, within=1, paid_nights=2, spend_pence=15000)
+    }
     # 30 April, the last night of p1 and the first of p5: £200 + £100.
     night = APRIL_LAST
     assert usage_by(night, night, AUTHORITY, TYPE, user=lead_user)[(code, RES)] == Usage(
-        open=3, started=1, active=3, known=3, within=2, paid_nights=2, spend_pence=30000)
+        open=3, started=1, active=3, known=3, within=2, paid_nights=2, spend_pence=30000
+    )
     assert live(night, night, lead_user) == {(code, RES): (30000, 2)}
 
 
@@ -182,7 +209,9 @@ def test_spend_is_rounded_to_the_penny_once_per_group():
     user, lead_user = partner(authority), lead(consortium)
     # One night. Residential, over two series: 200 / 7 = 28.57 -> 29 (each rounded: 14 + 14 = 28).
     assert {k: (u.paid_nights, u.spend_pence) for k, u in usage_by(june, june, AUTHORITY, TYPE, user=user).items()} == {
-        (code, RES): (2, 29), (code, SUPPORTED): (1, 14)}
+        (code, RES): (2, 29),
+        (code, SUPPORTED): (1, 14),
+    }
     # The authority, over three series: 300 / 7 = 42.86 -> 43 (each rounded: 42).
     assert usage_by(june, june, AUTHORITY, user=user)[(code,)].spend_pence == 43
     assert usage_by(june, june, user=user)[()].spend_pence == 43
@@ -193,7 +222,9 @@ def test_spend_is_rounded_to_the_penny_once_per_group():
     # residential placements: 600 / 7 = 85.71 -> 86.
     third = date(2024, 6, 3)
     assert {k: (u.paid_nights, u.spend_pence) for k, u in usage_by(june, third, TYPE, user=user).items()} == {
-        (SUPPORTED,): (3, 43), (RES,): (6, 86)}
+        (SUPPORTED,): (3, 43),
+        (RES,): (6, 86),
+    }
     assert live(june, third, user, Placement.placement_type) == {(SUPPORTED,): (43, 3), (RES,): (86, 6)}
 
 
@@ -206,7 +237,8 @@ def test_a_long_period_at_a_high_fee():
     # 2,557 x 1,500,000 = 3,835,500,000 pence-nights, more than a 32-bit integer holds; / 7 =
     # 547,928,571.43 -> £5,479,285.71.
     assert usage_by(first, last, AUTHORITY, user=user) == {
-        (code,): Usage(open=1, started=1, active=1, known=0, within=0, paid_nights=2557, spend_pence=547928571)}
+        (code,): Usage(open=1, started=1, active=1, known=0, within=0, paid_nights=2557, spend_pence=547928571)
+    }
     assert live(first, last, user, Placement.authority_code) == {(code,): (547928571, 2557)}
 
 
@@ -234,13 +266,20 @@ def test_a_lead_sees_its_consortium_and_a_partner_its_authority():
     first, last = APRIL, date(2024, 6, 30)  # a quarter: 30 + 31 + 30 = 91 nights
 
     def seen(user):
-        return {key: (u.active, u.paid_nights, u.spend_pence) for key, u in usage_by(first, last, AUTHORITY, TYPE, user=user).items()}
+        return {
+            key: (u.active, u.paid_nights, u.spend_pence)
+            for key, u in usage_by(first, last, AUTHORITY, TYPE, user=user).items()
+        }
 
     quarter = (1, 91, 91 * 10000)  # one placement for the quarter at £100 a night
     assert seen(lead(ours)) == {(our_lead.code, RES): quarter, (shared.code, RES): quarter}
     # Their lead: the two block placements (no spend) and the framework's, not the shared
     # authority's spot placements or its placement under our framework.
-    assert seen(lead(theirs)) == {(shared.code, RES): (2, 0, 0), (shared.code, EDU): quarter, (their_lead.code, RES): quarter}
+    assert seen(lead(theirs)) == {
+        (shared.code, RES): (2, 0, 0),
+        (shared.code, EDU): quarter,
+        (their_lead.code, RES): quarter,
+    }
     # The shared authority's partner: everything it placed, under either consortium or spot:
     # residential 1 (ours) + 2 (their block) + 3 (spot), paid 4 x 91 nights.
     assert seen(partner(shared)) == {(shared.code, RES): (6, 4 * 91, 4 * 91 * 10000), (shared.code, EDU): quarter}
@@ -289,17 +328,34 @@ class Recorded:
 def recorded() -> list[Recorded]:
     fees = {}
     for placement_id, effective_from, weekly_pence in db.session.execute(
-            select(PlacementFee.placement_id, PlacementFee.effective_from, PlacementFee.weekly_pence)):
+        select(PlacementFee.placement_id, PlacementFee.effective_from, PlacementFee.weekly_pence)
+    ):
         fees.setdefault(placement_id, []).append((effective_from, weekly_pence))
-    query = (
-        select(Placement.id, Placement.authority_code, Placement.placement_type, Contract.consortium_id, Placement.contract_id,
-               Contract.kind, Placement.start_date, Placement.end_date, Placement.distance_miles)
-        .outerjoin(Contract, Contract.id == Placement.contract_id)
-    )
+    query = select(
+        Placement.id,
+        Placement.authority_code,
+        Placement.placement_type,
+        Contract.consortium_id,
+        Placement.contract_id,
+        Contract.kind,
+        Placement.start_date,
+        Placement.end_date,
+        Placement.distance_miles,
+    ).outerjoin(Contract, Contract.id == Placement.contract_id)
     return [
-        Recorded(code, kind_of, consortium_id, contract_id is None or kind == "framework", start, end,
-                 None if distance is None else Decimal(str(distance)), sorted(fees.get(placement_id, [])))
-        for placement_id, code, kind_of, consortium_id, contract_id, kind, start, end, distance in db.session.execute(query)
+        Recorded(
+            code,
+            kind_of,
+            consortium_id,
+            contract_id is None or kind == "framework",
+            start,
+            end,
+            None if distance is None else Decimal(str(distance)),
+            sorted(fees.get(placement_id, [])),
+        )
+        for placement_id, code, kind_of, consortium_id, contract_id, kind, start, end, distance in db.session.execute(
+            query
+        )
     ]
 
 
@@ -320,8 +376,15 @@ def contribution(p: Recorded, first: date, last: date):
     if not there:
         return None
     known = p.distance is not None
-    return (int(p.open_on(last)), int(first <= p.start <= last), 1, int(known), int(known and p.distance <= 20),
-            paid_nights, pence_nights)
+    return (
+        int(p.open_on(last)),
+        int(first <= p.start <= last),
+        1,
+        int(known),
+        int(known and p.distance <= 20),
+        paid_nights,
+        pence_nights,
+    )
 
 
 def pence(pence_nights: int) -> int:
@@ -359,12 +422,19 @@ def disagreements(periods, people, groupings=GROUPINGS, live_too=True) -> list[s
                 expected = worked_out(figures, sees, names)
                 actual = usage_by(first, last, *GROUPINGS[names], user=user)
                 if actual != expected:
-                    wrong = {k: (actual.get(k), expected.get(k)) for k in set(actual) | set(expected) if actual.get(k) != expected.get(k)}
+                    wrong = {
+                        k: (actual.get(k), expected.get(k))
+                        for k in set(actual) | set(expected)
+                        if actual.get(k) != expected.get(k)
+                    }
                     problems.append(f"usage_by {first}..{last} {name} by {names}: (actual, expected) {wrong}")
             if not live_too:
                 continue
-            expected = {k: (u.spend_pence, u.paid_nights) for k, u in worked_out(figures, sees, ("authority", "type")).items()
-                        if u.paid_nights}
+            expected = {
+                k: (u.spend_pence, u.paid_nights)
+                for k, u in worked_out(figures, sees, ("authority", "type")).items()
+                if u.paid_nights
+            }
             actual = live(first, last, user)
             if actual != expected:
                 problems.append(f"spend_and_nights {first}..{last} {name}: actual {actual}, expected {expected}")
@@ -375,16 +445,23 @@ def periods_around(rng: random.Random, count: int) -> list[tuple[date, date]]:
     """Periods starting and ending on the days something changes, one-night periods, periods
     crossing all the data, a financial year, and some at random."""
     days = sorted({d for p in recorded() for d in (p.start, p.end, *(f for f, _ in p.fees)) if d is not None})
-    periods = [(date(2022, 1, 1), date(2028, 12, 31)), (date(2024, 4, 1), date(2025, 3, 31)), (days[0], days[-1]),
-               (days[0] - timedelta(days=30), days[0] - timedelta(days=1)), (days[-1] + timedelta(days=1), days[-1] + timedelta(days=9))]
+    periods = [
+        (date(2022, 1, 1), date(2028, 12, 31)),
+        (date(2024, 4, 1), date(2025, 3, 31)),
+        (days[0], days[-1]),
+        (days[0] - timedelta(days=30), days[0] - timedelta(days=1)),
+        (days[-1] + timedelta(days=1), days[-1] + timedelta(days=9)),
+    ]
     for day in rng.sample(days, min(count, len(days))):
         length = timedelta(days=rng.randrange(1, 90))
-        periods += rng.choice([
-            [(day, day), (day - timedelta(days=1), day - timedelta(days=1))],
-            [(day, day + length)],
-            [(day - length, day)],
-            [(day - length, day - timedelta(days=1)), (day + timedelta(days=1), day + length)],
-        ])
+        periods += rng.choice(
+            [
+                [(day, day), (day - timedelta(days=1), day - timedelta(days=1))],
+                [(day, day + length)],
+                [(day - length, day)],
+                [(day - length, day - timedelta(days=1)), (day + timedelta(days=1), day + length)],
+            ]
+        )
     for _ in range(count // 2):
         first = date(2022, 6, 1) + timedelta(days=rng.randrange(6 * 365))
         periods.append((first, first + timedelta(days=rng.choice([0, 6, 27, 90, 364, rng.randrange(900)]))))
@@ -403,18 +480,26 @@ def varied(rng: random.Random, count: int):
     first, second = ConsortiumFactory(), ConsortiumFactory()
     authorities = [first.lead, second.lead, AuthorityFactory(), AuthorityFactory()]
     contracts = {
-        "F1": ContractFactory(kind="framework", consortium=first), "F1b": ContractFactory(kind="framework", consortium=first),
+        "F1": ContractFactory(kind="framework", consortium=first),
+        "F1b": ContractFactory(kind="framework", consortium=first),
         "B1": ContractFactory(kind="block", consortium=first),
-        "F2": ContractFactory(kind="framework", consortium=second), "B2": ContractFactory(kind="block", consortium=second),
+        "F2": ContractFactory(kind="framework", consortium=second),
+        "B2": ContractFactory(kind="block", consortium=second),
     }
     choices = [None, None, *contracts.values()]
     for n in range(count):
         start = date(2023, 1, 1) + timedelta(days=rng.randrange(3 * 365))
         end = None if rng.random() < 0.3 else start + timedelta(days=rng.choice([1, 2, 7, 31, rng.randrange(1, 500)]))
         distance = rng.choice(DISTANCES)
-        placement = Placement(authority_code=rng.choice(authorities).code, child_ref=f"V-{n:04d}", contract=rng.choice(choices),
-                              start_date=start, end_date=end, placement_type=rng.choice(TYPES),
-                              distance_miles=None if distance is None else Decimal(distance))
+        placement = Placement(
+            authority_code=rng.choice(authorities).code,
+            child_ref=f"V-{n:04d}",
+            contract=rng.choice(choices),
+            start_date=start,
+            end_date=end,
+            placement_type=rng.choice(TYPES),
+            distance_miles=None if distance is None else Decimal(distance),
+        )
         day = start + timedelta(days=rng.choice([0, 0, 0, -10, 4]))
         for _ in range(rng.choice([0, 1, 1, 2, 3])):
             placement.fees.append(PlacementFee(effective_from=day, weekly_pence=rng.choice(WEEKLY)))
@@ -434,16 +519,36 @@ def test_usage_by_agrees_with_counting_night_by_night():
     # The comparison has something to compare: spend, distances and open placements were seen.
     lead_user = viewers(consortia, [])[0][1]
     everything = usage_by(date(2022, 1, 1), date(2028, 12, 31), user=lead_user)[()]
-    assert everything.spend_pence > 0 and everything.within > 0 and everything.known > everything.within and everything.open > 0
+    assert (
+        everything.spend_pence > 0
+        and everything.within > 0
+        and everything.known > everything.within
+        and everything.open > 0
+    )
 
 
 def kept_rows():
     """usage_series by key, and usage_days with their series' keys (ids change when worked out again)."""
-    keys = {id_: (consortium_id, code, type_) for id_, consortium_id, code, type_ in db.session.execute(
-        select(UsageSeries.id, UsageSeries.consortium_id, UsageSeries.authority_code, UsageSeries.placement_type))}
-    columns = [UsageDay.series_id, UsageDay.day, UsageDay.placed, UsageDay.known, UsageDay.within, UsageDay.started,
-               UsageDay.started_known, UsageDay.started_within, UsageDay.paying, UsageDay.paying_days, UsageDay.rate,
-               UsageDay.rate_days]
+    keys = {
+        id_: (consortium_id, code, type_)
+        for id_, consortium_id, code, type_ in db.session.execute(
+            select(UsageSeries.id, UsageSeries.consortium_id, UsageSeries.authority_code, UsageSeries.placement_type)
+        )
+    }
+    columns = [
+        UsageDay.series_id,
+        UsageDay.day,
+        UsageDay.placed,
+        UsageDay.known,
+        UsageDay.within,
+        UsageDay.started,
+        UsageDay.started_known,
+        UsageDay.started_within,
+        UsageDay.paying,
+        UsageDay.paying_days,
+        UsageDay.rate,
+        UsageDay.rate_days,
+    ]
     days = Counter((keys[row[0]], *row[1:]) for row in db.session.execute(select(*columns)))
     return Counter(keys.values()), days
 
@@ -454,7 +559,9 @@ def test_usage_follows_every_change_and_agrees_with_working_it_out_again():
     a0, a1, a2, a3 = authorities
     f1, f1b, f2 = contracts["F1"], contracts["F1b"], contracts["F2"]
     # The placements the changes are made to, beside the varied ones.
-    ending = place(f1, a0, date(2024, 2, 10), None, [(date(2024, 2, 10), 70000), (date(2024, 9, 1), 84000)], distance="12")
+    ending = place(
+        f1, a0, date(2024, 2, 10), None, [(date(2024, 2, 10), 70000), (date(2024, 9, 1), 84000)], distance="12"
+    )
     ended = place(None, a1, date(2024, 1, 5), date(2024, 3, 5), [(date(2024, 1, 5), 91000)], distance="20")
     deleted = place(None, a1, date(2024, 3, 1), None, [(date(2024, 3, 1), 56000), (date(2024, 6, 1), 63000)])
     moving = place(f1, a2, date(2024, 5, 1), date(2025, 2, 1), [(date(2024, 5, 1), 140000)], distance="20.1")
@@ -476,18 +583,34 @@ def test_usage_follows_every_change_and_agrees_with_working_it_out_again():
         ("an end date put back", lambda: setattr(ending, "end_date", date(2024, 11, 30))),
         ("an end date cleared", lambda: setattr(ended, "end_date", None)),
         ("a fee added", lambda: ending.fees.append(PlacementFee(effective_from=date(2024, 10, 1), weekly_pence=98000))),
-        ("a fee changed", lambda: (setattr(ending.fees[1], "weekly_pence", 88200),
-                                   setattr(ending.fees[1], "effective_from", date(2024, 8, 15)))),
+        (
+            "a fee changed",
+            lambda: (
+                setattr(ending.fees[1], "weekly_pence", 88200),
+                setattr(ending.fees[1], "effective_from", date(2024, 8, 15)),
+            ),
+        ),
         ("a fee deleted", lambda: ending.fees.remove(ending.fees[0])),
         ("a fee deleted by session.delete", lambda: db.session.delete(ended.fees[0])),
         ("a placement deleted", lambda: db.session.delete(deleted)),
         ("a placement moved to another consortium's framework", lambda: setattr(moving, "contract", f2)),
         ("the authority changed", lambda: setattr(moved_away, "authority", a3)),
         ("the placement type changed", lambda: setattr(retyped, "placement_type", SUPPORTED)),
-        ("the distance and start changed", lambda: (setattr(retyped, "distance_miles", Decimal("20.0")),
-                                                    setattr(retyped, "start_date", date(2024, 6, 30)))),
-        ("a framework made a block", lambda: (setattr(f1b, "provider", ProviderFactory()), setattr(f1b, "beds", 4),
-                                              setattr(f1b, "kind", "block"))),
+        (
+            "the distance and start changed",
+            lambda: (
+                setattr(retyped, "distance_miles", Decimal("20.0")),
+                setattr(retyped, "start_date", date(2024, 6, 30)),
+            ),
+        ),
+        (
+            "a framework made a block",
+            lambda: (
+                setattr(f1b, "provider", ProviderFactory()),
+                setattr(f1b, "beds", 4),
+                setattr(f1b, "kind", "block"),
+            ),
+        ),
         ("a contract moved to the other consortium", lambda: setattr(f1, "consortium", consortia[1])),
     ]
     for what, change in changes:
@@ -516,7 +639,10 @@ def two_placements():
     user = lead(consortium)
 
     def seen():
-        return {key: (u.active, u.paid_nights, u.spend_pence) for key, u in usage_by(APRIL, APRIL_LAST, AUTHORITY, user=user).items()}
+        return {
+            key: (u.active, u.paid_nights, u.spend_pence)
+            for key, u in usage_by(APRIL, APRIL_LAST, AUTHORITY, user=user).items()
+        }
 
     # April: Derby 30 nights x £100; Leicester 15 nights (16-30 April) x £50.
     assert seen() == {(derby.code,): (1, 30, 300000), (leicester.code,): (1, 15, 75000)}
@@ -526,7 +652,8 @@ def two_placements():
 def live_agrees(user, expected):
     """The live computation, over the placements and fees as they now are, agrees with the hand."""
     assert live(APRIL, APRIL_LAST, user, Placement.authority_code) == {
-        key: (spend, nights) for key, (_, nights, spend) in expected.items() if nights}
+        key: (spend, nights) for key, (_, nights, spend) in expected.items() if nights
+    }
 
 
 @pytest.mark.parametrize("through", ["authority_code", "authority"])
@@ -609,11 +736,15 @@ def test_imported_placements_are_counted():
     # Derby's partner: DER-002 (spot) left on 1 May, not in May. Rutland's spot placement: 31
     # nights x £5,100 / 7 = £22,585.71 (15,810,000 / 7 = 2,258,571.43).
     assert usage_by(first, last, AUTHORITY, TYPE, user=partner(derby)) == {
-        ("E06000015", RES): Usage(open=1, started=0, active=1, known=1, within=1, paid_nights=0, spend_pence=0)}
+        ("E06000015", RES): Usage(open=1, started=0, active=1, known=1, within=1, paid_nights=0, spend_pence=0)
+    }
     assert usage_by(first, last, AUTHORITY, TYPE, user=partner(rutland)) == {
-        ("E06000017", RES): Usage(open=1, started=1, active=1, known=1, within=1, paid_nights=31, spend_pence=2258571)}
+        ("E06000017", RES): Usage(open=1, started=1, active=1, known=1, within=1, paid_nights=31, spend_pence=2258571)
+    }
     people = [("lead", lead_user, lambda p: p.consortium_id == consortium.id)]
-    people += [(f"partner of {a.code}", partner(a), lambda p, a=a.code: p.authority == a) for a in (derby, nottingham, rutland)]
+    people += [
+        (f"partner of {a.code}", partner(a), lambda p, a=a.code: p.authority == a) for a in (derby, nottingham, rutland)
+    ]
     groupings = [("authority", "type"), ("type",)]
     rng = random.Random(3)
     problems = disagreements(periods_around(rng, 8), people, groupings)
@@ -623,7 +754,8 @@ def test_imported_placements_are_counted():
     again = load_placements(PLACEMENTS.replace("2024-05-01,,4120.50", "2024-05-01,2024-05-16,4300"))
     assert (again.added, again.updated) == (0, 1)
     assert usage_by(first, last, AUTHORITY, TYPE, user=lead_user)[("E06000018", RES)] == Usage(
-        open=1, started=2, active=2, known=2, within=1, paid_nights=15, spend_pence=921429)
+        open=1, started=2, active=2, known=2, within=1, paid_nights=15, spend_pence=921429
+    )
     problems = disagreements(periods_around(rng, 8), people, groupings)
     assert not problems, "\n".join(problems[:10])
 

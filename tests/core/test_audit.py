@@ -37,7 +37,11 @@ def test_create_update_and_delete_are_recorded_with_before_and_after(app):
     created, updated, deleted = events("Authority", "E06000018")
     assert (created.action, created.actor, created.before) == ("create", "a test", None)
     assert created.after["name"] == "Nottingham City" and created.after["region"] == "East Midlands"
-    assert (updated.action, updated.before, updated.after) == ("update", {"name": "Nottingham City"}, {"name": "Nottingham"})
+    assert (updated.action, updated.before, updated.after) == (
+        "update",
+        {"name": "Nottingham City"},
+        {"name": "Nottingham"},
+    )
     assert (deleted.action, deleted.before["name"], deleted.after) == ("delete", "Nottingham", None)
 
 

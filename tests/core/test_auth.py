@@ -89,7 +89,11 @@ def test_change_password_keeps_this_session_and_ends_the_others(app):
     post_sign_in(elsewhere, "pat@example.test", PASSWORD)
     response = here.post(
         "/account/password",
-        data={"current_password": PASSWORD, "new_password": "a brand new passphrase", "confirm": "a brand new passphrase"},
+        data={
+            "current_password": PASSWORD,
+            "new_password": "a brand new passphrase",
+            "confirm": "a brand new passphrase",
+        },
     )
     assert response.status_code == 302
     assert here.get("/").status_code == 200
@@ -101,16 +105,24 @@ def test_change_password_keeps_this_session_and_ends_the_others(app):
 def test_change_password_errors_are_shown_in_the_error_summary(client):
     sign_in(client, partner())
     response = client.post(
-        "/account/password", data={"current_password": "wrong-password-here", "new_password": "short", "confirm": "short"}
+        "/account/password",
+        data={"current_password": "wrong-password-here", "new_password": "short", "confirm": "short"},
     )
     assert response.status_code == 400
     assert b"govuk-error-summary" in response.data
     response = client.post(
-        "/account/password", data={"current_password": "wrong-password-here", "new_password": "long enough now", "confirm": "long enough now"}
+        "/account/password",
+        data={
+            "current_password": "wrong-password-here",
+            "new_password": "long enough now",
+            "confirm": "long enough now",
+        },
     )
     assert response.status_code == 400
     assert b"Your current password is not right" in response.data
-    response = client.post("/account/password", data={"current_password": PASSWORD, "new_password": "short", "confirm": "short"})
+    response = client.post(
+        "/account/password", data={"current_password": PASSWORD, "new_password": "short", "confirm": "short"}
+    )
     assert b"Password must be at least 12 characters" in response.data
 
 

@@ -42,10 +42,17 @@ def source_and_scratch(app, tmp_path):
 
 
 def flask(database: str, tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "DATABASE_URL": database, "APP_ENV": "development", "LOG_LEVEL": "WARNING",
-           "INSTANCE_PATH": str(tmp_path / "instance")}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database,
+        "APP_ENV": "development",
+        "LOG_LEVEL": "WARNING",
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+    }
     env.pop("TEST_DATABASE_URL", None)
-    return subprocess.run([FLASK, "--app", "wsgi", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [FLASK, "--app", "wsgi", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
 
 
 def inspect_database(database: str):
@@ -112,11 +119,17 @@ def test_the_demo_database_backed_up_and_restored_into_a_scratch_database_is_the
     # The scratch database now has tables, and a row the backup does not: a restore leaves it alone...
     engine = create_engine(scratch)
     with engine.begin() as connection:
-        connection.execute(text("INSERT INTO authorities (code, name, region) VALUES ('E99999999', 'Added since', 'Nowhere')"))
+        connection.execute(
+            text("INSERT INTO authorities (code, name, region) VALUES ('E99999999', 'Added since', 'Nowhere')")
+        )
     engine.dispose()
     refused = flask(scratch, tmp_path, "backup", "restore", str(backup))
     assert refused.returncode == 1
-    assert "The database already has" in refused.stderr and "Nothing was restored" in refused.stderr and "--force" in refused.stderr
+    assert (
+        "The database already has" in refused.stderr
+        and "Nothing was restored" in refused.stderr
+        and "--force" in refused.stderr
+    )
     assert "E99999999" in authority_codes(scratch)
 
     # ...unless told --force, which replaces everything in it.

@@ -13,8 +13,15 @@ def _labels(svg: str) -> list[str]:
 
 
 def test_a_chart_shows_its_title_axes_and_legend():
-    svg = str(chart("Placements open now by type", [Point("Residential", 4), Point("Foster", 2)], x_label="Placement type",
-                    y_label="Placements", legend=[Key(RED, "Below the threshold")]))
+    svg = str(
+        chart(
+            "Placements open now by type",
+            [Point("Residential", 4), Point("Foster", 2)],
+            x_label="Placement type",
+            y_label="Placements",
+            legend=[Key(RED, "Below the threshold")],
+        )
+    )
     assert '<figcaption class="app-chart__title">Placements open now by type</figcaption>' in svg
     assert ">Placement type</text>" in svg and 'transform="rotate(-90' in svg and ">Placements</text>" in svg
     assert 'class="app-chart__legend"' in svg and "Below the threshold</li>" in svg
@@ -32,4 +39,9 @@ def test_the_occupancy_chart_draws_the_threshold_as_a_line_with_its_key():
     months = [Occupancy(date(2024, m, 1), date(2024, m, 28), 28, 280, 28 * beds, 0) for m, beds in ((4, 9), (5, 6))]
     svg = str(occupancy_svg(months, 10, 80))
     assert 'stroke-dasharray="6 4"' in svg and "Underuse threshold: 80% of 10 beds (8)" in svg
-    assert f'fill="{RED}"' in svg and "Below 80% of beds" in svg and ">Month</text>" in svg and ">Beds occupied</text>" in svg
+    assert (
+        f'fill="{RED}"' in svg
+        and "Below 80% of beds" in svg
+        and ">Month</text>" in svg
+        and ">Beds occupied</text>" in svg
+    )

@@ -36,7 +36,9 @@ def test_database_url_is_used_outside_tests_with_the_psycopg_driver(monkeypatch)
 def test_tests_never_read_database_url(monkeypatch):
     settings = reload_config(monkeypatch, DATABASE_URL="postgresql://live@db/placements")
     assert settings.Testing.SQLALCHEMY_DATABASE_URI == "sqlite://"
-    settings = reload_config(monkeypatch, DATABASE_URL="postgresql://live@db/placements", TEST_DATABASE_URL="postgresql://t@localhost/t")
+    settings = reload_config(
+        monkeypatch, DATABASE_URL="postgresql://live@db/placements", TEST_DATABASE_URL="postgresql://t@localhost/t"
+    )
     assert settings.Testing.SQLALCHEMY_DATABASE_URI == "postgresql+psycopg://t@localhost/t"
 
 
@@ -59,7 +61,9 @@ def test_production_refuses_the_default_or_a_missing_secret_key(monkeypatch):
 
 
 def test_production_refuses_debug(monkeypatch):
-    settings = reload_config(monkeypatch, APP_ENV="production", SECRET_KEY="a-real-secret-from-the-vault", DATABASE_URL="sqlite://")
+    settings = reload_config(
+        monkeypatch, APP_ENV="production", SECRET_KEY="a-real-secret-from-the-vault", DATABASE_URL="sqlite://"
+    )
 
     class Debugging(settings.Production):
         DEBUG = True
@@ -69,7 +73,9 @@ def test_production_refuses_debug(monkeypatch):
 
 
 def test_production_cookies_are_secure_and_development_cookies_are_not(monkeypatch):
-    settings = reload_config(monkeypatch, APP_ENV="production", SECRET_KEY="a-real-secret-from-the-vault", DATABASE_URL="sqlite://")
+    settings = reload_config(
+        monkeypatch, APP_ENV="production", SECRET_KEY="a-real-secret-from-the-vault", DATABASE_URL="sqlite://"
+    )
     production = create_app(settings.Production)
     assert production.config["SESSION_COOKIE_SECURE"] is True
     assert production.config["SESSION_COOKIE_HTTPONLY"] is True

@@ -11,14 +11,19 @@ def _plain(html: str) -> str:
 
 def test_the_table_matches_govuk_frontends_macro(app):
     params = {
-        "caption": "Placements & fees", "captionClasses": "govuk-table__caption--m", "classes": "app-table--compact",
+        "caption": "Placements & fees",
+        "captionClasses": "govuk-table__caption--m",
+        "classes": "app-table--compact",
         "head": [{"text": "Child"}, {"text": "Fee", "format": "numeric"}],
-        "rows": [[{"html": '<a class="govuk-link" href="/p/1">CH-1</a>'}, {"text": "£5,200.00", "format": "numeric"}],
-                 [{"text": "<script>"}, {"text": 7, "format": "numeric", "colspan": 1}]],
+        "rows": [
+            [{"html": '<a class="govuk-link" href="/p/1">CH-1</a>'}, {"text": "£5,200.00", "format": "numeric"}],
+            [{"text": "<script>"}, {"text": 7, "format": "numeric", "colspan": 1}],
+        ],
     }
     with app.test_request_context():
         macro = app.jinja_env.from_string(
-            '{% from "govuk_frontend_jinja/components/table/macro.html" import govukTable %}{{ govukTable(params) }}')
+            '{% from "govuk_frontend_jinja/components/table/macro.html" import govukTable %}{{ govukTable(params) }}'
+        )
         assert _plain(table(params)) == _plain(macro.render(params=params))
     assert "&lt;script&gt;" in table(params) and "<script>" not in table(params)
 
@@ -27,19 +32,27 @@ def test_a_first_cell_may_head_its_row(app):
     params = {"firstCellIsHeader": True, "rows": [[{"text": "Oak"}, {"text": "3"}]]}
     with app.test_request_context():
         macro = app.jinja_env.from_string(
-            '{% from "govuk_frontend_jinja/components/table/macro.html" import govukTable %}{{ govukTable(params) }}')
+            '{% from "govuk_frontend_jinja/components/table/macro.html" import govukTable %}{{ govukTable(params) }}'
+        )
         assert _plain(table(params)) == _plain(macro.render(params=params))
 
 
 def test_a_table_of_figures_aligns_the_numbers_right():
     html = str(figures_table("Placements", ["Authority", "Type", "Open", "Started"], [["Derby", "Residential", 3, 1]]))
     assert re.findall(r'<(?:th|td)\b[^>]*class="([^"]*)"', html) == [
-        "govuk-table__header", "govuk-table__header", "govuk-table__header govuk-table__header--numeric",
+        "govuk-table__header",
+        "govuk-table__header",
         "govuk-table__header govuk-table__header--numeric",
-        "govuk-table__cell", "govuk-table__cell", "govuk-table__cell govuk-table__cell--numeric", "govuk-table__cell govuk-table__cell--numeric",
+        "govuk-table__header govuk-table__header--numeric",
+        "govuk-table__cell",
+        "govuk-table__cell",
+        "govuk-table__cell govuk-table__cell--numeric",
+        "govuk-table__cell govuk-table__cell--numeric",
     ]
     # With two columns, the second is the figure.
-    assert 'govuk-table__cell govuk-table__cell--numeric">7<' in str(figures_table("Flags", ["Kind", "Open"], [["Overdue return", 7]]))
+    assert 'govuk-table__cell govuk-table__cell--numeric">7<' in str(
+        figures_table("Flags", ["Kind", "Open"], [["Overdue return", 7]])
+    )
 
 
 def test_quarters_are_written_with_their_months():

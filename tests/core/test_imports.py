@@ -28,7 +28,9 @@ def count(model):
 
 def import_events(object_type):
     return db.session.scalars(
-        select(AuditEvent).where(AuditEvent.action == "import", AuditEvent.object_type == object_type).order_by(AuditEvent.id)
+        select(AuditEvent)
+        .where(AuditEvent.action == "import", AuditEvent.object_type == object_type)
+        .order_by(AuditEvent.id)
     ).all()
 
 
@@ -49,12 +51,19 @@ def test_authorities_import_then_reimport_changes_nothing(runner, tmp_path):
     assert first_event.after["sha256"] == second_event.after["sha256"]
     assert first_event.actor == "flask import authorities authorities.csv"
     # one event for the batch, none per row
-    assert db.session.scalar(select(func.count()).where(AuditEvent.object_type == "Authority", AuditEvent.action == "create")) == 0
+    assert (
+        db.session.scalar(
+            select(func.count()).where(AuditEvent.object_type == "Authority", AuditEvent.action == "create")
+        )
+        == 0
+    )
 
 
 def test_a_changed_name_is_an_update(runner, tmp_path):
     runner.invoke(args=["import", "authorities", write(tmp_path, "a.csv", AUTHORITIES)])
-    result = runner.invoke(args=["import", "authorities", write(tmp_path, "b.csv", AUTHORITIES.replace("Nottingham,", "Nottingham City,"))])
+    result = runner.invoke(
+        args=["import", "authorities", write(tmp_path, "b.csv", AUTHORITIES.replace("Nottingham,", "Nottingham City,"))]
+    )
     assert "0 added, 1 updated, 2 unchanged" in result.output
     db.session.expire_all()
     assert db.session.get(Authority, "E06000018").name == "Nottingham City"
@@ -74,7 +83,9 @@ def test_a_bad_file_imports_nothing_and_names_every_bad_line(runner, tmp_path):
 
 
 def test_a_missing_column_is_a_clear_error(runner, tmp_path):
-    result = runner.invoke(args=["import", "authorities", write(tmp_path, "bad.csv", "code,region\nE06000018,East Midlands\n")])
+    result = runner.invoke(
+        args=["import", "authorities", write(tmp_path, "bad.csv", "code,region\nE06000018,East Midlands\n")]
+    )
     assert result.exit_code == 1
     assert "line 1: missing column: name" in result.output
 
@@ -113,7 +124,10 @@ def test_consortia_errors_unknown_codes_and_a_lead_who_is_not_a_member(runner, t
     )
     result = runner.invoke(args=["import", "consortia", write(tmp_path, "c.csv", text)])
     assert result.exit_code == 1
-    assert "line 2: unknown authority code: E99999999; the lead authority E06000018 is not among the members" in result.output
+    assert (
+        "line 2: unknown authority code: E99999999; the lead authority E06000018 is not among the members"
+        in result.output
+    )
     assert "line 4: consortium OK appears again (first on line 3)" in result.output
     assert count(Consortium) == 0
 

@@ -97,7 +97,8 @@ def test_a_lead_asks_an_authority_to_join_its_officer_accepts_and_the_lead_ends_
     db.session.refresh(membership)
     assert membership.left is None
     response = client.post(
-        f"/consortia/{consortium.id}/members/{membership.id}/end", data={"left": ["31", "3", "2025"], "confirmed": "yes"}
+        f"/consortia/{consortium.id}/members/{membership.id}/end",
+        data={"left": ["31", "3", "2025"], "confirmed": "yes"},
     )
     assert response.status_code == 302
     db.session.refresh(membership)
@@ -107,7 +108,9 @@ def test_a_lead_asks_an_authority_to_join_its_officer_accepts_and_the_lead_ends_
 def test_membership_form_errors_use_the_error_summary(client):
     consortium = ConsortiumFactory()
     sign_in(client, lead(consortium))
-    response = client.post(f"/consortia/{consortium.id}/members/new", data={"authority_code": "", "joined": ["", "", ""]})
+    response = client.post(
+        f"/consortia/{consortium.id}/members/new", data={"authority_code": "", "joined": ["", "", ""]}
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 400
     assert "govuk-error-summary" in page

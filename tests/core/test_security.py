@@ -54,7 +54,10 @@ def test_a_session_ends_after_thirty_idle_minutes_or_twelve_hours(client):
 def test_the_sixth_failure_within_a_minute_is_refused(client):
     lead(email="lee@example.test")
     for _ in range(5):
-        assert client.post("/sign-in", data={"email": "lee@example.test", "password": "wrong password!"}).status_code == 400
+        assert (
+            client.post("/sign-in", data={"email": "lee@example.test", "password": "wrong password!"}).status_code
+            == 400
+        )
     refused = client.post("/sign-in", data={"email": "lee@example.test", "password": PASSWORD})
     assert refused.status_code == 429
     assert "Too many attempts to sign in" in refused.get_data(as_text=True)
@@ -84,10 +87,21 @@ def test_common_passwords_are_refused(client):
     user = lead()
     signed(client, user)
     for common in ("Password1234", "qwertyuiop12", "Nottingham2025", "correcthorsebatterystaple"):
-        response = client.post("/account/password", data={"current_password": PASSWORD, "new_password": common, "confirm": common})
+        response = client.post(
+            "/account/password", data={"current_password": PASSWORD, "new_password": common, "confirm": common}
+        )
         assert response.status_code == 400 and "too common" in response.get_data(as_text=True), common
-    assert client.post("/account/password", data={"current_password": PASSWORD, "new_password": "plum kettle orbit lantern",
-                                                  "confirm": "plum kettle orbit lantern"}).status_code == 302
+    assert (
+        client.post(
+            "/account/password",
+            data={
+                "current_password": PASSWORD,
+                "new_password": "plum kettle orbit lantern",
+                "confirm": "plum kettle orbit lantern",
+            },
+        ).status_code
+        == 302
+    )
 
 
 def test_the_clocks_start_at_sign_in(client):
@@ -127,12 +141,16 @@ def test_throttle_keys_are_a_fixed_length_whatever_was_typed(app):
 def test_trusted_proxies_decide_whether_x_forwarded_for_is_believed(app, client, monkeypatch):
     def fail_five_times_from(address, who):
         for n in range(5):
-            client.post("/sign-in", data={"email": f"{who}{n}@example.test", "password": "wrong password!"},
-                        headers={"X-Forwarded-For": address})
+            client.post(
+                "/sign-in",
+                data={"email": f"{who}{n}@example.test", "password": "wrong password!"},
+                headers={"X-Forwarded-For": address},
+            )
 
     def sign_in_from(address):
-        return client.post("/sign-in", data={"email": "lee@example.test", "password": PASSWORD},
-                           headers={"X-Forwarded-For": address})
+        return client.post(
+            "/sign-in", data={"email": "lee@example.test", "password": PASSWORD}, headers={"X-Forwarded-For": address}
+        )
 
     lead(email="lee@example.test")
     # With no trusted proxy the header is ignored: every client here is the test client's address.

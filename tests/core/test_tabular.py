@@ -46,7 +46,14 @@ def test_an_empty_file_and_a_binary_file_are_clear_errors():
 
 
 def test_xlsx_is_read_like_csv_with_dates_and_numbers_as_text():
-    data = xlsx([["Code", "Name", "Region"], ["E06000018", "Nottingham", datetime(2024, 4, 1)], [None, None, None], ["E1", 42.0, 1.5]])
+    data = xlsx(
+        [
+            ["Code", "Name", "Region"],
+            ["E06000018", "Nottingham", datetime(2024, 4, 1)],
+            [None, None, None],
+            ["E1", 42.0, 1.5],
+        ]
+    )
     table = read_table(data, "a.xlsx", **COLUMNS)
     assert [(row.line, row.values) for row in table.rows] == [
         (2, {"code": "E06000018", "name": "Nottingham", "region": "2024-04-01"}),
@@ -54,7 +61,10 @@ def test_xlsx_is_read_like_csv_with_dates_and_numbers_as_text():
     ]
 
 
-@pytest.mark.parametrize("text, expected", [("2024-04-01", date(2024, 4, 1)), ("01/04/2024", date(2024, 4, 1)), (" 29/02/2024 ", date(2024, 2, 29))])
+@pytest.mark.parametrize(
+    "text, expected",
+    [("2024-04-01", date(2024, 4, 1)), ("01/04/2024", date(2024, 4, 1)), (" 29/02/2024 ", date(2024, 2, 29))],
+)
 def test_dates_are_iso_or_day_month_year(text, expected):
     assert parse_date(text) == expected
 
@@ -65,12 +75,17 @@ def test_bad_dates_are_refused(text):
         parse_date(text)
 
 
-@pytest.mark.parametrize("text, pence", [("3850.00", 385000), ("£3,850", 385000), ("0.01", 1), ("-12.5", -1250), ("1234.56", 123456)])
+@pytest.mark.parametrize(
+    "text, pence", [("3850.00", 385000), ("£3,850", 385000), ("0.01", 1), ("-12.5", -1250), ("1234.56", 123456)]
+)
 def test_pounds_become_integer_pence_exactly(text, pence):
     assert parse_pence(text) == pence
 
 
-@pytest.mark.parametrize("text, message", [("12.345", "more than two decimal places"), ("abc", "is not a number"), ("NaN", "is not a number")])
+@pytest.mark.parametrize(
+    "text, message",
+    [("12.345", "more than two decimal places"), ("abc", "is not a number"), ("NaN", "is not a number")],
+)
 def test_bad_amounts_are_refused(text, message):
     with pytest.raises(ValueError, match=message):
         parse_pence(text)
@@ -80,39 +95,59 @@ def handmade_xlsx(sheet_xml: str, dimension: str | None = None, workbook: bool =
     """A workbook written part by part, so a sheet can claim any size and stay a few KB."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("[Content_Types].xml", (
-            '<?xml version="1.0" encoding="UTF-8"?>'
-            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-            '<Default Extension="xml" ContentType="application/xml"/>'
-            '<Override PartName="/xl/workbook.xml" '
-            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-            '<Override PartName="/xl/worksheets/sheet1.xml" '
-            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-            '</Types>'))
-        archive.writestr("_rels/.rels", (
-            '<?xml version="1.0" encoding="UTF-8"?>'
-            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-            '<Relationship Id="rId1" Target="xl/workbook.xml" '
-            'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"/>'
-            '</Relationships>'))
-        if workbook:
-            archive.writestr("xl/workbook.xml", (
+        archive.writestr(
+            "[Content_Types].xml",
+            (
                 '<?xml version="1.0" encoding="UTF-8"?>'
-                '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-                'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
-                '<sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>'))
-            archive.writestr("xl/_rels/workbook.xml.rels", (
+                '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+                '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+                '<Default Extension="xml" ContentType="application/xml"/>'
+                '<Override PartName="/xl/workbook.xml" '
+                'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+                '<Override PartName="/xl/worksheets/sheet1.xml" '
+                'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+                "</Types>"
+            ),
+        )
+        archive.writestr(
+            "_rels/.rels",
+            (
                 '<?xml version="1.0" encoding="UTF-8"?>'
                 '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-                '<Relationship Id="rId1" Target="worksheets/sheet1.xml" '
-                'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"/>'
-                '</Relationships>'))
-        archive.writestr("xl/worksheets/sheet1.xml", (
-            '<?xml version="1.0" encoding="UTF-8"?>'
-            '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-            + (f'<dimension ref="{dimension}"/>' if dimension else "")
-            + f"<sheetData>{sheet_xml}</sheetData></worksheet>"))
+                '<Relationship Id="rId1" Target="xl/workbook.xml" '
+                'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"/>'
+                "</Relationships>"
+            ),
+        )
+        if workbook:
+            archive.writestr(
+                "xl/workbook.xml",
+                (
+                    '<?xml version="1.0" encoding="UTF-8"?>'
+                    '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+                    'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+                    '<sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>'
+                ),
+            )
+            archive.writestr(
+                "xl/_rels/workbook.xml.rels",
+                (
+                    '<?xml version="1.0" encoding="UTF-8"?>'
+                    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                    '<Relationship Id="rId1" Target="worksheets/sheet1.xml" '
+                    'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"/>'
+                    "</Relationships>"
+                ),
+            )
+        archive.writestr(
+            "xl/worksheets/sheet1.xml",
+            (
+                '<?xml version="1.0" encoding="UTF-8"?>'
+                '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+                + (f'<dimension ref="{dimension}"/>' if dimension else "")
+                + f"<sheetData>{sheet_xml}</sheetData></worksheet>"
+            ),
+        )
     return out.getvalue()
 
 
@@ -126,15 +161,22 @@ WIDE_ROW = f'<row r="2">{inline("A2", "E06000018")}{inline("WQJ2", "x")}</row>' 
 
 
 def test_a_handmade_workbook_reads_like_any_other():
-    data = handmade_xlsx(HEADER_ROW + f'<row r="2">{inline("A2", "E06000018")}{inline("B2", "Nottingham")}</row>', "A1:B2")
-    assert [row.values for row in read_table(data, "a.xlsx", **COLUMNS).rows] == [{"code": "E06000018", "name": "Nottingham"}]
+    data = handmade_xlsx(
+        HEADER_ROW + f'<row r="2">{inline("A2", "E06000018")}{inline("B2", "Nottingham")}</row>', "A1:B2"
+    )
+    assert [row.values for row in read_table(data, "a.xlsx", **COLUMNS).rows] == [
+        {"code": "E06000018", "name": "Nottingham"}
+    ]
 
 
 @pytest.mark.parametrize(
     "sheet, dimension, message",
     [
-        (HEADER_ROW + FAR_ROW + WIDE_ROW.replace('r="2"', 'r="3"').replace("A2", "A3").replace("WQJ2", "WQJ3"),
-         "A1:WQJ300000", "more than 100 columns"),
+        (
+            HEADER_ROW + FAR_ROW + WIDE_ROW.replace('r="2"', 'r="3"').replace("A2", "A3").replace("WQJ2", "WQJ3"),
+            "A1:WQJ300000",
+            "more than 100 columns",
+        ),
         (HEADER_ROW + FAR_ROW, "A1:B300000", "more than 200,000 rows"),
         (HEADER_ROW + FAR_ROW, None, "more than 200,000 rows"),  # no declared size: stops while reading
         (HEADER_ROW + WIDE_ROW, None, "line 2: a.xlsx has more than 100 columns"),
@@ -194,7 +236,7 @@ def test_a_zip_that_is_not_a_readable_workbook_is_a_clear_error(content):
         read_table(content, "a.xlsx", **COLUMNS)
 
 
-@pytest.mark.parametrize("cell", [" =HYPERLINK(\"http://x\")", "  @SUM(A1)", "\t+1+1", " -A1"])
+@pytest.mark.parametrize("cell", [' =HYPERLINK("http://x")', "  @SUM(A1)", "\t+1+1", " -A1"])
 def test_a_formula_after_leading_spaces_is_still_refused(cell):
     with pytest.raises(ImportFailed, match="formulas are not accepted"):
         read_table(f'code,name\nE06000018,"{cell}"\n'.encode(), "a.csv", **COLUMNS)

@@ -40,7 +40,9 @@ def wrong_code(totp: pyotp.TOTP) -> str:
 
 
 def password_step(client, email, next_url=None):
-    return client.post("/sign-in" + (f"?next={next_url}" if next_url else ""), data={"email": email, "password": PASSWORD})
+    return client.post(
+        "/sign-in" + (f"?next={next_url}" if next_url else ""), data={"email": email, "password": PASSWORD}
+    )
 
 
 def events(action, object_type=None):
@@ -82,7 +84,9 @@ def test_set_up_shows_the_key_and_needs_a_current_code_from_it(client):
     # The change is in the audit trail; the key never is.
     (turned_on,) = [e for e in events("update", "User") if "two_factor_since" in (e.after or {})]
     assert turned_on.object_id == str(user.id) and turned_on.before == {"two_factor_since": None}
-    assert not any(secret in str(e.after) or "totp_secret" in (e.after or {}) for e in db.session.scalars(select(AuditEvent)))
+    assert not any(
+        secret in str(e.after) or "totp_secret" in (e.after or {}) for e in db.session.scalars(select(AuditEvent))
+    )
 
 
 def test_set_up_code_errors_use_the_error_summary(client):
@@ -99,7 +103,9 @@ def test_turning_it_on_ends_the_other_sessions(app):
     elsewhere, here = app.test_client(), app.test_client()
     sign_in(elsewhere, user)
     sign_in(here, user)
-    secret = re.search(r'id="two-factor-key">([A-Z2-7 ]+)<', here.get("/account/two-factor").get_data(as_text=True)).group(1)
+    secret = re.search(
+        r'id="two-factor-key">([A-Z2-7 ]+)<', here.get("/account/two-factor").get_data(as_text=True)
+    ).group(1)
     assert here.post("/account/two-factor", data={"code": pyotp.TOTP(secret.replace(" ", "")).now()}).status_code == 302
     assert here.get("/").status_code == 200
     assert elsewhere.get("/").status_code == 302
@@ -351,8 +357,11 @@ def test_the_requirement_sends_admins_and_its_leads_to_set_up_first(app):
     consortium = ConsortiumFactory(two_factor_required=True)
     member = consortium.memberships[0].authority
     users = {
-        "lead": lead(consortium), "admin": UserFactory(role="admin"), "partner": partner(member),
-        "provider": provider_user(), "other consortium's lead": lead(),
+        "lead": lead(consortium),
+        "admin": UserFactory(role="admin"),
+        "partner": partner(member),
+        "provider": provider_user(),
+        "other consortium's lead": lead(),
     }
     db.session.commit()
     for who, user in users.items():
@@ -390,7 +399,12 @@ def test_a_lead_made_to_set_it_up_at_sign_in_then_uses_the_service(client):
 def test_another_consortiums_lead_cannot_change_the_setting(app):
     consortium = ConsortiumFactory()
     member = consortium.memberships[0].authority
-    outsiders = {"other lead": lead(), "partner": partner(member), "admin": UserFactory(role="admin"), "provider": provider_user()}
+    outsiders = {
+        "other lead": lead(),
+        "partner": partner(member),
+        "admin": UserFactory(role="admin"),
+        "provider": provider_user(),
+    }
     db.session.commit()
     for who, user in outsiders.items():
         client = app.test_client()

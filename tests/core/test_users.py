@@ -45,9 +45,15 @@ def test_cli_errors_are_clear_and_exit_non_zero(runner):
     db.session.commit()
     cases = [
         (["--email", "TAKEN@x.test", "--role", "admin"], "There is already an account for taken@x.test"),
-        (["--email", "n@x.test", "--role", "partner", "--org", "E09999999"], "There is no authority with code 'E09999999'"),
+        (
+            ["--email", "n@x.test", "--role", "partner", "--org", "E09999999"],
+            "There is no authority with code 'E09999999'",
+        ),
         (["--email", "n@x.test", "--role", "lead", "--org", "NOPE"], "There is no consortium with ref 'NOPE'"),
-        (["--email", "n@x.test", "--role", "provider", "--org", "Nobody Ltd"], "There is no provider named 'Nobody Ltd'"),
+        (
+            ["--email", "n@x.test", "--role", "provider", "--org", "Nobody Ltd"],
+            "There is no provider named 'Nobody Ltd'",
+        ),
         (["--email", "n@x.test", "--role", "partner"], "A partner account needs an organisation"),
     ]
     for args, message in cases:
@@ -71,7 +77,13 @@ def test_admin_creates_a_partner_account(client):
     authority = AuthorityFactory()
     response = client.post(
         "/users/new",
-        data={"email": "New@Example.test", "name": "Nia New", "role": "partner", "authority_code": authority.code, "password": "twelve chars ok"},
+        data={
+            "email": "New@Example.test",
+            "name": "Nia New",
+            "role": "partner",
+            "authority_code": authority.code,
+            "password": "twelve chars ok",
+        },
     )
     assert response.status_code == 302, response.get_data(as_text=True)
     user = db.session.scalar(select(User).where(User.email == "new@example.test"))
@@ -86,10 +98,14 @@ def test_the_user_form_shows_errors_in_the_error_summary(client):
     page = response.get_data(as_text=True)
     assert response.status_code == 400
     assert "govuk-error-summary" in page and "Enter an email address in the correct format" in page
-    response = client.post("/users/new", data={"email": "someone@example.test", "role": "lead", "password": "long enough pass"})
+    response = client.post(
+        "/users/new", data={"email": "someone@example.test", "role": "lead", "password": "long enough pass"}
+    )
     assert "Choose the organisation of the lead account" in response.get_data(as_text=True)
     assert 'href="#consortium_id"' in response.get_data(as_text=True)
-    response = client.post("/users/new", data={"email": "TAKEN@example.test", "role": "admin", "password": "long enough pass"})
+    response = client.post(
+        "/users/new", data={"email": "TAKEN@example.test", "role": "admin", "password": "long enough pass"}
+    )
     assert "There is already an account for taken@example.test" in response.get_data(as_text=True)
 
 

@@ -33,8 +33,9 @@ def test_value_for_money_of_a_block():
     for fee in (420000, 560000):
         spot = PlacementFactory(contract=None, authority=nottingham, start_date=FIRST, end_date=date(2024, 6, 30))
         PlacementFeeFactory(placement=spot, weekly_pence=fee)
-    PlacementFeeFactory(placement=PlacementFactory(contract=None, authority=AuthorityFactory(), start_date=FIRST),
-                        weekly_pence=990000)  # not a member: not in the consortium's market
+    PlacementFeeFactory(
+        placement=PlacementFactory(contract=None, authority=AuthorityFactory(), start_date=FIRST), weekly_pence=990000
+    )  # not a member: not in the consortium's market
     (value,) = services.block_values(consortium, FIRST, LAST)
     # Cost: 10 beds x £500 a night x 28 nights = £140,000; occupied 6 x 28 = 168 bed-nights.
     assert (value.cost_pence, value.occupied, value.utilisation) == (14_000_000, 168, Decimal("60.0"))
@@ -47,14 +48,25 @@ def test_value_for_money_of_a_block():
 
 def test_budget_variance_splits_into_volume_and_unit_cost():
     derby = AuthorityFactory(code="E06000015")
-    budget = Budget(authority_code="E06000015", financial_year=2024, placement_type="residential",
-                    weeks=Decimal("100"), unit_cost_pence=400000)
+    budget = Budget(
+        authority_code="E06000015",
+        financial_year=2024,
+        placement_type="residential",
+        weeks=Decimal("100"),
+        unit_cost_pence=400000,
+    )
     # Actual: 120 placement-weeks (840 nights) costing £516,000: £4,300 a week.
     for _ in range(3):  # 3 x 280 nights (1 April 2024 to 6 January 2025)
-        placement = PlacementFactory(contract=None, authority=derby, start_date=date(2024, 4, 1), end_date=date(2025, 1, 6))
+        placement = PlacementFactory(
+            contract=None, authority=derby, start_date=date(2024, 4, 1), end_date=date(2025, 1, 6)
+        )
         PlacementFeeFactory(placement=placement, weekly_pence=430000)
     (variance,) = services.variances(2024, [budget], partner(derby))
-    assert (variance.actual_weeks, variance.actual_pence, variance.actual_unit_pence) == (Decimal(120), 51_600_000, 430_000)
+    assert (variance.actual_weeks, variance.actual_pence, variance.actual_unit_pence) == (
+        Decimal(120),
+        51_600_000,
+        430_000,
+    )
     assert variance.budget_pence == 40_000_000
     assert variance.volume_pence == 8_000_000  # (120 - 100) x £4,000
     assert variance.unit_cost_pence == 3_600_000  # (£4,300 - £4,000) x 120
@@ -63,11 +75,22 @@ def test_budget_variance_splits_into_volume_and_unit_cost():
 
 def test_a_type_with_spend_but_no_budget_is_all_volume():
     derby = AuthorityFactory(code="E06000015")
-    placement = PlacementFactory(contract=None, authority=derby, start_date=date(2024, 4, 1), end_date=date(2024, 4, 15),
-                                 placement_type="supported_accommodation", age_at_start=17)
+    placement = PlacementFactory(
+        contract=None,
+        authority=derby,
+        start_date=date(2024, 4, 1),
+        end_date=date(2024, 4, 15),
+        placement_type="supported_accommodation",
+        age_at_start=17,
+    )
     PlacementFeeFactory(placement=placement, weekly_pence=170000)
     (variance,) = services.variances(2024, [], partner(derby))
-    assert (variance.budget_pence, variance.actual_pence, variance.volume_pence, variance.unit_cost_pence) == (0, 340000, 0, 340000)
+    assert (variance.budget_pence, variance.actual_pence, variance.volume_pence, variance.unit_cost_pence) == (
+        0,
+        340000,
+        0,
+        340000,
+    )
 
 
 def test_a_block_naming_a_lot_is_compared_with_placements_in_that_lot_only():
@@ -77,11 +100,19 @@ def test_a_block_naming_a_lot_is_compared_with_placements_in_that_lot_only():
     BlockPriceFactory(contract=crisis, weekly_pence=780000)
     PlacementFactory(contract=crisis, home=None, authority=nottingham, start_date=date(2024, 5, 1))
     framework = ContractFactory(consortium=consortium, kind="framework")
-    solo, residential = LotFactory(contract=framework, name="Solo/crisis"), LotFactory(contract=framework, name="Residential")
+    solo, residential = (
+        LotFactory(contract=framework, name="Solo/crisis"),
+        LotFactory(contract=framework, name="Residential"),
+    )
     # In the lot: £8,400 and £9,800 a week for the 28 nights; outside it a residential £5,000, and a spot one.
     for lot, fee in ((solo, 840000), (solo, 980000), (residential, 500000), (None, 450000)):
-        placement = PlacementFactory(contract=framework if lot else None, lot=lot, authority=nottingham, start_date=FIRST,
-                                     end_date=date(2024, 6, 30))
+        placement = PlacementFactory(
+            contract=framework if lot else None,
+            lot=lot,
+            authority=nottingham,
+            start_date=FIRST,
+            end_date=date(2024, 6, 30),
+        )
         PlacementFeeFactory(placement=placement, weekly_pence=fee)
     (value,) = services.block_values(consortium, FIRST, LAST)
     assert value.average_weekly_pence == 910_000  # (£8,400 + £9,800) / 2, not the residential £6,325 of all four
@@ -103,12 +134,22 @@ def test_a_block_with_nothing_to_compare_says_so(client):
     sign_in(client, lead(consortium))
     settings = client.get(f"/contracts/{block.id}/settings").get_data(as_text=True)
     assert "Placements in a “Solo/crisis” lot" in settings
-    response = client.post(f"/contracts/{block.id}/settings", data={
-        "beds": "2", "underuse_threshold_percent": "80", "underuse_window_nights": "28", "notice_days": "180",
-        "compared_lot": "Solo/crisis", "version": block.version})
+    response = client.post(
+        f"/contracts/{block.id}/settings",
+        data={
+            "beds": "2",
+            "underuse_threshold_percent": "80",
+            "underuse_window_nights": "28",
+            "notice_days": "180",
+            "compared_lot": "Solo/crisis",
+            "version": block.version,
+        },
+    )
     assert response.status_code == 302
     db.session.refresh(block)
     assert block.compared_lot == "Solo/crisis"
-    page = client.get("/value-for-money?from_day=1&from_month=6&from_year=2024&to_day=30&to_month=6&to_year=2024").get_data(as_text=True)
+    page = client.get(
+        "/value-for-money?from_day=1&from_month=6&from_year=2024&to_day=30&to_month=6&to_year=2024"
+    ).get_data(as_text=True)
     assert "No comparable placements" in page and "placements by the members in the Solo/crisis lot" in page
     assert "Cost per occupied bed-week of each block" in page and "Block: cost per occupied bed-week" in page

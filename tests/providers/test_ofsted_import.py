@@ -34,14 +34,26 @@ def home(urn) -> Home:
 def test_the_sample_file_imports_providers_homes_and_inspections():
     result = ofsted.import_file(table(SAMPLE))
     assert result.details == {
-        "providers_added": 3, "homes_added": 6, "homes_updated": 0, "inspections_added": 6, "judgements_worse": 2, "owners_renamed": 0, "owners_new": 0,
+        "providers_added": 3,
+        "homes_added": 6,
+        "homes_updated": 0,
+        "inspections_added": 6,
+        "judgements_worse": 2,
+        "owners_renamed": 0,
+        "owners_new": 0,
     }
     assert (count(Provider), count(Home), count(Inspection)) == (3, 6, 6)
     moorview = home("SC900101")
     assert (moorview.name, moorview.provider.name, moorview.postcode, moorview.registered_places) == (
-        "Moorview House", "Riverbank Care Ltd", "EX4 6AB", 4)
+        "Moorview House",
+        "Riverbank Care Ltd",
+        "EX4 6AB",
+        4,
+    )
     assert [(i.inspection_date.isoformat(), i.judgement.name) for i in moorview.inspections] == [
-        ("2019-03-12", "Good"), ("2020-02-20", "Requires improvement to be good")]
+        ("2019-03-12", "Good"),
+        ("2020-02-20", "Requires improvement to be good"),
+    ]
     assert home("SC900104").inspections == []  # not yet inspected: a home without inspections
     assert home("2591234").provision_type == "Supported accommodation"
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.object_type == "Ofsted file"))
@@ -52,7 +64,10 @@ def test_importing_the_same_file_again_changes_nothing():
     ofsted.import_file(table(SAMPLE))
     again = ofsted.plan(table(SAMPLE))
     assert not again.changes_anything
-    assert again.summary() == "0 new providers, 0 new homes, 0 homes changed, 0 new inspections, 0 judgements worse than before"
+    assert (
+        again.summary()
+        == "0 new providers, 0 new homes, 0 homes changed, 0 new inspections, 0 judgements worse than before"
+    )
     result = ofsted.apply(again)
     assert (result.added, result.updated, result.unchanged) == (0, 0, 12)
     assert (count(Provider), count(Home), count(Inspection)) == (3, 6, 6)
@@ -65,7 +80,10 @@ def test_a_latest_only_file_adds_the_newest_inspection_and_updates_the_home():
         "\nSC900102,Children's home,Harbour Lodge,Riverbank Care Ltd,Plymouth,PL1 2CD,3,Active,Full inspection,05/06/2019,Outstanding\n"
     )
     plan = ofsted.plan(table(latest))
-    assert plan.summary() == "0 new providers, 0 new homes, 1 home changed, 1 new inspection, 0 judgements worse than before"
+    assert (
+        plan.summary()
+        == "0 new providers, 0 new homes, 1 home changed, 1 new inspection, 0 judgements worse than before"
+    )
     ofsted.apply(plan)
     moorview = home("SC900101")
     assert moorview.registered_places == 6
@@ -73,16 +91,25 @@ def test_a_latest_only_file_adds_the_newest_inspection_and_updates_the_home():
 
 
 def test_the_preview_counts_worse_judgements_against_the_register():
-    ofsted.import_file(table(rows("SC100001,A,P Ltd,2020-01-01,Good", "SC100002,B,P Ltd,2020-01-01,Requires improvement to be good")))
-    plan = ofsted.plan(table(rows(
-        "SC100001,A,P Ltd,2021-01-01,Inadequate",      # worse than Good
-        "SC100002,B,P Ltd,2021-01-01,Good",            # better
-        "SC100003,C,Q Ltd,2021-01-01,Good",            # a new home's first inspection is not "worse"
-        "SC100003,C,Q Ltd,2022-01-01,Requires improvement to be good",  # worse within the file
-        "SC100004,D,Q Ltd,2021-01-01,Adequate",
-        "SC100004,D,Q Ltd,2022-01-01,Requires improvement to be good",  # the same level: not worse
-    )))
-    assert plan.summary() == "1 new provider, 2 new homes, 0 homes changed, 6 new inspections, 2 judgements worse than before"
+    ofsted.import_file(
+        table(rows("SC100001,A,P Ltd,2020-01-01,Good", "SC100002,B,P Ltd,2020-01-01,Requires improvement to be good"))
+    )
+    plan = ofsted.plan(
+        table(
+            rows(
+                "SC100001,A,P Ltd,2021-01-01,Inadequate",  # worse than Good
+                "SC100002,B,P Ltd,2021-01-01,Good",  # better
+                "SC100003,C,Q Ltd,2021-01-01,Good",  # a new home's first inspection is not "worse"
+                "SC100003,C,Q Ltd,2022-01-01,Requires improvement to be good",  # worse within the file
+                "SC100004,D,Q Ltd,2021-01-01,Adequate",
+                "SC100004,D,Q Ltd,2022-01-01,Requires improvement to be good",  # the same level: not worse
+            )
+        )
+    )
+    assert (
+        plan.summary()
+        == "1 new provider, 2 new homes, 0 homes changed, 6 new inspections, 2 judgements worse than before"
+    )
 
 
 def test_redacted_names_never_overwrite_a_real_name():
@@ -128,7 +155,13 @@ def failure(text) -> list[str]:
 
 
 def test_the_same_inspection_with_two_judgements_names_both_lines():
-    lines = failure(rows("SC100001,A,P Ltd,2020-01-01,Good", "SC100002,B,P Ltd,2020-01-01,Good", "SC100001,A,P Ltd,01/01/2020,Inadequate"))
+    lines = failure(
+        rows(
+            "SC100001,A,P Ltd,2020-01-01,Good",
+            "SC100002,B,P Ltd,2020-01-01,Good",
+            "SC100001,A,P Ltd,01/01/2020,Inadequate",
+        )
+    )
     assert lines == ["line 4: the inspection of SC100001 on 01/01/2020 is 'Inadequate' here but 'Good' on line 2"]
 
 
@@ -136,7 +169,9 @@ def test_a_judgement_that_contradicts_the_register_is_refused():
     ofsted.import_file(table(rows("SC100001,A,P Ltd,2020-01-01,Good")))
     with pytest.raises(ImportFailed) as failed:
         ofsted.import_file(table(rows("SC100002,B,P Ltd,2020-01-01,Good", "SC100001,A,P Ltd,2020-01-01,Outstanding")))
-    assert failed.value.lines() == ["line 3: SC100001 already has an inspection on 01/01/2020 judged 'Good'; this line says 'Outstanding'"]
+    assert failed.value.lines() == [
+        "line 3: SC100001 already has an inspection on 01/01/2020 judged 'Good'; this line says 'Outstanding'"
+    ]
     assert count(Home) == 1
 
 
@@ -168,7 +203,9 @@ def test_an_empty_file_is_refused():
 
 
 def test_a_csv_with_formula_text_is_refused():
-    lines = failure(rows("SC100001,=HYPERLINK(\"http://x\"),P Ltd,2024-01-01,Good", "SC100002,@SUM(A1),P Ltd,2024-01-01,Good"))
+    lines = failure(
+        rows('SC100001,=HYPERLINK("http://x"),P Ltd,2024-01-01,Good', "SC100002,@SUM(A1),P Ltd,2024-01-01,Good")
+    )
     assert lines == [
         "line 2: Setting name starts with '=': formulas are not accepted",
         "line 3: Setting name starts with '@': formulas are not accepted",

@@ -37,10 +37,14 @@ def _table(text: str):
 @pytest.fixture
 def oak():
     """Oak with two homes, admitted to a framework lot, holding a block, with a returns account."""
-    ofsted.import_file(_table(rows(f"SC100001,Acorn House,{OLD},2024-01-10,Good", f"SC100002,Beech House,{OLD},2024-02-10,Good")))
+    ofsted.import_file(
+        _table(rows(f"SC100001,Acorn House,{OLD},2024-01-10,Good", f"SC100002,Beech House,{OLD},2024-02-10,Good"))
+    )
     provider = db.session.scalar(select(Provider).where(Provider.name == OLD))
     consortium = lead().consortium
-    admission = AdmissionFactory(lot=LotFactory(contract=ContractFactory(consortium=consortium, kind="framework")), provider=provider)
+    admission = AdmissionFactory(
+        lot=LotFactory(contract=ContractFactory(consortium=consortium, kind="framework")), provider=provider
+    )
     block = ContractFactory(consortium=consortium, provider=provider)
     staff = provider_user(provider)
     return {"provider": provider, "admission": admission, "block": block, "staff": staff, "consortium": consortium}
@@ -93,15 +97,20 @@ def test_two_providers_admitted_to_the_same_lot_are_not_merged(oak):
 
 def test_a_lead_decides_on_the_preview_and_is_asked_when_they_have_not(client, oak):
     sign_in(client, lead(oak["consortium"]))
-    preview = client.post("/ofsted/import", data={"file": (io.BytesIO(RENAMED.encode()), "ofsted.csv")},
-                          content_type="multipart/form-data").get_data(as_text=True)
+    preview = client.post(
+        "/ofsted/import",
+        data={"file": (io.BytesIO(RENAMED.encode()), "ofsted.csv")},
+        content_type="multipart/form-data",
+    ).get_data(as_text=True)
     assert "Homes whose owner has changed" in preview and f"{OLD} is now called {NEW}" in preview.replace("&#39;", "'")
     upload_id = re.search(r'/ofsted/import/(\d+)"', preview).group(1)
     key = re.search(r'name="owner-0-key" value="([^"]+)"', preview).group(1)
     undecided = client.post(f"/ofsted/import/{upload_id}", data={"owner-0-key": key})
     page = undecided.get_data(as_text=True).replace("&#39;", "'")
     assert undecided.status_code == 400 and "<title>Error: " in page
-    assert f'href="#owner-0">Choose whether {NEW} is {OLD} renamed or a new owner' in page and 'id="owner-0-error"' in page
+    assert (
+        f'href="#owner-0">Choose whether {NEW} is {OLD} renamed or a new owner' in page and 'id="owner-0-error"' in page
+    )
     assert db.session.scalar(select(func.count()).select_from(Provider)) == 1  # nothing imported
     done = client.post(f"/ofsted/import/{upload_id}", data={"owner-0-key": key, "owner-0": "rename"})
     assert done.status_code == 302

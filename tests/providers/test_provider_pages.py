@@ -72,9 +72,9 @@ def test_the_home_page_shows_history_drops_chart_and_flags(client):
     sign_in(client, partner())
     page = client.get("/homes/SC900101").get_data(as_text=True)
     assert "Moorview House" in page and "Riverbank Care Ltd" in page
-    table = page[page.index("Inspection history, newest first"):]
+    table = page[page.index("Inspection history, newest first") :]
     assert table.index("20 Feb 2020") < table.index("12 Mar 2019")
-    assert "govuk-tag--red govuk-!-margin-left-1\">\n  Drop" in page
+    assert 'govuk-tag--red govuk-!-margin-left-1">\n  Drop' in page
     assert "<svg" in page and "Judgements from 12 Mar 2019 to 20 Feb 2020" in page
     assert "fell from Good to Requires improvement to be good" in page
     assert client.get("/homes/SC999999").status_code == 404
@@ -82,15 +82,17 @@ def test_the_home_page_shows_history_drops_chart_and_flags(client):
 
 def test_exports_guard_against_formulas(client):
     load(rows("SC100001,A home,P Ltd,2024-01-01,Good"))
-    db.session.scalar(select(Home)).name = "=HYPERLINK(\"http://x\")"
+    db.session.scalar(select(Home)).name = '=HYPERLINK("http://x")'
     db.session.flush()
     sign_in(client, lead())
     csv_text = client.get("/homes/export.csv").get_data(as_text=True)
     assert "'=HYPERLINK" in csv_text
     workbook = load_workbook(io.BytesIO(client.get("/homes/export.xlsx").data))
     values = [cell.value for row in workbook.active.iter_rows() for cell in row]
-    assert "'=HYPERLINK(\"http://x\")" in values
-    assert guard("+44 115") == "'+44 115" and guard("@x") == "'@x" and guard("\tx") == "'\tx" and guard("plain") == "plain"
+    assert '\'=HYPERLINK("http://x")' in values
+    assert (
+        guard("+44 115") == "'+44 115" and guard("@x") == "'@x" and guard("\tx") == "'\tx" and guard("plain") == "plain"
+    )
     assert guard(-3) == -3
     assert client.get("/homes/export.pdf").status_code == 404
 
@@ -129,10 +131,16 @@ def test_a_lead_with_a_contract_invites_a_providers_first_account_who_sets_their
     sign_in(client, contracting)
     form = client.get(f"/providers/{riverbank.id}/invitations/new").get_data(as_text=True)
     assert 'name="password"' not in form  # nobody but the person sets their password
-    response = client.post(f"/providers/{riverbank.id}/invitations/new", data={"email": "Staff@Riverbank.test", "name": "Sam Staff"})
+    response = client.post(
+        f"/providers/{riverbank.id}/invitations/new", data={"email": "Staff@Riverbank.test", "name": "Sam Staff"}
+    )
     assert response.status_code == 302
-    assert db.session.scalar(select(User).where(User.email == "staff@riverbank.test")) is None  # no account until the link is used
-    (message,) = db.session.scalars(select(OutboxMessage).where(OutboxMessage.to_address == "staff@riverbank.test")).all()
+    assert (
+        db.session.scalar(select(User).where(User.email == "staff@riverbank.test")) is None
+    )  # no account until the link is used
+    (message,) = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.to_address == "staff@riverbank.test")
+    ).all()
     token = message.body.split("/invitations/")[1].split()[0]
     invitation = db.session.scalar(select(Invitation))
     assert token not in (invitation.token_hash, str(invitation.__dict__))  # kept only as a hash
@@ -141,16 +149,25 @@ def test_a_lead_with_a_contract_invites_a_providers_first_account_who_sets_their
     client.post("/sign-out")
     page = client.get(f"/invitations/{token}")
     assert page.status_code == 200 and "staff@riverbank.test" in page.get_data(as_text=True)
-    mismatch = client.post(f"/invitations/{token}", data={"password": "long enough password", "confirm": "something else"})
+    mismatch = client.post(
+        f"/invitations/{token}", data={"password": "long enough password", "confirm": "something else"}
+    )
     assert mismatch.status_code == 400 and "do not match" in mismatch.get_data(as_text=True)
-    done = client.post(f"/invitations/{token}", data={"name": "Sam Staff", "password": "long enough password",
-                                                       "confirm": "long enough password"})
+    done = client.post(
+        f"/invitations/{token}",
+        data={"name": "Sam Staff", "password": "long enough password", "confirm": "long enough password"},
+    )
     assert done.status_code == 302
     user = db.session.scalar(select(User).where(User.email == "staff@riverbank.test"))
     assert (user.role, user.provider_id, user.account_manager) == ("provider", riverbank.id, True)
     assert client.get(f"/invitations/{token}").status_code == 404  # a link works once
     signing_in = app.test_client()
-    assert signing_in.post("/sign-in", data={"email": "staff@riverbank.test", "password": "long enough password"}).status_code == 302
+    assert (
+        signing_in.post(
+            "/sign-in", data={"email": "staff@riverbank.test", "password": "long enough password"}
+        ).status_code
+        == 302
+    )
     # Now Riverbank has an account: its account manager invites the others, not a lead.
     db.session.refresh(contracting)  # signing out gave it a new session token
     sign_in(client, contracting)
@@ -159,7 +176,10 @@ def test_a_lead_with_a_contract_invites_a_providers_first_account_who_sets_their
     sign_in(client, user)
     colleague = client.post(f"/providers/{riverbank.id}/invitations/new", data={"email": "colleague@riverbank.test"})
     assert colleague.status_code == 302
-    assert db.session.scalar(select(Invitation).where(Invitation.email == "colleague@riverbank.test")).account_manager is False
+    assert (
+        db.session.scalar(select(Invitation).where(Invitation.email == "colleague@riverbank.test")).account_manager
+        is False
+    )
     duplicate = client.post(f"/providers/{riverbank.id}/invitations/new", data={"email": "colleague@riverbank.test"})
     assert duplicate.status_code == 400 and b"already been invited" in duplicate.data
     sign_in(client, contracting)
@@ -188,14 +208,18 @@ def test_an_expired_or_unknown_invitation_link_makes_no_account(client):
     token = db.session.scalar(select(OutboxMessage.body)).split("/invitations/")[1].split()[0]
     invitation.expires_at = utcnow() - timedelta(minutes=1)
     db.session.flush()
-    page = client.post(f"/invitations/{token}", data={"password": "long enough password", "confirm": "long enough password"})
+    page = client.post(
+        f"/invitations/{token}", data={"password": "long enough password", "confirm": "long enough password"}
+    )
     assert page.status_code == 404 and "expired" in page.get_data(as_text=True)
     assert client.get("/invitations/made-up").status_code == 404
     assert db.session.scalar(select(User).where(User.email == "late@riverbank.test")) is None
 
 
 def upload(client, text, name="ofsted.csv"):
-    return client.post("/ofsted/import", data={"file": (io.BytesIO(text.encode()), name)}, content_type="multipart/form-data")
+    return client.post(
+        "/ofsted/import", data={"file": (io.BytesIO(text.encode()), name)}, content_type="multipart/form-data"
+    )
 
 
 def test_the_upload_previews_and_imports_only_when_confirmed(client):

@@ -37,7 +37,11 @@ def test_by_placements_with_a_base_part():
 def test_a_member_joining_mid_period_shares_the_equal_part_by_days():
     # 365-day year; E3 joined for the last 73 days: weights 365:365:73.
     shares = apportion(803_00, [Member("E1", 365), Member("E2", 365), Member("E3", 73)], "equal")
-    assert [s.exact for s in shares] == [Fraction(80300 * 365, 803), Fraction(80300 * 365, 803), Fraction(80300 * 73, 803)]
+    assert [s.exact for s in shares] == [
+        Fraction(80300 * 365, 803),
+        Fraction(80300 * 365, 803),
+        Fraction(80300 * 73, 803),
+    ]
     assert amounts(shares) == [("E1", 36500), ("E2", 36500), ("E3", 7300)]
 
 
@@ -47,8 +51,11 @@ def test_no_usage_at_all_splits_the_usage_part_equally():
 
 
 def test_fixed_percentages():
-    members = [Member("E1", 365, fixed_percent=Decimal("50")), Member("E2", 365, fixed_percent=Decimal("30")),
-               Member("E3", 365, fixed_percent=Decimal("20"))]
+    members = [
+        Member("E1", 365, fixed_percent=Decimal("50")),
+        Member("E2", 365, fixed_percent=Decimal("30")),
+        Member("E3", 365, fixed_percent=Decimal("20")),
+    ]
     assert amounts(apportion(1001, members, "fixed")) == [("E1", 501), ("E2", 300), ("E3", 200)]
     bad = [Member("E1", 365, fixed_percent=Decimal("50")), Member("E2", 365, fixed_percent=Decimal("40"))]
     with pytest.raises(ApportionmentError, match="add up to 90, not 100"):
@@ -74,13 +81,18 @@ def test_refusals(amount, members, basis, message):
         apportion(amount, members, basis)
 
 
-member_lists = st.lists(
-    st.tuples(st.integers(1, 366), st.integers(0, 50_000)), min_size=1, max_size=12
-).map(lambda rows: [Member(f"E{index:08d}", days, use) for index, (days, use) in enumerate(rows)])
+member_lists = st.lists(st.tuples(st.integers(1, 366), st.integers(0, 50_000)), min_size=1, max_size=12).map(
+    lambda rows: [Member(f"E{index:08d}", days, use) for index, (days, use) in enumerate(rows)]
+)
 
 
-@given(amount=st.integers(1, 10**11), members=member_lists, basis=st.sampled_from(["placements", "bed_nights", "equal"]),
-       base=st.integers(0, 100), order=st.randoms())
+@given(
+    amount=st.integers(1, 10**11),
+    members=member_lists,
+    basis=st.sampled_from(["placements", "bed_nights", "equal"]),
+    base=st.integers(0, 100),
+    order=st.randoms(),
+)
 def test_properties(amount, members, basis, base, order):
     shares = apportion(amount, members, basis, base_percent=base)
     assert sum(s.amount for s in shares) == amount

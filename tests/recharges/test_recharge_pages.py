@@ -20,9 +20,17 @@ def fingerprint_of(client, pool) -> str:
 
 def test_a_lead_creates_a_pool_drafts_issues_and_records_payment(client, consortium):  # noqa: F811
     sign_in(client, lead(consortium))
-    response = client.post("/recharges/new", data={
-        "name": "Contract management 2024-25", "first_day": ["1", "4", "2024"], "last_day": ["31", "3", "2025"],
-        "amount": "12000", "basis": "placements", "base_percent": "50"})
+    response = client.post(
+        "/recharges/new",
+        data={
+            "name": "Contract management 2024-25",
+            "first_day": ["1", "4", "2024"],
+            "last_day": ["31", "3", "2025"],
+            "amount": "12000",
+            "basis": "placements",
+            "base_percent": "50",
+        },
+    )
     assert response.status_code == 302
     pool = db.session.scalar(select(CostPool))
     page = client.get(f"/recharges/{pool.id}").get_data(as_text=True)
@@ -34,17 +42,29 @@ def test_a_lead_creates_a_pool_drafts_issues_and_records_payment(client, consort
     again = client.post(f"/recharges/{pool.id}/issue")
     assert "Nothing to issue" in client.get(again.location).get_data(as_text=True)
     statement = db.session.scalars(select(Statement).order_by(Statement.number)).first()
-    early = client.post(f"/statements/{statement.id}/paid", data={"paid_on": ["1", "5", "2025"], "version": statement.version})
+    early = client.post(
+        f"/statements/{statement.id}/paid", data={"paid_on": ["1", "5", "2025"], "version": statement.version}
+    )
     assert "cannot be paid before it was issued" in client.get(early.location).get_data(as_text=True)
     today = date.today()
-    client.post(f"/statements/{statement.id}/paid", data={"paid_on": [str(today.day), str(today.month), str(today.year)],
-                                                          "version": statement.version})
+    client.post(
+        f"/statements/{statement.id}/paid",
+        data={"paid_on": [str(today.day), str(today.month), str(today.year)], "version": statement.version},
+    )
     db.session.refresh(statement)
     assert statement.status == "paid"
     csv_text = client.get(f"/recharges/{pool.id}/statements.csv").get_data(as_text=True)
     assert statement.number in csv_text and "5448.10" in csv_text
-    bad = client.post("/recharges/new", data={"name": "Nothing", "first_day": ["1", "4", "2024"], "last_day": ["31", "3", "2025"],
-                                              "amount": "0", "basis": "equal"})
+    bad = client.post(
+        "/recharges/new",
+        data={
+            "name": "Nothing",
+            "first_day": ["1", "4", "2024"],
+            "last_day": ["31", "3", "2025"],
+            "amount": "0",
+            "basis": "equal",
+        },
+    )
     assert bad.status_code == 400 and "The amount must be above zero" in bad.get_data(as_text=True)
 
 
@@ -90,7 +110,9 @@ def test_a_credit_note_through_the_pages(client, consortium):  # noqa: F811
     page = check.get_data(as_text=True)
     assert check.status_code == 200 and "Issue the credit note" in page and "£2,500.00" in page
     assert db.session.scalars(select(Statement).where(Statement.credit_for_id == wrong.id)).all() == []  # asked first
-    response = client.post(f"/statements/{wrong.id}/credit", data={"reason": "Miscounted", "corrected_amount": "2500", "confirmed": "yes"})
+    response = client.post(
+        f"/statements/{wrong.id}/credit", data={"reason": "Miscounted", "corrected_amount": "2500", "confirmed": "yes"}
+    )
     assert response.status_code == 302
     notes = db.session.scalars(select(Statement).where(Statement.credit_for_id == wrong.id)).all()
     assert [(n.amount_pence, n.status) for n in notes] == [(-wrong.amount_pence, "issued")]
@@ -101,7 +123,9 @@ def test_the_issue_step_shows_figures_worked_out_afresh_and_issues_nothing_if_th
     from contracts.models import Contract
     from tests.factories import PlacementFactory
 
-    pool = services.create_pool(consortium, "Contract management 2024-25", date(2024, 4, 1), date(2025, 3, 31), 1_200_000, "placements")
+    pool = services.create_pool(
+        consortium, "Contract management 2024-25", date(2024, 4, 1), date(2025, 3, 31), 1_200_000, "placements"
+    )
     services.draft_statements(pool)
     sign_in(client, lead(consortium))
     checked = fingerprint_of(client, pool)
@@ -110,7 +134,9 @@ def test_the_issue_step_shows_figures_worked_out_afresh_and_issues_nothing_if_th
     # A partner records a late placement after the drafts were made: the figures are no longer those checked.
     contract = db.session.scalar(select(Contract).where(Contract.consortium_id == consortium.id))
     nottingham = db.session.get(type(consortium.lead), "E06000018")
-    PlacementFactory(contract=contract, authority=nottingham, home=None, start_date=date(2025, 3, 1), end_date=date(2025, 3, 5))
+    PlacementFactory(
+        contract=contract, authority=nottingham, home=None, start_date=date(2025, 3, 1), end_date=date(2025, 3, 5)
+    )
     db.session.commit()
     stale = client.post(f"/recharges/{pool.id}/issue", data={"fingerprint": checked})
     page = stale.get_data(as_text=True)
@@ -119,9 +145,17 @@ def test_the_issue_step_shows_figures_worked_out_afresh_and_issues_nothing_if_th
     done = client.post(f"/recharges/{pool.id}/issue", data={"fingerprint": fingerprint_of(client, pool)})
     assert done.status_code == 302
     issued = {s.authority_code: s for s in db.session.scalars(select(Statement).where(Statement.pool_id == pool.id))}
-    assert issued["E06000018"].usage == 1 and issued["E06000018"].consortium_usage == 6 and issued["E06000018"].amount_pence == 200000
-    assert all(s.status == "issued" for s in issued.values()) and sum(s.amount_pence for s in issued.values()) == 1_200_000
-    assert client.post(f"/recharges/{pool.id}/issue", data={"fingerprint": checked}).status_code == 302  # nothing left to issue
+    assert (
+        issued["E06000018"].usage == 1
+        and issued["E06000018"].consortium_usage == 6
+        and issued["E06000018"].amount_pence == 200000
+    )
+    assert (
+        all(s.status == "issued" for s in issued.values()) and sum(s.amount_pence for s in issued.values()) == 1_200_000
+    )
+    assert (
+        client.post(f"/recharges/{pool.id}/issue", data={"fingerprint": checked}).status_code == 302
+    )  # nothing left to issue
 
 
 def test_a_pool_shared_by_usage_is_issued_only_once_its_period_has_ended(client, consortium):  # noqa: F811
@@ -130,7 +164,9 @@ def test_a_pool_shared_by_usage_is_issued_only_once_its_period_has_ended(client,
     from consortium.recharges import services
 
     today = date.today()
-    pool = services.create_pool(consortium, "This year", date(2025, 4, 1), today + timedelta(days=30), 1_200_000, "placements", 50)
+    pool = services.create_pool(
+        consortium, "This year", date(2025, 4, 1), today + timedelta(days=30), 1_200_000, "placements", 50
+    )
     sign_in(client, lead(consortium))
     waiting = f"Usage can still change until {(today + timedelta(days=30)):%-d %b %Y}; statements can be issued from "
     assert waiting in client.get(f"/recharges/{pool.id}").get_data(as_text=True)
@@ -141,7 +177,10 @@ def test_a_pool_shared_by_usage_is_issued_only_once_its_period_has_ended(client,
     assert db.session.scalar(select(Statement).where(Statement.status != "draft")) is None
     # Equal shares do not wait for usage.
     equal = services.create_pool(consortium, "Equal", date(2025, 4, 1), today + timedelta(days=30), 400_000, "equal")
-    assert client.post(f"/recharges/{equal.id}/issue", data={"fingerprint": fingerprint_of(client, equal)}).status_code == 302
+    assert (
+        client.post(f"/recharges/{equal.id}/issue", data={"fingerprint": fingerprint_of(client, equal)}).status_code
+        == 302
+    )
     assert {s.status for s in db.session.scalars(select(Statement).where(Statement.pool_id == equal.id))} == {"issued"}
 
 

@@ -48,12 +48,16 @@ def test_two_runs_issued_at_once_get_distinct_consecutive_numbers(separate_datab
             for code in ("E06000015", "E06000016", "E06000018"):
                 db.session.add(Authority(code=code, name=code))
             consortium = Consortium(ref="EMRF", name="East Midlands", lead_code="E06000015")
-            consortium.memberships = [Membership(authority_code=c, joined=date(2020, 4, 1)) for c in ("E06000015", "E06000016", "E06000018")]
+            consortium.memberships = [
+                Membership(authority_code=c, joined=date(2020, 4, 1)) for c in ("E06000015", "E06000016", "E06000018")
+            ]
             db.session.add(consortium)
             db.session.flush()
             pools = []
             for n in range(2):
-                pool = services.create_pool(consortium, f"Pool {n}", date(2024, 4, 1), date(2025, 3, 31), 90000 + n, "equal")
+                pool = services.create_pool(
+                    consortium, f"Pool {n}", date(2024, 4, 1), date(2025, 3, 31), 90000 + n, "equal"
+                )
                 services.draft_statements(pool)
                 pools.append(pool.id)
             db.session.commit()

@@ -19,10 +19,14 @@ def test_import_linter_contracts_hold():
 def test_an_upward_import_in_a_new_module_breaks_the_layers(tmp_path):
     """A module nobody listed (contracts/usage_probe.py) importing a layer above it fails the lint."""
     for package in PACKAGES:
-        shutil.copytree(ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__", "static", "templates"))
+        shutil.copytree(
+            ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__", "static", "templates")
+        )
     shutil.copy(ROOT / "pyproject.toml", tmp_path)
     (tmp_path / "contracts" / "usage_probe.py").write_text("from consortium.dashboards import services\n")
-    result = subprocess.run([str(LINTER)], cwd=tmp_path, capture_output=True, text=True, env={"PYTHONPATH": str(tmp_path)})
+    result = subprocess.run(
+        [str(LINTER)], cwd=tmp_path, capture_output=True, text=True, env={"PYTHONPATH": str(tmp_path)}
+    )
     assert result.returncode == 1, result.stdout + result.stderr
     assert "contracts.usage_probe -> consortium.dashboards.services" in result.stdout
 

@@ -40,8 +40,15 @@ from tests.factories import PlacementFactory
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 BLOCK = "EM-BLOCK-RES"  # the demo's block contract, with its underused beds and Oakleaf's overdue return
@@ -71,6 +78,7 @@ class LiveServer:
         def serve(environ, start_response):
             with self.lock:
                 return app(environ, start_response)
+
         return serve
 
     def __enter__(self):
@@ -92,8 +100,11 @@ def server(app):
 @pytest.fixture(scope="module")
 def browser():
     if not CHROMIUM.is_file():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium), as .ci/run does. "
-                    "These tests never download a browser.", pytrace=False)
+        pytest.fail(
+            f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium), as .ci/run does. "
+            "These tests never download a browser.",
+            pytrace=False,
+        )
     if not AXE.is_file():
         pytest.fail(f"{AXE.relative_to(ROOT)} is missing: run `npm ci` (make test does)", pytrace=False)
     with sync_playwright() as playwright:
@@ -115,10 +126,22 @@ class Tab:
         self.page = page
         self.errors = []
         page.on("pageerror", lambda error: self.errors.append(f"{page.url}: {error}"))
-        page.on("console", lambda message: self.errors.append(f"{page.url}: {message.text}")
-                if message.type == "error" and not message.text.startswith("Failed to load resource") else None)
-        page.on("response", lambda response: self.errors.append(f"{response.url}: {response.status}")
-                if response.status >= 400 and not response.url.endswith("/favicon.ico") else None)
+        page.on(
+            "console",
+            lambda message: (
+                self.errors.append(f"{page.url}: {message.text}")
+                if message.type == "error" and not message.text.startswith("Failed to load resource")
+                else None
+            ),
+        )
+        page.on(
+            "response",
+            lambda response: (
+                self.errors.append(f"{response.url}: {response.status}")
+                if response.status >= 400 and not response.url.endswith("/favicon.ico")
+                else None
+            ),
+        )
 
 
 @pytest.fixture
@@ -155,7 +178,9 @@ def menu(page, name):
 
 def summary(page, key):
     """The value beside `key` in the page's summary list."""
-    row = page.locator(".govuk-summary-list__row").filter(has=page.locator("dt", has_text=re.compile(rf"^\s*{re.escape(key)}\s*$")))
+    row = page.locator(".govuk-summary-list__row").filter(
+        has=page.locator("dt", has_text=re.compile(rf"^\s*{re.escape(key)}\s*$"))
+    )
     return row.locator("dd").first
 
 
@@ -262,7 +287,11 @@ def open_the_return_to_do(page, snapshot: str = "") -> str:
     """The provider signs in and opens the block's return still to do from *Returns*; its quarter as shown."""
     sign_in(page, "provider@demo.test")
     menu(page, "Returns")
-    row = page.get_by_role("row").filter(has=page.get_by_role("link", name=BLOCK)).filter(has=page.locator(".govuk-tag", has_text=TO_DO))
+    row = (
+        page.get_by_role("row")
+        .filter(has=page.get_by_role("link", name=BLOCK))
+        .filter(has=page.locator(".govuk-tag", has_text=TO_DO))
+    )
     expect(row).to_have_count(1)
     if snapshot:
         snap(page, snapshot)
@@ -280,11 +309,21 @@ def test_a_provider_uploads_a_monitoring_return_and_sees_its_results_by_rag(open
 
     with page.expect_download() as download:
         page.get_by_role("link", name="CSV", exact=True).click()
-    assert download.value.suggested_filename == f"{BLOCK}-{period.split()[0]}-return.csv"  # the link reads "2026-Q2 (Jul to Sep 2026)"
+    assert (
+        download.value.suggested_filename == f"{BLOCK}-{period.split()[0]}-return.csv"
+    )  # the link reads "2026-Q2 (Jul to Sep 2026)"
     with open(download.value.path(), encoding="utf-8-sig", newline="") as template:
         rows = list(csv.DictReader(template))
-    values = {"EET": "96", "HEALTH": "90", "MFC": "6", "UNPLANNED": "0", "VIEWS": "100", "L3": "85", "NOTIFIABLE": "1",
-              "COMPLAINTS": "0"}
+    values = {
+        "EET": "96",
+        "HEALTH": "90",
+        "MFC": "6",
+        "UNPLANNED": "0",
+        "VIEWS": "100",
+        "L3": "85",
+        "NOTIFIABLE": "1",
+        "COMPLAINTS": "0",
+    }
     assert sorted(row["indicator_code"] for row in rows) == sorted(values)
     for line in rows:
         line["value"] = values[line["indicator_code"]]
@@ -309,12 +348,17 @@ def test_a_provider_uploads_a_monitoring_return_and_sees_its_results_by_rag(open
     expect(page.locator("p .govuk-tag")).to_have_text("Submitted")
     results = page.locator("table")
     expect(results.locator("caption")).to_contain_text("Version 1, submitted")
-    for indicator, colour, tag in [("Missing-from-care episodes", "red", "red"), ("Health assessments up to date", "amber", "orange"),
-                                   ("Children in education, employment or training", "green", "green")]:
+    for indicator, colour, tag in [
+        ("Missing-from-care episodes", "red", "red"),
+        ("Health assessments up to date", "amber", "orange"),
+        ("Children in education, employment or training", "green", "green"),
+    ]:
         cell = results.get_by_role("row").filter(has_text=indicator).locator(".govuk-tag")
         expect(cell).to_have_class(re.compile(rf"\bgovuk-tag--{tag}\b"))
         expect(cell).to_contain_text(f"({colour})")
-    expect(results.get_by_role("row").filter(has_text="Missing-from-care episodes").locator(".govuk-tag")).to_contain_text("6")
+    expect(
+        results.get_by_role("row").filter(has_text="Missing-from-care episodes").locator(".govuk-tag")
+    ).to_contain_text("6")
     expect(page.get_by_label("Completed template")).to_have_count(0)  # submitted returns are locked
     snap(page, "c-3-return-submitted-with-rag")
     assert tab.errors == []
@@ -328,7 +372,9 @@ def _percent(part: int, whole: int) -> str:
     return f"{(Decimal(part) * 100 / Decimal(whole)).quantize(Decimal('0.01'), rounding=ROUND_HALF_UP)}%"
 
 
-def test_a_lead_issues_statements_from_the_check_page_and_is_refused_figures_that_changed_after_checking(open_tab, server):
+def test_a_lead_issues_statements_from_the_check_page_and_is_refused_figures_that_changed_after_checking(
+    open_tab, server
+):
     # A pool of last quarter's brokerage cost shared by placements started: its period has ended,
     # so it can be issued today. Its amount divides into whole pence per placement both before
     # and after the placement added below, so every figure on the page is known exactly here.
@@ -338,8 +384,17 @@ def test_a_lead_issues_statements_from_the_check_page_and_is_refused_figures_tha
     framework = db.session.scalar(select(Contract).where(Contract.ref == "EMRF-RES"))
     nottingham = db.session.get(Authority, PARTNER_CODE)
     started = usage.placements_started(consortium.id, first, last)
-    members = sorted(set(db.session.scalars(select(Membership.authority_code).where(
-        Membership.consortium_id == consortium.id, Membership.joined <= last, or_(Membership.left.is_(None), Membership.left >= first)))))
+    members = sorted(
+        set(
+            db.session.scalars(
+                select(Membership.authority_code).where(
+                    Membership.consortium_id == consortium.id,
+                    Membership.joined <= last,
+                    or_(Membership.left.is_(None), Membership.left >= first),
+                )
+            )
+        )
+    )
     before = sum(started.get(code, 0) for code in members)
     assert before > 0 and PARTNER_CODE in members, (started, members)
     amount = before * (before + 1) * 10_000
@@ -347,12 +402,20 @@ def test_a_lead_issues_statements_from_the_check_page_and_is_refused_figures_tha
         pool = recharges.create_pool(consortium, "Brokerage team, last quarter", first, last, amount, "placements")
         recharges.draft_statements(pool)
         db.session.flush()
-        names = dict(db.session.execute(select(Authority.code, Authority.name).where(Authority.code.in_(members))).all())
+        names = dict(
+            db.session.execute(select(Authority.code, Authority.name).where(Authority.code.in_(members))).all()
+        )
 
     def figures(usage_by_code, total):
-        return {code: [f"{names[code]} ({code})", f"{usage_by_code.get(code, 0):,} of {total:,}",
-                       _percent(usage_by_code.get(code, 0), total), _pounds(amount * usage_by_code.get(code, 0) // total)]
-                for code in members}
+        return {
+            code: [
+                f"{names[code]} ({code})",
+                f"{usage_by_code.get(code, 0):,} of {total:,}",
+                _percent(usage_by_code.get(code, 0), total),
+                _pounds(amount * usage_by_code.get(code, 0) // total),
+            ]
+            for code in members
+        }
 
     def expect_figures(page, expected):
         table = page.locator("main table")
@@ -380,9 +443,17 @@ def test_a_lead_issues_statements_from_the_check_page_and_is_refused_figures_tha
 
     # Nottingham's late-recorded placement, started in the quarter, lands while the lead is reading.
     with server.lock:
-        placed = db.session.scalar(select(Placement).where(Placement.contract_id == framework.id, Placement.home_id.is_not(None)))
-        PlacementFactory(authority=nottingham, child_ref="NOTT-E2E-LATE", contract=framework, lot_id=placed.lot_id,
-                         home_id=placed.home_id, start_date=first + timedelta(days=20))
+        placed = db.session.scalar(
+            select(Placement).where(Placement.contract_id == framework.id, Placement.home_id.is_not(None))
+        )
+        PlacementFactory(
+            authority=nottingham,
+            child_ref="NOTT-E2E-LATE",
+            contract=framework,
+            lot_id=placed.lot_id,
+            home_id=placed.home_id,
+            start_date=first + timedelta(days=20),
+        )
         db.session.flush()
     now = {**started, PARTNER_CODE: started.get(PARTNER_CODE, 0) + 1}
     page.get_by_role("button", name=f"Issue {len(members)} statements").click()
@@ -390,8 +461,11 @@ def test_a_lead_issues_statements_from_the_check_page_and_is_refused_figures_tha
     expect(page).to_have_title(re.compile(r"^Error: Check the statements before you issue them"))
     problem = page.locator(".govuk-error-summary")
     expect(problem).to_contain_text("There is a problem")
-    link = problem.get_by_role("link", name="The figures changed since you checked them, so nothing was issued. "
-                                           "These are the figures now: check them again.")
+    link = problem.get_by_role(
+        "link",
+        name="The figures changed since you checked them, so nothing was issued. "
+        "These are the figures now: check them again.",
+    )
     expect(link).to_have_attribute("href", "#statements")
     expect(problem).to_be_focused()
     expect_figures(page, figures(now, before + 1))
@@ -399,19 +473,27 @@ def test_a_lead_issues_statements_from_the_check_page_and_is_refused_figures_tha
     snap(page, "d-2-figures-changed")
     with server.lock:
         db.session.expire_all()
-        statuses = db.session.execute(select(Statement.status, Statement.number).where(Statement.pool_id == pool.id)).all()
+        statuses = db.session.execute(
+            select(Statement.status, Statement.number).where(Statement.pool_id == pool.id)
+        ).all()
     assert statuses and set(statuses) == {("draft", None)}, statuses
 
     page.get_by_role("button", name=f"Issue {len(members)} statements").click()
     banner = page.locator(".govuk-notification-banner--success")
-    expect(banner).to_contain_text(re.compile(rf"{len(members)} statements issued, EMRF-{today.year}-\d{{4}} to EMRF-{today.year}-\d{{4}}"))
+    expect(banner).to_contain_text(
+        re.compile(rf"{len(members)} statements issued, EMRF-{today.year}-\d{{4}} to EMRF-{today.year}-\d{{4}}")
+    )
     expect(page.get_by_role("heading", name="Brokerage team, last quarter", level=1)).to_be_visible()
     with server.lock:
         db.session.expire_all()
-        issued = db.session.scalars(select(Statement).where(Statement.pool_id == pool.id).order_by(Statement.number)).all()
+        issued = db.session.scalars(
+            select(Statement).where(Statement.pool_id == pool.id).order_by(Statement.number)
+        ).all()
     # Exactly the figures shown the second time, numbered one after another.
     assert [(s.authority_code, s.status, s.issued_on, s.usage, s.consortium_usage, s.amount_pence) for s in issued] == [
-        (code, "issued", today, now.get(code, 0), before + 1, amount * now.get(code, 0) // (before + 1)) for code in sorted(members)]
+        (code, "issued", today, now.get(code, 0), before + 1, amount * now.get(code, 0) // (before + 1))
+        for code in sorted(members)
+    ]
     numbers = [s.number for s in issued]
     serials = [int(n.rsplit("-", 1)[1]) for n in numbers]
     assert serials == list(range(serials[0], serials[0] + len(members))), numbers
@@ -419,9 +501,16 @@ def test_a_lead_issues_statements_from_the_check_page_and_is_refused_figures_tha
     table = page.locator("main table")
     for statement in issued:
         row = table.get_by_role("row").filter(has=page.get_by_role("link", name=statement.number, exact=True))
-        expect(row.locator("td")).to_have_text([statement.number, names[statement.authority_code], "Issued",
-                                                 f"{statement.usage:,} of {before + 1:,}", _percent(statement.usage, before + 1),
-                                                 _pounds(statement.amount_pence)])
+        expect(row.locator("td")).to_have_text(
+            [
+                statement.number,
+                names[statement.authority_code],
+                "Issued",
+                f"{statement.usage:,} of {before + 1:,}",
+                _percent(statement.usage, before + 1),
+                _pounds(statement.amount_pence),
+            ]
+        )
     expect(page.get_by_role("button", name="Check and issue the statements")).to_have_count(0)
     snap(page, "d-3-statements-issued")
     # The refused issue answered 409 Conflict; nothing else failed.
@@ -436,13 +525,23 @@ def test_a_provider_is_shown_each_wrong_value_of_a_return_beside_its_field_and_n
     with server.lock:
         block = db.session.scalar(select(Contract).where(Contract.ref == BLOCK))
         oakleaf = db.session.scalar(select(Provider).where(Provider.name.like("Oakleaf%")))
-        where = (MonitoringReturn.contract_id == block.id, MonitoringReturn.provider_id == oakleaf.id, MonitoringReturn.period == code)
+        where = (
+            MonitoringReturn.contract_id == block.id,
+            MonitoringReturn.provider_id == oakleaf.id,
+            MonitoringReturn.period == code,
+        )
         assert db.session.scalar(select(MonitoringReturn.status).where(*where)) is None  # the demo leaves it missing
 
-    values = {"Children in education, employment or training (EET)": "abc", "Health assessments up to date (HEALTH)": "90",
-              "Missing-from-care episodes (MFC)": "-2", "Placement endings not planned (UNPLANNED)": "0",
-              "Children whose views were sought at review (VIEWS)": "100", "Staff with the Level 3 diploma (L3)": "85",
-              "Notifiable incidents (NOTIFIABLE)": "1", "Complaints (COMPLAINTS)": "0"}
+    values = {
+        "Children in education, employment or training (EET)": "abc",
+        "Health assessments up to date (HEALTH)": "90",
+        "Missing-from-care episodes (MFC)": "-2",
+        "Placement endings not planned (UNPLANNED)": "0",
+        "Children whose views were sought at review (VIEWS)": "100",
+        "Staff with the Level 3 diploma (L3)": "85",
+        "Notifiable incidents (NOTIFIABLE)": "1",
+        "Complaints (COMPLAINTS)": "0",
+    }
     for legend, value in values.items():
         page.get_by_role("group", name=legend).get_by_label("Value").fill(value)
     page.get_by_role("button", name="Continue to check and submit").click()
@@ -456,8 +555,10 @@ def test_a_provider_is_shown_each_wrong_value_of_a_return_beside_its_field_and_n
     expect(page.locator(".govuk-error-message")).to_have_count(2)  # no field but these two is marked
     expect(problems).to_be_focused()  # as GOV.UK Frontend does on load, so a screen reader reads it first
     snap(page, "e-1-return-with-two-errors")
-    wrong = [("value-EET", "abc", "EET: 'abc' is not a number"),
-             ("value-MFC", "-2", "MFC: a count is a whole number of 0 or more, not -2")]
+    wrong = [
+        ("value-EET", "abc", "EET: 'abc' is not a number"),
+        ("value-MFC", "-2", "MFC: a count is a whole number of 0 or more, not -2"),
+    ]
     for (field, typed, message), item in zip(wrong, problems.locator(".govuk-error-summary__list li").all()):
         link = item.get_by_role("link")
         expect(link).to_have_text(message)
@@ -477,7 +578,9 @@ def test_a_provider_is_shown_each_wrong_value_of_a_return_beside_its_field_and_n
 
     with server.lock:
         db.session.expire_all()
-        assert db.session.scalar(select(MonitoringReturn.status).where(*where)) is None  # nothing saved, let alone submitted
+        assert (
+            db.session.scalar(select(MonitoringReturn.status).where(*where)) is None
+        )  # nothing saved, let alone submitted
 
     # Corrected, the same values go on to the check: those two were the only problems.
     page.locator("#value-EET").fill("96")
@@ -498,8 +601,10 @@ def serious_violations(page) -> list[str]:
     """axe-core's serious and critical violations on the page, one line each."""
     results = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
     return [
-        f"{page.url}: {v['id']} ({v['impact']}): {v['help']}; " + "; ".join(str(node["target"]) for node in v["nodes"][:5])
-        for v in results["violations"] if v["impact"] in ("serious", "critical")
+        f"{page.url}: {v['id']} ({v['impact']}): {v['help']}; "
+        + "; ".join(str(node["target"]) for node in v["nodes"][:5])
+        for v in results["violations"]
+        if v["impact"] in ("serious", "critical")
     ]
 
 
@@ -510,14 +615,29 @@ def _pages() -> dict[str, list[str]]:
     oakleaf = db.session.scalar(select(Provider).where(Provider.name.like("Oakleaf%")))
     underused = db.session.scalar(select(Flag).where(Flag.kind == "underused_block_beds"))
     drop = db.session.scalar(select(Flag).where(Flag.kind == "quality_drop", Flag.subject == "SC910001"))
-    pool = db.session.scalar(select(CostPool).where(CostPool.id.in_(select(Statement.pool_id).where(Statement.status != "draft"))))
-    statement = db.session.scalar(select(Statement).where(Statement.authority_code == "E06000018", Statement.status != "draft"))
+    pool = db.session.scalar(
+        select(CostPool).where(CostPool.id.in_(select(Statement.pool_id).where(Statement.status != "draft")))
+    )
+    statement = db.session.scalar(
+        select(Statement).where(Statement.authority_code == "E06000018", Statement.status != "draft")
+    )
     waiting = db.session.scalar(select(MonitoringReturn).where(MonitoringReturn.status == "submitted"))
     return {
         "admin": ["/"],
-        "lead": ["/", "/dashboard", "/flags", f"/flags/{underused.id}", "/placements", f"/contracts/{block.id}",
-                 f"/contracts/{framework.id}", "/returns", f"/contracts/{waiting.contract_id}/returns/{waiting.provider_id}/{waiting.period}",
-                 f"/recharges/{pool.id}", f"/providers/{oakleaf.id}", "/homes/SC910001"],
+        "lead": [
+            "/",
+            "/dashboard",
+            "/flags",
+            f"/flags/{underused.id}",
+            "/placements",
+            f"/contracts/{block.id}",
+            f"/contracts/{framework.id}",
+            "/returns",
+            f"/contracts/{waiting.contract_id}/returns/{waiting.provider_id}/{waiting.period}",
+            f"/recharges/{pool.id}",
+            f"/providers/{oakleaf.id}",
+            "/homes/SC910001",
+        ],
         "partner": ["/", "/dashboard", "/placements/new", "/usage", f"/statements/{statement.id}", f"/flags/{drop.id}"],
         "provider": ["/", "/dashboard", "/returns"],
     }
@@ -528,7 +648,9 @@ def test_the_main_pages_have_no_serious_accessibility_problems(open_tab):
     page = open_tab(axe=True).page
     page.set_content('<html lang="en"><body><main><img src="data:,"><a href="#"></a></main></body></html>')
     page.add_script_tag(path=AXE)  # set_content is not a navigation
-    assert {"image-alt", "link-name"} <= {line.split(" ")[1] for line in serious_violations(page)}, "axe is not checking"
+    assert {"image-alt", "link-name"} <= {line.split(" ")[1] for line in serious_violations(page)}, (
+        "axe is not checking"
+    )
 
     page.goto("/sign-in")
     found = serious_violations(page)
@@ -547,7 +669,9 @@ def test_the_main_pages_have_no_serious_accessibility_problems(open_tab):
             expect(page.locator(".govuk-error-summary")).to_be_visible()
             found += serious_violations(page)
         if role == "provider":
-            page.get_by_role("row").filter(has=page.locator(".govuk-tag", has_text=TO_DO)).first.get_by_role("link").first.click()
+            page.get_by_role("row").filter(has=page.locator(".govuk-tag", has_text=TO_DO)).first.get_by_role(
+                "link"
+            ).first.click()
             expect(page.get_by_label("Completed template")).to_be_visible()  # a return's form and upload
             found += serious_violations(page)
         page.get_by_role("button", name="Sign out").click()

@@ -17,7 +17,10 @@ from providers.models import Home
 
 
 def counts():
-    return tuple(db.session.scalar(select(func.count()).select_from(model)) for model in (Authority, Consortium, Membership, User))
+    return tuple(
+        db.session.scalar(select(func.count()).select_from(model))
+        for model in (Authority, Consortium, Membership, User)
+    )
 
 
 def test_seed_twice_builds_the_demo_once_and_every_account_signs_in(app, runner):
@@ -56,11 +59,23 @@ def test_seed_twice_builds_the_demo_once_and_every_account_signs_in(app, runner)
     placements = db.session.scalar(select(func.count()).select_from(Placement))
     assert 150 <= placements <= 250
     flagged = {flag.kind for flag in db.session.scalars(select(Flag))}
-    assert flagged == {"quality_drop", "home_in_use_concern", "underused_block_beds", "contract_expiring", "kpi_red", "overdue_return"}
-    statuses = dict(db.session.execute(select(MonitoringReturn.status, func.count()).group_by(MonitoringReturn.status)).all())
+    assert flagged == {
+        "quality_drop",
+        "home_in_use_concern",
+        "underused_block_beds",
+        "contract_expiring",
+        "kpi_red",
+        "overdue_return",
+    }
+    statuses = dict(
+        db.session.execute(select(MonitoringReturn.status, func.count()).group_by(MonitoringReturn.status)).all()
+    )
     assert statuses["returned"] == 1 and statuses["accepted"] > 40 and statuses["submitted"] >= 1
     demo_lead = db.session.scalar(select(User).where(User.email == "lead@demo.test"))
-    statuses = {flag.subject: flag.seen_status(demo_lead) for flag in db.session.scalars(select(Flag).where(Flag.kind == "quality_drop"))}
+    statuses = {
+        flag.subject: flag.seen_status(demo_lead)
+        for flag in db.session.scalars(select(Flag).where(Flag.kind == "quality_drop"))
+    }
     assert statuses["SC910001"] == "acknowledged" and statuses["SC910002"] == "resolved"
     assert db.session.scalar(select(JobRun.status).where(JobRun.job == "checks")) == "succeeded"
     pools = {pool.basis: pool for pool in db.session.scalars(select(CostPool))}
@@ -82,7 +97,11 @@ def test_the_block_contract_shows_its_monthly_occupancy_with_last_months_dip(app
     months = {m.first: m for m in usage.monthly_occupancy(block, block.start_date, today - timedelta(days=1))}
     assert months[last_month].average_occupied_beds <= Decimal("6.5")
     # Two beds stood empty from the start of last month until ten days ago.
-    earlier = [m.average_occupied_beds for first, m in months.items() if first not in (block.start_date, last_month, today.replace(day=1))]
+    earlier = [
+        m.average_occupied_beds
+        for first, m in months.items()
+        if first not in (block.start_date, last_month, today.replace(day=1))
+    ]
     assert all(Decimal("7.0") <= beds <= Decimal("8.0") for beds in earlier), earlier
     client = app.test_client()
     client.post("/sign-in", data={"email": "lead@demo.test", "password": DEMO_PASSWORD})
@@ -96,19 +115,30 @@ def test_the_demo_provider_uploads_a_return_and_the_lead_accepts_it(app, runner)
     block = db.session.scalar(select(Contract).where(Contract.ref == "EM-BLOCK-RES"))
     provider = app.test_client()
     provider.post("/sign-in", data={"email": "provider@demo.test", "password": DEMO_PASSWORD})
-    overdue = [line for line in provider.get("/returns?status=overdue").get_data(as_text=True).splitlines()
-               if "/contracts/" in line and "/returns/" in line]
+    overdue = [
+        line
+        for line in provider.get("/returns?status=overdue").get_data(as_text=True).splitlines()
+        if "/contracts/" in line and "/returns/" in line
+    ]
     assert overdue, "the demo has an overdue return"
     path = overdue[0].split('href="')[1].split('"')[0]
     template = provider.get(f"{path}/template.csv").get_data(as_text=True).lstrip("\ufeff").splitlines()
     codes = [line.split(",")[0] for line in template[1:]]
-    filled = "indicator_code,value,comment\n" + "".join(f"{code},{1 if code in ('MFC', 'UNPLANNED', 'NOTIFIABLE', 'COMPLAINTS') else 95},\n" for code in codes)
-    response = provider.post(f"{path}/upload", data={"file": (io.BytesIO(filled.encode()), "return.csv")}, content_type="multipart/form-data")
+    filled = "indicator_code,value,comment\n" + "".join(
+        f"{code},{1 if code in ('MFC', 'UNPLANNED', 'NOTIFIABLE', 'COMPLAINTS') else 95},\n" for code in codes
+    )
+    response = provider.post(
+        f"{path}/upload", data={"file": (io.BytesIO(filled.encode()), "return.csv")}, content_type="multipart/form-data"
+    )
     assert "Check your" in provider.get(response.location).get_data(as_text=True)
-    draft = db.session.scalar(select(MonitoringReturn).where(MonitoringReturn.contract_id == block.id, MonitoringReturn.status == "draft"))
+    draft = db.session.scalar(
+        select(MonitoringReturn).where(MonitoringReturn.contract_id == block.id, MonitoringReturn.status == "draft")
+    )
     response = provider.post(response.location, data={"version": draft.version})
     assert "Return submitted" in provider.get(response.location).get_data(as_text=True)
-    submitted = db.session.scalar(select(MonitoringReturn).where(MonitoringReturn.contract_id == block.id, MonitoringReturn.status == "submitted"))
+    submitted = db.session.scalar(
+        select(MonitoringReturn).where(MonitoringReturn.contract_id == block.id, MonitoringReturn.status == "submitted")
+    )
     lead_client = app.test_client()
     lead_client.post("/sign-in", data={"email": "lead@demo.test", "password": DEMO_PASSWORD})
     db.session.refresh(submitted)  # the same row as the draft above, submitted since

@@ -26,8 +26,14 @@ def test_every_form_sent_wrong_shows_each_problem_on_its_field_and_linked_from_t
                 if "deactivate" in action or "sign-out" in action:
                     continue
                 # Every field empty (or, for a number, not a number); hidden fields as the page gave them.
-                data = {name: (values if form["kinds"].get(name) == "hidden" else ["x" if form["kinds"].get(name) == "number" else ""] * len(values))
-                        for name, values in form["fields"].items()}
+                data = {
+                    name: (
+                        values
+                        if form["kinds"].get(name) == "hidden"
+                        else ["x" if form["kinds"].get(name) == "number" else ""] * len(values)
+                    )
+                    for name, values in form["fields"].items()
+                }
                 sign_in(client, user)
                 response = client.post(action, data=data)
                 if response.status_code != 400 or "html" not in response.mimetype:
@@ -36,7 +42,7 @@ def test_every_form_sent_wrong_shows_each_problem_on_its_field_and_linked_from_t
                 where = (role, url, action)
                 assert re.search(r"<title>\s*Error: ", text), where
                 assert "govuk-error-summary" in text, where
-                summary = text.split('class="govuk-error-summary"', 1)[1].split('</ul>', 1)[0]
+                summary = text.split('class="govuk-error-summary"', 1)[1].split("</ul>", 1)[0]
                 links = [href for href in re.findall(r'href="#([^"]+)"', summary)]
                 assert links, where
                 for target in links:

@@ -29,9 +29,39 @@ IMPORTERS = {
 }
 # Cells near the formats the files expect, and some far from them.
 cells = st.one_of(
-    st.sampled_from(["", "E06000018", "SC900101", "2024-04-01", "31/02/2024", "01/04/2024", "3850.00", "-1", "0", "12.345", "residential",
-                     "framework", "block", "true", "percent", "Good", "Inadequate", "2024-Q1", "REDACTED", "EMRF", "E06000018;E06000015",
-                     "Riverbank Care Ltd", "=1+1", "@x", "NaN", "1e9", "\u00e9", "a,b", '"quoted"']),
+    st.sampled_from(
+        [
+            "",
+            "E06000018",
+            "SC900101",
+            "2024-04-01",
+            "31/02/2024",
+            "01/04/2024",
+            "3850.00",
+            "-1",
+            "0",
+            "12.345",
+            "residential",
+            "framework",
+            "block",
+            "true",
+            "percent",
+            "Good",
+            "Inadequate",
+            "2024-Q1",
+            "REDACTED",
+            "EMRF",
+            "E06000018;E06000015",
+            "Riverbank Care Ltd",
+            "=1+1",
+            "@x",
+            "NaN",
+            "1e9",
+            "\u00e9",
+            "a,b",
+            '"quoted"',
+        ]
+    ),
     st.text(max_size=12),
 )
 
@@ -49,9 +79,11 @@ def as_csv(rows):
 
 def spoiled(data, draw):
     """A workbook cut short, or with bytes changed somewhere inside its zip."""
+
     # Places are drawn as fractions of the length: a saved workbook's size varies with its timestamp.
     def place():
         return int(draw(st.floats(0, 1, exclude_max=True)) * len(data))
+
     if draw(st.booleans()):
         return data[: place()]
     spoilt = bytearray(data)
@@ -61,7 +93,10 @@ def spoiled(data, draw):
 
 
 def counts():
-    return tuple(db.session.scalar(select(func.count()).select_from(model)) for model in (Home, Contract, Placement, MonitoringReturn))
+    return tuple(
+        db.session.scalar(select(func.count()).select_from(model))
+        for model in (Home, Contract, Placement, MonitoringReturn)
+    )
 
 
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow], deadline=None)

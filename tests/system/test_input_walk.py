@@ -51,10 +51,37 @@ DATES = [["31", "12", "9999"]]
 DATES_FULL = DATES + [["1", "1", "1"], ["1", "1", "0001"]]
 VERSIONS = ["", "-1", "99999999999999999999"]
 # Routes whose forms end the session or the account the walk goes on with.
-SKIP = {"auth.sign_out", "core.deactivate_user", "core.reset_two_factor", "auth.set_up_two_factor", "auth.turn_off_two_factor",
-        "auth.sign_in", "auth.sign_in_code", "auth.change_password", "core.reset_password"}
-FILTERS = ["page", "kind", "status", "provider", "contract", "authority", "home", "from", "to", "user", "type", "object", "action",
-           "q", "provision_type", "local_authority", "judgement", "year"]
+SKIP = {
+    "auth.sign_out",
+    "core.deactivate_user",
+    "core.reset_two_factor",
+    "auth.set_up_two_factor",
+    "auth.turn_off_two_factor",
+    "auth.sign_in",
+    "auth.sign_in_code",
+    "auth.change_password",
+    "core.reset_password",
+}
+FILTERS = [
+    "page",
+    "kind",
+    "status",
+    "provider",
+    "contract",
+    "authority",
+    "home",
+    "from",
+    "to",
+    "user",
+    "type",
+    "object",
+    "action",
+    "q",
+    "provision_type",
+    "local_authority",
+    "judgement",
+    "year",
+]
 
 
 class Forms(HTMLParser):
@@ -88,7 +115,9 @@ class Forms(HTMLParser):
         elif tag == "option" and self._select and a.get("value") and self._form["fields"][self._select] == [""]:
             self._form["fields"][self._select] = [a["value"]]
         elif tag == "button" and a.get("formaction"):
-            self.forms.append({"action": a["formaction"], "fields": dict(self._form["fields"]), "kinds": self._form["kinds"]})
+            self.forms.append(
+                {"action": a["formaction"], "fields": dict(self._form["fields"]), "kinds": self._form["kinds"]}
+            )
 
     def handle_endtag(self, tag):
         if tag == "form":
@@ -105,34 +134,76 @@ def owned():
     consortium = ConsortiumFactory(ref="EMRF", members=[nottingham])
     provider = ProviderFactory(name="Oak Ltd")
     home = HomeFactory(urn="SC100001", provider=provider)
-    block = ContractFactory(ref="BLOCK", consortium=consortium, provider=provider, beds=4, start_date=today - timedelta(days=400),
-                            end_date=today + timedelta(days=700), max_end_date=today + timedelta(days=1000))
+    block = ContractFactory(
+        ref="BLOCK",
+        consortium=consortium,
+        provider=provider,
+        beds=4,
+        start_date=today - timedelta(days=400),
+        end_date=today + timedelta(days=700),
+        max_end_date=today + timedelta(days=1000),
+    )
     block.homes.append(home)
     BlockPriceFactory(contract=block, weekly_pence=350000, effective_from=block.start_date)
-    framework = ContractFactory(ref="FW", kind="framework", consortium=consortium, start_date=today - timedelta(days=400),
-                                end_date=today + timedelta(days=300), max_end_date=today + timedelta(days=1000))
+    framework = ContractFactory(
+        ref="FW",
+        kind="framework",
+        consortium=consortium,
+        start_date=today - timedelta(days=400),
+        end_date=today + timedelta(days=300),
+        max_end_date=today + timedelta(days=1000),
+    )
     admission = AdmissionFactory(lot=LotFactory(contract=framework, name="Residential"), provider=provider)
     PriceFactory(admission=admission, effective_from=framework.start_date)
-    placement = PlacementFactory(authority=nottingham, child_ref="NOT-1", contract=block, home=home, start_date=today - timedelta(days=30))
-    spot = PlacementFactory(authority=nottingham, child_ref="NOT-2", home=HomeFactory(), start_date=today - timedelta(days=60))
+    placement = PlacementFactory(
+        authority=nottingham, child_ref="NOT-1", contract=block, home=home, start_date=today - timedelta(days=30)
+    )
+    spot = PlacementFactory(
+        authority=nottingham, child_ref="NOT-2", home=HomeFactory(), start_date=today - timedelta(days=60)
+    )
     PlacementFeeFactory(placement=spot)
     outcomes = returns.attach(block, returns.starter_template())
     period = returns.period_label(returns.parse_period(returns.period_label(today - timedelta(days=120)))[0])
     monitoring_return = returns.save(outcomes, provider, period, {"EET": "90"}, {}, None, today, submit=False)
-    pool = recharges.create_pool(consortium, "Pool", today - timedelta(days=200), today - timedelta(days=10), 100000, "equal")
+    pool = recharges.create_pool(
+        consortium, "Pool", today - timedelta(days=200), today - timedelta(days=10), 100000, "equal"
+    )
     recharges.draft_statements(pool)
     recharges.issue(pool, today)
-    flag = FlagFactory(kind="underused_block_beds", subject=block.ref, subject_key=block.ref, contract=block, provider=provider)
-    users = {"lead": lead(consortium), "partner": partner(nottingham), "provider": UserFactory(provider=provider, account_manager=True),
-             "admin": UserFactory(role="admin")}
+    flag = FlagFactory(
+        kind="underused_block_beds", subject=block.ref, subject_key=block.ref, contract=block, provider=provider
+    )
+    users = {
+        "lead": lead(consortium),
+        "partner": partner(nottingham),
+        "provider": UserFactory(provider=provider, account_manager=True),
+        "admin": UserFactory(role="admin"),
+    }
     asked = services.request_membership(consortium, AuthorityFactory().code, today, None, users["lead"], "http://test")
     ids = {
-        "consortium_id": consortium.id, "membership_id": consortium.memberships[-1].id, "contract_id": block.id,
-        "lot_id": framework.lots[0].id, "admission_id": admission.id, "placement_id": placement.id,
-        "indicator_id": outcomes.indicators[0].id, "return_id": monitoring_return.id, "provider_id": provider.id,
-        "period": period, "pool_id": pool.id, "statement_id": pool.statements[0].id, "flag_id": flag.id, "user_id": users["partner"].id,
-        "urn": home.urn, "code": nottingham.code, "fmt": "csv", "table": "placements", "action": "acknowledge",
-        "request_id": asked.id, "decision": "accept", "token": "not-a-token", "upload_id": 1,
+        "consortium_id": consortium.id,
+        "membership_id": consortium.memberships[-1].id,
+        "contract_id": block.id,
+        "lot_id": framework.lots[0].id,
+        "admission_id": admission.id,
+        "placement_id": placement.id,
+        "indicator_id": outcomes.indicators[0].id,
+        "return_id": monitoring_return.id,
+        "provider_id": provider.id,
+        "period": period,
+        "pool_id": pool.id,
+        "statement_id": pool.statements[0].id,
+        "flag_id": flag.id,
+        "user_id": users["partner"].id,
+        "urn": home.urn,
+        "code": nottingham.code,
+        "fmt": "csv",
+        "table": "placements",
+        "action": "acknowledge",
+        "request_id": asked.id,
+        "decision": "accept",
+        "token": "not-a-token",
+        "upload_id": 1,
     }
     db.session.commit()
     return users, ids
@@ -178,16 +249,29 @@ def test_hostile_values_in_every_form_field_never_give_a_500_or_store_anything_o
                         sign_in(client, user)
                         response = client.post(action, data={**form["fields"], name: value})
                         posted += 1
-                        assert response.status_code < 500, (role, url, action, name, str(value)[:40], response.status_code)
+                        assert response.status_code < 500, (
+                            role,
+                            url,
+                            action,
+                            name,
+                            str(value)[:40],
+                            response.status_code,
+                        )
     # Forms a page builds by hand, and forms another role's page shows.
     by_hand = [
         ("lead", "/value-for-money/threshold", {"threshold": None}),
         ("partner", "/budgets", {"weeks-residential": None, "unit-residential": "4000"}),
         ("partner", "/budgets", {"weeks-residential": "10", "unit-residential": None}),
-        ("provider", f"/contracts/{ids['contract_id']}/returns/{ids['provider_id']}/{ids['period']}",
-         {"action": "draft", "value-EET": None, "comment-EET": "fine"}),
-        ("provider", f"/contracts/{ids['contract_id']}/returns/{ids['provider_id']}/{ids['period']}",
-         {"action": "draft", "value-EET": "90", "comment-EET": None}),
+        (
+            "provider",
+            f"/contracts/{ids['contract_id']}/returns/{ids['provider_id']}/{ids['period']}",
+            {"action": "draft", "value-EET": None, "comment-EET": "fine"},
+        ),
+        (
+            "provider",
+            f"/contracts/{ids['contract_id']}/returns/{ids['provider_id']}/{ids['period']}",
+            {"action": "draft", "value-EET": "90", "comment-EET": None},
+        ),
     ]
     for role, url, data in by_hand:
         for value in TEXT_FULL if FULL else TEXT:
@@ -201,13 +285,24 @@ def test_hostile_values_in_every_form_field_never_give_a_500_or_store_anything_o
 
 def test_hostile_values_in_every_filter_of_every_list_never_give_a_500(app, client, owned):
     users, ids = owned
-    values = TEXT_FULL + ["0001-01-01", "9999-12-31", str(10**30)] if FULL else ["a\x00b", "NaN", "9999-12-31", "0001-01-01", str(10**30)]
-    lists = [(rule.endpoint, rule.rule) for rule in app.url_map.iter_rules()
-             if "GET" in rule.methods and not rule.arguments and rule.endpoint not in SKIP | {"static"}]
+    values = (
+        TEXT_FULL + ["0001-01-01", "9999-12-31", str(10**30)]
+        if FULL
+        else ["a\x00b", "NaN", "9999-12-31", "0001-01-01", str(10**30)]
+    )
+    lists = [
+        (rule.endpoint, rule.rule)
+        for rule in app.url_map.iter_rules()
+        if "GET" in rule.methods and not rule.arguments and rule.endpoint not in SKIP | {"static"}
+    ]
     asked = 0
     # By default every filter at once has the value (each is read on its own); the long profile
     # sends each filter alone.
-    queries = [{name: value} for name in FILTERS for value in values] if FULL else [{name: value for name in FILTERS} for value in values]
+    queries = (
+        [{name: value} for name in FILTERS for value in values]
+        if FULL
+        else [{name: value for name in FILTERS} for value in values]
+    )
     for role, user in users.items():
         sign_in(client, user)
         for endpoint, url in lists:

@@ -16,13 +16,22 @@ TODAY = date(2026, 11, 24)
 
 @pytest.fixture
 def small(monkeypatch):
-    for name, value in (("AUTHORITIES", 13), ("CONSORTIA", 2), ("PROVIDERS", 40), ("HOMES", 60), ("BLOCKS", 4), ("PLACEMENTS", 600)):
+    for name, value in (
+        ("AUTHORITIES", 13),
+        ("CONSORTIA", 2),
+        ("PROVIDERS", 40),
+        ("HOMES", 60),
+        ("BLOCKS", 4),
+        ("PLACEMENTS", 600),
+    ):
         monkeypatch.setattr(national, name, value)
 
 
 def fingerprint():
     return db.session.execute(
-        select(func.count(), func.sum(Placement.home_id), func.max(Placement.start_date), func.count(Placement.end_date))
+        select(
+            func.count(), func.sum(Placement.home_id), func.max(Placement.start_date), func.count(Placement.end_date)
+        )
     ).one()
 
 
@@ -36,7 +45,10 @@ def test_the_same_seed_makes_the_same_data_and_it_keeps_the_rules(small):
         assert rules.first_night_over_beds(block) is None, block.ref
     assert rules.overlapping_children(list(db.session.scalars(select(Placement.id)))) == []
     for pool in db.session.scalars(select(CostPool)):
-        assert sum(s.amount_pence for s in db.session.scalars(select(Statement).where(Statement.pool_id == pool.id))) == pool.amount_pence
+        assert (
+            sum(s.amount_pence for s in db.session.scalars(select(Statement).where(Statement.pool_id == pool.id)))
+            == pool.amount_pence
+        )
     with pytest.raises(national.NotEmpty):
         national.seed(TODAY)
     nested.rollback()

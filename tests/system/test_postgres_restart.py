@@ -65,10 +65,21 @@ class PrivateServer:
             raise RuntimeError(f"{' '.join(command)} failed: {done.stdout}{done.stderr}{log}")
 
     def start(self) -> None:
-        self.run(str(self.bindir / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust", "--no-sync",
-                 "--encoding=UTF8", "--locale=C")
-        options = (f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.root} -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off")
+        self.run(
+            str(self.bindir / "initdb"),
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--no-sync",
+            "--encoding=UTF8",
+            "--locale=C",
+        )
+        options = (
+            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.root} -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off"
+        )
         self.run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-o", options, "-w", "start")
 
     def restart(self) -> float:
@@ -203,9 +214,11 @@ def test_requests_succeed_again_by_themselves_after_postgresql_restarts(private_
             quiet(False)
         assert other.get("/contracts").status_code == 200
 
-        print(f"\nrestart {restart_seconds:.2f} s; first request after it {first_after_ms:.0f} ms; "
-              f"{len(before)} requests before, {len(during)} during ({sum(s != 200 for *_, s in during)} failed), "
-              f"{len(after)} after (all succeeded)")
+        print(
+            f"\nrestart {restart_seconds:.2f} s; first request after it {first_after_ms:.0f} ms; "
+            f"{len(before)} requests before, {len(during)} during ({sum(s != 200 for *_, s in during)} failed), "
+            f"{len(after)} after (all succeeded)"
+        )
         for which in (app, unpinged):
             with which.app_context():
                 db.engine.dispose()

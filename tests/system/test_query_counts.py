@@ -18,7 +18,17 @@ from tests.factories import (
     UserFactory,
 )
 
-PAGES = ["/dashboard", "/flags", "/placements", "/contracts", "/providers", "/homes", "/returns", "/recharges", "/homes/in-use"]
+PAGES = [
+    "/dashboard",
+    "/flags",
+    "/placements",
+    "/contracts",
+    "/providers",
+    "/homes",
+    "/returns",
+    "/recharges",
+    "/homes/in-use",
+]
 
 
 @pytest.fixture
@@ -51,18 +61,29 @@ def test_main_pages_stay_within_twenty_statements_as_the_data_grows(app, runner,
     sign_in(client, lead)
     block = db.session.scalar(select(Contract).where(Contract.ref == "EM-BLOCK-RES"))
     home = db.session.scalar(select(Home).where(Home.urn == "SC910001"))
-    urls = PAGES + [f"/contracts/{block.id}", f"/homes/{home.urn}", f"/providers/{home.provider_id}", f"/contracts/{block.id}/returns"]
+    urls = PAGES + [
+        f"/contracts/{block.id}",
+        f"/homes/{home.urn}",
+        f"/providers/{home.provider_id}",
+        f"/contracts/{block.id}/returns",
+    ]
     before = counts(client, urls, statements)
     assert all(n <= 20 for n in before.values()), before
     # More of everything the pages list: the counts must not move.
     framework = db.session.scalar(select(Contract).where(Contract.ref == "EMRF-RES"))
     homes = db.session.scalars(select(Home).limit(10)).all()
     for n in range(60):
-        placement = PlacementFactory(contract=framework, home=homes[n % 10], authority=lead.consortium.memberships[n % 10].authority,
-                                     lot=framework.lots[0])
+        placement = PlacementFactory(
+            contract=framework,
+            home=homes[n % 10],
+            authority=lead.consortium.memberships[n % 10].authority,
+            lot=framework.lots[0],
+        )
         PlacementFeeFactory(placement=placement)
     for n in range(3):  # more blocks, each owing returns: the dashboard's figures are one query for all
-        returns.attach(ContractFactory(consortium=lead.consortium, start_date=framework.start_date), returns.starter_template())
+        returns.attach(
+            ContractFactory(consortium=lead.consortium, start_date=framework.start_date), returns.starter_template()
+        )
     db.session.commit()
     after = counts(client, urls, statements)
     assert after == before

@@ -72,21 +72,40 @@ def _postgres(url):
 
 def seed(database: str) -> None:
     """A consortium whose 10-bed block is 60% used: the checks open one flag."""
+
     def write():
         upgrade()
-        db.session.execute(text("INSERT INTO authorities (code, name, region) VALUES ('E06000018', 'Nottingham', 'East Midlands')"))
-        db.session.execute(text("INSERT INTO consortia (id, ref, name, lead_code) VALUES (1, 'EMRF', 'EM', 'E06000018')"))
-        db.session.execute(text("INSERT INTO memberships (consortium_id, authority_code, joined) VALUES (1, 'E06000018', '2020-04-01')"))
+        db.session.execute(
+            text("INSERT INTO authorities (code, name, region) VALUES ('E06000018', 'Nottingham', 'East Midlands')")
+        )
+        db.session.execute(
+            text("INSERT INTO consortia (id, ref, name, lead_code) VALUES (1, 'EMRF', 'EM', 'E06000018')")
+        )
+        db.session.execute(
+            text(
+                "INSERT INTO memberships (consortium_id, authority_code, joined) VALUES (1, 'E06000018', '2020-04-01')"
+            )
+        )
         db.session.execute(text("INSERT INTO providers (id, name) VALUES (1, 'Oak Ltd')"))
-        db.session.execute(text(
-            "INSERT INTO contracts (id, ref, kind, title, consortium_id, start_date, end_date, max_end_date, notice_days, provider_id, "
-            "beds, underuse_window_nights, underuse_threshold_percent, version) VALUES "
-            "(1, 'EM-BLOCK', 'block', 'Block', 1, '2024-04-01', '2030-03-31', '2032-03-31', 365, 1, 10, 28, 80, 1)"))
-        db.session.execute(text("INSERT INTO block_prices (contract_id, weekly_pence, effective_from, version) VALUES (1, 350000, '2024-04-01', 1)"))
+        db.session.execute(
+            text(
+                "INSERT INTO contracts (id, ref, kind, title, consortium_id, start_date, end_date, max_end_date, notice_days, provider_id, "
+                "beds, underuse_window_nights, underuse_threshold_percent, version) VALUES "
+                "(1, 'EM-BLOCK', 'block', 'Block', 1, '2024-04-01', '2030-03-31', '2032-03-31', 365, 1, 10, 28, 80, 1)"
+            )
+        )
+        db.session.execute(
+            text(
+                "INSERT INTO block_prices (contract_id, weekly_pence, effective_from, version) VALUES (1, 350000, '2024-04-01', 1)"
+            )
+        )
         for n in range(6):
-            db.session.execute(text(
-                "INSERT INTO placements (authority_code, child_ref, contract_id, start_date, placement_type, version) "
-                f"VALUES ('E06000018', 'C{n}', 1, '2024-05-01', 'residential', 1)"))
+            db.session.execute(
+                text(
+                    "INSERT INTO placements (authority_code, child_ref, contract_id, start_date, placement_type, version) "
+                    f"VALUES ('E06000018', 'C{n}', 1, '2024-05-01', 'residential', 1)"
+                )
+            )
         summaries.refresh_all()  # written in SQL, past the flush that keeps them current
 
     in_app_on(database, write)
@@ -98,26 +117,41 @@ def more_flags(database: str) -> None:
     within its notice period (contract expiring)."""
     engine = create_engine(database)
     with engine.begin() as connection:
-        connection.execute(text(
-            "INSERT INTO homes (id, urn, name, provider_id, provision_type, local_authority, registration_status) "
-            "VALUES (1, 'SC100001', 'Oak House', 1, 'Children''s home', 'Nottingham', 'Active')"))
+        connection.execute(
+            text(
+                "INSERT INTO homes (id, urn, name, provider_id, provision_type, local_authority, registration_status) "
+                "VALUES (1, 'SC100001', 'Oak House', 1, 'Children''s home', 'Nottingham', 'Active')"
+            )
+        )
         for day, judgement in (("2023-05-01", "Good"), ("2024-05-01", "Inadequate")):
-            connection.execute(text(
-                "INSERT INTO inspections (home_id, inspection_date, event_type, judgement_id) "
-                f"SELECT 1, '{day}', 'Full inspection', id FROM judgements WHERE name = '{judgement}'"))
+            connection.execute(
+                text(
+                    "INSERT INTO inspections (home_id, inspection_date, event_type, judgement_id) "
+                    f"SELECT 1, '{day}', 'Full inspection', id FROM judgements WHERE name = '{judgement}'"
+                )
+            )
         connection.execute(text("UPDATE placements SET home_id = 1"))
-        connection.execute(text(
-            "INSERT INTO contracts (id, ref, kind, title, consortium_id, start_date, end_date, max_end_date, notice_days, provider_id, "
-            "beds, underuse_window_nights, underuse_threshold_percent, version) VALUES "
-            "(2, 'EM-CRISIS', 'block', 'Crisis beds', 1, '2020-04-01', '2024-12-31', '2024-12-31', 365, 1, 2, 28, 0, 1)"))
+        connection.execute(
+            text(
+                "INSERT INTO contracts (id, ref, kind, title, consortium_id, start_date, end_date, max_end_date, notice_days, provider_id, "
+                "beds, underuse_window_nights, underuse_threshold_percent, version) VALUES "
+                "(2, 'EM-CRISIS', 'block', 'Crisis beds', 1, '2020-04-01', '2024-12-31', '2024-12-31', 365, 1, 2, 28, 0, 1)"
+            )
+        )
     engine.dispose()
     in_app_on(database, summaries.refresh_all)
 
 
 def scheduler_once(database: str, *extra: str, app: str = "wsgi", env: dict | None = None) -> subprocess.Popen:
     env = {**os.environ, "DATABASE_URL": database, "APP_ENV": "development", "LOG_LEVEL": "WARNING", **(env or {})}
-    return subprocess.Popen([FLASK, "--app", app, "scheduler", "once", "checks", "--as-of", "2024-06-30", *extra],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [FLASK, "--app", app, "scheduler", "once", "checks", "--as-of", "2024-06-30", *extra],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def query(database: str, sql: str):
@@ -135,7 +169,7 @@ def test_two_scheduler_processes_started_at_once_run_the_job_once(scheduler_data
     # One process runs the job; the other finds it in hand.
     assert sum("already done or in hand elsewhere" in out for out in outputs) == 1, outputs
     assert len(query(postgres_database, "SELECT id FROM job_runs")) == 1
-    (flags,), = query(postgres_database, "SELECT count(*) FROM flags WHERE kind = 'underused_block_beds'")
+    ((flags,),) = query(postgres_database, "SELECT count(*) FROM flags WHERE kind = 'underused_block_beds'")
     assert flags <= 1  # never twice
     if postgres_database.startswith("postgresql"):
         assert query(postgres_database, "SELECT status, attempts FROM job_runs") == [("succeeded", 1)]
@@ -146,15 +180,21 @@ def test_two_scheduler_processes_started_at_once_run_the_job_once(scheduler_data
         assert query(postgres_database, "SELECT attempts FROM job_runs") == [(1,)]
 
 
-FLAGS = ("SELECT kind, subject_key, severity, status, opened_on, detail, judgement_before, judgement_after, event_date, "
-         "contract_id, home_id, utilisation, bed_nights, void_bed_nights, pence FROM flags ORDER BY kind, subject_key")
+FLAGS = (
+    "SELECT kind, subject_key, severity, status, opened_on, detail, judgement_before, judgement_after, event_date, "
+    "contract_id, home_id, utilisation, bed_nights, void_bed_nights, pence FROM flags ORDER BY kind, subject_key"
+)
 EVENTS = "SELECT f.kind, f.subject_key, e.action, e.note FROM flag_events e JOIN flags f ON f.id = e.flag_id ORDER BY 1, 2, 3"
 
 
-def test_a_scheduler_killed_in_the_middle_of_a_job_leaves_nothing_and_the_rerun_matches_an_uninterrupted_one(twin_databases, tmp_path):
+def test_a_scheduler_killed_in_the_middle_of_a_job_leaves_nothing_and_the_rerun_matches_an_uninterrupted_one(
+    twin_databases, tmp_path
+):
     interrupted, uninterrupted = twin_databases
     hold = tmp_path / "holding"
-    process = scheduler_once(interrupted, "--lease-seconds", "2", app="tests.scheduler_hold", env={"HOLD_FILE": str(hold)})
+    process = scheduler_once(
+        interrupted, "--lease-seconds", "2", app="tests.scheduler_hold", env={"HOLD_FILE": str(hold)}
+    )
     try:
         deadline = time.time() + 90
         while not hold.exists() and process.poll() is None and time.time() < deadline:
@@ -173,7 +213,7 @@ def test_a_scheduler_killed_in_the_middle_of_a_job_leaves_nothing_and_the_rerun_
     # The dead process's lease runs out; the next run takes the job over and does all of it.
     deadline = time.time() + 30
     while time.time() < deadline:
-        (expires,), = query(interrupted, "SELECT lease_expires_at FROM job_runs")
+        ((expires,),) = query(interrupted, "SELECT lease_expires_at FROM job_runs")
         expires = expires if isinstance(expires, datetime) else datetime.fromisoformat(expires)
         if (expires if expires.tzinfo else expires.replace(tzinfo=timezone.utc)) < datetime.now(timezone.utc):
             break
@@ -188,8 +228,11 @@ def test_a_scheduler_killed_in_the_middle_of_a_job_leaves_nothing_and_the_rerun_
     flags = query(interrupted, FLAGS)
     assert flags == query(uninterrupted, FLAGS)
     assert {(kind, subject) for kind, subject, *_ in flags} == {
-        ("contract_expiring", "EM-CRISIS"), ("home_in_use_concern", "SC100001"), ("quality_drop", "SC100001"),
-        ("underused_block_beds", "EM-BLOCK")}
+        ("contract_expiring", "EM-CRISIS"),
+        ("home_in_use_concern", "SC100001"),
+        ("quality_drop", "SC100001"),
+        ("underused_block_beds", "EM-BLOCK"),
+    }
     assert query(interrupted, EVENTS) == query(uninterrupted, EVENTS)  # one "opened" each, nothing twice
     # Another run for the day changes nothing.
     assert "already done or in hand elsewhere" in scheduler_once(interrupted).communicate(timeout=120)[0]

@@ -39,11 +39,18 @@ def test_a_lead_cannot_manage_another_consortiums_members(client, two_consortia)
     sign_in(client, lead(ours))
     their_membership = theirs.memberships[0]
     assert client.get(f"/consortia/{theirs.id}/members/new").status_code == 404
-    assert client.post(f"/consortia/{theirs.id}/members/new", data={"authority_code": ours.lead_code}).status_code == 404
+    assert (
+        client.post(f"/consortia/{theirs.id}/members/new", data={"authority_code": ours.lead_code}).status_code == 404
+    )
     assert client.get(f"/consortia/{theirs.id}/members/{their_membership.id}/end").status_code == 404
     # Their membership through our consortium's address is not found either.
     assert client.get(f"/consortia/{ours.id}/members/{their_membership.id}/end").status_code == 404
-    assert client.post(f"/consortia/{ours.id}/members/{their_membership.id}/end", data={"left": ["1", "1", "2025"]}).status_code == 404
+    assert (
+        client.post(
+            f"/consortia/{ours.id}/members/{their_membership.id}/end", data={"left": ["1", "1", "2025"]}
+        ).status_code
+        == 404
+    )
 
 
 def test_a_partner_sees_the_consortia_their_authority_belongs_to(client, two_consortia):

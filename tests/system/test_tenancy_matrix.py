@@ -47,29 +47,52 @@ def theirs():
     consortium = ConsortiumFactory(lead=their_authority)
     provider = ProviderFactory()
     home = HomeFactory(provider=provider)
-    block = ContractFactory(consortium=consortium, provider=provider, start_date=date(2024, 4, 1), ref="THEIRS-BLOCK-REF")
+    block = ContractFactory(
+        consortium=consortium, provider=provider, start_date=date(2024, 4, 1), ref="THEIRS-BLOCK-REF"
+    )
     block.homes.append(home)
     BlockPriceFactory(contract=block)
     framework = ContractFactory(kind="framework", consortium=consortium)
     admission = AdmissionFactory(lot=LotFactory(contract=framework), provider=provider)
-    placement = PlacementFactory(contract=block, home=home, authority=their_authority, start_date=date(2024, 5, 1),
-                                 child_ref="THEIRS-CHILD-REF")
+    placement = PlacementFactory(
+        contract=block, home=home, authority=their_authority, start_date=date(2024, 5, 1), child_ref="THEIRS-CHILD-REF"
+    )
     outcomes = returns.attach(block, returns.starter_template())
-    monitoring_return = returns.save(outcomes, provider, "2024-Q1", {"EET": "90"}, {}, None, date(2024, 7, 5), submit=False)
+    monitoring_return = returns.save(
+        outcomes, provider, "2024-Q1", {"EET": "90"}, {}, None, date(2024, 7, 5), submit=False
+    )
     pool = recharges.create_pool(consortium, "Pool", date(2024, 4, 1), date(2025, 3, 31), 100000, "equal")
     recharges.draft_statements(pool)
     recharges.issue(pool, date(2025, 4, 10))
     their_lead = lead(consortium)
-    asked = services.request_membership(consortium, AuthorityFactory().code, date(2025, 4, 1), None, their_lead, "http://test")
+    asked = services.request_membership(
+        consortium, AuthorityFactory().code, date(2025, 4, 1), None, their_lead, "http://test"
+    )
     flag = FlagFactory(kind="underused_block_beds", subject=block.ref, contract=block, provider=provider)
     return {
-        "consortium_id": consortium.id, "membership_id": consortium.memberships[0].id, "contract_id": block.id,
-        "lot_id": framework.lots[0].id, "admission_id": admission.id, "placement_id": placement.id,
-        "indicator_id": outcomes.indicators[0].id, "return_id": monitoring_return.id, "provider_id": provider.id,
-        "period": "2024-Q1", "pool_id": pool.id, "statement_id": pool.statements[0].id, "flag_id": flag.id,
-        "upload_id": UploadFactory(user_id=their_lead.id).id, "user_id": their_lead.id, "urn": home.urn,
-        "code": their_authority.code, "fmt": "csv", "table": "placements", "action": "resolve",
-        "request_id": asked.id, "decision": "accept", "token": "not-a-token",
+        "consortium_id": consortium.id,
+        "membership_id": consortium.memberships[0].id,
+        "contract_id": block.id,
+        "lot_id": framework.lots[0].id,
+        "admission_id": admission.id,
+        "placement_id": placement.id,
+        "indicator_id": outcomes.indicators[0].id,
+        "return_id": monitoring_return.id,
+        "provider_id": provider.id,
+        "period": "2024-Q1",
+        "pool_id": pool.id,
+        "statement_id": pool.statements[0].id,
+        "flag_id": flag.id,
+        "upload_id": UploadFactory(user_id=their_lead.id).id,
+        "user_id": their_lead.id,
+        "urn": home.urn,
+        "code": their_authority.code,
+        "fmt": "csv",
+        "table": "placements",
+        "action": "resolve",
+        "request_id": asked.id,
+        "decision": "accept",
+        "token": "not-a-token",
     }
 
 
@@ -77,7 +100,11 @@ def ours():
     """A user of each tenant role. Administrators belong to no tenant: they manage consortia and
     accounts; what they must never see is child-level data (tested below)."""
     consortium = ConsortiumFactory()
-    return {"lead": lead(consortium), "partner": partner(consortium.memberships[0].authority), "provider": provider_user()}
+    return {
+        "lead": lead(consortium),
+        "partner": partner(consortium.memberships[0].authority),
+        "provider": provider_user(),
+    }
 
 
 def routes(app):
@@ -101,7 +128,9 @@ def test_another_tenants_objects_are_never_shown_or_changed(app, client, theirs)
         url = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", lambda m: str(theirs[m.group(1)]), rule.rule)
         for role, user in users.items():
             sign_in(client, user)
-            response = client.get(url) if method == "GET" else client.post(url, data={"note": "x", "decision": "accept"})
+            response = (
+                client.get(url) if method == "GET" else client.post(url, data={"note": "x", "decision": "accept"})
+            )
             shared = rule.endpoint in SHARED and role != "provider" or rule.endpoint == "core.authority"
             if shared and method == "GET":
                 assert response.status_code == 200, (role, method, url)
@@ -115,8 +144,23 @@ def test_another_tenants_objects_are_never_shown_or_changed(app, client, theirs)
     assert db.session.scalar(select(func.count()).select_from(Flag)) == flags_before
 
 
-LISTS = ["/flags", "/flags/export.csv", "/placements", "/placements/export.csv", "/audit", "/audit/export.csv", "/contracts",
-         "/contracts/export.csv", "/returns", "/returns/export.csv", "/dashboard", "/usage", "/recharges", "/messages", "/"]
+LISTS = [
+    "/flags",
+    "/flags/export.csv",
+    "/placements",
+    "/placements/export.csv",
+    "/audit",
+    "/audit/export.csv",
+    "/contracts",
+    "/contracts/export.csv",
+    "/returns",
+    "/returns/export.csv",
+    "/dashboard",
+    "/usage",
+    "/recharges",
+    "/messages",
+    "/",
+]
 FILTERS = ("authority", "contract", "provider", "home", "object", "type", "user")
 
 
@@ -134,18 +178,35 @@ def test_lists_the_audit_log_and_their_filters_show_nothing_of_another_tenant(ap
     placement.end_reason = "THEIRS-CHILD-REF moved"
     db.session.flush()
     audit.set_actor(None, "system")
-    values = {"authority": theirs["code"], "contract": "THEIRS-BLOCK-REF", "provider": str(theirs["provider_id"]), "home": theirs["urn"],
-              "object": str(theirs["placement_id"]), "type": "Placement", "user": ""}
+    values = {
+        "authority": theirs["code"],
+        "contract": "THEIRS-BLOCK-REF",
+        "provider": str(theirs["provider_id"]),
+        "home": theirs["urn"],
+        "object": str(theirs["placement_id"]),
+        "type": "Placement",
+        "user": "",
+    }
     for role, user in users.items():
         sign_in(client, user)
         for url in LISTS:
             for param in (None, *FILTERS):
-                response = client.get(url, query_string={param: values[param], "status": "all"} if param else {"status": "all"})
+                response = client.get(
+                    url, query_string={param: values[param], "status": "all"} if param else {"status": "all"}
+                )
                 assert response.status_code in (200, 302, 403, 404), (role, url, param, response.status_code)
-                text = response.get_data(as_text=True).replace("THEIRS-BLOCK-REF&", "").replace('value="THEIRS-BLOCK-REF"', "")
+                text = (
+                    response.get_data(as_text=True)
+                    .replace("THEIRS-BLOCK-REF&", "")
+                    .replace('value="THEIRS-BLOCK-REF"', "")
+                )
                 assert "THEIRS-CHILD-REF" not in text and "contract=THEIRS-BLOCK-REF" not in text, (role, url, param)
                 # Not even as an event with its values withheld.
-                assert f"Placement {placement.id}<" not in text and f",Placement,{placement.id}," not in text, (role, url, param)
+                assert f"Placement {placement.id}<" not in text and f",Placement,{placement.id}," not in text, (
+                    role,
+                    url,
+                    param,
+                )
                 if response.status_code == 200 and url.endswith(".csv"):
                     assert "THEIRS-BLOCK-REF" not in text, (role, url, param)
 

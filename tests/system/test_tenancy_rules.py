@@ -31,16 +31,30 @@ TODAY = date.today()
 
 def block_of(consortium, **kwargs):
     home = HomeFactory()
-    block = ContractFactory(consortium=consortium, provider=home.provider, start_date=TODAY - timedelta(days=400),
-                            end_date=TODAY + timedelta(days=700), max_end_date=TODAY + timedelta(days=700), **kwargs)
+    block = ContractFactory(
+        consortium=consortium,
+        provider=home.provider,
+        start_date=TODAY - timedelta(days=400),
+        end_date=TODAY + timedelta(days=700),
+        max_end_date=TODAY + timedelta(days=700),
+        **kwargs,
+    )
     block.homes.append(home)
     return block
 
 
 def values(authority, block, start, child="NEW-1"):
-    return rules.PlacementValues(authority_code=authority.code, child_ref=child, contract_ref=block.ref,
-                                 home_urn=block.homes[0].urn, start_date=start, end_date=None, weekly_pence=None,
-                                 placement_type="residential", age_at_start=14)
+    return rules.PlacementValues(
+        authority_code=authority.code,
+        child_ref=child,
+        contract_ref=block.ref,
+        home_urn=block.homes[0].urn,
+        start_date=start,
+        end_date=None,
+        weekly_pence=None,
+        placement_type="residential",
+        age_at_start=14,
+    )
 
 
 # ---------------------------------------------------------------- membership dates
@@ -49,10 +63,13 @@ def values(authority, block, start, child="NEW-1"):
 def test_a_former_member_sees_only_its_own_history_and_cannot_place_under_the_contracts(client):
     leaver = AuthorityFactory()
     consortium = ConsortiumFactory()
-    MembershipFactory(consortium=consortium, authority=leaver, joined=TODAY - timedelta(days=300), left=TODAY - timedelta(days=1))
+    MembershipFactory(
+        consortium=consortium, authority=leaver, joined=TODAY - timedelta(days=300), left=TODAY - timedelta(days=1)
+    )
     block = block_of(consortium)
-    own = PlacementFactory(authority=leaver, contract=block, home=block.homes[0], start_date=TODAY - timedelta(days=200),
-                           child_ref="OLD-1")
+    own = PlacementFactory(
+        authority=leaver, contract=block, home=block.homes[0], start_date=TODAY - timedelta(days=200), child_ref="OLD-1"
+    )
     officer = partner(leaver)
     sign_in(client, officer)
     assert client.get(f"/contracts/{block.id}").status_code == 404
@@ -89,7 +106,9 @@ def test_a_request_to_join_grants_nothing_until_the_authority_accepts(client):
     consortium = ConsortiumFactory()
     block = block_of(consortium)
     the_lead = lead(consortium)
-    request = services.request_membership(consortium, asked.code, TODAY - timedelta(days=10), None, the_lead, "http://test")
+    request = services.request_membership(
+        consortium, asked.code, TODAY - timedelta(days=10), None, the_lead, "http://test"
+    )
     officer = partner(asked)
     sign_in(client, officer)
     assert client.get(f"/contracts/{block.id}").status_code == 404
@@ -102,7 +121,9 @@ def test_a_request_to_join_grants_nothing_until_the_authority_accepts(client):
     assert client.post(f"/membership-requests/{request.id}/accept").status_code == 404
     sign_in(client, officer)
     assert client.post(f"/membership-requests/{request.id}/accept").status_code == 302
-    assert db.session.scalar(select(Membership).where(Membership.authority_code == asked.code)).joined == TODAY - timedelta(days=10)
+    assert db.session.scalar(
+        select(Membership).where(Membership.authority_code == asked.code)
+    ).joined == TODAY - timedelta(days=10)
     assert client.get(f"/contracts/{block.id}").status_code == 200
 
 
@@ -118,7 +139,9 @@ def test_a_declined_or_withdrawn_request_makes_no_membership(client):
         assert request.status == {"decline": "declined", "withdraw": "withdrawn"}[decision]
         assert db.session.scalar(select(Membership).where(Membership.authority_code == authority.code)) is None
         # A decided request is decided for good.
-        assert "already been" in client.post(f"/membership-requests/{request.id}/accept", follow_redirects=True).get_data(as_text=True)
+        assert "already been" in client.post(
+            f"/membership-requests/{request.id}/accept", follow_redirects=True
+        ).get_data(as_text=True)
 
 
 # ---------------------------------------------------------------- shared flags, acted on per consortium
@@ -141,9 +164,19 @@ def test_each_consortium_acknowledges_and_resolves_a_shared_flag_for_itself(clie
     flag, first, second = shared_flag["flag"], shared_flag["first"], shared_flag["second"]
     first_lead, second_lead = lead(first, email="first@lead.test"), lead(second, email="second@lead.test")
     sign_in(client, first_lead)
-    assert client.post(f"/flags/{flag.id}/acknowledge", data={"note": "Calling the provider today", "version": flag.version}).status_code == 302
+    assert (
+        client.post(
+            f"/flags/{flag.id}/acknowledge", data={"note": "Calling the provider today", "version": flag.version}
+        ).status_code
+        == 302
+    )
     db.session.refresh(flag)
-    assert client.post(f"/flags/{flag.id}/resolve", data={"note": "Improvement plan agreed with us", "version": flag.version}).status_code == 302
+    assert (
+        client.post(
+            f"/flags/{flag.id}/resolve", data={"note": "Improvement plan agreed with us", "version": flag.version}
+        ).status_code
+        == 302
+    )
     page = client.get(f"/flags/{flag.id}").get_data(as_text=True)
     assert "Resolved for your consortium" in page and "Improvement plan agreed with us" in page
     assert flag.subject in client.get("/flags?status=resolved").get_data(as_text=True)
@@ -156,7 +189,12 @@ def test_each_consortium_acknowledges_and_resolves_a_shared_flag_for_itself(clie
     assert flag.subject in client.get("/flags?status=open").get_data(as_text=True)
     assert "Improvement plan" not in client.get("/flags/export.csv").get_data(as_text=True)
     db.session.refresh(flag)
-    assert client.post(f"/flags/{flag.id}/acknowledge", data={"note": "We use it too", "version": flag.version}).status_code == 302
+    assert (
+        client.post(
+            f"/flags/{flag.id}/acknowledge", data={"note": "We use it too", "version": flag.version}
+        ).status_code
+        == 302
+    )
     # The provider and the partners see that consortia acted, never what they wrote or who they are.
     for viewer in (provider_user(shared_flag["home"].provider), partner(second.lead)):
         sign_in(client, viewer)
@@ -180,8 +218,15 @@ def test_a_newer_inspection_opens_a_shared_flag_anew_for_every_consortium(shared
     flag_services.resolve(flag, first_lead, "Done", flag.version)
     assert flag.seen_status(first_lead) == "resolved"
     newer = InspectionFactory(home=shared_flag["home"], inspection_date=date(2025, 6, 1))
-    FlagBook("quality_drop").raise_flag(flag.subject, TODAY, reopen_guard=False, severity="high", detail="fell again",
-                                        home_id=flag.home_id, inspection_id=newer.id)
+    FlagBook("quality_drop").raise_flag(
+        flag.subject,
+        TODAY,
+        reopen_guard=False,
+        severity="high",
+        detail="fell again",
+        home_id=flag.home_id,
+        inspection_id=newer.id,
+    )
     assert flag.seen_status(first_lead) == "open" and flag.responses == []
 
 
@@ -200,12 +245,28 @@ def two_tenants():
     spot_home = HomeFactory(urn="SC999001")
     PlacementFactory(authority=their_member, home=spot_home, child_ref="THEIR-SPOT")
     FlagFactory(kind="home_in_use_concern", subject=spot_home.urn, home=spot_home, provider=spot_home.provider)
-    FlagFactory(kind="underused_block_beds", subject="THEIR-BLOCK", subject_key="THEIR-BLOCK", contract=their_block,
-                provider=their_block.provider)
-    FlagFactory(kind="underused_block_beds", subject="OUR-BLOCK", subject_key="OUR-BLOCK", contract=our_block, provider=our_block.provider)
+    FlagFactory(
+        kind="underused_block_beds",
+        subject="THEIR-BLOCK",
+        subject_key="THEIR-BLOCK",
+        contract=their_block,
+        provider=their_block.provider,
+    )
+    FlagFactory(
+        kind="underused_block_beds",
+        subject="OUR-BLOCK",
+        subject_key="OUR-BLOCK",
+        contract=our_block,
+        provider=our_block.provider,
+    )
     db.session.flush()
-    return {"ours": ours, "our_consortium": our_consortium, "their_member": their_member, "their_block": their_block,
-            "their_provider": their_block.provider}
+    return {
+        "ours": ours,
+        "our_consortium": our_consortium,
+        "their_member": their_member,
+        "their_block": their_block,
+        "their_provider": their_block.provider,
+    }
 
 
 THEIRS = ("THEIR-CHILD", "THEIR-SPOT", "THEIR-BLOCK", "SC999001")
@@ -213,9 +274,15 @@ THEIRS = ("THEIR-CHILD", "THEIR-SPOT", "THEIR-BLOCK", "SC999001")
 
 def test_every_filter_of_every_list_given_another_tenants_values_shows_only_the_viewers_rows(client, two_tenants):
     their_values = {
-        "authority": two_tenants["their_member"].code, "contract": "THEIR-BLOCK", "home": "SC999001",
-        "provider": str(two_tenants["their_provider"].id), "user": "system", "object": str(two_tenants["their_block"].id),
-        "type": "Placement", "kind": "home_in_use_concern", "status": "all",
+        "authority": two_tenants["their_member"].code,
+        "contract": "THEIR-BLOCK",
+        "home": "SC999001",
+        "provider": str(two_tenants["their_provider"].id),
+        "user": "system",
+        "object": str(two_tenants["their_block"].id),
+        "type": "Placement",
+        "kind": "home_in_use_concern",
+        "status": "all",
     }
     lists = {
         "/flags": ("kind", "status", "provider", "contract", "authority"),
@@ -234,8 +301,12 @@ def test_every_filter_of_every_list_given_another_tenants_values_shows_only_the_
             for param in params:
                 if url.startswith("/audit") and role != "lead":
                     continue
-                response = client.get(url, query_string={param: their_values.get(param, "x"), "status": their_values["status"]}
-                                      if param != "status" else {param: their_values[param]})
+                response = client.get(
+                    url,
+                    query_string={param: their_values.get(param, "x"), "status": their_values["status"]}
+                    if param != "status"
+                    else {param: their_values[param]},
+                )
                 assert response.status_code in (200, 403), (role, url, param, response.status_code)
                 # What the person typed is shown back in the filter's box: that is theirs, not a leak.
                 given = their_values.get(param, "x")
@@ -244,7 +315,13 @@ def test_every_filter_of_every_list_given_another_tenants_values_shows_only_the_
                     # The home, and the shared flag on it, are everyone's to see; who placed there is not.
                     text = text.replace("SC999001", "")
                 leaked = [marker for marker in THEIRS if marker in text]
-                assert not leaked, (role, url, param, leaked, [text[max(0, text.index(m) - 150):text.index(m) + 50] for m in leaked])
+                assert not leaked, (
+                    role,
+                    url,
+                    param,
+                    leaked,
+                    [text[max(0, text.index(m) - 150) : text.index(m) + 50] for m in leaked],
+                )
     # The filter that leaked: a partner learnt where another consortium's authority had placed children.
     sign_in(client, viewers["partner"])
     assert "SC999001" in client.get("/flags?status=all").get_data(as_text=True)  # shared, so listed unfiltered
@@ -256,8 +333,12 @@ def test_every_filter_of_every_list_given_another_tenants_values_shows_only_the_
 
 def test_a_filter_value_too_large_for_a_column_finds_nothing_and_never_fails(client, two_tenants):
     sign_in(client, lead(two_tenants["our_consortium"]))
-    for url in ("/flags?provider=99999999999999999999999", "/flags?provider=-1", "/placements?page=1000000000000000000000000000",
-                "/homes?judgement=99999999999999999999999"):
+    for url in (
+        "/flags?provider=99999999999999999999999",
+        "/flags?provider=-1",
+        "/placements?page=1000000000000000000000000000",
+        "/homes?judgement=99999999999999999999999",
+    ):
         assert client.get(url).status_code == 200, url
     assert client.get("/placements/99999999999999999999999").status_code == 404
     assert client.get("/contracts/9223372036854775808").status_code == 404
