@@ -20,7 +20,6 @@ from sqlalchemy import (
     String,
     Text,
     case,
-    event,
     false,
     func,
     select,
@@ -250,8 +249,7 @@ class FlagEvent(db.Model):
         return cls.flag_id.in_(select(Flag.id).where(Flag.visible_to(user)))
 
 
-@event.listens_for(Session, "before_flush")
-def _number_new_flags(session: Session, _flush_context, _instances) -> None:
+def number_new_flags(session: Session, _flush_context, _instances) -> None:
     """New flags and their events take their ids from PostgreSQL's sequences, one query for
     each table, and go in as one pipelined batch: inserted with RETURNING, psycopg spent seconds
     of a first check run converting the placeholders of 4,900 flags."""

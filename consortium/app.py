@@ -8,11 +8,14 @@ from logging.config import dictConfig
 from flask import Flask
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import audits.cli
+import audits.models
 import audits.views
 import config as settings
 import contracts.cli
@@ -21,7 +24,8 @@ import contracts.views
 import providers.cli
 import providers.views
 from consortium import demo
-from consortium.core import auth, backup, cli, messages, panels, security, views
+from consortium.core import audit, auth, backup, cli, messages, panels, security, views
+from consortium.core import services as core_services
 from consortium.core.access import (
     IdConverter,
     refuse_undeclared_routes,
@@ -42,6 +46,7 @@ from consortium.dashboards import glance
 from consortium.dashboards import views as dashboard_views
 from consortium.recharges import cli as recharges_cli
 from consortium.recharges import views as recharges_views
+from contracts import summaries
 
 
 def create_app(config: type[settings.Config] | dict | None = None) -> Flask:
@@ -52,6 +57,7 @@ def create_app(config: type[settings.Config] | dict | None = None) -> Flask:
     register_proxies(app)
     register_logging(app)
     register_extensions(app)
+    register_session_hooks()
     register_templates(app)
     register_blueprints(app)
     register_error_handlers(app)
@@ -77,10 +83,10 @@ def configure(app: Flask, config) -> None:
         options["connect_args"] = {"timeout": 30, **options.get("connect_args", {})}
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     elif app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
-        # PostgreSQL's JIT compiles any plan it guesses costly: half a second spent on a
-        # dashboard query that then runs in milliseconds. These queries are short; no JIT. And
-        # its default cost of a random read is a spinning disk's: on SSD it scans whole tables
-        # in parallel where an index reads a consortium's rows (40 ms against 10 ms).
+        # PostgreSQL's JIT compiles any plan it guesses costly, which takes far longer than these
+        # short queries then run: no JIT. And its default cost of a random read is a spinning
+        # disk's: on SSD it scans whole tables in parallel where reading a consortium's rows by
+        # index is quicker (the figures are in docs/performance.md).
         options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         options["connect_args"] = {"options": "-c jit=off -c random_page_cost=1.1", **options.get("connect_args", {})}
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
@@ -114,6 +120,24 @@ def register_extensions(app: Flask) -> None:
     WTFormsHelpers(app)
     security.init_app(app)
     messages.init_app(app)
+
+
+# Every hook on the session, in the order they run at each flush (see docs/architecture.md).
+SESSION_HOOKS = (
+    ("before_flush", core_services.refuse_unstorable_text),
+    ("before_flush", audits.models.number_new_flags),
+    ("before_flush", summaries.remember_before_flush),
+    ("after_flush", audit.capture_changes),
+    ("after_flush", summaries.refresh_after_flush),
+)
+
+
+def register_session_hooks() -> None:
+    """On the Session class, so that every session (requests, commands, jobs, tests) keeps the
+    guards, the audit trail and the derived figures; once, however many apps are built."""
+    for name, hook in SESSION_HOOKS:
+        if not event.contains(Session, name, hook):
+            event.listen(Session, name, hook)
 
 
 def register_templates(app: Flask) -> None:

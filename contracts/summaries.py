@@ -25,7 +25,6 @@ from sqlalchemy import (
     bindparam,
     case,
     delete,
-    event,
     exists,
     func,
     insert,
@@ -348,8 +347,7 @@ _PLACEMENT_FIGURES = (
 )
 
 
-@event.listens_for(Session, "before_flush")
-def _remember_before(session: Session, _flush_context, _instances) -> None:
+def remember_before_flush(session: Session, _flush_context, _instances) -> None:
     """What the rows about to change or go held, read from the database: an attribute set
     without having been loaded keeps no history of its old value."""
 
@@ -396,8 +394,7 @@ def _remember_before(session: Session, _flush_context, _instances) -> None:
     session.info["summaries_before"] = (codes, contracts, days, placements, terms)
 
 
-@event.listens_for(Session, "after_flush")
-def _summaries_changed(session: Session, _flush_context) -> None:
+def refresh_after_flush(session: Session, _flush_context) -> None:
     """Keep the summaries (and the return obligations) current whatever wrote the placements,
     fees, beds out of use, prices and contracts (forms, imports, fixtures): work them out again
     for what the rows held before the flush and hold now."""

@@ -242,8 +242,7 @@ def _changes(obj: Audited) -> tuple[dict, dict]:
     return before, after
 
 
-@event.listens_for(Session, "after_flush")
-def _capture_changes(session: Session, _flush_context) -> None:
+def capture_changes(session: Session, _flush_context) -> None:
     if session.info.get("audit_batch"):
         return
     user_id, actor = _actor()

@@ -10,7 +10,7 @@ import re
 import secrets
 from datetime import date, timedelta
 
-from sqlalchemy import String, Text, event, func, inspect, select
+from sqlalchemy import String, Text, func, inspect, select
 from sqlalchemy.orm import Session
 
 from consortium.core import audit, messages
@@ -79,8 +79,7 @@ def _text_columns(model: type) -> list[tuple[str, int | None, bool]]:
     return _TEXT_COLUMNS[model]
 
 
-@event.listens_for(Session, "before_flush")
-def _refuse_unstorable_text(session: Session, _flush_context, _instances) -> None:
+def refuse_unstorable_text(session: Session, _flush_context, _instances) -> None:
     """The last guard, whatever the way in: no text longer than its column (SQLite would keep it;
     PostgreSQL would fail the request) and no control characters (a NUL breaks every export)."""
     for obj in (*session.new, *session.dirty):
@@ -287,11 +286,12 @@ def request_membership(
             "membership",
             f"request-{request.id}",
             f"{consortium.name} asks {authority.name} to join",
-            f"{by.email} ({consortium.lead.name}, the lead authority of {consortium.name}) asks {authority.name} to become "
-            f"a member from {joined:%-d %B %Y}"
+            f"{by.email} ({consortium.lead.name}, the lead authority of {consortium.name}) asks {authority.name} "
+            f"to become a member from {joined:%-d %B %Y}"
             + (f" to {left:%-d %B %Y}" if left else "")
-            + f".\n\nA member's officers record placements under the consortium's contracts, and the consortium's leads "
-            f"see those placements. Nothing is shared until you accept.\n\nAccept or decline: {service_url}/membership-requests/{request.id}",
+            + ".\n\nA member's officers record placements under the consortium's contracts, and the consortium's "
+            "leads see those placements. Nothing is shared until you accept.\n\n"
+            f"Accept or decline: {service_url}/membership-requests/{request.id}",
             user=officer,
         )
     return request

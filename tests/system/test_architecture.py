@@ -40,3 +40,21 @@ def test_importing_a_model_does_not_build_the_app():
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
+
+
+def test_every_session_hook_is_registered_in_one_place(app):
+    """No module hangs a hook on the Session class by itself: `consortium.app.SESSION_HOOKS` names
+    them all, and building the app registers each once."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    from consortium.app import SESSION_HOOKS
+
+    hidden = [
+        str(path.relative_to(ROOT))
+        for package in PACKAGES
+        for path in (ROOT / package).rglob("*.py")
+        if "listens_for(Session" in path.read_text()
+    ]
+    assert hidden == []
+    assert all(event.contains(Session, name, hook) for name, hook in SESSION_HOOKS)
