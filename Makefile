@@ -27,6 +27,8 @@ run: install
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 test: install chromium
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The browser tests drive Debian's Chromium (never a downloaded browser): installed here when it
@@ -59,6 +61,8 @@ load: install
 	$(BIN)/python bench/load.py $(LOAD_ARGS)
 
 lint: install
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 
 clean:

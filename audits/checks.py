@@ -2,7 +2,8 @@
 
 A check is one function registered with `@check("kind")`: it looks at the data as known on the
 date, calls `raise_flag` for each subject that needs a person, and ends with `settle` (which
-resolves the flags of checks that resolve themselves and tracks when a condition cleared). Running a check twice on the same data changes nothing.
+resolves the flags of checks that resolve themselves and tracks when a condition cleared).
+Running a check twice on the same data changes nothing.
 """
 
 from __future__ import annotations
@@ -435,8 +436,8 @@ def check_overdue_returns(as_of: date) -> None:
             as_of,
             key=key,
             severity="high" if late > 60 else "medium",
-            detail=f"{entry.provider.name} has not submitted the {quarter(entry.period)} return for {entry.contract.title}, "
-            f"due on {day(entry.due_date)}: {late} day{'s' if late != 1 else ''} overdue",
+            detail=f"{entry.provider.name} has not submitted the {quarter(entry.period)} return "
+            f"for {entry.contract.title}, due on {day(entry.due_date)}: {late} day{'s' if late != 1 else ''} overdue",
             contract_id=entry.contract.id,
             provider_id=entry.provider.id,
             period=entry.period,

@@ -386,7 +386,8 @@ def report(results: Results, args, elapsed: float, kept: str | None) -> None:
     rows += [(f"pages as {role}", figures) for role, figures in by_role.items()]
     for title, figures in rows:
         print(
-            f"{title:28} {figures['requests']:>8} {figures['errors']:>6} {figures['p50_ms']:>7} {figures['p95_ms']:>7} {figures['max_ms']:>7}"
+            f"{title:28} {figures['requests']:>8} {figures['errors']:>6} "
+            f"{figures['p50_ms']:>7} {figures['p95_ms']:>7} {figures['max_ms']:>7}"
         )
     print("\nslowest pages by p95 (at least 10 requests):")
     common = sorted(
@@ -394,7 +395,8 @@ def report(results: Results, args, elapsed: float, kept: str | None) -> None:
     )
     for label, figures in common[:8]:
         print(
-            f"  {label:40} {figures['requests']:>6} {figures['p50_ms']:>7} {figures['p95_ms']:>7} {figures['max_ms']:>7}"
+            f"  {label:40} {figures['requests']:>6} "
+            f"{figures['p50_ms']:>7} {figures['p95_ms']:>7} {figures['max_ms']:>7}"
         )
     for problem, count in sorted(results.problems.items(), key=lambda item: -item[1]):
         print(f"  error x{count}: {problem}")

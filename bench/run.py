@@ -276,7 +276,8 @@ def main():
     for name, r in pages.items():
         ok = r["p95_ms"] <= BUDGET["p95_ms"] and r["x_floor"] <= BUDGET["x_floor"] and r["queries"] <= BUDGET["queries"]
         print(
-            f"{name:28} {r['p50_ms']:8} {r['p95_ms']:8} {r['queries']:8} {r['x_floor']:8}  {'ok' if ok else 'OVER BUDGET'}"
+            f"{name:28} {r['p50_ms']:8} {r['p95_ms']:8} {r['queries']:8} {r['x_floor']:8}  "
+            f"{'ok' if ok else 'OVER BUDGET'}"
         )
     print(f"\n{'job':28} {'seconds':>8} {'peak MB':>8}")
     for name, r in jobs.items():
@@ -287,8 +288,8 @@ def main():
 
 def vacuum():
     """On PostgreSQL, planner statistics and the visibility map as autovacuum leaves them on a live
-    database (this machine's server runs with autovacuum off). Dead rows left by a large rewrite
-    cost the planner dearly: 44 ms to plan the dashboard's usage query instead of 2 ms."""
+    database (this machine's server runs with autovacuum off): dead rows left by a large rewrite
+    make planning the dashboard's queries slow (docs/performance.md)."""
     if db.engine.dialect.name == "postgresql":
         db.session.commit()
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:

@@ -427,7 +427,8 @@ def seed(scale, seed_value):
             + ", ".join(f"{v:,} {k}" for k, v in counts.items())
         )
         click.echo(
-            f"Accounts: lead01@national.test, partner-<code>@national.test, admin@national.test (password: {national.PASSWORD})"
+            "Accounts: lead01@national.test, partner-<code>@national.test, admin@national.test "
+            f"(password: {national.PASSWORD})"
         )
         return
     accounts = seed_core(today)

@@ -503,6 +503,7 @@ def _reset_sequences() -> None:
         if "id" in table.c and table.c.id.autoincrement and table.c.id.primary_key:
             db.session.execute(
                 text(
-                    f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), coalesce((SELECT max(id) FROM {table.name}), 1))"
+                    f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                    f"coalesce((SELECT max(id) FROM {table.name}), 1))"
                 )
             )

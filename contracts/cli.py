@@ -14,7 +14,8 @@ summaries_group = AppGroup("summaries", help="Figures kept as rows: usage, block
 @FILE
 @with_appcontext
 def import_contracts(path):
-    """Frameworks and block contracts: ref,kind,title,consortium_ref,owner_code,start_date,end_date,max_end_date,beds,bed_week_price,home_urns."""
+    """Frameworks and block contracts:
+    ref,kind,title,consortium_ref,owner_code,start_date,end_date,max_end_date,beds,bed_week_price,home_urns."""
     run_import("contracts", path, imports.CONTRACT_COLUMNS, imports.import_contracts)
 
 
@@ -22,7 +23,8 @@ def import_contracts(path):
 @FILE
 @with_appcontext
 def import_placements(path):
-    """Placements: authority_code,child_ref,contract_ref,home_urn,start_date,end_date,weekly_fee,placement_type,distance_miles[,age_at_start]."""
+    """Placements:
+    authority_code,child_ref,contract_ref,home_urn,start_date,end_date,weekly_fee,placement_type,distance_miles[,age_at_start]."""
     run_import("placements", path, imports.PLACEMENT_COLUMNS, imports.import_placements)
 
 

@@ -218,7 +218,8 @@ class BlockSettingsForm(VersionedForm):
         "Value for money: compare its beds with",
         widget=GovSelect(),
         validators=[Optional()],
-        description="Placements of the same type in a framework lot of this name, or every framework and spot placement of its type",
+        description="Placements of the same type in a framework lot of this name, "
+        "or every framework and spot placement of its type",
     )
     submit = SubmitField("Save settings", widget=GovSubmitInput())
 

@@ -396,7 +396,8 @@ def _check_across(
         until = f" to {other.end_date:%d/%m/%Y}" if other.end_date else ""
         errors.add(
             written[first][0],
-            f"child {other.child_ref} of {other.authority_code} overlaps {where} (from {other.start_date:%d/%m/%Y}{until})",
+            f"child {other.child_ref} of {other.authority_code} overlaps {where} "
+            f"(from {other.start_date:%d/%m/%Y}{until})",
         )
     for contract_id in sorted(blocks):
         contract = checker.contract(contract_id)
@@ -562,7 +563,8 @@ def import_returns(table: Table) -> ImportResult:
             if entry is None:
                 errors.add(
                     group["line"],
-                    f"{db.session.get(Provider, provider_id).name} owes no return for {outcomes.contract.ref} in {period}",
+                    f"{db.session.get(Provider, provider_id).name} owes no return "
+                    f"for {outcomes.contract.ref} in {period}",
                 )
                 continue
             values = {iid: value for iid, (value, _) in group["values"].items()}

@@ -601,7 +601,7 @@ class UsageDay(db.Model):
     __tablename__ = "usage_days"
 
     # No foreign key: the rows are written with their series by one function, and checking one per
-    # row tripled the time of working everything out again on PostgreSQL (3 s of 7 at national scale).
+    # row made working everything out again much slower on PostgreSQL (docs/performance.md).
     series_id: Mapped[int] = mapped_column(primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     placed: Mapped[int] = mapped_column(Integer)  # placements open that night

@@ -62,7 +62,8 @@ STARTER_INDICATORS = [
         95,
         90,
         80,
-        "Children of statutory school age on roll and attending, and young people over 16 in education, employment or training, on the last day of the quarter.",
+        "Children of statutory school age on roll and attending, and young people over 16 in education, "
+        "employment or training, on the last day of the quarter.",
     ),
     (
         "HEALTH",

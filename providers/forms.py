@@ -17,7 +17,8 @@ class OfstedUploadForm(Form):
     file = FileField(
         "Ofsted file",
         widget=GovFileInput(),
-        description="CSV or XLSX, as Ofsted publishes it, up to 10 MB. You will see what it changes before anything is saved.",
+        description="CSV or XLSX, as Ofsted publishes it, up to 10 MB. "
+        "You will see what it changes before anything is saved.",
         validators=[FileRequired(message="Choose a file to upload")],
     )
     submit = SubmitField("Upload and preview", widget=GovSubmitInput())

@@ -38,7 +38,8 @@ def _referring_columns():
 
 
 def _clashes(keep_id: int, other_id: int) -> list[str]:
-    """The uniqueness rules the merge would break: rows of both providers alike in every other column of a unique constraint."""
+    """The uniqueness rules the merge would break: rows of both providers alike in every other
+    column of a unique constraint."""
     found = []
     for table, column in _referring_columns():
         for constraint in table.constraints:

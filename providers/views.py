@@ -178,8 +178,8 @@ def merge_provider(provider_id):
                     title=f"Merge {other_name} into {provider.name}?",
                     caption="Providers",
                     rows=rows,
-                    warning=f"{other_name} will no longer be a provider of its own: files naming it will match {provider.name}. "
-                    "This cannot be undone here.",
+                    warning=f"{other_name} will no longer be a provider of its own: "
+                    f"files naming it will match {provider.name}. This cannot be undone here.",
                     button="Merge the providers",
                     back=url_for(".provider", provider_id=provider.id),
                 )

@@ -205,7 +205,8 @@ def restore(url: str | URL, path: Path, force: bool = False) -> tuple[Contents, 
         before = _contents_of(url)
     if before.tables and not force:
         raise BackupError(
-            f"The database already has {before.describe()}. Nothing was restored: restore with --force to replace everything in it."
+            f"The database already has {before.describe()}. Nothing was restored: "
+            "restore with --force to replace everything in it."
         )
     if backend == "sqlite":
         Path(url.database).resolve().parent.mkdir(parents=True, exist_ok=True)

@@ -67,7 +67,8 @@ def chart(
     widest = max(len(p.label) for p in points) * 7.5 + 10
     every = max(1, -(-int(widest) // max(int(step), 1)))
     parts = [
-        f'<svg class="app-chart__svg" viewBox="0 0 {width} {height}" width="100%" role="img" aria-label="{escape(title)}">'
+        f'<svg class="app-chart__svg" viewBox="0 0 {width} {height}" width="100%" role="img" '
+        f'aria-label="{escape(title)}">'
     ]
     scale = "{:,.0f}" if abs(high) >= 100 else "{:g}"
     for value, label in (y_labels or {low: scale.format(low), high: scale.format(high)}).items():
@@ -109,7 +110,8 @@ def chart(
                 )
         if index % every == 0:
             parts.append(
-                f'<text x="{x:.1f}" y="{height - bottom + 18}" font-size="13" text-anchor="middle">{escape(point.label)}</text>'
+                f'<text x="{x:.1f}" y="{height - bottom + 18}" font-size="13" text-anchor="middle">'
+                f"{escape(point.label)}</text>"
             )
     parts.append("</svg>")
     # Swatches are drawn in SVG: the Content-Security-Policy allows no inline styles.

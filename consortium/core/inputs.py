@@ -102,6 +102,6 @@ def date_arguments(args, *keys: str) -> tuple[dict[str, date | None], str | None
     if not bad:
         return dates, None
     return dates, (
-        f"The {' and '.join(repr(key) for key in bad)} date{'s' if len(bad) > 1 else ''} must be written like 2025-03-27, "
-        f"between {long_day(EARLIEST)} and {long_day(LATEST)}: left out"
+        f"The {' and '.join(repr(key) for key in bad)} date{'s' if len(bad) > 1 else ''} must be written "
+        f"like 2025-03-27, between {long_day(EARLIEST)} and {long_day(LATEST)}: left out"
     )

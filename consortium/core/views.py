@@ -177,8 +177,8 @@ def add_member(consortium_id):
                 flash(f"{membership.authority.name} is a member from {membership.joined:%-d %B %Y}", "success")
             else:
                 flash(
-                    f"{asked.authority.name} has been asked to join from {asked.joined:%-d %B %Y}. It becomes a member once "
-                    "one of its officers (or an administrator) accepts.",
+                    f"{asked.authority.name} has been asked to join from {asked.joined:%-d %B %Y}. "
+                    "It becomes a member once one of its officers (or an administrator) accepts.",
                     "success",
                 )
             return redirect(url_for(".consortium", consortium_id=consortium.id))
@@ -206,7 +206,8 @@ def decide_membership_request(request_id, decision):
             db.session.commit()
             flash(
                 {
-                    "accepted": f"{asked.authority.name} is a member of {asked.consortium.name} from {asked.joined:%-d %B %Y}",
+                    "accepted": f"{asked.authority.name} is a member of {asked.consortium.name} "
+                    f"from {asked.joined:%-d %B %Y}",
                     "declined": f"{asked.authority.name} will not join {asked.consortium.name}",
                     "withdrawn": "The request is withdrawn",
                 }[asked.status],
@@ -241,8 +242,9 @@ def end_member(consortium_id, membership_id):
                         ("Member since", f"{membership.joined:%-d %B %Y}"),
                         ("Last day", f"{form.left.data:%-d %B %Y}"),
                     ],
-                    warning=f"After its last day, {name}'s officers can no longer record placements under the consortium's "
-                    "contracts or see them. To undo it, the authority would have to be asked to join again.",
+                    warning=f"After its last day, {name}'s officers can no longer record placements "
+                    "under the consortium's contracts or see them. To undo it, the authority would have to be asked "
+                    "to join again.",
                     button="End the membership",
                     back=url_for(".consortium", consortium_id=consortium_id),
                 )

@@ -210,7 +210,8 @@ SQLITE_IMMUTABLE = [
 _PG_CHANGED = " OR ".join(f"NEW.{c} IS DISTINCT FROM OLD.{c}" for c in FIXED_COLUMNS)
 POSTGRESQL_IMMUTABLE = [
     "CREATE FUNCTION statements_issued_fixed() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-    "IF TG_OP = 'DELETE' THEN IF OLD.status <> 'draft' THEN RAISE EXCEPTION 'issued statements cannot be deleted'; END IF; RETURN OLD; END IF; "
+    "IF TG_OP = 'DELETE' THEN IF OLD.status <> 'draft' THEN "
+    "RAISE EXCEPTION 'issued statements cannot be deleted'; END IF; RETURN OLD; END IF; "
     f"IF OLD.status <> 'draft' AND (NEW.status = 'draft' OR {_PG_CHANGED}) THEN "
     "RAISE EXCEPTION 'issued statements cannot change'; END IF; RETURN NEW; END $$",
     "CREATE TRIGGER statements_issued_fixed BEFORE UPDATE OR DELETE ON statements "

@@ -141,6 +141,6 @@ def test_the_cli_prints_the_new_kinds(runner):
     result = runner.invoke(args=["audits", "run", "--as-of", "2024-06-30"])
     assert result.exit_code == 0, result.output
     assert (
-        'underused_block_beds,EM-BLOCK,medium,2024-06-30,"Utilisation 60.0% over the 28 nights to 29 Jun 2024: 112 void bed-nights, void cost £56,000.00"'
-        in result.output
+        'underused_block_beds,EM-BLOCK,medium,2024-06-30,"Utilisation 60.0% over the 28 nights to 29 Jun 2024: '
+        '112 void bed-nights, void cost £56,000.00"' in result.output
     )

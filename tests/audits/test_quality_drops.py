@@ -57,7 +57,8 @@ def test_the_histories_of_the_design():
     ]
     by_subject = {f.subject: f for f in flags()}
     assert by_subject["SC000002"].detail == (
-        "Good to RI (SC000002), P Ltd: fell from Good to Requires improvement to be good at the inspection on 10 Feb 2024"
+        "Good to RI (SC000002), P Ltd: fell from Good to Requires improvement to be good "
+        "at the inspection on 10 Feb 2024"
     )
     assert by_subject["SC000001"].detail.endswith("judged Inadequate at its first inspection on 10 Jan 2024")
     assert by_subject["SC000006"].detail.endswith(
@@ -144,7 +145,8 @@ def test_the_cli_prints_exactly_the_drops(runner):
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == [
         "kind,subject,severity,opened_on,detail",
-        'quality_drop,SC000001,high,2024-06-30,"A (SC000001), P Ltd: judged Inadequate at its first inspection on 10 Jan 2024"',
+        'quality_drop,SC000001,high,2024-06-30,"A (SC000001), P Ltd: '
+        'judged Inadequate at its first inspection on 10 Jan 2024"',
     ]
     bad = runner.invoke(args=["audits", "run", "--check", "nonsense"])
     assert bad.exit_code == 2 and "unknown check nonsense" in bad.output

@@ -19,7 +19,10 @@ from tests.factories import (
 CONTRACTS_HEADER = (
     "ref,kind,title,consortium_ref,owner_code,start_date,end_date,max_end_date,beds,bed_week_price,home_urns\n"
 )
-PLACEMENTS_HEADER = "authority_code,child_ref,contract_ref,home_urn,start_date,end_date,weekly_fee,placement_type,distance_miles,age_at_start\n"
+PLACEMENTS_HEADER = (
+    "authority_code,child_ref,contract_ref,home_urn,start_date,end_date,weekly_fee,placement_type,distance_miles,"
+    "age_at_start\n"
+)
 
 
 @pytest.fixture

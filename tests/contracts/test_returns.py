@@ -389,7 +389,8 @@ def test_a_return_missing_an_indicator_or_not_owed(dev):
     with pytest.raises(ImportFailed, match="line 2: the 2019-Q1 return has no value for HEALTH, MFC"):
         load(
             "returns",
-            "contract_ref,provider,period,indicator_code,value,submitted_on\nDEV,Riverbank Care Ltd,2019-Q1,EET,96,2019-07-25\n",
+            "contract_ref,provider,period,indicator_code,value,submitted_on\n"
+            "DEV,Riverbank Care Ltd,2019-Q1,EET,96,2019-07-25\n",
         )
     ProviderFactory(name="Other Ltd")
     with pytest.raises(ImportFailed, match="Other Ltd owes no return for DEV in 2019-Q1"):
@@ -401,11 +402,16 @@ def test_a_return_missing_an_indicator_or_not_owed(dev):
 
 
 def test_bad_outcome_rows(dev):
-    text = "contract_ref,indicator_code,name,unit,higher_is_better,target,amber,red\nDEV,EET,E,parsecs,maybe,95,80,90\nNOPE,X,X,count,false,0,1,3\n"
+    text = (
+        "contract_ref,indicator_code,name,unit,higher_is_better,target,amber,red\n"
+        "DEV,EET,E,parsecs,maybe,95,80,90\n"
+        "NOPE,X,X,count,false,0,1,3\n"
+    )
     with pytest.raises(ImportFailed) as failed:
         load("outcomes", text)
     assert failed.value.lines() == [
-        "line 2: unit must be one of percent, count, days, pounds, not 'parsecs'; higher_is_better must be true or false, not 'maybe'",
+        "line 2: unit must be one of percent, count, days, pounds, not 'parsecs'; "
+        "higher_is_better must be true or false, not 'maybe'",
         "line 3: unknown contract 'NOPE'",
     ]
 
@@ -448,9 +454,9 @@ def test_kpi_red_in_two_consecutive_quarters(dev):
     checks.run(date(2020, 1, 20), ["kpi_red"])
     (flag,) = flags("kpi_red")
     assert (flag.subject, flag.period, flag.indicators, flag.severity) == ("DEV", "2019-Q3", "EET", "medium")
-    assert (
-        flag.detail
-        == "Riverbank Care Ltd: red in 2019-Q2 (Jul to Sep 2019) and 2019-Q3 (Oct to Dec 2019): Children in education or training (78 then 70)"
+    assert flag.detail == (
+        "Riverbank Care Ltd: red in 2019-Q2 (Jul to Sep 2019) and 2019-Q3 (Oct to Dec 2019): "
+        "Children in education or training (78 then 70)"
     )
     checks.run(date(2020, 1, 20), ["kpi_red"])
     assert len(flags("kpi_red")) == 1

@@ -115,7 +115,8 @@ def test_a_partner_sees_placements_spend_statements_and_homes_of_concern(client)
     sign_in(client, partner(world["nottingham"]))
     page = client.get("/").get_data(as_text=True)
     assert ">2</span>" in page and "children placed</a> today; 50% of those with a distance within 20 miles" in page
-    # The spot placement's nights from the year's start to yesterday at £1,000 a night (the block's are not the partner's spend).
+    # The spot placement's nights from the year's start to yesterday at £1,000 a night
+    # (the block's are not the partner's spend).
     nights = (TODAY - timedelta(days=1) - world["year_start"]).days + 1
     assert f"£{nights * 1000:,}.00</span>spent on placements" in page.replace("\n", "").replace("  ", "")
     assert "No statements to pay" in page

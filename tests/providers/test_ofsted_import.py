@@ -76,8 +76,10 @@ def test_importing_the_same_file_again_changes_nothing():
 def test_a_latest_only_file_adds_the_newest_inspection_and_updates_the_home():
     ofsted.import_file(table(SAMPLE))
     latest = HEADER + (
-        "\nSC900101,Children's home,Moorview House,Riverbank Care Ltd,Devon,EX4 6AB,6,Active,Full inspection,2021-03-01,Good"
-        "\nSC900102,Children's home,Harbour Lodge,Riverbank Care Ltd,Plymouth,PL1 2CD,3,Active,Full inspection,05/06/2019,Outstanding\n"
+        "\nSC900101,Children's home,Moorview House,Riverbank Care Ltd,Devon,EX4 6AB,6,Active,Full inspection,"
+        "2021-03-01,Good"
+        "\nSC900102,Children's home,Harbour Lodge,Riverbank Care Ltd,Plymouth,PL1 2CD,3,Active,Full inspection,"
+        "05/06/2019,Outstanding\n"
     )
     plan = ofsted.plan(table(latest))
     assert (

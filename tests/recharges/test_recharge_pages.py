@@ -192,7 +192,10 @@ def test_a_fall_back_to_equal_shares_is_said_on_the_pool_the_statements_their_pd
 
     pool = services.create_pool(consortium, "Quiet quarter", date(2024, 4, 1), date(2024, 6, 30), 3000, "bed_nights")
     sign_in(client, lead(consortium))
-    said = "No member used a bed-night under the consortium's contracts from 1 Apr 2024 to 30 Jun 2024, so the cost is shared equally."
+    said = (
+        "No member used a bed-night under the consortium's contracts from 1 Apr 2024 to 30 Jun 2024, "
+        "so the cost is shared equally."
+    )
     assert said in unescape(client.get(f"/recharges/{pool.id}").get_data(as_text=True))
     client.post(f"/recharges/{pool.id}/issue", data={"fingerprint": fingerprint_of(client, pool)})
     assert said in unescape(client.get(f"/recharges/{pool.id}").get_data(as_text=True))

@@ -89,20 +89,22 @@ def seed(database: str) -> None:
         db.session.execute(text("INSERT INTO providers (id, name) VALUES (1, 'Oak Ltd')"))
         db.session.execute(
             text(
-                "INSERT INTO contracts (id, ref, kind, title, consortium_id, start_date, end_date, max_end_date, notice_days, provider_id, "
-                "beds, underuse_window_nights, underuse_threshold_percent, version) VALUES "
+                "INSERT INTO contracts (id, ref, kind, title, consortium_id, start_date, end_date, max_end_date, "
+                "notice_days, provider_id, beds, underuse_window_nights, underuse_threshold_percent, version) VALUES "
                 "(1, 'EM-BLOCK', 'block', 'Block', 1, '2024-04-01', '2030-03-31', '2032-03-31', 365, 1, 10, 28, 80, 1)"
             )
         )
         db.session.execute(
             text(
-                "INSERT INTO block_prices (contract_id, weekly_pence, effective_from, version) VALUES (1, 350000, '2024-04-01', 1)"
+                "INSERT INTO block_prices (contract_id, weekly_pence, effective_from, version) "
+                "VALUES (1, 350000, '2024-04-01', 1)"
             )
         )
         for n in range(6):
             db.session.execute(
                 text(
-                    "INSERT INTO placements (authority_code, child_ref, contract_id, start_date, placement_type, version) "
+                    "INSERT INTO placements "
+                    "(authority_code, child_ref, contract_id, start_date, placement_type, version) "
                     f"VALUES ('E06000018', 'C{n}', 1, '2024-05-01', 'residential', 1)"
                 )
             )
@@ -133,9 +135,10 @@ def more_flags(database: str) -> None:
         connection.execute(text("UPDATE placements SET home_id = 1"))
         connection.execute(
             text(
-                "INSERT INTO contracts (id, ref, kind, title, consortium_id, start_date, end_date, max_end_date, notice_days, provider_id, "
-                "beds, underuse_window_nights, underuse_threshold_percent, version) VALUES "
-                "(2, 'EM-CRISIS', 'block', 'Crisis beds', 1, '2020-04-01', '2024-12-31', '2024-12-31', 365, 1, 2, 28, 0, 1)"
+                "INSERT INTO contracts (id, ref, kind, title, consortium_id, start_date, end_date, max_end_date, "
+                "notice_days, provider_id, beds, underuse_window_nights, underuse_threshold_percent, version) VALUES "
+                "(2, 'EM-CRISIS', 'block', 'Crisis beds', 1, '2020-04-01', '2024-12-31', '2024-12-31', "
+                "365, 1, 2, 28, 0, 1)"
             )
         )
     engine.dispose()
@@ -184,7 +187,10 @@ FLAGS = (
     "SELECT kind, subject_key, severity, status, opened_on, detail, judgement_before, judgement_after, event_date, "
     "contract_id, home_id, utilisation, bed_nights, void_bed_nights, pence FROM flags ORDER BY kind, subject_key"
 )
-EVENTS = "SELECT f.kind, f.subject_key, e.action, e.note FROM flag_events e JOIN flags f ON f.id = e.flag_id ORDER BY 1, 2, 3"
+EVENTS = (
+    "SELECT f.kind, f.subject_key, e.action, e.note "
+    "FROM flag_events e JOIN flags f ON f.id = e.flag_id ORDER BY 1, 2, 3"
+)
 
 
 def test_a_scheduler_killed_in_the_middle_of_a_job_leaves_nothing_and_the_rerun_matches_an_uninterrupted_one(
