@@ -23,6 +23,7 @@ from audits import services as flag_services
 from audits.models import Flag
 from consortium import national
 from consortium.core import audit, services
+from consortium.core.dates import financial_year_start
 from consortium.core.extensions import db
 from consortium.core.models import Authority, Consortium, User
 from consortium.core.sql import quarter_of
@@ -55,10 +56,6 @@ EAST_MIDLANDS = [
 ]
 LEAD_CODE = "E06000062"  # West Northamptonshire
 PARTNER_CODE = "E06000018"  # Nottingham
-
-
-def financial_year_start(today: date) -> date:
-    return date(today.year if today.month >= 4 else today.year - 1, 4, 1)
 
 
 def _csv(header: list[str], rows: list[list]) -> bytes:

@@ -17,6 +17,7 @@ from decimal import Decimal
 from sqlalchemy import func, insert, select, text
 
 from consortium.core import audit
+from consortium.core.dates import financial_year_start
 from consortium.core.extensions import db
 from consortium.core.models import (
     Authority,
@@ -402,13 +403,11 @@ def seed(today: date, seed_value: int = 1) -> dict[str, int]:
     started = defaultdict(int)
     for placement in placements:
         if placement["contract_id"]:
-            year = (
-                placement["start_date"].year if placement["start_date"].month >= 4 else placement["start_date"].year - 1
-            )
+            year = financial_year_start(placement["start_date"]).year
             started[(by_id[placement["contract_id"]]["consortium_id"], year, placement["authority_code"])] += 1
     pools, statements, counters = [], [], []
     for c in range(1, CONSORTIA + 1):
-        for year in range(first_day.year, today.year if today.month >= 4 else today.year - 1):
+        for year in range(first_day.year, financial_year_start(today).year):
             pool_id = len(pools) + 1
             amount = rng.randint(150_000, 250_000) * 100
             pools.append(

@@ -267,7 +267,7 @@ def import_placements(table: Table) -> ImportResult:
     """A placement is identified by authority, child reference, contract and start date: a row
     matching one already recorded updates it (an end date now known, say), never adds it again."""
     errors = RowErrors()
-    checker = rules.Rules()
+    checker = rules.PlacementChecker()
     seen: dict[tuple, int] = {}
     checked = []
     for row in table.rows:
@@ -380,7 +380,7 @@ def _existing_placements(children: set[tuple[str, str]]) -> dict[tuple, Placemen
 
 
 def _check_across(
-    written: dict[int, tuple[int, dict]], blocks: set[int], checker: rules.Rules, errors: RowErrors
+    written: dict[int, tuple[int, dict]], blocks: set[int], checker: rules.PlacementChecker, errors: RowErrors
 ) -> None:
     """The rules between placements, in SQL over everything recorded so far."""
     reported = set()

@@ -53,7 +53,7 @@ PLACEMENT_TYPES = {
     "other": "Other",
 }
 # Placement types with no home: the child lives with carers, not in a registered setting.
-HOMELESS_TYPES = ("in_house_fostering", "kinship")
+TYPES_WITHOUT_A_HOME = ("in_house_fostering", "kinship")
 
 
 def _in_consortia_of(user, consortium_id_column):

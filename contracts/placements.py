@@ -17,15 +17,16 @@ from decimal import Decimal
 from sqlalchemy import Date, and_, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
+from consortium.core.dates import FAR_FUTURE
 from consortium.core.extensions import db
 from consortium.core.formatting import day
 from consortium.core.models import Authority, Membership
 from consortium.core.sql import CalendarDay
 from consortium.core.tabular import too_long
 from contracts.models import (
-    HOMELESS_TYPES,
     NEED_LEVELS,
     PLACEMENT_TYPES,
+    TYPES_WITHOUT_A_HOME,
     Admission,
     Contract,
     Lot,
@@ -34,7 +35,6 @@ from contracts.models import (
 )
 from providers.models import Home
 
-FAR_FUTURE = date(9999, 12, 31)
 SUPPORTED_ACCOMMODATION_MIN_AGE = 16  # the law since October 2023
 
 
@@ -57,8 +57,9 @@ class PlacementValues:
     end_reason: str | None = None
 
 
-class Rules:
-    """Looks up what placements refer to, once per import rather than once per row."""
+class PlacementChecker:
+    """Checks placements against their rules, looking up what they refer to once per import rather
+    than once per row."""
 
     def __init__(self):
         self.authorities = set(db.session.scalars(select(Authority.code)))
@@ -148,7 +149,7 @@ class Rules:
             home = self.home(values.home_urn)
             if home is None:
                 problems.append(f"unknown home {values.home_urn!r}")
-        elif values.placement_type not in HOMELESS_TYPES:
+        elif values.placement_type not in TYPES_WITHOUT_A_HOME:
             problems.append("a home URN is needed (only in-house fostering and kinship care have no home)")
         contract, lot_id = None, None
         if values.contract_ref:

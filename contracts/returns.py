@@ -32,6 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, selectinload
 
 from consortium.core import hooks
+from consortium.core.dates import financial_year_start
 from consortium.core.extensions import db
 from consortium.core.formatting import day
 from consortium.core.inputs import MAX_DECIMAL, text_problem
@@ -121,7 +122,7 @@ STARTER_INDICATORS = [
 
 
 def period_label(quarter_start: date) -> str:
-    year = quarter_start.year if quarter_start.month >= 4 else quarter_start.year - 1
+    year = financial_year_start(quarter_start).year
     return f"{year}-Q{(quarter_start.month - 4) % 12 // 3 + 1}"
 
 

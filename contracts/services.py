@@ -283,7 +283,7 @@ def framework_price(contract: Contract, home: Home, need_level: str | None, on: 
     is given) on a date: what a placement's fee is set against."""
     if contract.kind != "framework":
         return None
-    # The lot a placement is counted in (as `contracts.placements.Rules.admitted_lot` picks it).
+    # The lot a placement is counted in (as `contracts.placements.PlacementChecker.admitted_lot` picks it).
     admission = db.session.scalar(
         select(Admission)
         .join(Admission.lot)
@@ -299,7 +299,7 @@ def framework_price(contract: Contract, home: Home, need_level: str | None, on: 
 def record_placement(values: rules.PlacementValues, fee_reason: str | None = None) -> Placement:
     """A new placement, kept to every rule of `contracts.placements`. `fee_reason`: from the form,
     asked for when the fee is above the framework's price (see `framework_price`)."""
-    checker = rules.Rules()
+    checker = rules.PlacementChecker()
     problems, stored = checker.check(values)
     if problems:
         raise RuleBroken(_sentence("; ".join(problems)))

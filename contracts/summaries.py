@@ -38,6 +38,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from consortium.core.access import Viewer, scoped, viewer
+from consortium.core.dates import FAR_FUTURE
 from consortium.core.extensions import db
 from consortium.core.money import div_half_up
 from consortium.core.sql import (
@@ -60,7 +61,6 @@ from contracts.models import (
     UsageDay,
     UsageSeries,
 )
-from contracts.usage import FAR_FUTURE
 
 DAY_ZERO = CALENDAR_FROM  # day numbers count from here
 BEGINNING = date.min  # every series has a row of zeros on this day, so any day finds a row on or before it

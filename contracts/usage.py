@@ -14,12 +14,11 @@ from decimal import Decimal
 from sqlalchemy import BigInteger, Date, and_, case, cast, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
+from consortium.core.dates import FAR_FUTURE
 from consortium.core.extensions import db
 from consortium.core.money import div_half_up, percent
 from consortium.core.sql import CalendarDay, days_between, greatest, least, quarter_of
 from contracts.models import BlockNight, Contract, Placement, PlacementFee
-
-FAR_FUTURE = date(9999, 12, 31)
 
 
 def _day(value: date):

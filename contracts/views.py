@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 from consortium.core import panels
 from consortium.core import services as core_services
 from consortium.core.access import allowed, scoped
+from consortium.core.dates import financial_year_start
 from consortium.core.exports import export
 from consortium.core.extensions import db
 from consortium.core.formatting import day, money
@@ -89,10 +90,6 @@ def provider_contracts(provider) -> str:
         .order_by(Contract.end_date.desc())
     ).all()
     return render_template("contracts/_provider_contracts.html", contracts=contracts, today=date.today())
-
-
-def financial_year_start(on: date) -> date:
-    return date(on.year if on.month >= 4 else on.year - 1, 4, 1)
 
 
 # ---------------------------------------------------------------- contracts

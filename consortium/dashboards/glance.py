@@ -10,6 +10,7 @@ from sqlalchemy import exists, func
 
 from audits.models import Flag
 from consortium.core.access import scoped
+from consortium.core.dates import financial_year
 from consortium.core.extensions import db
 from consortium.dashboards import services
 from consortium.recharges.apportion import USAGE_BASES
@@ -51,7 +52,7 @@ def _placements(user, today: date) -> dict:
 
 
 def _lead(user, today: date) -> dict:
-    first = services.financial_year(today)[0]
+    first = financial_year(today)[0]
     last = services.yesterday()
     blocks = services.block_occupancies(user.consortium, first, last) if last >= first else []
     capacity = sum(used.capacity for _, used in blocks)
@@ -78,7 +79,7 @@ def _lead(user, today: date) -> dict:
 
 
 def _partner(user, today: date) -> dict:
-    year = services.financial_year(today)[0]
+    year = financial_year(today)[0]
     until = services.yesterday()
     spend = sum(u.spend_pence for u in services.usage_by(year, until, user=user).values()) if until >= year else 0
     homes = in_use.homes_in_use(user, today)

@@ -11,6 +11,7 @@ from functools import lru_cache
 from sqlalchemy import Date, bindparam, func, literal, or_, select
 
 from consortium.core.access import Viewer, scoped, viewer
+from consortium.core.dates import financial_year
 from consortium.core.extensions import db
 from consortium.core.models import Consortium, Membership
 from consortium.core.money import div_half_up
@@ -28,11 +29,6 @@ from contracts.models import (
 )
 from providers.models import Judgement
 from providers.quality import newest_graded
-
-
-def financial_year(on: date) -> tuple[date, date]:
-    start = date(on.year if on.month >= 4 else on.year - 1, 4, 1)
-    return start, date(start.year + 1, 3, 31)
 
 
 def _pence(value: Decimal) -> int:

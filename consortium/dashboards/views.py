@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from audits.models import Flag
 from consortium.core.access import allowed, scoped
 from consortium.core.charts import BLUE, GREY, Key, Point, chart
+from consortium.core.dates import financial_year
 from consortium.core.exports import export
 from consortium.core.extensions import db
 from consortium.core.formatting import money
@@ -49,7 +50,7 @@ MAX_BUDGET_WEEKS = 1_000_000  # placement-weeks of one type in a year: a thousan
 
 
 def _period() -> tuple[date, date]:
-    first, last = services.financial_year(date.today())
+    first, last = financial_year(date.today())
     dates, problem = date_arguments(request.args, "from", "to")
     if problem:
         flash(problem, "error")
@@ -93,7 +94,7 @@ def lead_tables(first: date, last: date) -> dict[str, tuple[list[str], list[list
             for a, (known, within) in distance.items()
         ],
     )
-    blocks = services.block_occupancies(consortium, max(first, services.financial_year(last)[0]), last)
+    blocks = services.block_occupancies(consortium, max(first, financial_year(last)[0]), last)
     tables["blocks"] = (
         ["Block contract", "Beds", "Utilisation", "Void cost (£)"],
         [
@@ -157,7 +158,7 @@ def dashboard():
 
 def partner_context(first: date, last: date) -> dict:
     by_type = services.usage_by(first, last, UsageSeries.placement_type)
-    year = services.financial_year(last)[0].year
+    year = financial_year(last)[0].year
     budgets = db.session.scalars(scoped(Budget).select().where(Budget.financial_year == year)).all()
     homes_used = scoped(Placement).select(Placement.home_id).where(Placement.home_id.is_not(None))
     flags = db.session.scalars(
@@ -289,7 +290,7 @@ def set_threshold():
 def budgets():
     year = request.values.get("year", type=int)
     if year is None or not EARLIEST.year <= year <= LATEST.year - 1:
-        year = services.financial_year(date.today())[0].year
+        year = financial_year(date.today())[0].year
     if request.method == "POST":
         errors = []
         for kind in PLACEMENT_TYPES:

@@ -3,7 +3,7 @@ worked out by hand for a small consortium."""
 
 from datetime import date, timedelta
 
-from consortium.dashboards.services import financial_year
+from consortium.core.dates import financial_year
 from consortium.recharges import services as recharges
 from contracts import returns
 from tests.conftest import sign_in
