@@ -15,7 +15,7 @@ from consortium.core.access import allowed, scoped
 from consortium.core.exports import export
 from consortium.core.extensions import db
 from consortium.core.formatting import day
-from consortium.core.forms import ConfirmForm
+from consortium.core.forms import ConfirmForm, form_page
 from consortium.core.inputs import STALE, parse_id
 from consortium.core.models import ROLES
 from consortium.core.pagination import paginate_list
@@ -171,13 +171,13 @@ def indicator(indicator_id):
             flash(f"Thresholds of {indicator.code} saved for {outcomes.contract.ref}", "success")
             return redirect(url_for(".contract_returns", contract_id=outcomes.contract_id))
     direction = "higher is better" if indicator.higher_is_better else "lower is better"
-    return render_template(
+    return form_page(
         "form.html",
-        form=form,
+        form,
         title=f"Thresholds of {indicator.name}",
         caption=f"{outcomes.contract.ref} · {indicator.unit}, {direction}",
         back=url_for(".contract_returns", contract_id=outcomes.contract_id),
-    ), 400 if form.errors else 200
+    )
 
 
 # ---------------------------------------------------------------- one return

@@ -16,7 +16,7 @@ from consortium.core.dates import financial_year_start
 from consortium.core.exports import export
 from consortium.core.extensions import db
 from consortium.core.formatting import day, money
-from consortium.core.forms import confirmed, show_error
+from consortium.core.forms import confirmed, form_page, handle, show_error
 from consortium.core.inputs import date_arguments
 from consortium.core.models import ROLES
 from consortium.core.pagination import paginate
@@ -231,23 +231,22 @@ def admit(contract_id, lot_id):
     form.provider_id.choices = [("", "Choose a provider")] + [
         (str(p.id), p.name) for p in db.session.scalars(scoped(Provider).select().order_by(Provider.name))
     ]
-    if form.validate_on_submit():
+
+    def change():
         provider = scoped(Provider).get_or_404(int(form.provider_id.data))
-        try:
-            services.admit(lot, provider, form.tier.data)
-        except RuleBroken as broken:
-            show_error(form, broken, "provider_id")
-        else:
-            db.session.commit()
-            flash(f"{provider.name} admitted to {lot.name} ({form.tier.data})", "success")
-            return redirect(url_for(".contract", contract_id=contract.id))
-    return render_template(
+        services.admit(lot, provider, form.tier.data)
+        return provider
+
+    if (done := handle(form, change, "provider_id")).saved:
+        flash(f"{done.result.name} admitted to {lot.name} ({form.tier.data})", "success")
+        return redirect(url_for(".contract", contract_id=contract.id))
+    return form_page(
         "form.html",
-        form=form,
+        form,
         title=f"Admit a provider to {lot.name}",
         caption=contract.ref,
         back=url_for(".contract", contract_id=contract.id),
-    ), 400 if form.errors else 200
+    )
 
 
 @bp.route("/admissions/<int:admission_id>/status", methods=["GET", "POST"])
@@ -296,13 +295,13 @@ def admission_status(admission_id):
             return redirect(url_for(".contract", contract_id=contract.id))
     if request.method == "GET":
         form.version.data = admission.version
-    return render_template(
+    return form_page(
         "form.html",
-        form=form,
+        form,
         title=f"Status of {admission.provider.name}",
         caption=f"{contract.ref} · {admission.lot.name}",
         back=url_for(".contract", contract_id=contract.id),
-    ), 400 if form.errors else 200
+    )
 
 
 @bp.route("/admissions/<int:admission_id>/prices", methods=["GET", "POST"])
@@ -326,13 +325,13 @@ def add_price(admission_id):
             db.session.commit()
             flash(f"Price added for {admission.provider.name}", "success")
             return redirect(url_for(".contract", contract_id=contract.id))
-    return render_template(
+    return form_page(
         "form.html",
-        form=form,
+        form,
         title=f"Add a price for {admission.provider.name}",
         caption=f"{contract.ref} · {admission.lot.name}",
         back=url_for(".contract", contract_id=contract.id),
-    ), 400 if form.errors else 200
+    )
 
 
 @bp.route("/contracts/<int:contract_id>/uplift", methods=["GET", "POST"])
@@ -341,23 +340,22 @@ def uplift(contract_id):
     contract = _lead_contract(contract_id)
     form = UpliftForm()
     form.lot_id.choices = [("", "Every lot")] + [(str(lot.id), lot.name) for lot in contract.lots]
-    if form.validate_on_submit():
+
+    def change():
         lot = next((lot for lot in contract.lots if str(lot.id) == form.lot_id.data), None)
-        try:
-            count = services.uplift(contract, form.percent.data, form.effective_from.data, lot)
-        except RuleBroken as broken:
-            show_error(form, broken, "percent")
-        else:
-            db.session.commit()
-            flash(f"{count} prices uplifted by {form.percent.data}% from {day(form.effective_from.data)}", "success")
-            return redirect(url_for(".contract", contract_id=contract.id))
-    return render_template(
+        return services.uplift(contract, form.percent.data, form.effective_from.data, lot)
+
+    if (done := handle(form, change, "percent")).saved:
+        count = done.result
+        flash(f"{count} prices uplifted by {form.percent.data}% from {day(form.effective_from.data)}", "success")
+        return redirect(url_for(".contract", contract_id=contract.id))
+    return form_page(
         "form.html",
-        form=form,
+        form,
         title="Apply an annual uplift",
         caption=contract.ref,
         back=url_for(".contract", contract_id=contract.id),
-    ), 400 if form.errors else 200
+    )
 
 
 @bp.route("/contracts/<int:contract_id>/decision", methods=["GET", "POST"])
@@ -379,14 +377,14 @@ def decision(contract_id):
             return redirect(url_for(".contract", contract_id=contract.id))
     if request.method == "GET":
         form.version.data = contract.version
-    return render_template(
+    return form_page(
         "form.html",
-        form=form,
+        form,
         title="Record an extension decision",
         caption=contract.ref,
         intro=f"It ends on {day(contract.end_date)} and can be extended to {day(contract.max_end_date)}.",
         back=url_for(".contract", contract_id=contract.id),
-    ), 400 if form.errors else 200
+    )
 
 
 @bp.route("/contracts/<int:contract_id>/settings", methods=["GET", "POST"])
@@ -426,13 +424,13 @@ def block_settings(contract_id):
             db.session.commit()
             flash("Settings saved", "success")
             return redirect(url_for(".contract", contract_id=contract.id))
-    return render_template(
+    return form_page(
         "form.html",
-        form=form,
+        form,
         title="Block contract settings",
         caption=contract.ref,
         back=url_for(".contract", contract_id=contract.id),
-    ), 400 if form.errors else 200
+    )
 
 
 @bp.route("/contracts/<int:contract_id>/price", methods=["GET", "POST"])
@@ -442,23 +440,20 @@ def block_price(contract_id):
     if not contract.is_block:
         abort(404)
     form = BlockPriceForm()
-    if form.validate_on_submit():
-        try:
-            services.change_block_price(contract, int(form.weekly_price.data * 100), form.effective_from.data)
-        except RuleBroken as broken:
-            db.session.rollback()
-            show_error(form, broken, "weekly_price")
-        else:
-            db.session.commit()
-            flash(f"New price from {day(form.effective_from.data)}", "success")
-            return redirect(url_for(".contract", contract_id=contract.id))
-    return render_template(
+    if handle(
+        form,
+        lambda: services.change_block_price(contract, int(form.weekly_price.data * 100), form.effective_from.data),
+        "weekly_price",
+    ).saved:
+        flash(f"New price from {day(form.effective_from.data)}", "success")
+        return redirect(url_for(".contract", contract_id=contract.id))
+    return form_page(
         "form.html",
-        form=form,
+        form,
         title="Change the price per bed per week",
         caption=contract.ref,
         back=url_for(".contract", contract_id=contract.id),
-    ), 400 if form.errors else 200
+    )
 
 
 @bp.route("/contracts/<int:contract_id>/breaks", methods=["GET", "POST"])
@@ -466,22 +461,16 @@ def block_price(contract_id):
 def add_break(contract_id):
     contract = _lead_contract(contract_id)
     form = BreakDateForm()
-    if form.validate_on_submit():
-        try:
-            services.add_break_date(contract, form.break_date.data)
-        except RuleBroken as broken:
-            show_error(form, broken, "break_date")
-        else:
-            db.session.commit()
-            flash(f"Break date {day(form.break_date.data)} recorded", "success")
-            return redirect(url_for(".contract", contract_id=contract.id))
-    return render_template(
+    if handle(form, lambda: services.add_break_date(contract, form.break_date.data), "break_date").saved:
+        flash(f"Break date {day(form.break_date.data)} recorded", "success")
+        return redirect(url_for(".contract", contract_id=contract.id))
+    return form_page(
         "form.html",
-        form=form,
+        form,
         title="Add a break date",
         caption=contract.ref,
         back=url_for(".contract", contract_id=contract.id),
-    ), 400 if form.errors else 200
+    )
 
 
 @bp.route("/contracts/<int:contract_id>/outages", methods=["GET", "POST"])
@@ -491,22 +480,22 @@ def record_outage(contract_id):
     if not contract.is_block:
         abort(404)
     form = OutageForm()
-    if form.validate_on_submit():
-        try:
-            services.record_outage(contract, form.beds.data, form.start_date.data, form.end_date.data, form.reason.data)
-        except RuleBroken as broken:
-            show_error(form, broken, "beds")
-        else:
-            db.session.commit()
-            flash("Beds recorded as out of use: they are left out of the capacity", "success")
-            return redirect(url_for(".contract", contract_id=contract.id))
-    return render_template(
+    if handle(
+        form,
+        lambda: services.record_outage(
+            contract, form.beds.data, form.start_date.data, form.end_date.data, form.reason.data
+        ),
+        "beds",
+    ).saved:
+        flash("Beds recorded as out of use: they are left out of the capacity", "success")
+        return redirect(url_for(".contract", contract_id=contract.id))
+    return form_page(
         "form.html",
-        form=form,
+        form,
         title="Record beds out of use",
         caption=contract.ref,
         back=url_for(".contract", contract_id=contract.id),
-    ), 400 if form.errors else 200
+    )
 
 
 # ---------------------------------------------------------------- placements
@@ -641,13 +630,13 @@ def new_placement():
             db.session.commit()
             flash(f"Placement of {placement.child_ref} recorded", "success")
             return redirect(url_for(".placement", placement_id=placement.id))
-    return render_template(
+    return form_page(
         "form.html",
-        form=form,
+        form,
         title="Record a placement",
         caption=current_user.authority.name,
         back=url_for(".placements"),
-    ), 400 if form.errors else 200
+    )
 
 
 def _home_choices(contracts, on: date) -> list[tuple]:
@@ -728,25 +717,22 @@ def placement(placement_id):
 def end_placement(placement_id):
     placement = scoped(Placement).get_or_404(placement_id)
     form = EndPlacementForm()
-    if form.validate_on_submit():
-        try:
-            services.end_placement(placement, form.end_date.data, form.end_reason.data, form.seen_version)
-        except RuleBroken as broken:
-            db.session.rollback()
-            show_error(form, broken, "end_date")
-        else:
-            db.session.commit()
-            flash(f"Placement of {placement.child_ref} ended on {day(placement.end_date)}", "success")
-            return redirect(url_for(".placement", placement_id=placement.id))
+    if handle(
+        form,
+        lambda: services.end_placement(placement, form.end_date.data, form.end_reason.data, form.seen_version),
+        "end_date",
+    ).saved:
+        flash(f"Placement of {placement.child_ref} ended on {day(placement.end_date)}", "success")
+        return redirect(url_for(".placement", placement_id=placement.id))
     if request.method == "GET":
         form.version.data = placement.version
-    return render_template(
+    return form_page(
         "form.html",
-        form=form,
+        form,
         title=f"End the placement of {placement.child_ref}",
         caption=placement.home.display_name if placement.home else placement.type_name,
         back=url_for(".placement", placement_id=placement.id),
-    ), 400 if form.errors else 200
+    )
 
 
 @bp.route("/placements/<int:placement_id>/fee", methods=["GET", "POST"])
@@ -754,21 +740,19 @@ def end_placement(placement_id):
 def change_fee(placement_id):
     placement = scoped(Placement).get_or_404(placement_id)
     form = FeeForm()
-    if form.validate_on_submit():
-        try:
-            services.change_fee(placement, int(form.weekly_fee.data * 100), form.effective_from.data)
-        except RuleBroken as broken:
-            show_error(form, broken, "weekly_fee")
-        else:
-            db.session.commit()
-            flash(f"New weekly fee from {day(form.effective_from.data)}", "success")
-            return redirect(url_for(".placement", placement_id=placement.id))
-    return render_template(
+    if handle(
+        form,
+        lambda: services.change_fee(placement, int(form.weekly_fee.data * 100), form.effective_from.data),
+        "weekly_fee",
+    ).saved:
+        flash(f"New weekly fee from {day(form.effective_from.data)}", "success")
+        return redirect(url_for(".placement", placement_id=placement.id))
+    return form_page(
         "form.html",
-        form=form,
+        form,
         title=f"Change the fee for {placement.child_ref}",
         back=url_for(".placement", placement_id=placement.id),
-    ), 400 if form.errors else 200
+    )
 
 
 @bp.get("/homes/in-use")

@@ -18,7 +18,7 @@ from consortium.core import services as core
 from consortium.core.access import allowed, scoped
 from consortium.core.exports import export
 from consortium.core.extensions import db
-from consortium.core.forms import ConfirmForm, confirmed, show_error
+from consortium.core.forms import ConfirmForm, confirmed, form_page, show_error
 from consortium.core.models import ROLES
 from consortium.core.pagination import paginate
 from consortium.core.tabular import ImportFailed, read_table
@@ -187,14 +187,14 @@ def merge_provider(provider_id):
             db.session.commit()
             flash(f"{other_name} is now a former name of {provider.name}", "success")
             return redirect(url_for(".provider", provider_id=provider.id))
-    return render_template(
+    return form_page(
         "form.html",
-        form=form,
+        form,
         title=f"Merge another provider into {provider.name}",
         caption="Providers",
         intro="Do this when two records are the same organisation, for example after it changed its name.",
         back=url_for(".provider", provider_id=provider.id),
-    ), 400 if form.errors else 200
+    )
 
 
 def _works_with(provider: Provider) -> bool:

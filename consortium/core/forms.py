@@ -1,9 +1,12 @@
 """Forms of the core pages, rendered with the GOV.UK Frontend widgets."""
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
-from flask import request
+from flask import render_template, request
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovDateInput,
@@ -38,6 +41,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from consortium.core.extensions import db
 from consortium.core.formatting import money
 from consortium.core.inputs import (
     EARLIEST,
@@ -51,6 +55,7 @@ from consortium.core.inputs import (
     text_problem,
 )
 from consortium.core.passwords import MIN_LENGTH
+from consortium.core.services import RuleBroken
 
 DATE_FORMAT = "%d %m %Y"  # the three boxes of the GOV.UK date input, joined with spaces
 
@@ -171,6 +176,36 @@ def confirmed() -> bool:
     """Whether the person has seen the check page of an irreversible change (`confirm.html`) and
     confirmed it: the page sends the same form again with `confirmed=yes`."""
     return request.form.get("confirmed") == "yes"
+
+
+@dataclass
+class Handled:
+    """What became of a submitted form: `saved` when its change was made and committed, with
+    what the change returned."""
+
+    saved: bool
+    result: Any = None
+
+
+def handle(form, change: Callable[[], Any], field: str) -> Handled:
+    """The one way a form is handled: when it validates, make the change; when a rule refuses it,
+    roll back whatever the change began and show the refusal on its field (`broken.field`, else
+    `field`); otherwise commit, once."""
+    if not form.validate_on_submit():
+        return Handled(False)
+    try:
+        result = change()
+    except RuleBroken as broken:
+        db.session.rollback()
+        show_error(form, broken, field)
+        return Handled(False)
+    db.session.commit()
+    return Handled(True, result)
+
+
+def form_page(template: str, form, **context):
+    """A form's page, answered 400 while it shows errors."""
+    return render_template(template, form=form, **context), 400 if form.errors else 200
 
 
 def show_error(form, broken: Exception, default: str) -> None:

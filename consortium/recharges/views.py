@@ -13,7 +13,7 @@ from consortium.core.access import allowed, scoped
 from consortium.core.exports import export
 from consortium.core.extensions import db
 from consortium.core.formatting import money
-from consortium.core.forms import ConfirmForm, confirmed, show_error
+from consortium.core.forms import ConfirmForm, confirmed, form_page, handle, show_error
 from consortium.core.models import Authority, Consortium, Membership
 from consortium.core.services import RuleBroken
 from consortium.recharges import services
@@ -87,23 +87,23 @@ def new_block_pool():
         scoped(Contract).select().where(Contract.kind == "block", Contract.owner_code.is_(None)).order_by(Contract.ref)
     ).all()
     form.contract_id.choices = [("", "Choose a block contract")] + [(str(c.id), f"{c.ref}: {c.title}") for c in blocks]
-    if form.validate_on_submit():
+
+    def change():
         contract = scoped(Contract).get_or_404(int(form.contract_id.data))
-        try:
-            pool = services.create_block_pool(contract, form.first_day.data, form.last_day.data)
-        except RuleBroken as broken:
-            db.session.rollback()
-            show_error(form, broken, "contract_id")
-        else:
-            db.session.commit()
-            flash(f"Pool created from {contract.ref}: its cost is shared by the bed-nights each member used", "success")
-            return redirect(url_for(".pool", pool_id=pool.id))
-    return render_template(
+        return services.create_block_pool(contract, form.first_day.data, form.last_day.data)
+
+    if (done := handle(form, change, "contract_id")).saved:
+        pool = done.result
+        flash(
+            f"Pool created from {pool.contract.ref}: its cost is shared by the bed-nights each member used", "success"
+        )
+        return redirect(url_for(".pool", pool_id=pool.id))
+    return form_page(
         "recharges/form.html",
-        form=form,
+        form,
         title="Share a block contract's cost",
         intro="The cost is the beds times the price per bed-week for each night, whether used or not.",
-    ), 400 if form.errors else 200
+    )
 
 
 @bp.get("/recharges/<int:pool_id>")
@@ -327,12 +327,12 @@ def credit(statement_id):
                 "success",
             )
             return redirect(url_for(".pool", pool_id=statement.pool_id))
-    return render_template(
+    return form_page(
         "recharges/form.html",
-        form=form,
+        form,
         title=f"Credit {statement.number}",
         intro=f"A credit note cancels {statement.number} ({statement.authority.name}). Issued statements never change.",
-    ), 400 if form.errors else 200
+    )
 
 
 @bp.get("/usage")
