@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
-from flask import render_template, request
+from flask import flash, render_template, request
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovDateInput,
@@ -201,6 +201,50 @@ def handle(form, change: Callable[[], Any], field: str) -> Handled:
         return Handled(False)
     db.session.commit()
     return Handled(True, result)
+
+
+def act(change: Callable[[], Any]) -> Handled:
+    """A button's change (a form with no fields but its CSRF token): a refusal is rolled back and
+    flashed; otherwise committed, once."""
+    if not ConfirmForm().validate_on_submit():
+        return Handled(False)
+    try:
+        result = change()
+    except RuleBroken as broken:
+        db.session.rollback()
+        flash(str(broken), "error")
+        return Handled(False)
+    db.session.commit()
+    return Handled(True, result)
+
+
+@dataclass
+class Checked(Handled):
+    """An irreversible change's outcome: `page`, the check page to show before it is confirmed."""
+
+    page: Any = None
+
+
+def handle_after_check(form, change: Callable[[], Any], field: str, check_page: Callable[[Any], Any]) -> Checked:
+    """`handle` for an irreversible change: it runs in a savepoint so that its rules answer first;
+    until the person confirms on the check page (`check_page(result)`, see confirm.html) it is
+    undone, and only once confirmed is it committed."""
+    if not form.validate_on_submit():
+        return Checked(False)
+    trying = db.session.begin_nested()
+    try:
+        result = change()
+    except RuleBroken as broken:
+        trying.rollback()
+        db.session.rollback()
+        show_error(form, broken, field)
+        return Checked(False)
+    if not confirmed():
+        trying.rollback()
+        return Checked(False, result, check_page(result))
+    trying.commit()
+    db.session.commit()
+    return Checked(True, result)
 
 
 def form_page(template: str, form, **context):

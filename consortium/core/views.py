@@ -26,8 +26,10 @@ from consortium.core.forms import (
     ResetPasswordForm,
     TwoFactorRequirementForm,
     UserForm,
-    confirmed,
-    show_error,
+    act,
+    form_page,
+    handle,
+    handle_after_check,
 )
 from consortium.core.models import (
     ROLES,
@@ -154,35 +156,30 @@ def add_member(consortium_id):
     form.authority_code.choices = [("", "Choose an authority")] + [
         (a.code, f"{a.name} ({a.code})") for a in db.session.scalars(select(Authority).order_by(Authority.name))
     ]
-    if form.validate_on_submit():
-        try:
-            if current_user.role == "admin":  # an administrator's act, as `flask import consortia` is
-                membership = services.add_membership(
-                    consortium, form.authority_code.data, form.joined.data, form.left.data
-                )
-            else:
-                asked = services.request_membership(
-                    consortium,
-                    form.authority_code.data,
-                    form.joined.data,
-                    form.left.data,
-                    current_user,
-                    current_app.config["SERVICE_URL"],
-                )
-        except services.RuleBroken as broken:
-            show_error(form, broken, "authority_code")
+
+    def change():
+        if current_user.role == "admin":  # an administrator's addition is a membership at once
+            return services.add_membership(consortium, form.authority_code.data, form.joined.data, form.left.data)
+        return services.request_membership(
+            consortium,
+            form.authority_code.data,
+            form.joined.data,
+            form.left.data,
+            current_user,
+            current_app.config["SERVICE_URL"],
+        )
+
+    if (done := handle(form, change, "authority_code")).saved:
+        if current_user.role == "admin":
+            flash(f"{done.result.authority.name} is a member from {done.result.joined:%-d %B %Y}", "success")
         else:
-            db.session.commit()
-            if current_user.role == "admin":
-                flash(f"{membership.authority.name} is a member from {membership.joined:%-d %B %Y}", "success")
-            else:
-                flash(
-                    f"{asked.authority.name} has been asked to join from {asked.joined:%-d %B %Y}. "
-                    "It becomes a member once one of its officers (or an administrator) accepts.",
-                    "success",
-                )
-            return redirect(url_for(".consortium", consortium_id=consortium.id))
-    return render_template("consortium/add_member.html", consortium=consortium, form=form), 400 if form.errors else 200
+            flash(
+                f"{done.result.authority.name} has been asked to join from {done.result.joined:%-d %B %Y}. "
+                "It becomes a member once one of its officers (or an administrator) accepts.",
+                "success",
+            )
+        return redirect(url_for(".consortium", consortium_id=consortium.id))
+    return form_page("consortium/add_member.html", form, consortium=consortium)
 
 
 @bp.get("/membership-requests/<int:request_id>")
@@ -196,23 +193,16 @@ def membership_request(request_id):
 @allowed("admin", "lead", "partner")
 def decide_membership_request(request_id, decision):
     asked = scoped(MembershipRequest).get_or_404(request_id)
-    if ConfirmForm().validate_on_submit():
-        try:
-            services.decide_membership_request(asked, decision, current_user)
-        except services.RuleBroken as broken:
-            db.session.rollback()
-            flash(str(broken), "error")
-        else:
-            db.session.commit()
-            flash(
-                {
-                    "accepted": f"{asked.authority.name} is a member of {asked.consortium.name} "
-                    f"from {asked.joined:%-d %B %Y}",
-                    "declined": f"{asked.authority.name} will not join {asked.consortium.name}",
-                    "withdrawn": "The request is withdrawn",
-                }[asked.status],
-                "success",
-            )
+    if act(lambda: services.decide_membership_request(asked, decision, current_user)).saved:
+        flash(
+            {
+                "accepted": f"{asked.authority.name} is a member of {asked.consortium.name} "
+                f"from {asked.joined:%-d %B %Y}",
+                "declined": f"{asked.authority.name} will not join {asked.consortium.name}",
+                "withdrawn": "The request is withdrawn",
+            }[asked.status],
+            "success",
+        )
     return redirect(url_for(".membership_request", request_id=asked.id))
 
 
@@ -223,36 +213,28 @@ def end_member(consortium_id, membership_id):
     if membership.consortium_id != consortium_id:
         abort(404)
     form = EndMembershipForm()
-    if form.validate_on_submit():
-        trying = db.session.begin_nested()  # the rules answer before the check page; nothing is kept until confirmed
-        try:
-            services.end_membership(membership, form.left.data)
-        except services.RuleBroken as broken:
-            trying.rollback()
-            form.left.errors.append(str(broken))
-        else:
-            if not confirmed():
-                trying.rollback()
-                name = membership.authority.name
-                return render_template(
-                    "confirm.html",
-                    title=f"End {name}'s membership on {form.left.data:%-d %B %Y}?",
-                    caption=membership.consortium.name,
-                    rows=[
-                        ("Member since", f"{membership.joined:%-d %B %Y}"),
-                        ("Last day", f"{form.left.data:%-d %B %Y}"),
-                    ],
-                    warning=f"After its last day, {name}'s officers can no longer record placements "
-                    "under the consortium's contracts or see them. To undo it, the authority would have to be asked "
-                    "to join again.",
-                    button="End the membership",
-                    back=url_for(".consortium", consortium_id=consortium_id),
-                )
-            trying.commit()
-            db.session.commit()
-            flash(f"{membership.authority.name}'s membership ends on {membership.left:%-d %B %Y}", "success")
-            return redirect(url_for(".consortium", consortium_id=consortium_id))
-    return render_template("consortium/end_member.html", membership=membership, form=form), 400 if form.errors else 200
+    name = membership.authority.name
+
+    def check_page(_):
+        return render_template(
+            "confirm.html",
+            title=f"End {name}'s membership on {form.left.data:%-d %B %Y}?",
+            caption=membership.consortium.name,
+            rows=[("Member since", f"{membership.joined:%-d %B %Y}"), ("Last day", f"{form.left.data:%-d %B %Y}")],
+            warning=f"After its last day, {name}'s officers can no longer record placements "
+            "under the consortium's contracts or see them. To undo it, the authority would have to be asked "
+            "to join again.",
+            button="End the membership",
+            back=url_for(".consortium", consortium_id=consortium_id),
+        )
+
+    done = handle_after_check(form, lambda: services.end_membership(membership, form.left.data), "left", check_page)
+    if done.page:
+        return done.page
+    if done.saved:
+        flash(f"{name}'s membership ends on {membership.left:%-d %B %Y}", "success")
+        return redirect(url_for(".consortium", consortium_id=consortium_id))
+    return form_page("consortium/end_member.html", form, membership=membership)
 
 
 # ---------------------------------------------------------------- users
@@ -281,23 +263,25 @@ def new_user():
     form.provider_id.choices = [("", "Not provider staff")] + [
         (str(p.id), p.name) for p in db.session.scalars(select(provider).order_by(provider.name))
     ]
-    if form.validate_on_submit():
+
+    def change():
         field = ORGANISATION_FIELD.get(form.role.data)
         chosen = getattr(form, field).data if field else None
         model = {"consortium_id": Consortium, "authority_code": Authority, "provider_id": provider}.get(field)
         organisation = db.session.get(model, chosen if field == "authority_code" else int(chosen)) if chosen else None
         try:
-            user = services.create_user(
+            return services.create_user(
                 form.email.data, form.role.data, form.password.data, organisation, form.name.data or ""
             )
         except services.RuleBroken as broken:
-            target = field if broken.field == "organisation" else broken.field
-            getattr(form, target or "email").errors.append(str(broken))
-        else:
-            db.session.commit()
-            flash(f"Account created for {user.email}", "success")
-            return redirect(url_for(".user", user_id=user.id))
-    return render_template("consortium/new_user.html", form=form), 400 if form.errors else 200
+            if broken.field == "organisation":
+                broken.field = field  # shown on the organisation field of the role chosen
+            raise
+
+    if (done := handle(form, change, "email")).saved:
+        flash(f"Account created for {done.result.email}", "success")
+        return redirect(url_for(".user", user_id=done.result.id))
+    return form_page("consortium/new_user.html", form)
 
 
 @bp.get("/users/<int:user_id>")
@@ -310,14 +294,8 @@ def user(user_id):
 @allowed("admin")
 def deactivate_user(user_id):
     user = scoped(User).get_or_404(user_id)
-    if ConfirmForm().validate_on_submit():
-        try:
-            services.deactivate(user, by=current_user)
-        except services.RuleBroken as broken:
-            flash(str(broken), "error")
-        else:
-            db.session.commit()
-            flash(f"{user.email} is deactivated and signed out everywhere", "success")
+    if act(lambda: services.deactivate(user, by=current_user)).saved:
+        flash(f"{user.email} is deactivated and signed out everywhere", "success")
     return redirect(url_for(".user", user_id=user.id))
 
 
@@ -353,13 +331,7 @@ def reset_two_factor(user_id):
 def reset_password(user_id):
     user = scoped(User).get_or_404(user_id)
     form = ResetPasswordForm()
-    if form.validate_on_submit():
-        try:
-            services.set_password(user, form.password.data)
-        except services.RuleBroken as broken:
-            form.password.errors.append(str(broken))
-        else:
-            db.session.commit()
-            flash(f"New password set for {user.email}; their sessions have ended", "success")
-            return redirect(url_for(".user", user_id=user.id))
-    return render_template("consortium/reset_password.html", user=user, form=form), 400 if form.errors else 200
+    if handle(form, lambda: services.set_password(user, form.password.data), "password").saved:
+        flash(f"New password set for {user.email}; their sessions have ended", "success")
+        return redirect(url_for(".user", user_id=user.id))
+    return form_page("consortium/reset_password.html", form, user=user)
