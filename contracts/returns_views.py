@@ -4,6 +4,7 @@ and the results coloured by RAG."""
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -15,7 +16,7 @@ from consortium.core.access import allowed, scoped
 from consortium.core.exports import export
 from consortium.core.extensions import db
 from consortium.core.formatting import day
-from consortium.core.forms import ConfirmForm, form_page
+from consortium.core.forms import ConfirmForm, act, form_page, handle
 from consortium.core.inputs import STALE, parse_id
 from consortium.core.models import ROLES
 from consortium.core.pagination import paginate_list
@@ -160,16 +161,10 @@ def indicator(indicator_id):
     if outcomes.contract_id is None:
         abort(404)
     form = IndicatorForm(obj=indicator if request.method == "GET" else None)
-    if form.validate_on_submit():
-        try:
-            returns.set_thresholds(indicator, form.target.data, form.amber.data, form.red.data)
-        except RuleBroken as broken:
-            db.session.rollback()
-            form.red.errors.append(str(broken))
-        else:
-            db.session.commit()
-            flash(f"Thresholds of {indicator.code} saved for {outcomes.contract.ref}", "success")
-            return redirect(url_for(".contract_returns", contract_id=outcomes.contract_id))
+    change = partial(returns.set_thresholds, indicator, form.target.data, form.amber.data, form.red.data)
+    if handle(form, change, "red").saved:
+        flash(f"Thresholds of {indicator.code} saved for {outcomes.contract.ref}", "success")
+        return redirect(url_for(".contract_returns", contract_id=outcomes.contract_id))
     direction = "higher is better" if indicator.higher_is_better else "lower is better"
     return form_page(
         "form.html",
@@ -285,24 +280,14 @@ def check_return(contract_id, provider_id, period):
             "info",
         )
         return redirect(back)
-    form = ConfirmForm()
-    if form.validate_on_submit():
-        try:
-            returns.submit_draft(
-                outcomes,
-                entry.provider,
-                period,
-                current_user,
-                date.today(),
-                parse_id(request.form.get("version")) or STALE,
-            )
-        except RuleBroken as broken:
-            db.session.rollback()
-            flash(str(broken), "error")
-            return redirect(back)
-        db.session.commit()
-        flash("Return submitted: the contract manager will review it", "success")
+    if request.method == "POST":
+        version = parse_id(request.form.get("version")) or STALE
+        if act(
+            partial(returns.submit_draft, outcomes, entry.provider, period, current_user, date.today(), version)
+        ).saved:
+            flash("Return submitted: the contract manager will review it", "success")
         return redirect(back)
+    form = ConfirmForm()
     return render_template(
         "contracts/check_return.html", outcomes=outcomes, entry=entry, current=current, form=form, back=back
     )

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from consortium.core.access import scoped
 from consortium.core.extensions import db
-from consortium.core.formatting import day
+from consortium.core.formatting import day, money
 from consortium.core.money import apply_percent
 from consortium.core.services import RuleBroken
 from contracts import placements as rules
@@ -296,9 +296,27 @@ def framework_price(contract: Contract, home: Home, need_level: str | None, on: 
     return admission.price_on(need_level or "standard", on) if admission else None
 
 
+def check_fee_reason(values: rules.PlacementValues, fee_reason: str | None) -> None:
+    """A framework placement recorded through the form whose fee is above the framework's price
+    for its need level says why (docs/rules.md, Placements)."""
+    if fee_reason or values.weekly_pence is None or not values.contract_ref or not values.home_urn:
+        return
+    contract = db.session.scalar(select(Contract).where(Contract.ref == values.contract_ref))
+    home = db.session.scalar(select(Home).where(Home.urn == values.home_urn))
+    if contract is None or home is None:
+        return  # the placement's own rules say what is wrong
+    price = framework_price(contract, home, values.need_level, values.start_date)
+    if price is not None and values.weekly_pence > price:
+        raise RuleBroken(
+            f"The fee is above {contract.ref}'s price of {money(price)} a week for "
+            f"{values.need_level or 'standard'} need: say why",
+            "fee_reason",
+        )
+
+
 def record_placement(values: rules.PlacementValues, fee_reason: str | None = None) -> Placement:
     """A new placement, kept to every rule of `contracts.placements`. `fee_reason`: from the form,
-    asked for when the fee is above the framework's price (see `framework_price`)."""
+    asked for when the fee is above the framework's price (see `check_fee_reason`)."""
     checker = rules.PlacementChecker()
     problems, stored = checker.check(values)
     if problems:

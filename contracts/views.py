@@ -310,21 +310,16 @@ def add_price(admission_id):
     admission = scoped(Admission).get_or_404(admission_id)
     contract = admission.lot.contract
     form = PriceForm()
-    if form.validate_on_submit():
-        try:
-            services.add_price(
-                admission,
-                form.need_level.data,
-                int(form.weekly_price.data * 100),
-                form.effective_from.data,
-                form.effective_to.data,
-            )
-        except RuleBroken as broken:
-            show_error(form, broken, "weekly_price")
-        else:
-            db.session.commit()
-            flash(f"Price added for {admission.provider.name}", "success")
-            return redirect(url_for(".contract", contract_id=contract.id))
+
+    def change():
+        weekly = int(form.weekly_price.data * 100)
+        return services.add_price(
+            admission, form.need_level.data, weekly, form.effective_from.data, form.effective_to.data
+        )
+
+    if handle(form, change, "weekly_price").saved:
+        flash(f"Price added for {admission.provider.name}", "success")
+        return redirect(url_for(".contract", contract_id=contract.id))
     return form_page(
         "form.html",
         form,
@@ -363,18 +358,15 @@ def uplift(contract_id):
 def decision(contract_id):
     contract = _lead_contract(contract_id)
     form = DecisionForm()
-    if form.validate_on_submit():
-        try:
-            services.record_decision(
-                contract, form.decision.data, current_user, form.seen_version, form.extend_to.data, form.note.data
-            )
-        except RuleBroken as broken:
-            db.session.rollback()
-            show_error(form, broken, "decision")
-        else:
-            db.session.commit()
-            flash("Decision recorded", "success")
-            return redirect(url_for(".contract", contract_id=contract.id))
+
+    def change():
+        return services.record_decision(
+            contract, form.decision.data, current_user, form.seen_version, form.extend_to.data, form.note.data
+        )
+
+    if handle(form, change, "decision").saved:
+        flash("Decision recorded", "success")
+        return redirect(url_for(".contract", contract_id=contract.id))
     if request.method == "GET":
         form.version.data = contract.version
     return form_page(
@@ -406,24 +398,21 @@ def block_settings(contract_id):
     ]
     if request.method == "GET":
         form.compared_lot.data = contract.compared_lot or ""
-    if form.validate_on_submit():
-        try:
-            services.change_block_settings(
-                contract,
-                form.seen_version,
-                form.beds.data,
-                form.underuse_threshold_percent.data,
-                form.underuse_window_nights.data,
-                form.notice_days.data,
-                form.compared_lot.data,
-            )
-        except RuleBroken as broken:
-            db.session.rollback()
-            show_error(form, broken, "beds")
-        else:
-            db.session.commit()
-            flash("Settings saved", "success")
-            return redirect(url_for(".contract", contract_id=contract.id))
+
+    def change():
+        return services.change_block_settings(
+            contract,
+            form.seen_version,
+            form.beds.data,
+            form.underuse_threshold_percent.data,
+            form.underuse_window_nights.data,
+            form.notice_days.data,
+            form.compared_lot.data,
+        )
+
+    if handle(form, change, "beds").saved:
+        flash("Settings saved", "success")
+        return redirect(url_for(".contract", contract_id=contract.id))
     return form_page(
         "form.html",
         form,
@@ -607,7 +596,10 @@ def new_placement():
     ).all()
     form.contract_ref.choices = [("", "None: a spot purchase")] + [(c.ref, f"{c.ref}: {c.title}") for c in contracts]
     form.home.choices = [("", "Choose a home")] + _home_choices(contracts, date.today())
-    if form.validate_on_submit() and _home_and_fee_given(form):
+
+    def change():
+        if form.home.data and form.home_urn.data:
+            raise RuleBroken("Choose a home from the list or give another home's URN, not both", "home_urn")
         values = PlacementValues(
             authority_code=current_user.authority_code,
             child_ref=form.child_ref.data.strip(),
@@ -622,14 +614,13 @@ def new_placement():
             need_level=form.need_level.data or None,
             ssda903_code=(form.ssda903_code.data or "").strip().upper() or None,
         )
-        try:
-            placement = services.record_placement(values, (form.fee_reason.data or "").strip() or None)
-        except RuleBroken as broken:
-            form.child_ref.errors.append(str(broken))
-        else:
-            db.session.commit()
-            flash(f"Placement of {placement.child_ref} recorded", "success")
-            return redirect(url_for(".placement", placement_id=placement.id))
+        reason = (form.fee_reason.data or "").strip() or None
+        services.check_fee_reason(values, reason)
+        return services.record_placement(values, reason)
+
+    if (done := handle(form, change, "child_ref")).saved:
+        flash(f"Placement of {done.result.child_ref} recorded", "success")
+        return redirect(url_for(".placement", placement_id=done.result.id))
     return form_page(
         "form.html",
         form,
@@ -670,30 +661,6 @@ def _home_choices(contracts, on: date) -> list[tuple]:
                     if home.registration_status == "Active"
                 ]
     return choices
-
-
-def _home_and_fee_given(form) -> bool:
-    """The home is chosen from the list or given by URN, not both; a framework fee above the
-    framework's price comes with its reason. Puts each problem on its field."""
-    if form.home.data and form.home_urn.data:
-        form.home_urn.errors.append("Choose a home from the list or give another home's URN, not both")
-        return False
-    contract = (
-        db.session.scalar(scoped(Contract).select().where(Contract.ref == form.contract_ref.data))
-        if form.contract_ref.data
-        else None
-    )
-    home = db.session.scalar(select(Home).where(Home.urn == form.home.data)) if form.home.data else None
-    if contract is None or home is None or form.weekly_fee.data is None or (form.fee_reason.data or "").strip():
-        return True
-    price = services.framework_price(contract, home, form.need_level.data or None, form.start_date.data)
-    if price is not None and int(form.weekly_fee.data * 100) > price:
-        form.fee_reason.errors.append(
-            f"The fee is above {contract.ref}'s price of {money(price)} a week for "
-            f"{form.need_level.data or 'standard'} need: say why"
-        )
-        return False
-    return True
 
 
 @bp.get("/placements/<int:placement_id>")

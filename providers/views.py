@@ -1,5 +1,7 @@
 """Providers, homes and their Ofsted history; the Ofsted upload for leads."""
 
+from functools import partial
+
 from flask import (
     Blueprint,
     abort,
@@ -18,7 +20,7 @@ from consortium.core import services as core
 from consortium.core.access import allowed, scoped
 from consortium.core.exports import export
 from consortium.core.extensions import db
-from consortium.core.forms import ConfirmForm, confirmed, form_page, show_error
+from consortium.core.forms import ConfirmForm, form_page, handle, handle_after_check
 from consortium.core.models import ROLES
 from consortium.core.pagination import paginate
 from consortium.core.tabular import ImportFailed, read_table
@@ -156,37 +158,36 @@ def merge_provider(provider_id):
             .order_by(Provider.name)
         )
     ]
-    if form.validate_on_submit():
+    names = {}
+
+    def change():
         other = scoped(Provider).get_or_404(int(form.other.data))
-        other_name = other.name
-        trying = db.session.begin_nested()  # the rules answer before the check page; nothing is kept until confirmed
-        try:
-            moved = merge.merge(provider, other)
-        except core.RuleBroken as broken:
-            trying.rollback()
-            show_error(form, broken, "other")
-        else:
-            if not confirmed():
-                trying.rollback()
-                rows = [("Kept", provider.name), ("Kept as a former name", other_name)] + [
-                    (MOVED_WORDS.get(table, table.replace("_", " ").capitalize()), f"{count:,}")
-                    for table, count in moved.items()
-                    if table != "return_obligations"
-                ]
-                return render_template(
-                    "confirm.html",
-                    title=f"Merge {other_name} into {provider.name}?",
-                    caption="Providers",
-                    rows=rows,
-                    warning=f"{other_name} will no longer be a provider of its own: "
-                    f"files naming it will match {provider.name}. This cannot be undone here.",
-                    button="Merge the providers",
-                    back=url_for(".provider", provider_id=provider.id),
-                )
-            trying.commit()
-            db.session.commit()
-            flash(f"{other_name} is now a former name of {provider.name}", "success")
-            return redirect(url_for(".provider", provider_id=provider.id))
+        names["other"] = other.name
+        return merge.merge(provider, other)
+
+    def check_page(moved):
+        rows = [("Kept", provider.name), ("Kept as a former name", names["other"])] + [
+            (MOVED_WORDS.get(table, table.replace("_", " ").capitalize()), f"{count:,}")
+            for table, count in moved.items()
+            if table != "return_obligations"
+        ]
+        return render_template(
+            "confirm.html",
+            title=f"Merge {names['other']} into {provider.name}?",
+            caption="Providers",
+            rows=rows,
+            warning=f"{names['other']} will no longer be a provider of its own: "
+            f"files naming it will match {provider.name}. This cannot be undone here.",
+            button="Merge the providers",
+            back=url_for(".provider", provider_id=provider.id),
+        )
+
+    done = handle_after_check(form, change, "other", check_page)
+    if done.page:
+        return done.page
+    if done.saved:
+        flash(f"{names['other']} is now a former name of {provider.name}", "success")
+        return redirect(url_for(".provider", provider_id=provider.id))
     return form_page(
         "form.html",
         form,
@@ -211,30 +212,26 @@ def invite(provider_id):
     form = InviteForm()
     if refusal:
         return render_template("providers/invite.html", provider=provider, form=form, refusal=refusal), 403
-    if form.validate_on_submit():
-        try:
-            invitation = core.invite(
-                provider,
-                form.email.data,
-                form.name.data or "",
-                current_user,
-                _works_with(provider),
-                current_app.config["SERVICE_URL"],
-            )
-        except core.RuleBroken as broken:
-            show_error(form, broken, "email")
-        else:
-            db.session.commit()
-            flash(f"Invitation sent to {invitation.email}: the link works for {core.INVITATION_DAYS} days", "success")
-            return redirect(url_for(".provider", provider_id=provider.id))
-    return render_template(
+    invite = partial(
+        core.invite,
+        provider,
+        form.email.data,
+        form.name.data or "",
+        current_user,
+        _works_with(provider),
+        current_app.config["SERVICE_URL"],
+    )
+    if (done := handle(form, invite, "email")).saved:
+        flash(f"Invitation sent to {done.result.email}: the link works for {core.INVITATION_DAYS} days", "success")
+        return redirect(url_for(".provider", provider_id=provider.id))
+    return form_page(
         "providers/invite.html",
+        form,
         provider=provider,
-        form=form,
         refusal=None,
         days=core.INVITATION_DAYS,
         has_staff=any(u.active for u in services.staff(provider)[0]),
-    ), 400 if form.errors else 200
+    )
 
 
 @bp.get("/homes")

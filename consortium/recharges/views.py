@@ -13,7 +13,7 @@ from consortium.core.access import allowed, scoped
 from consortium.core.exports import export
 from consortium.core.extensions import db
 from consortium.core.formatting import money
-from consortium.core.forms import ConfirmForm, confirmed, form_page, handle, show_error
+from consortium.core.forms import ConfirmForm, act, form_page, handle, handle_after_check
 from consortium.core.models import Authority, Consortium, Membership
 from consortium.core.services import RuleBroken
 from consortium.recharges import services
@@ -56,27 +56,24 @@ def pools():
 @allowed("lead")
 def new_pool():
     form = PoolForm()
-    if form.validate_on_submit():
-        try:
-            pool = services.create_pool(
-                current_user.consortium,
-                form.name.data,
-                form.first_day.data,
-                form.last_day.data,
-                int(form.amount.data * 100),
-                form.basis.data,
-                form.base_percent.data or 0,
-                _fixed(form.fixed.data) if form.basis.data == "fixed" else None,
-                form.notes.data,
-            )
-        except RuleBroken as broken:
-            db.session.rollback()
-            show_error(form, broken, "amount")
-        else:
-            db.session.commit()
-            flash("Pool created: check the shares, then draft the statements", "success")
-            return redirect(url_for(".pool", pool_id=pool.id))
-    return render_template("recharges/form.html", form=form, title="Create a cost pool"), 400 if form.errors else 200
+
+    def change():
+        return services.create_pool(
+            current_user.consortium,
+            form.name.data,
+            form.first_day.data,
+            form.last_day.data,
+            int(form.amount.data * 100),
+            form.basis.data,
+            form.base_percent.data or 0,
+            _fixed(form.fixed.data) if form.basis.data == "fixed" else None,
+            form.notes.data,
+        )
+
+    if (done := handle(form, change, "amount")).saved:
+        flash("Pool created: check the shares, then draft the statements", "success")
+        return redirect(url_for(".pool", pool_id=done.result.id))
+    return form_page("recharges/form.html", form, title="Create a cost pool")
 
 
 @bp.route("/recharges/block", methods=["GET", "POST"])
@@ -145,15 +142,8 @@ def pool(pool_id):
 @allowed("lead")
 def draft(pool_id):
     pool = scoped(CostPool).get_or_404(pool_id)
-    if ConfirmForm().validate_on_submit():
-        try:
-            drafts = services.draft_statements(pool)
-        except RuleBroken as broken:
-            db.session.rollback()
-            flash(str(broken), "error")
-        else:
-            db.session.commit()
-            flash(f"{len(drafts)} draft statements: check them, then issue them all", "success")
+    if (done := act(lambda: services.draft_statements(pool))).saved:
+        flash(f"{len(done.result)} draft statements: check them, then issue them all", "success")
     return redirect(url_for(".pool", pool_id=pool.id))
 
 
@@ -293,40 +283,40 @@ def paid(statement_id):
 def credit(statement_id):
     statement = scoped(Statement).get_or_404(statement_id)
     form = CreditForm()
-    if form.validate_on_submit():
+
+    def change():
         corrected = int(form.corrected_amount.data * 100) if form.corrected_amount.data is not None else None
-        trying = db.session.begin_nested()  # the rules answer before the check page
-        try:
-            note, replacement = services.credit(statement, form.reason.data, corrected, date.today())
-        except RuleBroken as broken:
-            db.session.rollback()
-            show_error(form, broken, "reason")
-        else:
-            if not confirmed():
-                trying.rollback()  # numbers taken inside are given back with it
-                rows = [
-                    ("Statement", f"{statement.number}, {statement.authority.name}"),
-                    ("Credited", money(statement.amount_pence)),
-                    ("Reason", form.reason.data),
-                ]
-                if corrected:
-                    rows.append(("A new draft statement for", money(corrected)))
-                return render_template(
-                    "confirm.html",
-                    title=f"Issue a credit note for {statement.number}?",
-                    caption=statement.pool.name,
-                    rows=rows,
-                    warning="The credit note is numbered and issued at once, and cannot be taken back.",
-                    button="Issue the credit note",
-                    back=url_for(".statement", statement_id=statement.id),
-                )
-            trying.commit()
-            db.session.commit()
-            flash(
-                f"Credit note {note.number} issued" + ("; the replacement is a draft to issue" if replacement else ""),
-                "success",
-            )
-            return redirect(url_for(".pool", pool_id=statement.pool_id))
+        return services.credit(statement, form.reason.data, corrected, date.today())
+
+    def check_page(_):
+        # Made after the savepoint is undone: the numbers taken inside are given back with it.
+        rows = [
+            ("Statement", f"{statement.number}, {statement.authority.name}"),
+            ("Credited", money(statement.amount_pence)),
+            ("Reason", form.reason.data),
+        ]
+        if form.corrected_amount.data:
+            rows.append(("A new draft statement for", money(int(form.corrected_amount.data * 100))))
+        return render_template(
+            "confirm.html",
+            title=f"Issue a credit note for {statement.number}?",
+            caption=statement.pool.name,
+            rows=rows,
+            warning="The credit note is numbered and issued at once, and cannot be taken back.",
+            button="Issue the credit note",
+            back=url_for(".statement", statement_id=statement.id),
+        )
+
+    done = handle_after_check(form, change, "reason", check_page)
+    if done.page:
+        return done.page
+    if done.saved:
+        note, replacement = done.result
+        flash(
+            f"Credit note {note.number} issued" + ("; the replacement is a draft to issue" if replacement else ""),
+            "success",
+        )
+        return redirect(url_for(".pool", pool_id=statement.pool_id))
     return form_page(
         "recharges/form.html",
         form,
