@@ -143,12 +143,7 @@ def contract_returns(contract_id):
 @allowed("lead")
 def attach_starter(contract_id):
     contract, outcomes = _contract_outcomes(contract_id)
-    try:
-        returns.attach(contract, returns.starter_template())
-    except RuleBroken as broken:
-        flash(str(broken), "error")
-    else:
-        db.session.commit()
+    if act(lambda: returns.attach(contract, returns.starter_template())).saved:
         flash("The starter outcomes framework now applies to this contract; change its thresholds as agreed", "success")
     return redirect(url_for(".contract_returns", contract_id=contract.id))
 
@@ -352,20 +347,13 @@ def review(return_id):
         provider_id=monitoring_return.provider_id,
         period=monitoring_return.period,
     )
-    if form.validate_on_submit():
-        try:
-            returns.review(monitoring_return, form.decision.data, form.comment.data, current_user, form.seen_version)
-        except RuleBroken as broken:
-            db.session.rollback()
-            flash(str(broken), "error")
-        else:
-            db.session.commit()
-            flash(
-                "Return accepted"
-                if form.decision.data == "accept"
-                else "Return sent back to the provider for correction",
-                "success",
-            )
-    else:
-        flash("Choose a decision", "error")
+
+    def change():
+        return returns.review(monitoring_return, form.decision.data, form.comment.data, current_user, form.seen_version)
+
+    if act(change, form, "Choose a decision").saved:
+        flash(
+            "Return accepted" if form.decision.data == "accept" else "Return sent back to the provider for correction",
+            "success",
+        )
     return redirect(target)

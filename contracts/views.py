@@ -16,7 +16,7 @@ from consortium.core.dates import financial_year_start
 from consortium.core.exports import export
 from consortium.core.extensions import db
 from consortium.core.formatting import day, money
-from consortium.core.forms import confirmed, form_page, handle, show_error
+from consortium.core.forms import act, form_page, handle, handle_after_check
 from consortium.core.inputs import date_arguments
 from consortium.core.models import ROLES
 from consortium.core.pagination import paginate
@@ -209,16 +209,8 @@ def _lead_contract(contract_id) -> Contract:
 def add_lot(contract_id):
     contract = _lead_contract(contract_id)
     form = LotForm()
-    if form.validate_on_submit():
-        try:
-            lot = services.add_lot(contract, form.name.data)
-        except RuleBroken as broken:
-            flash(str(broken), "error")
-        else:
-            db.session.commit()
-            flash(f"Lot {lot.name} added", "success")
-    else:
-        flash("Enter the lot name", "error")
+    if (done := act(lambda: services.add_lot(contract, form.name.data), form, "Enter the lot name")).saved:
+        flash(f"Lot {done.result.name} added", "success")
     return redirect(url_for(".contract", contract_id=contract.id))
 
 
@@ -258,41 +250,35 @@ def admission_status(admission_id):
         obj=None if request.method == "POST" else admission,
         data=None if request.method == "POST" else {"reason": admission.status_reason},
     )
-    if form.validate_on_submit():
-        trying = db.session.begin_nested()  # the rules answer before any check page
-        try:
-            services.set_admission_status(
-                admission,
-                form.status.data,
-                form.seen_version,
-                form.reason.data,
-                form.status_from.data,
-                form.status_until.data,
-            )
-        except RuleBroken as broken:
-            db.session.rollback()
-            show_error(form, broken, "status")
-        else:
-            if form.status.data == "withdrawn" and not confirmed():
-                trying.rollback()
-                name = admission.provider.name
-                return render_template(
-                    "confirm.html",
-                    title=f"Withdraw {name} from {admission.lot.name}?",
-                    caption=contract.ref,
-                    rows=[
-                        ("Lot", admission.lot.name),
-                        ("Tier", admission.tier),
-                        ("Reason", form.reason.data or "None given"),
-                    ],
-                    warning=f"No new placement can be made with {name} under this lot. Placements already made go on.",
-                    button="Withdraw the admission",
-                    back=url_for(".contract", contract_id=contract.id),
-                )
-            trying.commit()
-            db.session.commit()
-            flash(f"{admission.provider.name} is now {admission.status} on {admission.lot.name}", "success")
-            return redirect(url_for(".contract", contract_id=contract.id))
+    name = admission.provider.name
+
+    def change():
+        return services.set_admission_status(
+            admission,
+            form.status.data,
+            form.seen_version,
+            form.reason.data,
+            form.status_from.data,
+            form.status_until.data,
+        )
+
+    def check_page(_):
+        return render_template(
+            "confirm.html",
+            title=f"Withdraw {name} from {admission.lot.name}?",
+            caption=contract.ref,
+            rows=[("Lot", admission.lot.name), ("Tier", admission.tier), ("Reason", form.reason.data or "None given")],
+            warning=f"No new placement can be made with {name} under this lot. Placements already made go on.",
+            button="Withdraw the admission",
+            back=url_for(".contract", contract_id=contract.id),
+        )
+
+    done = handle_after_check(form, change, "status", check_page, asks=lambda: form.status.data == "withdrawn")
+    if done.page:
+        return done.page
+    if done.saved:
+        flash(f"{name} is now {admission.status} on {admission.lot.name}", "success")
+        return redirect(url_for(".contract", contract_id=contract.id))
     if request.method == "GET":
         form.version.data = admission.version
     return form_page(

@@ -20,7 +20,7 @@ from consortium.core import services as core
 from consortium.core.access import allowed, scoped
 from consortium.core.exports import export
 from consortium.core.extensions import db
-from consortium.core.forms import ConfirmForm, form_page, handle, handle_after_check
+from consortium.core.forms import ConfirmForm, act, form_page, handle, handle_after_check
 from consortium.core.models import ROLES
 from consortium.core.pagination import paginate
 from consortium.core.tabular import ImportFailed, read_table
@@ -117,16 +117,8 @@ def _managed_provider(provider_id) -> Provider:
 def add_alias(provider_id):
     provider = _managed_provider(provider_id)
     form = AliasForm()
-    if form.validate_on_submit():
-        try:
-            alias = services.add_alias(provider, form.name.data)
-        except core.RuleBroken as broken:
-            flash(str(broken), "error")
-        else:
-            db.session.commit()
-            flash(f"Files naming {alias.name!r} will now match {provider.name}", "success")
-    else:
-        flash("Enter the former name", "error")
+    if (done := act(lambda: services.add_alias(provider, form.name.data), form, "Enter the former name")).saved:
+        flash(f"Files naming {done.result.name!r} will now match {provider.name}", "success")
     return redirect(url_for(".provider", provider_id=provider.id))
 
 

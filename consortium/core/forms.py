@@ -203,10 +203,13 @@ def handle(form, change: Callable[[], Any], field: str) -> Handled:
     return Handled(True, result)
 
 
-def act(change: Callable[[], Any]) -> Handled:
-    """A button's change (a form with no fields but its CSRF token): a refusal is rolled back and
-    flashed; otherwise committed, once."""
-    if not ConfirmForm().validate_on_submit():
+def act(change: Callable[[], Any], form=None, invalid: str = "") -> Handled:
+    """A change asked for from a button or a small form inside another page (a ConfirmForm by
+    default): a form that does not validate says `invalid`; a refusal is rolled back and flashed;
+    otherwise the change is committed, once. The caller redirects back to the page."""
+    if not (form or ConfirmForm()).validate_on_submit():
+        if invalid:
+            flash(invalid, "error")
         return Handled(False)
     try:
         result = change()
@@ -225,10 +228,17 @@ class Checked(Handled):
     page: Any = None
 
 
-def handle_after_check(form, change: Callable[[], Any], field: str, check_page: Callable[[Any], Any]) -> Checked:
+def handle_after_check(
+    form,
+    change: Callable[[], Any],
+    field: str,
+    check_page: Callable[[Any], Any],
+    asks: Callable[[], bool] = lambda: True,
+) -> Checked:
     """`handle` for an irreversible change: it runs in a savepoint so that its rules answer first;
     until the person confirms on the check page (`check_page(result)`, see confirm.html) it is
-    undone, and only once confirmed is it committed."""
+    undone, and only once confirmed is it committed. `asks`: whether this change needs the check
+    (withdrawing an admission does, suspending one does not)."""
     if not form.validate_on_submit():
         return Checked(False)
     trying = db.session.begin_nested()
@@ -239,7 +249,7 @@ def handle_after_check(form, change: Callable[[], Any], field: str, check_page: 
         db.session.rollback()
         show_error(form, broken, field)
         return Checked(False)
-    if not confirmed():
+    if asks() and not confirmed():
         trying.rollback()
         return Checked(False, result, check_page(result))
     trying.commit()

@@ -264,17 +264,10 @@ def statement_file(statement_id):
 def paid(statement_id):
     statement = scoped(Statement).get_or_404(statement_id)
     form = PaidForm()
-    if form.validate_on_submit():
-        try:
-            services.mark_paid(statement, form.paid_on.data, form.seen_version)
-        except RuleBroken as broken:
-            db.session.rollback()
-            flash(str(broken), "error")
-        else:
-            db.session.commit()
-            flash(f"{statement.number} marked paid", "success")
-    else:
-        flash("Enter the date it was paid", "error")
+    if act(
+        lambda: services.mark_paid(statement, form.paid_on.data, form.seen_version), form, "Enter the date it was paid"
+    ).saved:
+        flash(f"{statement.number} marked paid", "success")
     return redirect(url_for(".statement", statement_id=statement.id))
 
 
