@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from consortium.core.access import scoped
 from consortium.core.extensions import db
@@ -32,7 +33,7 @@ from contracts.models import (
     PlacementFee,
     Price,
 )
-from providers.models import Home
+from providers.models import Home, Provider
 
 OUTAGE_BACKDATING_DAYS = 366  # beds can be recorded out of use up to a year back
 STALE = "This record was changed by someone else while you were editing it. Check the new values and try again."
@@ -294,6 +295,23 @@ def framework_price(contract: Contract, home: Home, need_level: str | None, on: 
         .limit(1)
     )
     return admission.price_on(need_level or "standard", on) if admission else None
+
+
+def open_contracts_with_homes(on: date) -> list[Contract]:
+    """The contracts the user may place under on a day, with what the placement form lists: a
+    block's homes, and each framework lot's admitted providers, their homes and prices."""
+    admissions = selectinload(Contract.lots).selectinload(Lot.admissions)
+    return db.session.scalars(
+        scoped(Contract)
+        .select()
+        .where(Contract.end_date >= on)
+        .order_by(Contract.ref)
+        .options(
+            selectinload(Contract.homes),
+            admissions.selectinload(Admission.provider).selectinload(Provider.homes),
+            admissions.selectinload(Admission.prices),
+        )
+    ).all()
 
 
 def check_fee_reason(values: rules.PlacementValues, fee_reason: str | None) -> None:

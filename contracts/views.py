@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import partial
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -566,45 +567,10 @@ def export_placements(fmt):
 @allowed("partner")
 def new_placement():
     form = PlacementForm()
-    contracts = db.session.scalars(
-        scoped(Contract)
-        .select()
-        .where(Contract.end_date >= date.today())
-        .order_by(Contract.ref)
-        .options(
-            selectinload(Contract.homes),
-            selectinload(Contract.lots)
-            .selectinload(Lot.admissions)
-            .selectinload(Admission.provider)
-            .selectinload(Provider.homes),
-            selectinload(Contract.lots).selectinload(Lot.admissions).selectinload(Admission.prices),
-        )
-    ).all()
+    contracts = services.open_contracts_with_homes(date.today())
     form.contract_ref.choices = [("", "None: a spot purchase")] + [(c.ref, f"{c.ref}: {c.title}") for c in contracts]
     form.home.choices = [("", "Choose a home")] + _home_choices(contracts, date.today())
-
-    def change():
-        if form.home.data and form.home_urn.data:
-            raise RuleBroken("Choose a home from the list or give another home's URN, not both", "home_urn")
-        values = PlacementValues(
-            authority_code=current_user.authority_code,
-            child_ref=form.child_ref.data.strip(),
-            contract_ref=form.contract_ref.data or None,
-            home_urn=form.home.data or (form.home_urn.data or "").strip().upper() or None,
-            start_date=form.start_date.data,
-            end_date=None,
-            weekly_pence=int(form.weekly_fee.data * 100) if form.weekly_fee.data is not None else None,
-            placement_type=form.placement_type.data,
-            distance_miles=form.distance_miles.data,
-            age_at_start=form.age_at_start.data,
-            need_level=form.need_level.data or None,
-            ssda903_code=(form.ssda903_code.data or "").strip().upper() or None,
-        )
-        reason = (form.fee_reason.data or "").strip() or None
-        services.check_fee_reason(values, reason)
-        return services.record_placement(values, reason)
-
-    if (done := handle(form, change, "child_ref")).saved:
+    if (done := handle(form, partial(_record_placement, form), "child_ref")).saved:
         flash(f"Placement of {done.result.child_ref} recorded", "success")
         return redirect(url_for(".placement", placement_id=done.result.id))
     return form_page(
@@ -614,6 +580,29 @@ def new_placement():
         caption=current_user.authority.name,
         back=url_for(".placements"),
     )
+
+
+def _record_placement(form) -> Placement:
+    """The placement the form gives, for the signed-in partner's authority."""
+    if form.home.data and form.home_urn.data:
+        raise RuleBroken("Choose a home from the list or give another home's URN, not both", "home_urn")
+    values = PlacementValues(
+        authority_code=current_user.authority_code,
+        child_ref=form.child_ref.data.strip(),
+        contract_ref=form.contract_ref.data or None,
+        home_urn=form.home.data or (form.home_urn.data or "").strip().upper() or None,
+        start_date=form.start_date.data,
+        end_date=None,
+        weekly_pence=int(form.weekly_fee.data * 100) if form.weekly_fee.data is not None else None,
+        placement_type=form.placement_type.data,
+        distance_miles=form.distance_miles.data,
+        age_at_start=form.age_at_start.data,
+        need_level=form.need_level.data or None,
+        ssda903_code=(form.ssda903_code.data or "").strip().upper() or None,
+    )
+    reason = (form.fee_reason.data or "").strip() or None
+    services.check_fee_reason(values, reason)
+    return services.record_placement(values, reason)
 
 
 def _home_choices(contracts, on: date) -> list[tuple]:

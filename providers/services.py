@@ -151,6 +151,12 @@ def filter_choices() -> dict[str, list[str]]:
     }
 
 
+def other_providers(provider: Provider) -> list[tuple[str, str]]:
+    """Every other provider the user may see, as (id, name) for a select."""
+    others = scoped(Provider).select(Provider.id, Provider.name).where(Provider.id != provider.id)
+    return [(str(other_id), name) for other_id, name in db.session.execute(others.order_by(Provider.name))]
+
+
 def add_alias(provider: Provider, name: str) -> ProviderAlias:
     """Record a former name, so import files that still use it match this provider."""
     name = " ".join(name.split())

@@ -141,44 +141,17 @@ def merge_provider(provider_id):
     """A rename found after an import: another provider record becomes one with this one."""
     provider = _managed_provider(provider_id)
     form = MergeForm()
-    form.other.choices = [("", "Choose a provider")] + [
-        (str(other_id), name)
-        for other_id, name in db.session.execute(
-            scoped(Provider)
-            .select(Provider.id, Provider.name)
-            .where(Provider.id != provider.id)
-            .order_by(Provider.name)
-        )
-    ]
-    names = {}
+    form.other.choices = [("", "Choose a provider")] + services.other_providers(provider)
 
     def change():
         other = scoped(Provider).get_or_404(int(form.other.data))
-        names["other"] = other.name
-        return merge.merge(provider, other)
+        return other.name, merge.merge(provider, other)
 
-    def check_page(moved):
-        rows = [("Kept", provider.name), ("Kept as a former name", names["other"])] + [
-            (MOVED_WORDS.get(table, table.replace("_", " ").capitalize()), f"{count:,}")
-            for table, count in moved.items()
-            if table != "return_obligations"
-        ]
-        return render_template(
-            "confirm.html",
-            title=f"Merge {names['other']} into {provider.name}?",
-            caption="Providers",
-            rows=rows,
-            warning=f"{names['other']} will no longer be a provider of its own: "
-            f"files naming it will match {provider.name}. This cannot be undone here.",
-            button="Merge the providers",
-            back=url_for(".provider", provider_id=provider.id),
-        )
-
-    done = handle_after_check(form, change, "other", check_page)
+    done = handle_after_check(form, change, "other", partial(_merge_check_page, provider))
     if done.page:
         return done.page
     if done.saved:
-        flash(f"{names['other']} is now a former name of {provider.name}", "success")
+        flash(f"{done.result[0]} is now a former name of {provider.name}", "success")
         return redirect(url_for(".provider", provider_id=provider.id))
     return form_page(
         "form.html",
@@ -186,6 +159,26 @@ def merge_provider(provider_id):
         title=f"Merge another provider into {provider.name}",
         caption="Providers",
         intro="Do this when two records are the same organisation, for example after it changed its name.",
+        back=url_for(".provider", provider_id=provider.id),
+    )
+
+
+def _merge_check_page(provider: Provider, merged: tuple[str, dict[str, int]]):
+    """What a merge will move, to be confirmed."""
+    other_name, moved = merged
+    rows = [("Kept", provider.name), ("Kept as a former name", other_name)] + [
+        (MOVED_WORDS.get(table, table.replace("_", " ").capitalize()), f"{count:,}")
+        for table, count in moved.items()
+        if table != "return_obligations"
+    ]
+    return render_template(
+        "confirm.html",
+        title=f"Merge {other_name} into {provider.name}?",
+        caption="Providers",
+        rows=rows,
+        warning=f"{other_name} will no longer be a provider of its own: "
+        f"files naming it will match {provider.name}. This cannot be undone here.",
+        button="Merge the providers",
         back=url_for(".provider", provider_id=provider.id),
     )
 
