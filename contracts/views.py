@@ -254,26 +254,12 @@ def admission_status(admission_id):
     name = admission.provider.name
 
     def change():
+        data = form.data
         return services.set_admission_status(
-            admission,
-            form.status.data,
-            form.seen_version,
-            form.reason.data,
-            form.status_from.data,
-            form.status_until.data,
+            admission, data["status"], form.seen_version, data["reason"], data["status_from"], data["status_until"]
         )
 
-    def check_page(_):
-        return render_template(
-            "confirm.html",
-            title=f"Withdraw {name} from {admission.lot.name}?",
-            caption=contract.ref,
-            rows=[("Lot", admission.lot.name), ("Tier", admission.tier), ("Reason", form.reason.data or "None given")],
-            warning=f"No new placement can be made with {name} under this lot. Placements already made go on.",
-            button="Withdraw the admission",
-            back=url_for(".contract", contract_id=contract.id),
-        )
-
+    check_page = partial(_withdrawal_check_page, admission, form)
     done = handle_after_check(form, change, "status", check_page, asks=lambda: form.status.data == "withdrawn")
     if done.page:
         return done.page
@@ -288,6 +274,20 @@ def admission_status(admission_id):
         title=f"Status of {admission.provider.name}",
         caption=f"{contract.ref} · {admission.lot.name}",
         back=url_for(".contract", contract_id=contract.id),
+    )
+
+
+def _withdrawal_check_page(admission: Admission, form, _):
+    """Before a provider is withdrawn from a lot: what it means, to be confirmed."""
+    name = admission.provider.name
+    return render_template(
+        "confirm.html",
+        title=f"Withdraw {name} from {admission.lot.name}?",
+        caption=admission.lot.contract.ref,
+        rows=[("Lot", admission.lot.name), ("Tier", admission.tier), ("Reason", form.reason.data or "None given")],
+        warning=f"No new placement can be made with {name} under this lot. Placements already made go on.",
+        button="Withdraw the admission",
+        back=url_for(".contract", contract_id=admission.lot.contract_id),
     )
 
 

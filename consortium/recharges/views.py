@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import partial
 
 from flask import Blueprint, Response, flash, redirect, render_template, url_for
 from flask_login import current_user
@@ -271,36 +272,42 @@ def paid(statement_id):
     return redirect(url_for(".statement", statement_id=statement.id))
 
 
+def _corrected_pence(form) -> int | None:
+    return int(form.corrected_amount.data * 100) if form.corrected_amount.data is not None else None
+
+
+def _credit(statement: Statement, form):
+    return services.credit(statement, form.reason.data, _corrected_pence(form), date.today())
+
+
+def _credit_check_page(statement: Statement, form, _):
+    """Made after the savepoint is undone: the numbers taken inside are given back with it."""
+    rows = [
+        ("Statement", f"{statement.number}, {statement.authority.name}"),
+        ("Credited", money(statement.amount_pence)),
+        ("Reason", form.reason.data),
+    ]
+    if _corrected_pence(form):
+        rows.append(("A new draft statement for", money(_corrected_pence(form))))
+    return render_template(
+        "confirm.html",
+        title=f"Issue a credit note for {statement.number}?",
+        caption=statement.pool.name,
+        rows=rows,
+        warning="The credit note is numbered and issued at once, and cannot be taken back.",
+        button="Issue the credit note",
+        back=url_for(".statement", statement_id=statement.id),
+    )
+
+
 @bp.route("/statements/<int:statement_id>/credit", methods=["GET", "POST"])
 @allowed("lead")
 def credit(statement_id):
     statement = scoped(Statement).get_or_404(statement_id)
     form = CreditForm()
-
-    def change():
-        corrected = int(form.corrected_amount.data * 100) if form.corrected_amount.data is not None else None
-        return services.credit(statement, form.reason.data, corrected, date.today())
-
-    def check_page(_):
-        # Made after the savepoint is undone: the numbers taken inside are given back with it.
-        rows = [
-            ("Statement", f"{statement.number}, {statement.authority.name}"),
-            ("Credited", money(statement.amount_pence)),
-            ("Reason", form.reason.data),
-        ]
-        if form.corrected_amount.data:
-            rows.append(("A new draft statement for", money(int(form.corrected_amount.data * 100))))
-        return render_template(
-            "confirm.html",
-            title=f"Issue a credit note for {statement.number}?",
-            caption=statement.pool.name,
-            rows=rows,
-            warning="The credit note is numbered and issued at once, and cannot be taken back.",
-            button="Issue the credit note",
-            back=url_for(".statement", statement_id=statement.id),
-        )
-
-    done = handle_after_check(form, change, "reason", check_page)
+    done = handle_after_check(
+        form, partial(_credit, statement, form), "reason", partial(_credit_check_page, statement, form)
+    )
     if done.page:
         return done.page
     if done.saved:
