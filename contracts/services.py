@@ -297,6 +297,19 @@ def framework_price(contract: Contract, home: Home, need_level: str | None, on: 
     return admission.price_on(need_level or "standard", on) if admission else None
 
 
+def lot_names(consortium_id: int) -> list[str]:
+    """The names of the lots of a consortium's frameworks, each once: what a block may be compared with."""
+    return list(
+        db.session.scalars(
+            select(Lot.name)
+            .join(Lot.contract)
+            .where(Contract.consortium_id == consortium_id)
+            .distinct()
+            .order_by(Lot.name)
+        )
+    )
+
+
 def open_contracts_with_homes(on: date) -> list[Contract]:
     """The contracts the user may place under on a day, with what the placement form lists: a
     block's homes, and each framework lot's admitted providers, their homes and prices."""

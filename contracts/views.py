@@ -373,28 +373,16 @@ def block_settings(contract_id):
     if not contract.is_block:
         abort(404)
     form = BlockSettingsForm(obj=contract if request.method == "GET" else None)
-    lots = db.session.scalars(
-        select(Lot.name)
-        .join(Lot.contract)
-        .where(Contract.consortium_id == contract.consortium_id)
-        .distinct()
-        .order_by(Lot.name)
-    )
     form.compared_lot.choices = [("", "Every framework and spot placement of its type")] + [
-        (name, f"Placements in a “{name}” lot") for name in lots
+        (name, f"Placements in a “{name}” lot") for name in services.lot_names(contract.consortium_id)
     ]
     if request.method == "GET":
         form.compared_lot.data = contract.compared_lot or ""
 
     def change():
+        numbers = (form.beds.data, form.underuse_threshold_percent.data, form.underuse_window_nights.data)
         return services.change_block_settings(
-            contract,
-            form.seen_version,
-            form.beds.data,
-            form.underuse_threshold_percent.data,
-            form.underuse_window_nights.data,
-            form.notice_days.data,
-            form.compared_lot.data,
+            contract, form.seen_version, *numbers, form.notice_days.data, form.compared_lot.data
         )
 
     if handle(form, change, "beds").saved:
