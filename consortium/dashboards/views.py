@@ -233,27 +233,7 @@ def value_for_money():
     first, last = _period()
     consortium = current_user.consortium
     blocks = services.block_values(consortium, first, last)
-    points = []
-    for b in blocks:
-        points += [
-            Point(
-                b.contract.ref, (b.cost_per_occupied_week_pence or 0) / 100, BLUE, money(b.cost_per_occupied_week_pence)
-            ),
-            Point(
-                "",
-                (b.average_weekly_pence or 0) / 100 if b.average_weekly_pence else None,
-                GREY,
-                money(b.average_weekly_pence),
-            ),
-        ]
-    figure = chart(
-        "Cost per occupied bed-week of each block, beside the average weekly fee of its comparable placements",
-        points,
-        low=0,
-        x_label="Block contract",
-        y_label="£ a week",
-        legend=[Key(BLUE, "Block: cost per occupied bed-week"), Key(GREY, "Comparable placements: average weekly fee")],
-    )
+    figure = _value_chart(blocks)
     return render_template(
         "dashboards/value_for_money.html",
         first=first,
@@ -262,6 +242,27 @@ def value_for_money():
         chart=figure,
         high_cost=services.high_cost_placements(consortium, date.today()),
         consortium=consortium,
+    )
+
+
+def _value_chart(blocks):
+    """Each block's cost per occupied bed-week (blue) beside its comparable placements' average (grey)."""
+    points = []
+    for b in blocks:
+        average = b.average_weekly_pence
+        points += [
+            Point(
+                b.contract.ref, (b.cost_per_occupied_week_pence or 0) / 100, BLUE, money(b.cost_per_occupied_week_pence)
+            ),
+            Point("", average / 100 if average else None, GREY, money(average)),
+        ]
+    return chart(
+        "Cost per occupied bed-week of each block, beside the average weekly fee of its comparable placements",
+        points,
+        low=0,
+        x_label="Block contract",
+        y_label="£ a week",
+        legend=[Key(BLUE, "Block: cost per occupied bed-week"), Key(GREY, "Comparable placements: average weekly fee")],
     )
 
 
