@@ -13,9 +13,14 @@ from sqlalchemy import Date, bindparam, func, literal, or_, select
 from consortium.core.access import Viewer, scoped, viewer
 from consortium.core.dates import financial_year
 from consortium.core.extensions import db
+from consortium.core.formatting import money
+from consortium.core.inputs import MAX_WEEKLY_PENCE, text_problem
 from consortium.core.models import Consortium, Membership
 from consortium.core.money import div_half_up
+from consortium.core.services import RuleBroken
 from consortium.core.sql import greatest, least
+from consortium.core.tabular import parse_decimal, parse_pence
+from consortium.dashboards.models import Budget
 from consortium.recharges.models import Statement
 from contracts import returns, summaries, usage
 from contracts.models import (
@@ -372,3 +377,58 @@ def recharges_summary() -> dict[str, tuple[int, int]]:
 
 def yesterday() -> date:
     return date.today() - timedelta(days=1)
+
+
+# ---------------------------------------------------------------- budgets and thresholds
+
+MAX_BUDGET_WEEKS = 1_000_000  # placement-weeks of one type in a year: a thousand children all year is 52,000
+
+
+def save_budgets(authority_code: str, year: int, typed: dict[str, tuple[str, str]]) -> list[str]:
+    """A partner's budget for a financial year, by placement type: weeks and a weekly unit cost as
+    typed. Saves each type given (flushes nothing on its own) and returns what was wrong, by type."""
+    errors = []
+    for kind, (weeks, unit) in typed.items():
+        weeks, unit = weeks.strip(), unit.strip()
+        if not weeks and not unit:
+            continue
+        try:
+            if text_problem("weeks", weeks, 20) or text_problem("unit cost", unit, 20):
+                raise ValueError
+            weeks_value, unit_pence = parse_decimal(weeks or "0"), parse_pence(unit or "0")
+            if (
+                not 0 <= weeks_value <= MAX_BUDGET_WEEKS
+                or weeks_value != weeks_value.quantize(Decimal("0.01"))
+                or unit_pence < 0
+            ):
+                raise ValueError
+        except ValueError:
+            errors.append(
+                f"{PLACEMENT_TYPES.get(kind, kind)}: enter weeks and a weekly unit cost of 0 or more "
+                f"(at most {MAX_BUDGET_WEEKS:,} weeks and {money(MAX_WEEKLY_PENCE)} a week)"
+            )
+            continue
+        budget = db.session.scalar(
+            scoped(Budget).select().where(Budget.financial_year == year, Budget.placement_type == kind)
+        )
+        if budget is None:
+            budget = Budget(authority_code=authority_code, financial_year=year, placement_type=kind)
+            db.session.add(budget)
+        budget.weeks, budget.unit_cost_pence = weeks_value, unit_pence
+    return errors
+
+
+def set_high_cost_threshold(consortium: Consortium, typed: str) -> int:
+    """The weekly fee above which a consortium's open placements are listed for review."""
+    try:
+        pence = parse_pence(typed, "threshold") if not text_problem("threshold", typed, 20) else -1
+    except ValueError:
+        pence = -1
+    if pence <= 0:
+        raise RuleBroken(
+            f"Enter the weekly fee above which placements are listed, in pounds, up to {money(MAX_WEEKLY_PENCE)}",
+            "threshold",
+        )
+    consortium.high_cost_weekly_pence = pence
+    db.session.flush()
+    return pence

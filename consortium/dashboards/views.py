@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 
 from flask import (
     Blueprint,
@@ -25,15 +24,13 @@ from consortium.core.dates import financial_year
 from consortium.core.exports import export
 from consortium.core.extensions import db
 from consortium.core.formatting import money
+from consortium.core.forms import act
 from consortium.core.inputs import (
     EARLIEST,
     LATEST,
-    MAX_WEEKLY_PENCE,
     date_arguments,
-    text_problem,
 )
 from consortium.core.models import Authority
-from consortium.core.tabular import parse_decimal, parse_pence
 from consortium.dashboards import services
 from consortium.dashboards.models import Budget
 from consortium.dashboards.report import report_pdf
@@ -45,8 +42,6 @@ from providers.models import Home
 from providers.quality import current_graded, interim_declines
 
 bp = Blueprint("dashboards", __name__, template_folder="templates")
-
-MAX_BUDGET_WEEKS = 1_000_000  # placement-weeks of one type in a year: a thousand children all year is 52,000
 
 
 def _period() -> tuple[date, date]:
@@ -269,20 +264,12 @@ def _value_chart(blocks):
 @bp.post("/value-for-money/threshold")
 @allowed("lead")
 def set_threshold():
-    threshold = request.form.get("threshold", "")
-    try:
-        pence = parse_pence(threshold, "threshold") if not text_problem("threshold", threshold, 20) else -1
-    except ValueError:
-        pence = -1
-    if pence <= 0:
-        flash(
-            f"Enter the weekly fee above which placements are listed, in pounds, up to {money(MAX_WEEKLY_PENCE)}",
-            "error",
+    if (
+        done := act(
+            lambda: services.set_high_cost_threshold(current_user.consortium, request.form.get("threshold", ""))
         )
-    else:
-        current_user.consortium.high_cost_weekly_pence = pence
-        db.session.commit()
-        flash(f"Placements above {money(pence)} a week are listed for review", "success")
+    ).saved:
+        flash(f"Placements above {money(done.result)} a week are listed for review", "success")
     return redirect(url_for(".value_for_money"))
 
 
@@ -293,34 +280,11 @@ def budgets():
     if year is None or not EARLIEST.year <= year <= LATEST.year - 1:
         year = financial_year(date.today())[0].year
     if request.method == "POST":
-        errors = []
-        for kind in PLACEMENT_TYPES:
-            weeks, unit = request.form.get(f"weeks-{kind}", "").strip(), request.form.get(f"unit-{kind}", "").strip()
-            if not weeks and not unit:
-                continue
-            try:
-                if text_problem("weeks", weeks, 20) or text_problem("unit cost", unit, 20):
-                    raise ValueError
-                weeks_value, unit_pence = parse_decimal(weeks or "0"), parse_pence(unit or "0")
-                if (
-                    not 0 <= weeks_value <= MAX_BUDGET_WEEKS
-                    or weeks_value != weeks_value.quantize(Decimal("0.01"))
-                    or unit_pence < 0
-                ):
-                    raise ValueError
-            except ValueError:
-                errors.append(
-                    f"{_types(kind)}: enter weeks and a weekly unit cost of 0 or more "
-                    f"(at most {MAX_BUDGET_WEEKS:,} weeks and {money(MAX_WEEKLY_PENCE)} a week)"
-                )
-                continue
-            budget = db.session.scalar(
-                scoped(Budget).select().where(Budget.financial_year == year, Budget.placement_type == kind)
-            )
-            if budget is None:
-                budget = Budget(authority_code=current_user.authority_code, financial_year=year, placement_type=kind)
-                db.session.add(budget)
-            budget.weeks, budget.unit_cost_pence = weeks_value, unit_pence
+        typed = {
+            kind: (request.form.get(f"weeks-{kind}", ""), request.form.get(f"unit-{kind}", ""))
+            for kind in PLACEMENT_TYPES
+        }
+        errors = services.save_budgets(current_user.authority_code, year, typed)
         if errors:
             db.session.rollback()
             for error in errors:
