@@ -113,32 +113,36 @@ def contracts():
 @allowed(*ROLES)
 def export_contracts(fmt):
     today = date.today()
-    rows = (
-        [
-            c.ref,
-            c.kind,
-            c.title,
-            c.consortium.ref,
-            c.start_date.isoformat(),
-            c.end_date.isoformat(),
-            c.max_end_date.isoformat(),
-            c.beds or "",
-            c.provider.name if c.provider else "",
-            c.status(today),
-        ]
-        for c in db.session.scalars(
-            scoped(Contract)
-            .select()
-            .options(selectinload(Contract.consortium), selectinload(Contract.provider))
-            .order_by(Contract.ref)
-        )
-    )
-    return export(
-        "contracts",
-        fmt,
-        ["ref", "kind", "title", "consortium", "start_date", "end_date", "max_end_date", "beds", "provider", "status"],
-        rows,
-    )
+    query = scoped(Contract).select().options(selectinload(Contract.consortium), selectinload(Contract.provider))
+    rows = (_contract_row(c, today) for c in db.session.scalars(query.order_by(Contract.ref)))
+    columns = [
+        "ref",
+        "kind",
+        "title",
+        "consortium",
+        "start_date",
+        "end_date",
+        "max_end_date",
+        "beds",
+        "provider",
+        "status",
+    ]
+    return export("contracts", fmt, columns, rows)
+
+
+def _contract_row(c: Contract, today: date) -> list:
+    return [
+        c.ref,
+        c.kind,
+        c.title,
+        c.consortium.ref,
+        c.start_date.isoformat(),
+        c.end_date.isoformat(),
+        c.max_end_date.isoformat(),
+        c.beds or "",
+        c.provider.name if c.provider else "",
+        c.status(today),
+    ]
 
 
 @bp.get("/contracts/<int:contract_id>")
@@ -517,38 +521,41 @@ def placements():
 @bp.get("/placements/export.<fmt>")
 @allowed("lead", "partner")
 def export_placements(fmt):
-    header = [
-        "Authority",
-        "Child reference",
-        "Contract",
-        "Home URN",
-        "Start date",
-        "End date",
-        "End reason",
-        "Weekly fee (£)",
-        "Placement type",
-        "Need level",
-        "Age at start",
-        "Distance (miles)",
+    rows = (_placement_row(p) for p in db.session.scalars(_placements_query(request.args)))
+    return export("placements", fmt, PLACEMENT_COLUMNS, rows)
+
+
+PLACEMENT_COLUMNS = [
+    "Authority",
+    "Child reference",
+    "Contract",
+    "Home URN",
+    "Start date",
+    "End date",
+    "End reason",
+    "Weekly fee (£)",
+    "Placement type",
+    "Need level",
+    "Age at start",
+    "Distance (miles)",
+]
+
+
+def _placement_row(p: Placement) -> list:
+    return [
+        p.authority_code,
+        p.child_ref,
+        p.contract.ref if p.contract else "spot",
+        p.home.urn if p.home else "",
+        p.start_date.isoformat(),
+        p.end_date.isoformat() if p.end_date else "",
+        p.end_reason or "",
+        f"{p.fees[-1].weekly_pence / 100:.2f}" if p.fees else "",
+        p.placement_type,
+        p.need_level or "",
+        p.age_at_start if p.age_at_start is not None else "",
+        str(p.distance_miles) if p.distance_miles is not None else "",
     ]
-    rows = (
-        [
-            p.authority_code,
-            p.child_ref,
-            p.contract.ref if p.contract else "spot",
-            p.home.urn if p.home else "",
-            p.start_date.isoformat(),
-            p.end_date.isoformat() if p.end_date else "",
-            p.end_reason or "",
-            f"{p.fees[-1].weekly_pence / 100:.2f}" if p.fees else "",
-            p.placement_type,
-            p.need_level or "",
-            p.age_at_start if p.age_at_start is not None else "",
-            str(p.distance_miles) if p.distance_miles is not None else "",
-        ]
-        for p in db.session.scalars(_placements_query(request.args))
-    )
-    return export("placements", fmt, header, rows)
 
 
 @bp.route("/placements/new", methods=["GET", "POST"])
