@@ -156,42 +156,50 @@ def contract(contract_id):
         "can_manage": current_user.role == "lead",
         "report_periods": ended_quarters(contract, today)[-4:][::-1],
     }
-    if contract.is_block:
-        current = current_graded(homes=[h.id for h in contract.homes])
-        last = min(today - timedelta(days=1), contract.end_date)
-        months = usage.monthly_occupancy(contract, contract.start_date, last) if last >= contract.start_date else []
-        year_start = max(financial_year_start(today), contract.start_date)
-        context.update(
-            price=contract.price_on(min(today, contract.end_date)),
-            months=months,
-            year_to_date=usage.occupancy(contract, year_start, last) if last >= year_start else None,
-            chart=occupancy_svg(months, contract.beds, contract.underuse_threshold_percent),
-            judgements=dict(
-                db.session.execute(
-                    select(current.c.home_id, current.c.name).where(
-                        current.c.home_id.in_([h.id for h in contract.homes])
-                    )
-                ).all()
-            ),
-            interims=interim_declines([h.id for h in contract.homes]),
-        )
-    else:
-        provider_ids = [a.provider_id for lot in contract.lots for a in lot.admissions]
-        current = current_graded(homes=select(Home.id).where(Home.provider_id.in_(provider_ids)))
-        homes = db.session.execute(
-            select(Home.id, Home.provider_id, current.c.name)
-            .outerjoin(current, current.c.home_id == Home.id)
-            .where(Home.provider_id.in_(provider_ids))
-        ).all()
-        interims = interim_declines([home_id for home_id, _, _ in homes])
-        by_provider: dict[int, dict[str, int]] = {}
-        for home_id, provider_id, judgement in homes:
-            counts = by_provider.setdefault(provider_id, {})
-            counts[judgement or "Not yet graded"] = counts.get(judgement or "Not yet graded", 0) + 1
-            if home_id in interims:  # beside the graded judgement it still holds
-                counts["Declined since (interim)"] = counts.get("Declined since (interim)", 0) + 1
-        context["provider_judgements"] = by_provider
+    context.update(
+        _block_context(contract, today)
+        if contract.is_block
+        else {"provider_judgements": _judgements_by_provider(contract)}
+    )
     return render_template("contracts/contract.html", **context)
+
+
+def _block_context(contract: Contract, today: date) -> dict:
+    """A block's page: its price, occupancy month by month and this year, and its homes' judgements."""
+    home_ids = [h.id for h in contract.homes]
+    current = current_graded(homes=home_ids)
+    last = min(today - timedelta(days=1), contract.end_date)
+    months = usage.monthly_occupancy(contract, contract.start_date, last) if last >= contract.start_date else []
+    year_start = max(financial_year_start(today), contract.start_date)
+    return {
+        "price": contract.price_on(min(today, contract.end_date)),
+        "months": months,
+        "year_to_date": usage.occupancy(contract, year_start, last) if last >= year_start else None,
+        "chart": occupancy_svg(months, contract.beds, contract.underuse_threshold_percent),
+        "judgements": dict(
+            db.session.execute(select(current.c.home_id, current.c.name).where(current.c.home_id.in_(home_ids))).all()
+        ),
+        "interims": interim_declines(home_ids),
+    }
+
+
+def _judgements_by_provider(contract: Contract) -> dict[int, dict[str, int]]:
+    """A framework's admitted providers' homes counted by current judgement, and those declined since."""
+    provider_ids = [a.provider_id for lot in contract.lots for a in lot.admissions]
+    current = current_graded(homes=select(Home.id).where(Home.provider_id.in_(provider_ids)))
+    homes = db.session.execute(
+        select(Home.id, Home.provider_id, current.c.name)
+        .outerjoin(current, current.c.home_id == Home.id)
+        .where(Home.provider_id.in_(provider_ids))
+    ).all()
+    interims = interim_declines([home_id for home_id, _, _ in homes])
+    by_provider: dict[int, dict[str, int]] = {}
+    for home_id, provider_id, judgement in homes:
+        counts = by_provider.setdefault(provider_id, {})
+        counts[judgement or "Not yet graded"] = counts.get(judgement or "Not yet graded", 0) + 1
+        if home_id in interims:  # beside the graded judgement it still holds
+            counts["Declined since (interim)"] = counts.get("Declined since (interim)", 0) + 1
+    return by_provider
 
 
 def ended_quarters(contract: Contract, today: date) -> list[str]:
