@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 
 from audits.models import SHARED_KINDS, Flag, FlagEvent, FlagResponse
+from consortium.core.access import scoped
 from consortium.core.extensions import db
 from consortium.core.models import Membership
 from consortium.core.services import RuleBroken
@@ -152,3 +153,12 @@ def responses_seen_by(user, flag: Flag) -> dict:
         "history": history,
         "others_label": "Other consortia" if own else "Consortia",
     }
+
+
+def open_counts_by_kind(user) -> dict[str, int]:
+    """Open flags (acknowledged ones too) the user sees, by kind: as the default list shows them."""
+    return dict(
+        db.session.execute(
+            scoped(Flag).select(Flag.kind, func.count()).where(Flag.open_for(user)).group_by(Flag.kind)
+        ).all()
+    )

@@ -145,21 +145,7 @@ def flags():
         request.args.get("page", type=int),
         scalars=True,
     )
-    counts = dict(
-        db.session.execute(
-            scoped(Flag).select(Flag.kind, func.count()).where(Flag.open_for(current_user)).group_by(Flag.kind)
-        ).all()
-    )
-    providers = db.session.execute(
-        select(Provider.id, Provider.name)
-        .where(Provider.id.in_(scoped(Flag).select(Flag.provider_id)))
-        .order_by(Provider.name)
-    )
-    choices = {
-        "contracts": contract_services.contract_choices(),
-        "authorities": core_services.authority_choices(),
-        "providers": [(str(provider_id), name) for provider_id, name in providers],
-    }
+    counts = services.open_counts_by_kind(current_user)
     return render_template(
         "audits/flags.html",
         page=page,
@@ -169,8 +155,20 @@ def flags():
         status=status,
         counts=counts,
         args=request.args,
-        choices=choices,
+        choices=_filter_choices(),
     )
+
+
+def _filter_choices() -> dict[str, list[tuple[str, str]]]:
+    """What the flags may be filtered by, named: the contracts, authorities and providers the user sees."""
+    providers = select(Provider.id, Provider.name).where(Provider.id.in_(scoped(Flag).select(Flag.provider_id)))
+    return {
+        "contracts": contract_services.contract_choices(),
+        "authorities": core_services.authority_choices(),
+        "providers": [
+            (str(provider_id), name) for provider_id, name in db.session.execute(providers.order_by(Provider.name))
+        ],
+    }
 
 
 @bp.get("/flags/export.<fmt>")

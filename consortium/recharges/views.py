@@ -199,38 +199,40 @@ def issue(pool_id):
 @allowed("lead")
 def export_statements(pool_id, fmt):
     pool = scoped(CostPool).get_or_404(pool_id)
-    header = [
-        "number",
-        "status",
-        "authority_code",
-        "authority",
-        "amount",
-        "usage",
-        "consortium_usage",
-        "share_percent",
-        "issued_on",
-        "paid_on",
-        "credit_for",
-        "note",
+    return export(f"statements-pool-{pool.id}", fmt, STATEMENT_COLUMNS, (_statement_row(s) for s in pool.statements))
+
+
+STATEMENT_COLUMNS = [
+    "number",
+    "status",
+    "authority_code",
+    "authority",
+    "amount",
+    "usage",
+    "consortium_usage",
+    "share_percent",
+    "issued_on",
+    "paid_on",
+    "credit_for",
+    "note",
+]
+
+
+def _statement_row(s: Statement) -> list:
+    return [
+        s.number or "",
+        s.status,
+        s.authority_code,
+        s.authority.name,
+        f"{Decimal(s.amount_pence) / 100:.2f}",
+        s.usage,
+        s.consortium_usage,
+        f"{s.share_percent:.2f}",
+        s.issued_on.isoformat() if s.issued_on else "",
+        s.paid_on.isoformat() if s.paid_on else "",
+        s.credit_for.number if s.credit_for else "",
+        s.note or "",
     ]
-    rows = (
-        [
-            s.number or "",
-            s.status,
-            s.authority_code,
-            s.authority.name,
-            f"{Decimal(s.amount_pence) / 100:.2f}",
-            s.usage,
-            s.consortium_usage,
-            f"{s.share_percent:.2f}",
-            s.issued_on.isoformat() if s.issued_on else "",
-            s.paid_on.isoformat() if s.paid_on else "",
-            s.credit_for.number if s.credit_for else "",
-            s.note or "",
-        ]
-        for s in pool.statements
-    )
-    return export(f"statements-pool-{pool.id}", fmt, header, rows)
 
 
 @bp.get("/statements/<int:statement_id>")
