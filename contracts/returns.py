@@ -38,6 +38,7 @@ from consortium.core.formatting import day
 from consortium.core.inputs import MAX_DECIMAL, text_problem
 from consortium.core.services import RuleBroken
 from consortium.core.sql import CalendarDay, days_between, least, quarter_of, serialise
+from consortium.core.tabular import read_table
 from contracts.models import (
     Contract,
     Indicator,
@@ -554,6 +555,30 @@ def save(
         monitoring_return.status = "draft" if monitoring_return.status != "returned" else "returned"
     db.session.flush()
     return monitoring_return
+
+
+# The columns of a return's template, as downloaded and filled in.
+TEMPLATE_COLUMNS = {"required": ["indicator_code", "value"], "optional": ["comment"]}
+
+
+def save_upload(
+    outcomes: OutcomesFramework, provider: Provider, period: str, content: bytes, filename: str, user, today: date
+) -> MonitoringReturn:
+    """A filled-in template saved as the return's draft, to be checked before it is submitted:
+    every indicator once, no line twice; the file is refused whole (ImportFailed, RuleBroken)."""
+    table = read_table(content, filename, **TEMPLATE_COLUMNS)
+    given, comments, problems = {}, {}, []
+    for row in table.rows:
+        code = row["indicator_code"].strip().upper()
+        if code in given:
+            problems.append(f"line {row.line}: {code} appears twice")
+        given[code], comments[code] = row["value"], row["comment"]
+    missing = [i.code for i in outcomes.indicators if i.code not in given]
+    if missing:
+        problems.append(f"no line for {', '.join(missing)}")
+    if problems:
+        raise RuleBroken("; ".join(problems))
+    return save(outcomes, provider, period, given, comments, user, today, submit=False, complete=True)
 
 
 def submit_draft(

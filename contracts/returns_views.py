@@ -21,15 +21,13 @@ from consortium.core.inputs import STALE, parse_id
 from consortium.core.models import ROLES
 from consortium.core.pagination import paginate_list
 from consortium.core.services import RuleBroken
-from consortium.core.tabular import ImportFailed, read_table
+from consortium.core.tabular import ImportFailed
 from contracts import returns
 from contracts.charts import trend_svg
 from contracts.forms import IndicatorForm, ReturnUploadForm, ReviewForm
 from contracts.models import Contract, Indicator, MonitoringReturn, OutcomesFramework
 
 bp = Blueprint("returns", __name__, template_folder="templates")
-
-TEMPLATE_COLUMNS = {"required": ["indicator_code", "value"], "optional": ["comment"]}
 
 
 def register_panels(app) -> None:
@@ -308,20 +306,9 @@ def upload_return(contract_id, provider_id, period):
         flash("Choose the completed template", "error")
         return redirect(target)
     try:
-        table = read_table(form.file.data.read(), form.file.data.filename or "upload", **TEMPLATE_COLUMNS)
-        given, comments, problems = {}, {}, []
-        for row in table.rows:
-            code = row["indicator_code"].strip().upper()
-            if code in given:
-                problems.append(f"line {row.line}: {code} appears twice")
-            given[code], comments[code] = row["value"], row["comment"]
-        missing = [i.code for i in outcomes.indicators if i.code not in given]
-        if missing:
-            problems.append(f"no line for {', '.join(missing)}")
-        if problems:
-            raise RuleBroken("; ".join(problems))
-        returns.save(
-            outcomes, entry.provider, period, given, comments, current_user, date.today(), submit=False, complete=True
+        file = form.file.data
+        returns.save_upload(
+            outcomes, entry.provider, period, file.read(), file.filename or "upload", current_user, date.today()
         )
     except ImportFailed as failed:
         db.session.rollback()
