@@ -221,6 +221,11 @@ def import_consortia(table: Table, today: date | None = None) -> ImportResult:
     return result
 
 
+def authority_names(codes) -> dict[str, str]:
+    """Authorities' names by code, for the codes given."""
+    return dict(db.session.execute(select(Authority.code, Authority.name).where(Authority.code.in_(list(codes)))).all())
+
+
 def authority_choices() -> list[tuple[str, str]]:
     """The authorities the signed-in user may filter by (members of the consortia they see), as
     (code, "Name (code)") for a select."""

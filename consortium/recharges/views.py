@@ -15,8 +15,8 @@ from consortium.core.exports import export
 from consortium.core.extensions import db
 from consortium.core.formatting import money
 from consortium.core.forms import ConfirmForm, act, form_page, handle, handle_after_check
-from consortium.core.models import Authority, Consortium, Membership
-from consortium.core.services import RuleBroken
+from consortium.core.models import Consortium, Membership
+from consortium.core.services import RuleBroken, authority_names
 from consortium.recharges import services
 from consortium.recharges.forms import (
     BlockPoolForm,
@@ -114,17 +114,7 @@ def pool(pool_id):
             result = services.pool_preview(pool)
         except RuleBroken as broken:
             problem = str(broken)
-    names = (
-        dict(
-            db.session.execute(
-                select(Authority.code, Authority.name).where(
-                    Authority.code.in_([share.code for share in result.shares])
-                )
-            ).all()
-        )
-        if result
-        else {}
-    )
+    names = authority_names(share.code for share in result.shares) if result else {}
     return render_template(
         "recharges/pool.html",
         pool=pool,
@@ -176,11 +166,7 @@ def issue(pool_id):
         flash(str(broken), "error")
         return redirect(url_for(".pool", pool_id=pool.id))
     form.fingerprint.data = services.fingerprint(lines)
-    names = dict(
-        db.session.execute(
-            select(Authority.code, Authority.name).where(Authority.code.in_([x.code for x in lines]))
-        ).all()
-    )
+    names = authority_names(x.code for x in lines)
     return render_template(
         "recharges/issue.html",
         pool=pool,
