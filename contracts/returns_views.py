@@ -202,29 +202,9 @@ def monitoring_return(contract_id, provider_id, period):
             abort(403)
         typed = {i.code: request.form.get(f"value-{i.code}", "") for i in outcomes.indicators}
         comments = {i.code: request.form.get(f"comment-{i.code}", "") for i in outcomes.indicators}
-        version = request.form.get("version", "")
         to_check = request.form.get("action") == "submit"
-        try:
-            returns.save(
-                outcomes,
-                entry.provider,
-                period,
-                typed,
-                comments,
-                current_user,
-                today,
-                submit=False,
-                seen_version=parse_id(version) or STALE,
-                complete=to_check,
-            )
-        except returns.ReturnProblems as problems:
-            db.session.rollback()
-            errors = problems.problems
-        except RuleBroken as broken:
-            db.session.rollback()
-            errors = [(None, str(broken))]
-        else:
-            db.session.commit()
+        errors = _save_return(outcomes, entry, typed, comments, today, to_check)
+        if not errors:
             if to_check:
                 return redirect(
                     url_for(".check_return", contract_id=contract_id, provider_id=provider_id, period=period)
@@ -233,12 +213,50 @@ def monitoring_return(contract_id, provider_id, period):
             return redirect(
                 url_for(".monitoring_return", contract_id=contract_id, provider_id=provider_id, period=period)
             )
-    current = entry.monitoring_return.current if entry.monitoring_return else None
-    if not typed and current is not None:
+    elif entry.monitoring_return is not None:
+        typed, comments = _stored_values(outcomes, entry.monitoring_return.current)
+    return _return_page(outcomes, entry, today, typed, comments, errors)
+
+
+def _save_return(
+    outcomes, entry, typed: dict, comments: dict, today: date, to_check: bool
+) -> list[tuple[str | None, str]]:
+    """Save the return as typed (a draft; complete when it is to be checked): what was wrong, by field."""
+    try:
+        returns.save(
+            outcomes,
+            entry.provider,
+            entry.period,
+            typed,
+            comments,
+            current_user,
+            today,
+            submit=False,
+            seen_version=parse_id(request.form.get("version", "")) or STALE,
+            complete=to_check,
+        )
+    except returns.ReturnProblems as problems:
+        db.session.rollback()
+        return problems.problems
+    except RuleBroken as broken:
+        db.session.rollback()
+        return [(None, str(broken))]
+    db.session.commit()
+    return []
+
+
+def _stored_values(outcomes, current) -> tuple[dict, dict]:
+    """A return's values and comments as stored, to fill the form in."""
+    typed, comments = {}, {}
+    if current is not None:
         for indicator in outcomes.indicators:
             stored = current.value_of(indicator.id)
             typed[indicator.code] = "" if stored is None or stored.value is None else f"{stored.value.normalize():f}"
             comments[indicator.code] = (stored.comment or "") if stored else ""
+    return typed, comments
+
+
+def _return_page(outcomes, entry, today: date, typed: dict, comments: dict, errors: list):
     review_form = ReviewForm()
     if entry.monitoring_return is not None:
         review_form.version.data = entry.monitoring_return.version
