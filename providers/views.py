@@ -294,7 +294,7 @@ def ofsted_upload():
             return render_template("providers/ofsted_upload.html", form=form, failed=failed), 400
         upload = uploads.keep(current_user, "ofsted", name, content)
         db.session.commit()
-        return render_template("providers/ofsted_preview.html", plan=plan, upload=upload, form=ConfirmForm(), errors={})
+        return _preview(plan, upload, {})
     return render_template("providers/ofsted_upload.html", form=form), 400 if form.errors else 200
 
 
@@ -327,9 +327,7 @@ def ofsted_confirm(upload_id):
         plan = ofsted.plan(table)
         renames, missing = _decisions(plan)
         if missing:
-            return render_template(
-                "providers/ofsted_preview.html", plan=plan, upload=upload, form=ConfirmForm(), errors=missing
-            ), 400
+            return _preview(plan, upload, missing), 400
         result = ofsted.apply(plan, renames)
     except ImportFailed as failed:
         # The register changed since the preview in a way that now conflicts with the file.
@@ -337,24 +335,25 @@ def ofsted_confirm(upload_id):
         return render_template("providers/ofsted_upload.html", form=OfstedUploadForm(), failed=failed), 409
     except core.RuleBroken as broken:
         db.session.rollback()
-        return render_template(
-            "providers/ofsted_preview.html",
-            plan=ofsted.plan(table),
-            upload=upload,
-            form=ConfirmForm(),
-            errors={"owner-0": str(broken)},
-        ), 400
+        return _preview(ofsted.plan(table), upload, {"owner-0": str(broken)}), 400
     db.session.delete(upload)
     db.session.commit()
-    details = result.details
-    flash(
-        f"{upload.filename} imported: {details['homes_added']} new homes, {details['homes_updated']} homes changed, "
+    flash(_imported(upload.filename, result.details), "success")
+    return redirect(url_for(".homes"))
+
+
+def _preview(plan, upload: Upload, errors: dict[str, str]):
+    return render_template("providers/ofsted_preview.html", plan=plan, upload=upload, form=ConfirmForm(), errors=errors)
+
+
+def _imported(filename: str, details: dict) -> str:
+    """What an Ofsted file changed, in a sentence."""
+    return (
+        f"{filename} imported: {details['homes_added']} new homes, {details['homes_updated']} homes changed, "
         f"{details['inspections_added']} new inspections, {details['judgements_worse']} judgements worse than before"
         + (f", {details['owners_renamed']} providers renamed" if details["owners_renamed"] else "")
-        + (f", {details['owners_new']} new owners" if details["owners_new"] else ""),
-        "success",
+        + (f", {details['owners_new']} new owners" if details["owners_new"] else "")
     )
-    return redirect(url_for(".homes"))
 
 
 @bp.post("/ofsted/import/<int:upload_id>/cancel")
