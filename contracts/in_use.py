@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from consortium.core.extensions import db
 from consortium.core.models import Membership
@@ -64,14 +64,17 @@ def homes_in_use(user, today: date) -> HomesInUse:
     )
     counts = dict(db.session.execute(open_now).all())
     current = current_graded()
-    good = db.session.scalar(select(Judgement.rank).where(Judgement.name == "Good"))
-    rows = db.session.execute(
-        select(Home, current.c.name, current.c.rank, current.c.inspection_date)
+    # Below Good, as the daily check sees it: the rank of Good comes with the rows, not in a query of its own.
+    good_rank = select(Judgement.rank).where(Judgement.name == "Good").scalar_subquery()
+    found = db.session.execute(
+        select(Home, current.c.name, current.c.rank, current.c.inspection_date, good_rank)
         .outerjoin(current, current.c.home_id == Home.id)
-        .options(selectinload(Home.provider))
+        .options(joinedload(Home.provider))
         .where(Home.id.in_(list(counts)))
         .order_by(current.c.rank.desc(), Home.name)
     ).all()
+    good = found[0][4] if found else None
+    rows = [row[:4] for row in found]
     interims = interim_declines(list(counts))
     good_or_better = sum(
         counts[home.id] for home, _, rank, _ in rows if rank is not None and rank <= good and home.id not in interims

@@ -193,14 +193,7 @@ def handle(form, change: Callable[[], Any], field: str) -> Handled:
     `field`); otherwise commit, once."""
     if not form.validate_on_submit():
         return Handled(False)
-    try:
-        result = change()
-    except RuleBroken as broken:
-        db.session.rollback()
-        show_error(form, broken, field)
-        return Handled(False)
-    db.session.commit()
-    return Handled(True, result)
+    return _made(change, lambda broken: show_error(form, broken, field))
 
 
 def act(change: Callable[[], Any], form=None, invalid: str = "") -> Handled:
@@ -211,11 +204,15 @@ def act(change: Callable[[], Any], form=None, invalid: str = "") -> Handled:
         if invalid:
             flash(invalid, "error")
         return Handled(False)
+    return _made(change, lambda broken: flash(str(broken), "error"))
+
+
+def _made(change: Callable[[], Any], refused: Callable[[RuleBroken], None]) -> Handled:
     try:
         result = change()
     except RuleBroken as broken:
         db.session.rollback()
-        flash(str(broken), "error")
+        refused(broken)
         return Handled(False)
     db.session.commit()
     return Handled(True, result)
