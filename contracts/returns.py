@@ -38,7 +38,7 @@ from consortium.core.formatting import day
 from consortium.core.inputs import MAX_DECIMAL, text_problem
 from consortium.core.services import RuleBroken
 from consortium.core.sql import CalendarDay, days_between, least, quarter_of, serialise
-from consortium.core.tabular import read_table
+from consortium.core.tabular import ImportFailed, read_table
 from contracts.models import (
     Contract,
     Indicator,
@@ -565,8 +565,11 @@ def save_upload(
     outcomes: OutcomesFramework, provider: Provider, period: str, content: bytes, filename: str, user, today: date
 ) -> MonitoringReturn:
     """A filled-in template saved as the return's draft, to be checked before it is submitted:
-    every indicator once, no line twice; the file is refused whole (ImportFailed, RuleBroken)."""
-    table = read_table(content, filename, **TEMPLATE_COLUMNS)
+    every indicator once, no line twice; the file is refused whole, saying why."""
+    try:
+        table = read_table(content, filename, **TEMPLATE_COLUMNS)
+    except ImportFailed as failed:
+        raise RuleBroken(str(failed)) from None
     given, comments, problems = {}, {}, []
     for row in table.rows:
         code = row["indicator_code"].strip().upper()
@@ -677,3 +680,21 @@ def red_values(as_of: date):
         .join(Indicator, Indicator.id == ReturnValue.indicator_id)
         .where(MonitoringReturn.status == "accepted", ReturnValue.value.is_not(None), red)
     )
+
+
+def results_table(outcomes: OutcomesFramework, today: date, provider_id: int | None = None) -> dict:
+    """A contract's returns as its page shows them: what is owed (latest first), the accepted
+    values, the last eight periods with any, and the providers with a value in them (by name).
+    `provider_id`: one provider's alone."""
+    entries = owed(outcomes, today, provider_id)
+    values = results(outcomes, provider_id)
+    periods = sorted({period for (_, _, period) in values})[-8:]
+    providers = sorted(
+        {
+            e.provider
+            for e in entries
+            if any((e.provider.id, i.id, p) in values for i in outcomes.indicators for p in periods)
+        },
+        key=lambda p: p.name,
+    )
+    return {"entries": entries[::-1], "values": values, "periods": periods, "providers": providers}

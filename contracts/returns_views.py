@@ -21,7 +21,6 @@ from consortium.core.inputs import STALE, parse_id
 from consortium.core.models import ROLES
 from consortium.core.pagination import paginate_list
 from consortium.core.services import RuleBroken
-from consortium.core.tabular import ImportFailed
 from contracts import returns
 from contracts.charts import trend_svg
 from contracts.forms import IndicatorForm, ReturnUploadForm, ReviewForm
@@ -112,29 +111,18 @@ def contract_returns(contract_id):
     context = {"contract": contract, "outcomes": outcomes, "today": today}
     if outcomes is not None:
         provider_id = current_user.provider_id if current_user.role == "provider" else None
-        entries = returns.owed(outcomes, today, provider_id)
-        values = returns.results(outcomes, provider_id)
-        periods = sorted({period for (_, _, period) in values})[-8:]
-        providers = sorted(
-            {
-                e.provider
-                for e in entries
-                if any((e.provider.id, i.id, p) in values for i in outcomes.indicators for p in periods)
-            },
-            key=lambda p: p.name,
-        )
-        context.update(
-            entries=entries[::-1],
-            values=values,
-            periods=periods,
-            providers=providers,
-            charts={
-                (p.id, i.id): trend_svg(i, [(period, values.get((p.id, i.id, period))) for period in periods])
-                for p in providers
-                for i in outcomes.indicators
-            },
-        )
+        table = returns.results_table(outcomes, today, provider_id)
+        context.update(table, charts=_trend_charts(outcomes, table["providers"], table["periods"], table["values"]))
     return render_template("contracts/contract_returns.html", **context)
+
+
+def _trend_charts(outcomes: OutcomesFramework, providers, periods, values) -> dict:
+    """Each provider's trend on each indicator over the periods shown."""
+    return {
+        (p.id, i.id): trend_svg(i, [(period, values.get((p.id, i.id, period))) for period in periods])
+        for p in providers
+        for i in outcomes.indicators
+    }
 
 
 @bp.post("/contracts/<int:contract_id>/outcomes")
@@ -195,27 +183,21 @@ def monitoring_return(contract_id, provider_id, period):
     (once the quarter has ended)."""
     outcomes, entry = _entry(contract_id, provider_id, period)
     today = date.today()
-    errors: list[tuple[str | None, str]] = []
-    typed, comments = {}, {}
-    if request.method == "POST":
-        if not _can_edit(entry):
-            abort(403)
-        typed = {i.code: request.form.get(f"value-{i.code}", "") for i in outcomes.indicators}
-        comments = {i.code: request.form.get(f"comment-{i.code}", "") for i in outcomes.indicators}
-        to_check = request.form.get("action") == "submit"
-        errors = _save_return(outcomes, entry, typed, comments, today, to_check)
-        if not errors:
-            if to_check:
-                return redirect(
-                    url_for(".check_return", contract_id=contract_id, provider_id=provider_id, period=period)
-                )
-            flash("Draft saved", "success")
-            return redirect(
-                url_for(".monitoring_return", contract_id=contract_id, provider_id=provider_id, period=period)
-            )
-    elif entry.monitoring_return is not None:
-        typed, comments = _stored_values(outcomes, entry.monitoring_return.current)
-    return _return_page(outcomes, entry, today, typed, comments, errors)
+    if request.method != "POST":
+        stored = entry.monitoring_return.current if entry.monitoring_return else None
+        return _return_page(outcomes, entry, today, *_stored_values(outcomes, stored), [])
+    if not _can_edit(entry):
+        abort(403)
+    typed = {i.code: request.form.get(f"value-{i.code}", "") for i in outcomes.indicators}
+    comments = {i.code: request.form.get(f"comment-{i.code}", "") for i in outcomes.indicators}
+    to_check = request.form.get("action") == "submit"
+    errors = _save_return(outcomes, entry, typed, comments, today, to_check)
+    if errors:
+        return _return_page(outcomes, entry, today, typed, comments, errors)
+    if not to_check:
+        flash("Draft saved", "success")
+    page = ".check_return" if to_check else ".monitoring_return"
+    return redirect(url_for(page, contract_id=contract_id, provider_id=provider_id, period=period))
 
 
 def _save_return(
@@ -285,22 +267,17 @@ def check_return(contract_id, provider_id, period):
     current = entry.monitoring_return.current if entry.monitoring_return else None
     if not _can_edit(entry) or current is None:
         return redirect(back)
-    if date.today() < returns.submittable_from(entry):
-        flash(
-            f"You can submit this return from {day(returns.submittable_from(entry))}: your values are saved as a draft",
-            "info",
-        )
+    if date.today() < (opens := returns.submittable_from(entry)):
+        flash(f"You can submit this return from {day(opens)}: your values are saved as a draft", "info")
         return redirect(back)
     if request.method == "POST":
         version = parse_id(request.form.get("version")) or STALE
-        if act(
-            partial(returns.submit_draft, outcomes, entry.provider, period, current_user, date.today(), version)
-        ).saved:
+        submit = partial(returns.submit_draft, outcomes, entry.provider, period, current_user, date.today(), version)
+        if act(submit).saved:
             flash("Return submitted: the contract manager will review it", "success")
         return redirect(back)
-    form = ConfirmForm()
     return render_template(
-        "contracts/check_return.html", outcomes=outcomes, entry=entry, current=current, form=form, back=back
+        "contracts/check_return.html", outcomes=outcomes, entry=entry, current=current, form=ConfirmForm(), back=back
     )
 
 
@@ -319,26 +296,21 @@ def return_template(contract_id, provider_id, period, fmt):
 def upload_return(contract_id, provider_id, period):
     outcomes, entry = _entry(contract_id, provider_id, period)
     form = ReturnUploadForm()
-    target = url_for(".monitoring_return", contract_id=contract_id, provider_id=provider_id, period=period)
-    if not form.validate_on_submit():
-        flash("Choose the completed template", "error")
-        return redirect(target)
-    try:
+
+    def change():
         file = form.file.data
-        returns.save_upload(
+        return returns.save_upload(
             outcomes, entry.provider, period, file.read(), file.filename or "upload", current_user, date.today()
         )
-    except ImportFailed as failed:
-        db.session.rollback()
-        flash("Nothing was saved: " + "; ".join(failed.lines()), "error")
-    except RuleBroken as broken:
-        db.session.rollback()
+
+    def refused(broken):
         flash(f"Nothing was saved: {broken}", "error")
-    else:
-        db.session.commit()
+
+    saved = act(change, form, "Choose the completed template", refused).saved
+    if saved:
         flash("Your file's values are saved: check them, then submit the return", "success")
-        return redirect(url_for(".check_return", contract_id=contract_id, provider_id=provider_id, period=period))
-    return redirect(target)
+    page = ".check_return" if saved else ".monitoring_return"
+    return redirect(url_for(page, contract_id=contract_id, provider_id=provider_id, period=period))
 
 
 @bp.post("/returns/<int:return_id>/review")

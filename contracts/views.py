@@ -217,6 +217,18 @@ def _lead_contract(contract_id) -> Contract:
     return scoped(Contract).get_or_404(contract_id)
 
 
+def _contract_form(contract: Contract, form, title: str, caption: str = "", **context):
+    """A form about one contract, on its own page, with the way back to the contract."""
+    return form_page(
+        "form.html",
+        form,
+        title=title,
+        caption=caption or contract.ref,
+        back=url_for(".contract", contract_id=contract.id),
+        **context,
+    )
+
+
 @bp.post("/contracts/<int:contract_id>/lots")
 @allowed("lead")
 def add_lot(contract_id):
@@ -245,13 +257,7 @@ def admit(contract_id, lot_id):
     if (done := handle(form, change, "provider_id")).saved:
         flash(f"{done.result.name} admitted to {lot.name} ({form.tier.data})", "success")
         return redirect(url_for(".contract", contract_id=contract.id))
-    return form_page(
-        "form.html",
-        form,
-        title=f"Admit a provider to {lot.name}",
-        caption=contract.ref,
-        back=url_for(".contract", contract_id=contract.id),
-    )
+    return _contract_form(contract, form, f"Admit a provider to {lot.name}")
 
 
 @bp.route("/admissions/<int:admission_id>/status", methods=["GET", "POST"])
@@ -259,11 +265,7 @@ def admit(contract_id, lot_id):
 def admission_status(admission_id):
     admission = scoped(Admission).get_or_404(admission_id)
     contract = admission.lot.contract
-    form = AdmissionStatusForm(
-        obj=None if request.method == "POST" else admission,
-        data=None if request.method == "POST" else {"reason": admission.status_reason},
-    )
-    name = admission.provider.name
+    form = _status_form(admission)
 
     def change():
         data = form.data
@@ -276,17 +278,19 @@ def admission_status(admission_id):
     if done.page:
         return done.page
     if done.saved:
-        flash(f"{name} is now {admission.status} on {admission.lot.name}", "success")
+        flash(f"{admission.provider.name} is now {admission.status} on {admission.lot.name}", "success")
         return redirect(url_for(".contract", contract_id=contract.id))
-    if request.method == "GET":
-        form.version.data = admission.version
-    return form_page(
-        "form.html",
-        form,
-        title=f"Status of {admission.provider.name}",
-        caption=f"{contract.ref} · {admission.lot.name}",
-        back=url_for(".contract", contract_id=contract.id),
-    )
+    title = f"Status of {admission.provider.name}"
+    return _contract_form(contract, form, title, caption=f"{contract.ref} · {admission.lot.name}")
+
+
+def _status_form(admission: Admission) -> AdmissionStatusForm:
+    """The status form, filled from the admission when first shown."""
+    if request.method == "POST":
+        return AdmissionStatusForm()
+    form = AdmissionStatusForm(obj=admission, data={"reason": admission.status_reason})
+    form.version.data = admission.version
+    return form
 
 
 def _withdrawal_check_page(admission: Admission, form, _):
@@ -319,12 +323,8 @@ def add_price(admission_id):
     if handle(form, change, "weekly_price").saved:
         flash(f"Price added for {admission.provider.name}", "success")
         return redirect(url_for(".contract", contract_id=contract.id))
-    return form_page(
-        "form.html",
-        form,
-        title=f"Add a price for {admission.provider.name}",
-        caption=f"{contract.ref} · {admission.lot.name}",
-        back=url_for(".contract", contract_id=contract.id),
+    return _contract_form(
+        contract, form, f"Add a price for {admission.provider.name}", caption=f"{contract.ref} · {admission.lot.name}"
     )
 
 
@@ -343,13 +343,7 @@ def uplift(contract_id):
         count = done.result
         flash(f"{count} prices uplifted by {form.percent.data}% from {day(form.effective_from.data)}", "success")
         return redirect(url_for(".contract", contract_id=contract.id))
-    return form_page(
-        "form.html",
-        form,
-        title="Apply an annual uplift",
-        caption=contract.ref,
-        back=url_for(".contract", contract_id=contract.id),
-    )
+    return _contract_form(contract, form, "Apply an annual uplift")
 
 
 @bp.route("/contracts/<int:contract_id>/decision", methods=["GET", "POST"])
@@ -368,13 +362,11 @@ def decision(contract_id):
         return redirect(url_for(".contract", contract_id=contract.id))
     if request.method == "GET":
         form.version.data = contract.version
-    return form_page(
-        "form.html",
+    return _contract_form(
+        contract,
         form,
-        title="Record an extension decision",
-        caption=contract.ref,
+        "Record an extension decision",
         intro=f"It ends on {day(contract.end_date)} and can be extended to {day(contract.max_end_date)}.",
-        back=url_for(".contract", contract_id=contract.id),
     )
 
 
@@ -400,13 +392,7 @@ def block_settings(contract_id):
     if handle(form, change, "beds").saved:
         flash("Settings saved", "success")
         return redirect(url_for(".contract", contract_id=contract.id))
-    return form_page(
-        "form.html",
-        form,
-        title="Block contract settings",
-        caption=contract.ref,
-        back=url_for(".contract", contract_id=contract.id),
-    )
+    return _contract_form(contract, form, "Block contract settings")
 
 
 @bp.route("/contracts/<int:contract_id>/price", methods=["GET", "POST"])
@@ -423,13 +409,7 @@ def block_price(contract_id):
     ).saved:
         flash(f"New price from {day(form.effective_from.data)}", "success")
         return redirect(url_for(".contract", contract_id=contract.id))
-    return form_page(
-        "form.html",
-        form,
-        title="Change the price per bed per week",
-        caption=contract.ref,
-        back=url_for(".contract", contract_id=contract.id),
-    )
+    return _contract_form(contract, form, "Change the price per bed per week")
 
 
 @bp.route("/contracts/<int:contract_id>/breaks", methods=["GET", "POST"])
@@ -440,13 +420,7 @@ def add_break(contract_id):
     if handle(form, lambda: services.add_break_date(contract, form.break_date.data), "break_date").saved:
         flash(f"Break date {day(form.break_date.data)} recorded", "success")
         return redirect(url_for(".contract", contract_id=contract.id))
-    return form_page(
-        "form.html",
-        form,
-        title="Add a break date",
-        caption=contract.ref,
-        back=url_for(".contract", contract_id=contract.id),
-    )
+    return _contract_form(contract, form, "Add a break date")
 
 
 @bp.route("/contracts/<int:contract_id>/outages", methods=["GET", "POST"])
@@ -465,13 +439,7 @@ def record_outage(contract_id):
     ).saved:
         flash("Beds recorded as out of use: they are left out of the capacity", "success")
         return redirect(url_for(".contract", contract_id=contract.id))
-    return form_page(
-        "form.html",
-        form,
-        title="Record beds out of use",
-        caption=contract.ref,
-        back=url_for(".contract", contract_id=contract.id),
-    )
+    return _contract_form(contract, form, "Record beds out of use")
 
 
 # ---------------------------------------------------------------- placements

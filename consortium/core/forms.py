@@ -196,15 +196,18 @@ def handle(form, change: Callable[[], Any], field: str) -> Handled:
     return _made(change, lambda broken: show_error(form, broken, field))
 
 
-def act(change: Callable[[], Any], form=None, invalid: str = "") -> Handled:
+def act(
+    change: Callable[[], Any], form=None, invalid: str = "", refused: Callable[[RuleBroken], None] | None = None
+) -> Handled:
     """A change asked for from a button or a small form inside another page (a ConfirmForm by
-    default): a form that does not validate says `invalid`; a refusal is rolled back and flashed;
-    otherwise the change is committed, once. The caller redirects back to the page."""
+    default): a form that does not validate says `invalid`; a refusal is rolled back and flashed
+    (or handed to `refused`); otherwise the change is committed, once. The caller redirects back
+    to the page."""
     if not (form or ConfirmForm()).validate_on_submit():
         if invalid:
             flash(invalid, "error")
         return Handled(False)
-    return _made(change, lambda broken: flash(str(broken), "error"))
+    return _made(change, refused or (lambda broken: flash(str(broken), "error")))
 
 
 def _made(change: Callable[[], Any], refused: Callable[[RuleBroken], None]) -> Handled:

@@ -14,6 +14,7 @@ from decimal import Decimal
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from consortium.core.access import scoped
 from consortium.core.extensions import db
 from consortium.core.formatting import day, money
 from consortium.core.models import Consortium, Membership
@@ -386,3 +387,33 @@ def describe(pool: CostPool) -> str:
         basis = f"shared by {basis}" if pool.basis != "equal" else "shared in equal shares"
     where = f" under {pool.contract.ref}" if pool.contract_id else ""
     return f"{money(pool.amount_pence)}: {basis}{where}"
+
+
+def member_usage_by_quarter(consortium: Consortium, code: str, today: date) -> list[tuple] | None:
+    """A member's placements started and nights used under the consortium's contracts, beside
+    the consortium's totals, per quarter, latest first, over at most the last two financial
+    years: (first, last, started, all started, nights, all nights). A former member sees its own
+    history, the quarters of its membership and no later; None when there are none."""
+    periods = db.session.execute(
+        select(Membership.joined, Membership.left).where(
+            Membership.consortium_id == consortium.id, Membership.authority_code == code
+        )
+    ).all()
+    since = max(min(joined for joined, _ in periods), date(today.year - 2, 4, 1))
+    until = today if any(left is None or left >= today for _, left in periods) else max(left for _, left in periods)
+    if until < since:
+        return None
+    figures = usage.quarterly(consortium.id, since, until)
+    rows = []
+    for first, last in quarters(since, until)[::-1]:
+        mine = figures.get((first, code), (0, 0))
+        every = [value for (start, _), value in figures.items() if start == first]
+        rows.append((first, last, mine[0], sum(v[0] for v in every), mine[1], sum(v[1] for v in every)))
+    return rows
+
+
+def shared_blocks() -> list[Contract]:
+    """The consortium's block contracts whose cost can be shared: those no member owns alone."""
+    return db.session.scalars(
+        scoped(Contract).select().where(Contract.kind == "block", Contract.owner_code.is_(None)).order_by(Contract.ref)
+    ).all()

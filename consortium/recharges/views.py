@@ -8,14 +8,12 @@ from functools import partial
 
 from flask import Blueprint, Response, flash, redirect, render_template, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from consortium.core.access import allowed, scoped
 from consortium.core.exports import export
-from consortium.core.extensions import db
 from consortium.core.formatting import money
 from consortium.core.forms import ConfirmForm, act, form_page, handle, handle_after_check
-from consortium.core.models import Consortium, Membership
+from consortium.core.models import Consortium
 from consortium.core.services import RuleBroken, authority_names
 from consortium.recharges import services
 from consortium.recharges.forms import (
@@ -27,7 +25,6 @@ from consortium.recharges.forms import (
 )
 from consortium.recharges.models import CostPool, Statement
 from consortium.recharges.pdf import statement_pdf
-from contracts import usage
 from contracts.models import Contract
 
 bp = Blueprint("recharges", __name__, template_folder="templates")
@@ -81,21 +78,17 @@ def new_pool():
 @allowed("lead")
 def new_block_pool():
     form = BlockPoolForm()
-    blocks = db.session.scalars(
-        scoped(Contract).select().where(Contract.kind == "block", Contract.owner_code.is_(None)).order_by(Contract.ref)
-    ).all()
-    form.contract_id.choices = [("", "Choose a block contract")] + [(str(c.id), f"{c.ref}: {c.title}") for c in blocks]
+    form.contract_id.choices = [("", "Choose a block contract")] + [
+        (str(c.id), f"{c.ref}: {c.title}") for c in services.shared_blocks()
+    ]
 
     def change():
         contract = scoped(Contract).get_or_404(int(form.contract_id.data))
         return services.create_block_pool(contract, form.first_day.data, form.last_day.data)
 
     if (done := handle(form, change, "contract_id")).saved:
-        pool = done.result
-        flash(
-            f"Pool created from {pool.contract.ref}: its cost is shared by the bed-nights each member used", "success"
-        )
-        return redirect(url_for(".pool", pool_id=pool.id))
+        flash(f"Pool created from {done.result.contract.ref}: shared by the bed-nights each member used", "success")
+        return redirect(url_for(".pool", pool_id=done.result.id))
     return form_page(
         "recharges/form.html",
         form,
@@ -145,35 +138,32 @@ def issue(pool_id):
     if the figures change in between, nothing is issued and the new figures are shown."""
     pool = scoped(CostPool).get_or_404(pool_id)
     form = IssueForm()
-    changed = False
-    if form.validate_on_submit():
-        try:
-            issued = services.issue(pool, date.today(), form.fingerprint.data or "")
-        except services.FiguresChanged:
-            db.session.rollback()
-            changed = True
-        except RuleBroken as broken:
-            db.session.rollback()
-            flash(str(broken), "error")
-            return redirect(url_for(".pool", pool_id=pool.id))
-        else:
-            db.session.commit()
-            flash(f"{len(issued)} statements issued, {issued[0].number} to {issued[-1].number}", "success")
-            return redirect(url_for(".pool", pool_id=pool.id))
+    refusals = []
+    done = act(partial(services.issue, pool, date.today(), form.fingerprint.data or ""), form, refused=refusals.append)
+    if done.saved:
+        flash(f"{len(done.result)} statements issued, {done.result[0].number} to {done.result[-1].number}", "success")
+        return redirect(url_for(".pool", pool_id=pool.id))
+    changed = any(isinstance(broken, services.FiguresChanged) for broken in refusals)
+    if refusals and not changed:
+        flash(str(refusals[0]), "error")
+        return redirect(url_for(".pool", pool_id=pool.id))
+    return _issue_page(pool, form, changed)
+
+
+def _issue_page(pool: CostPool, form: IssueForm, changed: bool):
     try:
         lines, notes = services.issue_lines(pool)
     except RuleBroken as broken:
         flash(str(broken), "error")
         return redirect(url_for(".pool", pool_id=pool.id))
     form.fingerprint.data = services.fingerprint(lines)
-    names = authority_names(x.code for x in lines)
     return render_template(
         "recharges/issue.html",
         pool=pool,
         form=form,
         lines=lines,
         notes=notes,
-        names=names,
+        names=authority_names(x.code for x in lines),
         changed=changed,
         waiting=services.waits_for_usage(pool, date.today()),
         description=services.describe(pool),
@@ -321,22 +311,8 @@ def partner_usage():
     code, today = current_user.authority_code, date.today()
     sections = []
     for consortium in scoped(Consortium).all(Consortium.name):
-        # A former member sees its own history: the quarters of its membership, no later.
-        periods = db.session.execute(
-            select(Membership.joined, Membership.left).where(
-                Membership.consortium_id == consortium.id, Membership.authority_code == code
-            )
-        ).all()
-        since = max(min(joined for joined, _ in periods), date(today.year - 2, 4, 1))
-        until = today if any(left is None or left >= today for _, left in periods) else max(left for _, left in periods)
-        if until < since:
-            continue
-        figures = usage.quarterly(consortium.id, since, until)
-        rows = []
-        for first, last in services.quarters(since, until)[::-1]:
-            mine = figures.get((first, code), (0, 0))
-            every = [value for (start, _), value in figures.items() if start == first]
-            rows.append((first, last, mine[0], sum(v[0] for v in every), mine[1], sum(v[1] for v in every)))
-        sections.append((consortium, rows))
+        rows = services.member_usage_by_quarter(consortium, code, today)
+        if rows is not None:
+            sections.append((consortium, rows))
     statements = scoped(Statement).all(Statement.issued_on.desc(), Statement.id.desc())
     return render_template("recharges/usage.html", sections=sections, statements=statements)
