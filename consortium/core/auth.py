@@ -3,6 +3,7 @@ sign-in on), one's own account: password and two-factor sign-in."""
 
 import hashlib
 from datetime import datetime, timedelta, timezone
+from functools import partial
 from urllib.parse import urlsplit
 
 from flask import (
@@ -28,7 +29,8 @@ from consortium.core.forms import (
     SignInForm,
     TurnOffTwoFactorForm,
     TwoFactorCodeForm,
-    show_error,
+    form_page,
+    handle,
 )
 from consortium.core.inputs import control_character
 from consortium.core.models import ROLES, User
@@ -68,35 +70,41 @@ def sign_in():
     if current_user.is_authenticated:
         return redirect(url_for("core.home"))
     form = SignInForm()
-    if form.validate_on_submit():
-        if security.throttled(form.email.data):
-            form.email.errors.append("Too many attempts to sign in. Wait a minute, then try again.")
-            return render_template("consortium/sign_in.html", form=form), 429
-        user = services.authenticate(form.email.data, form.password.data)
-        if user is not None and two_factor.is_on(user):
-            session.clear()
-            session[PENDING] = {
-                "user_id": user.id,
-                "token": _fingerprint(user),
-                "at": datetime.now(timezone.utc).timestamp(),
-                "next": request.args.get("next"),
-            }
-            return redirect(url_for(".sign_in_code"))
-        if user is not None:
-            return _complete_sign_in(user, request.args.get("next"))
-        audit.set_actor(None, "anonymous")
-        audit.record(
-            db.session,
-            "sign-in failed",
-            "User",
-            None,
-            {"email": (form.email.data or "").strip().lower()[:254], "address": request.remote_addr},
-        )
-        security.record_failure(form.email.data)
-        db.session.commit()
-        form.email.errors.append("Enter a correct email address and password")
-        return render_template("consortium/sign_in.html", form=form), 400
-    return render_template("consortium/sign_in.html", form=form), 400 if form.errors else 200
+    if not form.validate_on_submit():
+        return form_page("consortium/sign_in.html", form)
+    if security.throttled(form.email.data):
+        form.email.errors.append("Too many attempts to sign in. Wait a minute, then try again.")
+        return render_template("consortium/sign_in.html", form=form), 429
+    user = services.authenticate(form.email.data, form.password.data)
+    if user is not None and two_factor.is_on(user):
+        _await_code(user, request.args.get("next"))
+        return redirect(url_for(".sign_in_code"))
+    if user is not None:
+        return _complete_sign_in(user, request.args.get("next"))
+    _record_failed_sign_in(form.email.data, None, {"email": (form.email.data or "").strip().lower()[:254]})
+    form.email.errors.append("Enter a correct email address and password")
+    return form_page("consortium/sign_in.html", form)
+
+
+def _await_code(user: User, next_url: str | None) -> None:
+    """Half signed in: the password was right, the code from the app is still to come."""
+    session.clear()
+    session[PENDING] = {
+        "user_id": user.id,
+        "token": _fingerprint(user),
+        "at": datetime.now(timezone.utc).timestamp(),
+        "next": next_url,
+    }
+
+
+def _record_failed_sign_in(email: str, user_id: int | None, detail: dict) -> None:
+    """A failed attempt is audited and counts towards throttling, whatever else the request does."""
+    audit.set_actor(None, "anonymous")
+    audit.record(
+        db.session, "sign-in failed", "User", user_id and str(user_id), detail | {"address": request.remote_addr}
+    )
+    security.record_failure(email)
+    db.session.commit()
 
 
 def _complete_sign_in(user: User, next_url: str | None):
@@ -149,25 +157,16 @@ def sign_in_code():
     if user is None:
         return redirect(url_for(".sign_in"))
     form = TwoFactorCodeForm()
-    if form.validate_on_submit():
-        if security.throttled(user.email):
-            form.code.errors.append("Too many attempts to sign in. Wait a minute, then try again.")
-            return render_template("consortium/sign_in_code.html", form=form), 429
-        if two_factor.accept_code(user, form.code.data):
-            return _complete_sign_in(user, pending.get("next"))
-        audit.set_actor(None, "anonymous")
-        audit.record(
-            db.session,
-            "sign-in failed",
-            "User",
-            str(user.id),
-            {"email": user.email, "address": request.remote_addr, "reason": "wrong two-factor code"},
-        )
-        security.record_failure(user.email)
-        db.session.commit()
-        form.code.errors.append("The code is not right. Enter the newest code your app shows: each code works once.")
-        return render_template("consortium/sign_in_code.html", form=form), 400
-    return render_template("consortium/sign_in_code.html", form=form), 400 if form.errors else 200
+    if not form.validate_on_submit():
+        return form_page("consortium/sign_in_code.html", form)
+    if security.throttled(user.email):
+        form.code.errors.append("Too many attempts to sign in. Wait a minute, then try again.")
+        return render_template("consortium/sign_in_code.html", form=form), 429
+    if two_factor.accept_code(user, form.code.data):
+        return _complete_sign_in(user, pending.get("next"))
+    _record_failed_sign_in(user.email, user.id, {"email": user.email, "reason": "wrong two-factor code"})
+    form.code.errors.append("The code is not right. Enter the newest code your app shows: each code works once.")
+    return form_page("consortium/sign_in_code.html", form)
 
 
 @bp.before_app_request
@@ -193,31 +192,24 @@ def accept_invitation(token):
     try:
         invitation = services.open_invitation(token)
     except services.RuleBroken as broken:
-        return render_template(
-            "consortium/error.html", code=404, title="This invitation cannot be used", advice=str(broken)
-        ), 404
+        return _error_page(404, "This invitation cannot be used", str(broken))
     if current_user.is_authenticated:
-        return render_template(
-            "consortium/error.html",
-            code=403,
-            title="You are signed in already",
-            advice=f"You are signed in as {current_user.email}. Sign out, then open the link again.",
-        ), 403
+        advice = f"You are signed in as {current_user.email}. Sign out, then open the link again."
+        return _error_page(403, "You are signed in already", advice)
     form = AcceptInvitationForm(data={"name": invitation.name} if request.method == "GET" else None)
-    if form.validate_on_submit():
+
+    def change():
         audit.set_actor(None, invitation.email)
-        try:
-            services.accept_invitation(token, form.password.data, form.name.data or "")
-        except services.RuleBroken as broken:
-            db.session.rollback()
-            show_error(form, broken, "password")
-        else:
-            db.session.commit()
-            flash("Your account is ready. Sign in with your email address and the password you chose.", "success")
-            return redirect(url_for(".sign_in"))
-    return render_template(
-        "consortium/accept_invitation.html", form=form, invitation=invitation
-    ), 400 if form.errors else 200
+        return services.accept_invitation(token, form.password.data, form.name.data or "")
+
+    if handle(form, change, "password").saved:
+        flash("Your account is ready. Sign in with your email address and the password you chose.", "success")
+        return redirect(url_for(".sign_in"))
+    return form_page("consortium/accept_invitation.html", form, invitation=invitation)
+
+
+def _error_page(code: int, title: str, advice: str):
+    return render_template("consortium/error.html", code=code, title=title, advice=advice), code
 
 
 @bp.post("/sign-out")
@@ -235,17 +227,12 @@ def sign_out():
 @allowed(*ROLES)
 def change_password():
     form = ChangePasswordForm()
-    if form.validate_on_submit():
-        try:
-            services.change_password(current_user, form.current_password.data, form.new_password.data)
-        except services.RuleBroken as broken:
-            show_error(form, broken, "new_password")
-        else:
-            db.session.commit()
-            login_user(current_user._get_current_object())  # this session carries the new token
-            flash("Your password has been changed. You have been signed out everywhere else.", "success")
-            return redirect(url_for(".account"))
-    return render_template("consortium/change_password.html", form=form), 400 if form.errors else 200
+    change = partial(services.change_password, current_user, form.current_password.data, form.new_password.data)
+    if handle(form, change, "new_password").saved:
+        login_user(current_user._get_current_object())  # this session carries the new token
+        flash("Your password has been changed. You have been signed out everywhere else.", "success")
+        return redirect(url_for(".account"))
+    return form_page("consortium/change_password.html", form)
 
 
 @bp.get("/account")
@@ -266,27 +253,21 @@ def set_up_two_factor():
         flash("Two-factor sign-in is already on", "info")
         return redirect(url_for(".account"))
     secret = two_factor.pending_secret(user)
+    db.session.commit()  # the key made for this set-up stays the same until it is confirmed, whatever the code
     form = SetUpTwoFactorForm()
-    if form.validate_on_submit():
-        try:
-            two_factor.turn_on(user, form.code.data)
-        except two_factor.TwoFactorProblem as problem:
-            show_error(form, problem, "code")
-        else:
-            db.session.commit()
-            login_user(user)  # this session carries the new token; the others have ended
-            flash("Two-factor sign-in is on. You will need a code from your app each time you sign in.", "success")
-            return redirect(url_for(".account"))
-    db.session.commit()  # the key made for this set-up stays the same until it is confirmed
+    if handle(form, lambda: two_factor.turn_on(user, form.code.data), "code").saved:
+        login_user(user)  # this session carries the new token; the others have ended
+        flash("Two-factor sign-in is on. You will need a code from your app each time you sign in.", "success")
+        return redirect(url_for(".account"))
     uri = two_factor.provisioning_uri(user, secret)
-    return render_template(
+    return form_page(
         "consortium/set_up_two_factor.html",
-        form=form,
+        form,
         grouped_key=two_factor.grouped(secret),
         uri=uri,
         qr=two_factor.qr_data_uri(uri),
         required=two_factor.required_for(user),
-    ), 400 if form.errors else 200
+    )
 
 
 @bp.route("/account/two-factor/turn-off", methods=["GET", "POST"])
@@ -296,13 +277,7 @@ def turn_off_two_factor():
     if not two_factor.is_on(user):
         return redirect(url_for(".account"))
     form = TurnOffTwoFactorForm()
-    if form.validate_on_submit():
-        try:
-            two_factor.turn_off(user, form.password.data)
-        except two_factor.TwoFactorProblem as problem:
-            show_error(form, problem, "password")
-        else:
-            db.session.commit()
-            flash("Two-factor sign-in is off. You will sign in with your password alone.", "success")
-            return redirect(url_for(".account"))
-    return render_template("consortium/turn_off_two_factor.html", form=form), 400 if form.errors else 200
+    if handle(form, lambda: two_factor.turn_off(user, form.password.data), "password").saved:
+        flash("Two-factor sign-in is off. You will sign in with your password alone.", "success")
+        return redirect(url_for(".account"))
+    return form_page("consortium/turn_off_two_factor.html", form)

@@ -238,6 +238,15 @@ def authority_choices() -> list[tuple[str, str]]:
     ]
 
 
+def all_authority_choices() -> list[tuple[str, str]]:
+    """Every authority, as (code, "Name (code)") for a select: for adding a member."""
+    return [(code, f"{name} ({code})") for code, name in db.session.execute(_authorities_by_name())]
+
+
+def _authorities_by_name():
+    return select(Authority.code, Authority.name).order_by(Authority.name)
+
+
 def add_membership(consortium: Consortium, authority_code: str, joined: date, left: date | None = None) -> Membership:
     """A membership from `joined` (an administrator's act, or an accepted request)."""
     authority = _check_membership(consortium, authority_code, joined, left)
@@ -368,6 +377,53 @@ def organisation_for(role: str, org: str | None):
     if found is None:
         raise RuleBroken(f"There is no {kind} {org!r}", "org")
     return found
+
+
+# The account form's field naming the organisation of each role.
+ORGANISATION_FIELD = {"lead": "consortium_id", "partner": "authority_code", "provider": "provider_id"}
+
+
+def organisation_choices() -> dict[str, list[tuple[str, str]]]:
+    """What a new account can belong to, by the account form's field: consortia (for a lead),
+    authorities (for a partner), providers (for provider staff)."""
+    provider = provider_model()
+    consortia = db.session.execute(select(Consortium.id, Consortium.name, Consortium.ref).order_by(Consortium.name))
+    providers = db.session.execute(select(provider.id, provider.name).order_by(provider.name))
+    return {
+        "consortium_id": [("", "Not a lead")] + [(str(id_), f"{name} ({ref})") for id_, name, ref in consortia],
+        "authority_code": [("", "Not a partner")] + [tuple(row) for row in db.session.execute(_authorities_by_name())],
+        "provider_id": [("", "Not provider staff")] + [(str(id_), name) for id_, name in providers],
+    }
+
+
+def chosen_organisation(role: str, chosen: dict):
+    """The organisation a new account's form chose for its role (`chosen`: the form's data by
+    field, as `organisation_choices` names them), or None."""
+    field = ORGANISATION_FIELD.get(role)
+    key = chosen.get(field) if field else None
+    if not key:
+        return None
+    model = {"consortium_id": Consortium, "authority_code": Authority, "provider_id": provider_model()}[field]
+    return db.session.get(model, key if field == "authority_code" else int(key))
+
+
+def pending_requests() -> list[MembershipRequest]:
+    """The requests to join a consortium that the signed-in partner's authority has not answered."""
+    return db.session.scalars(
+        scoped(MembershipRequest)
+        .select()
+        .where(MembershipRequest.status == "pending")
+        .order_by(MembershipRequest.requested_at)
+    ).all()
+
+
+def service_counts() -> dict[str, int]:
+    """The administrator's figures: authorities, accounts, and accounts switched off."""
+    return {
+        "authorities": db.session.scalar(select(func.count()).select_from(Authority)),
+        "users": db.session.scalar(select(func.count()).select_from(User)),
+        "inactive_users": db.session.scalar(select(func.count()).where(User.active.is_(False))),
+    }
 
 
 def create_user(email: str, role: str, password: str, organisation=None, name: str = "") -> User:

@@ -35,19 +35,12 @@ from sqlalchemy import exists, or_, select, update
 from consortium.core.extensions import db
 from consortium.core.models import Consortium, User, new_session_token
 from consortium.core.passwords import verify_password
+from consortium.core.services import RuleBroken
 
 ISSUER = "Manage placement contracts"
 WINDOW = 1  # a code of the step before or after the current one is accepted too (clocks drift)
 ROLES_IT_CAN_BE_REQUIRED_OF = ("admin", "lead")
 _VERSION = "v1"
-
-
-class TwoFactorProblem(ValueError):
-    """A change the rules refuse; the message is written for the person who asked."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
 
 
 # ---------------------------------------------------------------- the stored key
@@ -215,7 +208,7 @@ def pending_secret(user: User) -> str:
     """The key being set up: made and stored on first asking, the same one until confirmed, so
     reloading the page does not change the key already entered in the app."""
     if is_on(user):
-        raise TwoFactorProblem("Two-factor sign-in is already on")
+        raise RuleBroken("Two-factor sign-in is already on")
     secret = secret_of(user)
     if secret is None:
         secret = pyotp.random_base32()  # 160 bits, as RFC 4226 recommends
@@ -228,11 +221,11 @@ def pending_secret(user: User) -> str:
 def turn_on(user: User, code: str) -> None:
     """Confirm the key with a current code. Ends the user's other sessions (signed in without it)."""
     if is_on(user):
-        raise TwoFactorProblem("Two-factor sign-in is already on")
+        raise RuleBroken("Two-factor sign-in is already on")
     if secret_of(user) is None:
-        raise TwoFactorProblem("Start again: the key was not found", "code")
+        raise RuleBroken("Start again: the key was not found", "code")
     if not accept_code(user, code):
-        raise TwoFactorProblem("The code is not right. Check the time on your phone, and enter the newest code", "code")
+        raise RuleBroken("The code is not right. Check the time on your phone, and enter the newest code", "code")
     user.two_factor_since = datetime.now(timezone.utc)
     user.session_token = new_session_token()
     db.session.flush()
@@ -240,11 +233,11 @@ def turn_on(user: User, code: str) -> None:
 
 def turn_off(user: User, password: str) -> None:
     if not is_on(user):
-        raise TwoFactorProblem("Two-factor sign-in is not on")
+        raise RuleBroken("Two-factor sign-in is not on")
     if not verify_password(user.password_hash, password or ""):
-        raise TwoFactorProblem("Your password is not right", "password")
+        raise RuleBroken("Your password is not right", "password")
     if required_for(user):
-        raise TwoFactorProblem(
+        raise RuleBroken(
             "Your consortium requires two-factor sign-in for administrators and leads: it cannot be turned off",
             "password",
         )
@@ -254,9 +247,9 @@ def turn_off(user: User, password: str) -> None:
 def reset(user: User, by: User) -> None:
     """An administrator turns it off for someone who lost their phone; they set it up again."""
     if user.id == by.id:
-        raise TwoFactorProblem("Turn off your own two-factor sign-in from your account page")
+        raise RuleBroken("Turn off your own two-factor sign-in from your account page")
     if not is_on(user) and user.totp_secret is None:
-        raise TwoFactorProblem(f"{user.email} does not use two-factor sign-in")
+        raise RuleBroken(f"{user.email} does not use two-factor sign-in")
     _forget(user)
     user.session_token = new_session_token()
     db.session.flush()

@@ -1,6 +1,7 @@
 """The core's pages: home, authorities, consortia and members, user administration."""
 
 from datetime import date
+from functools import partial
 
 from flask import (
     Blueprint,
@@ -13,7 +14,6 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from consortium.core import services, two_factor
@@ -44,34 +44,18 @@ from consortium.core.pagination import paginate
 bp = Blueprint("core", __name__, template_folder="templates")
 
 # Where the user form asks for the organisation of each role.
-ORGANISATION_FIELD = {"lead": "consortium_id", "partner": "authority_code", "provider": "provider_id"}
 
 
 @bp.get("/")
 @allowed(*ROLES)
 def home():
     consortia = scoped(Consortium).all(Consortium.name)
-    today = date.today()
+    asked = services.pending_requests() if current_user.role == "partner" else []
     figures = {}
-    asked = (
-        db.session.scalars(
-            scoped(MembershipRequest)
-            .select()
-            .where(MembershipRequest.status == "pending")
-            .order_by(MembershipRequest.requested_at)
-        ).all()
-        if current_user.role == "partner"
-        else []
-    )
     if current_user.role == "lead":
-        figures = {"current_members": sum(m.is_current(today) for m in current_user.consortium.memberships)}
+        figures = {"current_members": sum(m.is_current(date.today()) for m in current_user.consortium.memberships)}
     elif current_user.role == "admin":
-        figures = {
-            "consortia": len(consortia),
-            "authorities": db.session.scalar(select(func.count()).select_from(Authority)),
-            "users": db.session.scalar(select(func.count()).select_from(User)),
-            "inactive_users": db.session.scalar(select(func.count()).where(User.active.is_(False))),
-        }
+        figures = services.service_counts() | {"consortia": len(consortia)}
     return render_template(
         f"consortium/home_{current_user.role}.html", consortia=consortia, figures=figures, asked=asked
     )
@@ -153,31 +137,20 @@ def consortium_two_factor(consortium_id):
 def add_member(consortium_id):
     consortium = scoped(Consortium).get_or_404(consortium_id)
     form = MembershipForm()
-    form.authority_code.choices = [("", "Choose an authority")] + [
-        (a.code, f"{a.name} ({a.code})") for a in db.session.scalars(select(Authority).order_by(Authority.name))
-    ]
+    form.authority_code.choices = [("", "Choose an authority")] + services.all_authority_choices()
+    admin = current_user.role == "admin"  # an administrator's addition is a membership at once
 
     def change():
-        if current_user.role == "admin":  # an administrator's addition is a membership at once
-            return services.add_membership(consortium, form.authority_code.data, form.joined.data, form.left.data)
-        return services.request_membership(
-            consortium,
-            form.authority_code.data,
-            form.joined.data,
-            form.left.data,
-            current_user,
-            current_app.config["SERVICE_URL"],
-        )
+        chosen = (consortium, form.authority_code.data, form.joined.data, form.left.data)
+        if admin:
+            return services.add_membership(*chosen)
+        return services.request_membership(*chosen, current_user, current_app.config["SERVICE_URL"])
 
     if (done := handle(form, change, "authority_code")).saved:
-        if current_user.role == "admin":
-            flash(f"{done.result.authority.name} is a member from {done.result.joined:%-d %B %Y}", "success")
-        else:
-            flash(
-                f"{done.result.authority.name} has been asked to join from {done.result.joined:%-d %B %Y}. "
-                "It becomes a member once one of its officers (or an administrator) accepts.",
-                "success",
-            )
+        name, joined = done.result.authority.name, f"{done.result.joined:%-d %B %Y}"
+        asked = "It becomes a member once one of its officers (or an administrator) accepts."
+        made = f"{name} is a member from {joined}" if admin else f"{name} has been asked to join from {joined}. {asked}"
+        flash(made, "success")
         return redirect(url_for(".consortium", consortium_id=consortium.id))
     return form_page("consortium/add_member.html", form, consortium=consortium)
 
@@ -213,28 +186,30 @@ def end_member(consortium_id, membership_id):
     if membership.consortium_id != consortium_id:
         abort(404)
     form = EndMembershipForm()
-    name = membership.authority.name
-
-    def check_page(_):
-        return render_template(
-            "confirm.html",
-            title=f"End {name}'s membership on {form.left.data:%-d %B %Y}?",
-            caption=membership.consortium.name,
-            rows=[("Member since", f"{membership.joined:%-d %B %Y}"), ("Last day", f"{form.left.data:%-d %B %Y}")],
-            warning=f"After its last day, {name}'s officers can no longer record placements "
-            "under the consortium's contracts or see them. To undo it, the authority would have to be asked "
-            "to join again.",
-            button="End the membership",
-            back=url_for(".consortium", consortium_id=consortium_id),
-        )
-
+    check_page = partial(_end_membership_check_page, membership, form)
     done = handle_after_check(form, lambda: services.end_membership(membership, form.left.data), "left", check_page)
     if done.page:
         return done.page
     if done.saved:
-        flash(f"{name}'s membership ends on {membership.left:%-d %B %Y}", "success")
+        flash(f"{membership.authority.name}'s membership ends on {membership.left:%-d %B %Y}", "success")
         return redirect(url_for(".consortium", consortium_id=consortium_id))
     return form_page("consortium/end_member.html", form, membership=membership)
+
+
+def _end_membership_check_page(membership: Membership, form, _):
+    """Before a membership ends: what its end means, to be confirmed."""
+    name = membership.authority.name
+    return render_template(
+        "confirm.html",
+        title=f"End {name}'s membership on {form.left.data:%-d %B %Y}?",
+        caption=membership.consortium.name,
+        rows=[("Member since", f"{membership.joined:%-d %B %Y}"), ("Last day", f"{form.left.data:%-d %B %Y}")],
+        warning=f"After its last day, {name}'s officers can no longer record placements "
+        "under the consortium's contracts or see them. To undo it, the authority would have to be asked "
+        "to join again.",
+        button="End the membership",
+        back=url_for(".consortium", consortium_id=membership.consortium_id),
+    )
 
 
 # ---------------------------------------------------------------- users
@@ -253,32 +228,17 @@ def users():
 @allowed("admin")
 def new_user():
     form = UserForm()
-    provider = services.provider_model()
-    form.consortium_id.choices = [("", "Not a lead")] + [
-        (str(c.id), f"{c.name} ({c.ref})") for c in db.session.scalars(select(Consortium).order_by(Consortium.name))
-    ]
-    form.authority_code.choices = [("", "Not a partner")] + [
-        (a.code, a.name) for a in db.session.scalars(select(Authority).order_by(Authority.name))
-    ]
-    form.provider_id.choices = [("", "Not provider staff")] + [
-        (str(p.id), p.name) for p in db.session.scalars(select(provider).order_by(provider.name))
-    ]
+    for field, choices in services.organisation_choices().items():
+        getattr(form, field).choices = choices
 
     def change():
-        field = ORGANISATION_FIELD.get(form.role.data)
-        chosen = getattr(form, field).data if field else None
-        model = {"consortium_id": Consortium, "authority_code": Authority, "provider_id": provider}.get(field)
-        organisation = db.session.get(model, chosen if field == "authority_code" else int(chosen)) if chosen else None
-        try:
-            return services.create_user(
-                form.email.data, form.role.data, form.password.data, organisation, form.name.data or ""
-            )
-        except services.RuleBroken as broken:
-            if broken.field == "organisation":
-                broken.field = field  # shown on the organisation field of the role chosen
-            raise
+        organisation = services.chosen_organisation(form.role.data, form.data)
+        return services.create_user(
+            form.email.data, form.role.data, form.password.data, organisation, form.name.data or ""
+        )
 
-    if (done := handle(form, change, "email")).saved:
+    # A refusal of the organisation is shown on the organisation field of the role chosen.
+    if (done := handle(form, change, services.ORGANISATION_FIELD.get(form.role.data, "role"))).saved:
         flash(f"Account created for {done.result.email}", "success")
         return redirect(url_for(".user", user_id=done.result.id))
     return form_page("consortium/new_user.html", form)
@@ -315,14 +275,8 @@ def reactivate_user(user_id):
 def reset_two_factor(user_id):
     """For someone who lost their phone: they sign in with their password and set it up again."""
     user = scoped(User).get_or_404(user_id)
-    if ConfirmForm().validate_on_submit():
-        try:
-            two_factor.reset(user, by=current_user)
-        except two_factor.TwoFactorProblem as problem:
-            flash(str(problem), "error")
-        else:
-            db.session.commit()
-            flash(f"Two-factor sign-in is off for {user.email}, who is signed out everywhere", "success")
+    if act(lambda: two_factor.reset(user, by=current_user)).saved:
+        flash(f"Two-factor sign-in is off for {user.email}, who is signed out everywhere", "success")
     return redirect(url_for(".user", user_id=user.id))
 
 
