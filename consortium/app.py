@@ -20,6 +20,7 @@ import audits.views
 import config as settings
 import contracts.cli
 import contracts.returns_views
+import contracts.services
 import contracts.views
 import providers.cli
 import providers.views
@@ -28,6 +29,7 @@ from consortium.core import audit, auth, backup, cli, messages, panels, security
 from consortium.core import services as core_services
 from consortium.core.access import (
     IdConverter,
+    answer_works_with,
     refuse_undeclared_routes,
     refuse_unsafe_arguments,
 )
@@ -170,6 +172,7 @@ def register_blueprints(app: Flask) -> None:
     contracts.returns_views.register_panels(app)
     audits.views.register_panels(app)
     panels.add(app, "home_glance", glance.at_a_glance)
+    answer_works_with(app, contracts.services.works_with)
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -408,3 +408,18 @@ def _problem_across(placement: Placement) -> str | None:
         if night is not None:
             return rules.over_capacity_message(placement.contract, night)
     return None
+
+
+def works_with(consortium_id: int, provider_id: int) -> bool:
+    """Whether a consortium has a contract, an admission or a placement with a provider."""
+    own = select(Contract.id).where(Contract.consortium_id == consortium_id)
+    placed = (
+        select(Placement.id)
+        .join(Home, Home.id == Placement.home_id)
+        .where(Home.provider_id == provider_id, Placement.contract_id.in_(own))
+    )
+    admitted = (
+        select(Admission.id).join(Admission.lot).where(Admission.provider_id == provider_id, Lot.contract_id.in_(own))
+    )
+    contracted = select(Contract.id).where(Contract.consortium_id == consortium_id, Contract.provider_id == provider_id)
+    return db.session.scalar(select(placed.exists() | admitted.exists() | contracted.exists()))

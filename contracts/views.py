@@ -58,22 +58,6 @@ bp = Blueprint("contracts", __name__, template_folder="templates")
 
 def register_panels(app) -> None:
     panels.add(app, "provider", provider_contracts)
-    app.extensions["works_with"] = works_with
-
-
-def works_with(consortium_id: int, provider_id: int) -> bool:
-    """Whether a consortium has a contract, an admission or a placement with a provider."""
-    own = select(Contract.id).where(Contract.consortium_id == consortium_id)
-    placed = (
-        select(Placement.id)
-        .join(Home, Home.id == Placement.home_id)
-        .where(Home.provider_id == provider_id, Placement.contract_id.in_(own))
-    )
-    admitted = (
-        select(Admission.id).join(Admission.lot).where(Admission.provider_id == provider_id, Lot.contract_id.in_(own))
-    )
-    contracted = select(Contract.id).where(Contract.consortium_id == consortium_id, Contract.provider_id == provider_id)
-    return db.session.scalar(select(placed.exists() | admitted.exists() | contracted.exists()))
 
 
 def provider_contracts(provider) -> str:

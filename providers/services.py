@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sqlalchemy import Select, and_, case, exists, func, or_, select
+from sqlalchemy.orm import selectinload
 
 from consortium.core.access import scoped
 from consortium.core.extensions import db
 from consortium.core.inputs import parse_id
 from consortium.core.models import Invitation, User
 from consortium.core.services import RuleBroken
-from providers.models import Home, Provider, ProviderAlias
+from providers.models import Home, Inspection, Provider, ProviderAlias
 from providers.quality import current_graded, graded_judgements, rank_labels
 
 NOT_GRADED = "not-graded"
@@ -183,3 +185,48 @@ def staff(provider: Provider) -> tuple[list[User], list[Invitation]]:
         .order_by(Invitation.created_at.desc())
     ).all()
     return users, invitations
+
+
+HOME_COLUMNS = [
+    "URN",
+    "Name",
+    "Provider",
+    "Provision type",
+    "Local authority",
+    "Registered places",
+    "Registration status",
+    "Current judgement",
+    "Judged on",
+]
+
+
+def home_rows(filters: Filters) -> tuple[list[str], Iterator[list]]:
+    """The homes list as a file's header and rows, each home with its current judgement."""
+    rows = (
+        [
+            r.Home.urn,
+            r.Home.name or "",
+            r.Provider.name,
+            r.Home.provision_type,
+            r.Home.local_authority,
+            r.Home.registered_places,
+            r.Home.registration_status,
+            r.judgement or "Not yet graded",
+            r.judged_on.isoformat() if r.judged_on else "",
+        ]
+        for r in db.session.execute(homes_query(filters))
+    )
+    return HOME_COLUMNS, rows
+
+
+def recent_inspections(provider: Provider, limit: int = 20) -> list[Inspection]:
+    """A provider's latest inspections across its homes, newest first."""
+    return db.session.scalars(
+        scoped(Inspection)
+        .select()
+        .join(Inspection.home)
+        .where(Home.provider_id == provider.id)
+        .options(selectinload(Inspection.home), selectinload(Inspection.judgement))
+        .order_by(Inspection.inspection_date.desc())
+        .limit(limit)
+    ).all()

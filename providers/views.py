@@ -13,11 +13,10 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from sqlalchemy.orm import selectinload
 
 from consortium.core import panels, uploads
 from consortium.core import services as core
-from consortium.core.access import allowed, scoped
+from consortium.core.access import allowed, lead_works_with, scoped
 from consortium.core.exports import export
 from consortium.core.extensions import db
 from consortium.core.forms import ConfirmForm, act, form_page, handle, handle_after_check
@@ -27,7 +26,7 @@ from consortium.core.tabular import ImportFailed, read_table
 from consortium.core.uploads import Upload
 from providers import merge, ofsted, services
 from providers.forms import AliasForm, InviteForm, MergeForm, OfstedUploadForm
-from providers.models import Home, Inspection, Provider
+from providers.models import Home, Provider
 from providers.quality import graded_judgements
 from providers.timeline import timeline_svg
 
@@ -78,36 +77,25 @@ def export_providers(fmt):
 @allowed(*ROLES)
 def provider(provider_id):
     provider = scoped(Provider).get_or_404(provider_id)
-    homes = db.session.execute(services.homes_query(services.Filters(), provider.id)).all()
-    recent = db.session.scalars(
-        scoped(Inspection)
-        .select()
-        .join(Inspection.home)
-        .where(Home.provider_id == provider.id)
-        .options(selectinload(Inspection.home), selectinload(Inspection.judgement))
-        .order_by(Inspection.inspection_date.desc())
-        .limit(20)
-    ).all()
+    works_with = lead_works_with(current_user, provider.id)
     sees_staff = current_user.role == "admin" or (current_user.role == "provider" and current_user.account_manager)
     return render_template(
         "providers/provider.html",
         provider=provider,
-        homes=homes,
-        recent=recent,
+        homes=db.session.execute(services.homes_query(services.Filters(), provider.id)).all(),
+        recent=services.recent_inspections(provider),
         alias_form=AliasForm(),
-        can_manage=current_user.role == "admin" or _works_with(provider),
-        can_invite=core.invitation_refusal(current_user, provider, _works_with(provider)) is None,
+        can_manage=current_user.role == "admin" or works_with,
+        can_invite=core.invitation_refusal(current_user, provider, works_with) is None,
         staff=services.staff(provider) if sees_staff else None,
     )
 
 
 def _managed_provider(provider_id) -> Provider:
     """A provider the user may change: any, for an administrator; for a lead, one their
-    consortium works with (a contract, an admission or a placement), as the contracts layer
-    decides through the `works_with` hook it registers."""
+    consortium works with (a contract, an admission or a placement)."""
     provider = scoped(Provider).get_or_404(provider_id)
-    works_with = current_app.extensions.get("works_with")
-    if current_user.role == "lead" and not (works_with and works_with(current_user.consortium_id, provider.id)):
+    if current_user.role == "lead" and not lead_works_with(current_user, provider.id):
         abort(404)
     return provider
 
@@ -142,11 +130,7 @@ def merge_provider(provider_id):
     provider = _managed_provider(provider_id)
     form = MergeForm()
     form.other.choices = [("", "Choose a provider")] + services.other_providers(provider)
-
-    def change():
-        other = scoped(Provider).get_or_404(int(form.other.data))
-        return other.name, merge.merge(provider, other)
-
+    change = partial(_merge_chosen, provider, form)
     done = handle_after_check(form, change, "other", partial(_merge_check_page, provider))
     if done.page:
         return done.page
@@ -161,6 +145,11 @@ def merge_provider(provider_id):
         intro="Do this when two records are the same organisation, for example after it changed its name.",
         back=url_for(".provider", provider_id=provider.id),
     )
+
+
+def _merge_chosen(provider: Provider, form: MergeForm) -> tuple[str, dict[str, int]]:
+    other = scoped(Provider).get_or_404(int(form.other.data))
+    return other.name, merge.merge(provider, other)
 
 
 def _merge_check_page(provider: Provider, merged: tuple[str, dict[str, int]]):
@@ -183,40 +172,23 @@ def _merge_check_page(provider: Provider, merged: tuple[str, dict[str, int]]):
     )
 
 
-def _works_with(provider: Provider) -> bool:
-    works_with = current_app.extensions.get("works_with")
-    return current_user.role == "lead" and bool(works_with and works_with(current_user.consortium_id, provider.id))
-
-
 @bp.route("/providers/<int:provider_id>/invitations/new", methods=["GET", "POST"])
 @allowed("admin", "lead", "provider")
 def invite(provider_id):
     """Invite a member of the provider's staff: they set their own password through the link."""
     provider = scoped(Provider).get_or_404(provider_id)
-    refusal = core.invitation_refusal(current_user, provider, _works_with(provider))
+    works_with = lead_works_with(current_user, provider.id)
     form = InviteForm()
-    if refusal:
+    if refusal := core.invitation_refusal(current_user, provider, works_with):
         return render_template("providers/invite.html", provider=provider, form=form, refusal=refusal), 403
-    invite = partial(
-        core.invite,
-        provider,
-        form.email.data,
-        form.name.data or "",
-        current_user,
-        _works_with(provider),
-        current_app.config["SERVICE_URL"],
-    )
+    by = (current_user, works_with, current_app.config["SERVICE_URL"])
+    invite = partial(core.invite, provider, form.email.data, form.name.data or "", *by)
     if (done := handle(form, invite, "email")).saved:
         flash(f"Invitation sent to {done.result.email}: the link works for {core.INVITATION_DAYS} days", "success")
         return redirect(url_for(".provider", provider_id=provider.id))
-    return form_page(
-        "providers/invite.html",
-        form,
-        provider=provider,
-        refusal=None,
-        days=core.INVITATION_DAYS,
-        has_staff=any(u.active for u in services.staff(provider)[0]),
-    )
+    has_staff = any(u.active for u in services.staff(provider)[0])
+    days = core.INVITATION_DAYS
+    return form_page("providers/invite.html", form, provider=provider, refusal=None, days=days, has_staff=has_staff)
 
 
 @bp.get("/homes")
@@ -230,32 +202,7 @@ def homes():
 @bp.get("/homes/export.<fmt>")
 @allowed(*ROLES)
 def export_homes(fmt):
-    query = services.homes_query(services.Filters.from_args(request.args))
-    header = [
-        "URN",
-        "Name",
-        "Provider",
-        "Provision type",
-        "Local authority",
-        "Registered places",
-        "Registration status",
-        "Current judgement",
-        "Judged on",
-    ]
-    rows = (
-        [
-            r.Home.urn,
-            r.Home.name or "",
-            r.Provider.name,
-            r.Home.provision_type,
-            r.Home.local_authority,
-            r.Home.registered_places,
-            r.Home.registration_status,
-            r.judgement or "Not yet graded",
-            r.judged_on.isoformat() if r.judged_on else "",
-        ]
-        for r in db.session.execute(query)
-    )
+    header, rows = services.home_rows(services.Filters.from_args(request.args))
     return export("homes", fmt, header, rows)
 
 
@@ -318,13 +265,9 @@ def ofsted_confirm(upload_id):
     if not ConfirmForm().validate_on_submit() or upload.kind != "ofsted":
         return redirect(url_for(".ofsted_upload"))
     if uploads.is_expired(upload):
-        db.session.delete(upload)
-        db.session.commit()
-        flash("That preview was more than a day old, so the file was not kept. Upload it again.", "error")
-        return redirect(url_for(".ofsted_upload"))
-    table = read_table(upload.content, upload.filename, **ofsted.COLUMNS)
+        return _forget_expired(upload)
     try:
-        plan = ofsted.plan(table)
+        plan = _plan(upload)
         renames, missing = _decisions(plan)
         if missing:
             return _preview(plan, upload, missing), 400
@@ -335,7 +278,23 @@ def ofsted_confirm(upload_id):
         return render_template("providers/ofsted_upload.html", form=OfstedUploadForm(), failed=failed), 409
     except core.RuleBroken as broken:
         db.session.rollback()
-        return _preview(ofsted.plan(table), upload, {"owner-0": str(broken)}), 400
+        return _preview(_plan(upload), upload, {"owner-0": str(broken)}), 400
+    return _imported_page(upload, result)
+
+
+def _plan(upload: Upload) -> ofsted.OfstedPlan:
+    return ofsted.plan(read_table(upload.content, upload.filename, **ofsted.COLUMNS))
+
+
+def _forget_expired(upload: Upload):
+    db.session.delete(upload)
+    db.session.commit()
+    flash("That preview was more than a day old, so the file was not kept. Upload it again.", "error")
+    return redirect(url_for(".ofsted_upload"))
+
+
+def _imported_page(upload: Upload, result):
+    """The import is made: the stored file is no longer needed, and the register says what changed."""
     db.session.delete(upload)
     db.session.commit()
     flash(_imported(upload.filename, result.details), "success")

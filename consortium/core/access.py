@@ -125,3 +125,17 @@ class Viewer(NamedTuple):
 def viewer(user=None) -> Viewer:
     user = user if user is not None else current_user
     return Viewer(user.role, user.consortium_id, user.authority_code, user.provider_id)
+
+
+# Whether a consortium works with a provider (a contract, an admission or a placement) is the
+# contracts layer's to say, but the providers' pages must ask it: the core names the question,
+# and consortium.app wires in the answer (contracts.services.works_with) when it builds the app.
+def answer_works_with(app, rule) -> None:
+    app.extensions["consortium.works_with"] = rule
+
+
+def lead_works_with(user, provider_id: int) -> bool:
+    """Whether the user is a lead whose consortium works with the provider."""
+    return user.role == "lead" and bool(
+        current_app.extensions["consortium.works_with"](user.consortium_id, provider_id)
+    )

@@ -10,19 +10,20 @@ from functools import lru_cache
 
 from sqlalchemy import Date, bindparam, func, literal, or_, select
 
+from audits.models import Flag
 from consortium.core.access import Viewer, scoped, viewer
 from consortium.core.dates import financial_year
 from consortium.core.extensions import db
 from consortium.core.formatting import money
 from consortium.core.inputs import MAX_WEEKLY_PENCE, text_problem
-from consortium.core.models import Consortium, Membership
+from consortium.core.models import Authority, Consortium, Membership
 from consortium.core.money import div_half_up
 from consortium.core.services import RuleBroken
 from consortium.core.sql import greatest, least
 from consortium.core.tabular import parse_decimal, parse_pence
 from consortium.dashboards.models import Budget
 from consortium.recharges.models import Statement
-from contracts import returns, summaries, usage
+from contracts import in_use, returns, summaries, usage
 from contracts.models import (
     PLACEMENT_TYPES,
     Contract,
@@ -32,8 +33,8 @@ from contracts.models import (
     PlacementFee,
     UsageSeries,
 )
-from providers.models import Judgement
-from providers.quality import newest_graded
+from providers.models import Home, Judgement
+from providers.quality import current_graded, newest_graded
 
 
 def _pence(value: Decimal) -> int:
@@ -384,9 +385,22 @@ def yesterday() -> date:
 MAX_BUDGET_WEEKS = 1_000_000  # placement-weeks of one type in a year: a thousand children all year is 52,000
 
 
-def save_budgets(authority_code: str, year: int, typed: dict[str, tuple[str, str]]) -> list[str]:
+def budgets_of(year: int) -> list[Budget]:
+    """The budgets the user may see for a financial year (a partner's own authority's)."""
+    return db.session.scalars(scoped(Budget).select().where(Budget.financial_year == year)).all()
+
+
+class BudgetProblems(RuleBroken):
+    """What was wrong with a budget as typed, by placement type."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+def save_budgets(authority_code: str, year: int, typed: dict[str, tuple[str, str]]) -> None:
     """A partner's budget for a financial year, by placement type: weeks and a weekly unit cost as
-    typed. Saves each type given (flushes nothing on its own) and returns what was wrong, by type."""
+    typed. Saves each type given, or nothing when any is wrong (BudgetProblems)."""
     errors = []
     for kind, (weeks, unit) in typed.items():
         weeks, unit = weeks.strip(), unit.strip()
@@ -415,7 +429,9 @@ def save_budgets(authority_code: str, year: int, typed: dict[str, tuple[str, str
             budget = Budget(authority_code=authority_code, financial_year=year, placement_type=kind)
             db.session.add(budget)
         budget.weeks, budget.unit_cost_pence = weeks_value, unit_pence
-    return errors
+    if errors:
+        raise BudgetProblems(errors)
+    db.session.flush()
 
 
 def set_high_cost_threshold(consortium: Consortium, typed: str) -> int:
@@ -432,3 +448,94 @@ def set_high_cost_threshold(consortium: Consortium, typed: str) -> int:
     consortium.high_cost_weekly_pence = pence
     db.session.flush()
     return pence
+
+
+# ---------------------------------------------------------------- the dashboards' tables
+
+
+def type_name(kind: str) -> str:
+    return PLACEMENT_TYPES.get(kind, kind)
+
+
+def lead_tables(user, first: date, last: date) -> dict[str, tuple[list[str], list[list]]]:
+    """The lead dashboard's tables: header and rows, as shown and as exported."""
+    names = dict(db.session.execute(select(Authority.code, Authority.name)).all())
+    consortium = user.consortium
+    tables = {}
+    used = usage_by(first, last, UsageSeries.authority_code, UsageSeries.placement_type, user=user)
+    tables["placements"] = (
+        ["Authority", "Placement type", "Open at the end", "Started in the period"],
+        [[names[a], type_name(t), u.open, u.started] for (a, t), u in used.items()],
+    )
+    tables["spend"] = (
+        ["Authority", "Placement type", "Spend (£)", "Placement-weeks"],
+        [
+            [names[a], type_name(t), f"{u.spend_pence / 100:.2f}", f"{u.paid_nights / 7:.1f}"]
+            for (a, t), u in used.items()
+            if u.paid_nights
+        ],
+    )
+    distance: dict[str, list[int]] = {}
+    for (a, _), u in used.items():
+        known_within = distance.setdefault(a, [0, 0])
+        known_within[0] += u.known
+        known_within[1] += u.within
+    tables["distance"] = (
+        ["Authority", "Placements with a distance", f"Within {summaries.WITHIN_MILES} miles", "Share"],
+        [
+            [names[a], known, within, f"{100 * within / known:.1f}%" if known else "–"]
+            for a, (known, within) in distance.items()
+        ],
+    )
+    blocks = block_occupancies(consortium, max(first, financial_year(last)[0]), last)
+    tables["blocks"] = (
+        ["Block contract", "Beds", "Utilisation", "Void cost (£)"],
+        [
+            [
+                c.ref,
+                c.beds,
+                f"{used.utilisation}%" if used.utilisation is not None else "–",
+                f"{used.void_cost_pence / 100:.2f}",
+            ]
+            for c, used in blocks
+        ],
+    )
+    judged, good, total = judgements_in_use(last)
+    tables["judgements"] = (
+        ["Current judgement of the home", "Placements open"],
+        [[name, count] for name, _, count in judged],
+    )
+    flags = db.session.execute(
+        scoped(Flag, user).select(Flag.kind, func.count()).where(Flag.open_for(user)).group_by(Flag.kind)
+    ).all()
+    tables["flags"] = (["Kind", "Open"], [[Flag(kind=k).kind_name, n] for k, n in sorted(flags)])
+    return tables, {
+        "good": good,
+        "total": total,
+        "blocks": blocks,
+        "interim_placed": in_use.homes_in_use(user, date.today()).placed_in_interim_declines,
+    }
+
+
+def flags_on_homes_used(user, limit: int) -> list[Flag]:
+    """The newest flags open for the user on homes their placements use."""
+    homes_used = scoped(Placement, user).select(Placement.home_id).where(Placement.home_id.is_not(None))
+    return db.session.scalars(
+        scoped(Flag, user)
+        .select()
+        .where(Flag.open_for(user), Flag.home_id.in_(homes_used))
+        .order_by(Flag.opened_on.desc())
+        .limit(limit)
+    ).all()
+
+
+def provider_judgements(provider_id: int) -> list[tuple[str, int]]:
+    """How many of a provider's homes hold each current judgement (or none yet)."""
+    current = current_graded(homes=select(Home.id).where(Home.provider_id == provider_id))
+    return db.session.execute(
+        select(func.coalesce(current.c.name, "Not yet graded"), func.count())
+        .select_from(Home)
+        .outerjoin(current, current.c.home_id == Home.id)
+        .where(Home.provider_id == provider_id)
+        .group_by(current.c.name)
+    ).all()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 
 from flask import (
     Blueprint,
@@ -30,16 +31,14 @@ from consortium.core.inputs import (
     LATEST,
     date_arguments,
 )
-from consortium.core.models import Authority
 from consortium.dashboards import services
-from consortium.dashboards.models import Budget
 from consortium.dashboards.report import report_pdf
 from contracts import in_use
 from contracts import returns as returns_module
-from contracts.models import PLACEMENT_TYPES, Contract, Placement, UsageSeries
+from contracts.models import PLACEMENT_TYPES, Contract, UsageSeries
 from contracts.summaries import WITHIN_MILES
 from providers.models import Home
-from providers.quality import current_graded, interim_declines
+from providers.quality import interim_declines
 
 bp = Blueprint("dashboards", __name__, template_folder="templates")
 
@@ -55,79 +54,12 @@ def _period() -> tuple[date, date]:
     return first, last
 
 
-def _types(kind: str) -> str:
-    return PLACEMENT_TYPES.get(kind, kind)
-
-
-def lead_tables(first: date, last: date) -> dict[str, tuple[list[str], list[list]]]:
-    """The lead dashboard's tables: header and rows, as shown and as exported."""
-    names = dict(db.session.execute(select(Authority.code, Authority.name)).all())
-    consortium = current_user.consortium
-    tables = {}
-    usage = services.usage_by(first, last, UsageSeries.authority_code, UsageSeries.placement_type)
-    tables["placements"] = (
-        ["Authority", "Placement type", "Open at the end", "Started in the period"],
-        [[names[a], _types(t), u.open, u.started] for (a, t), u in usage.items()],
-    )
-    tables["spend"] = (
-        ["Authority", "Placement type", "Spend (£)", "Placement-weeks"],
-        [
-            [names[a], _types(t), f"{u.spend_pence / 100:.2f}", f"{u.paid_nights / 7:.1f}"]
-            for (a, t), u in usage.items()
-            if u.paid_nights
-        ],
-    )
-    distance: dict[str, list[int]] = {}
-    for (a, _), u in usage.items():
-        known_within = distance.setdefault(a, [0, 0])
-        known_within[0] += u.known
-        known_within[1] += u.within
-    tables["distance"] = (
-        ["Authority", "Placements with a distance", f"Within {WITHIN_MILES} miles", "Share"],
-        [
-            [names[a], known, within, f"{100 * within / known:.1f}%" if known else "–"]
-            for a, (known, within) in distance.items()
-        ],
-    )
-    blocks = services.block_occupancies(consortium, max(first, financial_year(last)[0]), last)
-    tables["blocks"] = (
-        ["Block contract", "Beds", "Utilisation", "Void cost (£)"],
-        [
-            [
-                c.ref,
-                c.beds,
-                f"{used.utilisation}%" if used.utilisation is not None else "–",
-                f"{used.void_cost_pence / 100:.2f}",
-            ]
-            for c, used in blocks
-        ],
-    )
-    judged, good, total = services.judgements_in_use(last)
-    tables["judgements"] = (
-        ["Current judgement of the home", "Placements open"],
-        [[name, count] for name, _, count in judged],
-    )
-    flags = db.session.execute(
-        scoped(Flag).select(Flag.kind, func.count()).where(Flag.open_for(current_user)).group_by(Flag.kind)
-    ).all()
-    tables["flags"] = (["Kind", "Open"], [[Flag(kind=k).kind_name, n] for k, n in sorted(flags)])
-    return tables, {
-        "good": good,
-        "total": total,
-        "blocks": blocks,
-        "interim_placed": in_use.homes_in_use(current_user, date.today()).placed_in_interim_declines,
-    }
-
-
 @bp.get("/dashboard")
 @allowed("lead", "partner", "provider")
 def dashboard():
     first, last = _period()
     if current_user.role == "lead":
-        tables, extra = lead_tables(first, last)
-        chart_points = [
-            Point(c.ref, float(used.utilisation or 0), note=f"{used.utilisation}%") for c, used in extra["blocks"]
-        ]
+        tables, extra = services.lead_tables(current_user, first, last)
         return render_template(
             "dashboards/lead.html",
             first=first,
@@ -137,32 +69,29 @@ def dashboard():
             within_miles=WITHIN_MILES,
             returns=services.returns_by_status(date.today()),
             recharges=services.recharges_summary(),
-            chart=chart(
-                "Utilisation of each block contract this year",
-                chart_points,
-                low=0,
-                high=100,
-                x_label="Block contract",
-                y_label="Utilisation (%)",
-            ),
+            chart=_utilisation_chart(extra["blocks"]),
         )
     if current_user.role == "partner":
         return render_template("dashboards/partner.html", first=first, last=last, **partner_context(first, last))
     return render_template("dashboards/provider.html", **provider_context())
 
 
+def _utilisation_chart(blocks):
+    return chart(
+        "Utilisation of each block contract this year",
+        [Point(c.ref, float(used.utilisation or 0), note=f"{used.utilisation}%") for c, used in blocks],
+        low=0,
+        high=100,
+        x_label="Block contract",
+        y_label="Utilisation (%)",
+    )
+
+
 def partner_context(first: date, last: date) -> dict:
     by_type = services.usage_by(first, last, UsageSeries.placement_type)
     year = financial_year(last)[0].year
-    budgets = db.session.scalars(scoped(Budget).select().where(Budget.financial_year == year)).all()
-    homes_used = scoped(Placement).select(Placement.home_id).where(Placement.home_id.is_not(None))
-    flags = db.session.scalars(
-        scoped(Flag)
-        .select()
-        .where(Flag.open_for(current_user), Flag.home_id.in_(homes_used))
-        .order_by(Flag.opened_on.desc())
-        .limit(10)
-    ).all()
+    budgets = services.budgets_of(year)
+    flags = services.flags_on_homes_used(current_user, 10)
     year_end = date(year + 1, 3, 31)
     return {
         "by_type": by_type,
@@ -177,7 +106,7 @@ def partner_context(first: date, last: date) -> dict:
         "types": PLACEMENT_TYPES,
         "chart": chart(
             "Placements open now by type",
-            [Point(_types(t), u.open) for (t,), u in by_type.items()],
+            [Point(services.type_name(t), u.open) for (t,), u in by_type.items()],
             low=0,
             x_label="Placement type",
             y_label="Placements",
@@ -189,24 +118,13 @@ def provider_context() -> dict:
     today = date.today()
     provider_id = current_user.provider_id
     contracts = scoped(Contract).all(Contract.ref)
-    blocks = services.blocks_this_year(contracts, today)
-    current = current_graded(homes=select(Home.id).where(Home.provider_id == provider_id))
-    judged = db.session.execute(
-        select(func.coalesce(current.c.name, "Not yet graded"), func.count())
-        .select_from(Home)
-        .outerjoin(current, current.c.home_id == Home.id)
-        .where(Home.provider_id == provider_id)
-        .group_by(current.c.name)
-    ).all()
-    flags = db.session.scalar(scoped(Flag).select(func.count()).where(Flag.open_for(current_user)))
-    declined = len(interim_declines(select(Home.id).where(Home.provider_id == provider_id)))
     return {
         "contracts": contracts,
-        "blocks": blocks,
+        "blocks": services.blocks_this_year(contracts, today),
         "returns": services.returns_by_status(today, provider_id),
-        "judged": judged,
-        "declined": declined,
-        "open_flags": flags,
+        "judged": services.provider_judgements(provider_id),
+        "declined": len(interim_declines(select(Home.id).where(Home.provider_id == provider_id))),
+        "open_flags": db.session.scalar(scoped(Flag).select(func.count()).where(Flag.open_for(current_user))),
         "today": today,
     }
 
@@ -215,7 +133,7 @@ def provider_context() -> dict:
 @allowed("lead")
 def export_table(table, fmt):
     first, last = _period()
-    tables, _ = lead_tables(first, last)
+    tables, _ = services.lead_tables(current_user, first, last)
     if table not in tables:
         return redirect(url_for(".dashboard"))
     header, rows = tables[table]
@@ -284,19 +202,17 @@ def budgets():
             kind: (request.form.get(f"weeks-{kind}", ""), request.form.get(f"unit-{kind}", ""))
             for kind in PLACEMENT_TYPES
         }
-        errors = services.save_budgets(current_user.authority_code, year, typed)
-        if errors:
-            db.session.rollback()
-            for error in errors:
-                flash(error, "error")
-        else:
-            db.session.commit()
+        save = partial(services.save_budgets, current_user.authority_code, year, typed)
+        if act(save, refused=_flash_each).saved:
             flash(f"Budget for {year} to {year + 1} saved", "success")
             return redirect(url_for(".dashboard"))
-    existing = {
-        b.placement_type: b for b in db.session.scalars(scoped(Budget).select().where(Budget.financial_year == year))
-    }
+    existing = {b.placement_type: b for b in services.budgets_of(year)}
     return render_template("dashboards/budgets.html", year=year, existing=existing, types=PLACEMENT_TYPES)
+
+
+def _flash_each(broken: services.BudgetProblems) -> None:
+    for problem in broken.problems:
+        flash(problem, "error")
 
 
 @bp.get("/contracts/<int:contract_id>/report/<period>.pdf")

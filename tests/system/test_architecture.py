@@ -1,5 +1,6 @@
 """The layers of DESIGN §3, kept by import-linter's one layers contract, and an empty consortium/__init__.py."""
 
+import ast
 import shutil
 import subprocess
 import sys
@@ -58,3 +59,31 @@ def test_every_session_hook_is_registered_in_one_place(app):
     ]
     assert hidden == []
     assert all(event.contains(Session, name, hook) for name, hook in SESSION_HOOKS)
+
+
+LONGEST_VIEW = 20
+
+
+def _view_lengths() -> dict[str, int]:
+    """Each route's body, in lines from its first statement to its last, docstring excluded."""
+    lengths = {}
+    for package in PACKAGES:
+        for path in (ROOT / package).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                routed = isinstance(node, ast.FunctionDef) and any(
+                    isinstance(d, ast.Call)
+                    and isinstance(d.func, ast.Attribute)
+                    and d.func.attr in ("route", "get", "post")
+                    for d in node.decorator_list
+                )
+                if not routed:
+                    continue
+                body = node.body[1:] if ast.get_docstring(node) is not None else node.body
+                lengths[f"{path.relative_to(ROOT)}:{node.name}"] = body[-1].end_lineno - body[0].lineno + 1
+    return lengths
+
+
+def test_every_view_is_thin():
+    lengths = _view_lengths()
+    assert len(lengths) > 80  # every blueprint's routes were found
+    assert {name: n for name, n in lengths.items() if n > LONGEST_VIEW} == {}
