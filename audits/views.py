@@ -2,6 +2,7 @@
 
 import json
 from datetime import date, datetime, time, timedelta, timezone
+from functools import partial
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -20,8 +21,9 @@ from consortium.core.audit import AuditEvent
 from consortium.core.exports import export
 from consortium.core.extensions import db
 from consortium.core.forms import ConfirmForm, VersionedForm
+from consortium.core.forms import act as act_on
 from consortium.core.inputs import date_arguments, parse_id
-from consortium.core.messages import OutboxMessage
+from consortium.core.messages import OutboxMessage, switch_digest
 from consortium.core.models import ROLES, Authority, Membership
 from consortium.core.pagination import paginate
 from consortium.core.services import RuleBroken
@@ -245,23 +247,26 @@ def _flag_page(flag: Flag, form: FlagActionForm, status_code: int = 200):
 def act(flag_id, action):
     flag = scoped(Flag).get_or_404(flag_id)
     form = FlagActionForm()
-    if form.validate_on_submit():
-        try:
-            (services.acknowledge if action == "acknowledge" else services.resolve)(
-                flag, current_user, form.note.data, form.seen_version
-            )
-        except RuleBroken as broken:
-            db.session.rollback()
-            if broken.field == "note":  # said on the field, as every form does
-                form.note.errors.append(str(broken))
-                return _flag_page(flag, form, 400)
-            flash(str(broken), "error")
-        else:
-            db.session.commit()
-            flash("Flag acknowledged" if action == "acknowledge" else "Flag resolved", "success")
+    change = partial(
+        services.acknowledge if action == "acknowledge" else services.resolve,
+        flag,
+        current_user,
+        form.note.data,
+        form.seen_version,
+    )
+    if act_on(change, form, refused=partial(_refused, form)).saved:
+        flash("Flag acknowledged" if action == "acknowledge" else "Flag resolved", "success")
     elif form.errors:
         return _flag_page(flag, form, 400)
     return redirect(url_for(".flag", flag_id=flag.id))
+
+
+def _refused(form: FlagActionForm, broken: RuleBroken) -> None:
+    """A refusal about the note is said on its field, as every form does; any other is flashed."""
+    if broken.field == "note":
+        form.note.errors.append(str(broken))
+    else:
+        flash(str(broken), "error")
 
 
 # ---------------------------------------------------------------- the audit log
@@ -362,9 +367,7 @@ def messages():
 @bp.post("/messages/digest")
 @allowed(*ROLES)
 def toggle_digest():
-    if ConfirmForm().validate_on_submit():
-        current_user.wants_digest = not current_user.wants_digest
-        db.session.commit()
+    if act_on(lambda: switch_digest(current_user)).saved:
         flash(
             "You will get the daily digest" if current_user.wants_digest else "You will not get the daily digest",
             "success",

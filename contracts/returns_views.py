@@ -16,7 +16,7 @@ from consortium.core.access import allowed, scoped
 from consortium.core.exports import export
 from consortium.core.extensions import db
 from consortium.core.formatting import day
-from consortium.core.forms import ConfirmForm, act, form_page, handle
+from consortium.core.forms import ConfirmForm, act, form_page, handle, made
 from consortium.core.inputs import STALE, parse_id
 from consortium.core.models import ROLES
 from consortium.core.pagination import paginate_list
@@ -204,27 +204,15 @@ def _save_return(
     outcomes, entry, typed: dict, comments: dict, today: date, to_check: bool
 ) -> list[tuple[str | None, str]]:
     """Save the return as typed (a draft; complete when it is to be checked): what was wrong, by field."""
-    try:
-        returns.save(
-            outcomes,
-            entry.provider,
-            entry.period,
-            typed,
-            comments,
-            current_user,
-            today,
-            submit=False,
-            seen_version=parse_id(request.form.get("version", "")) or STALE,
-            complete=to_check,
-        )
-    except returns.ReturnProblems as problems:
-        db.session.rollback()
-        return problems.problems
-    except RuleBroken as broken:
-        db.session.rollback()
-        return [(None, str(broken))]
-    db.session.commit()
-    return []
+    problems = []
+
+    def refused(broken: RuleBroken) -> None:
+        problems.extend(broken.problems if isinstance(broken, returns.ReturnProblems) else [(None, str(broken))])
+
+    version = parse_id(request.form.get("version", "")) or STALE
+    save = partial(returns.save, outcomes, entry.provider, entry.period, typed, comments, current_user, today)
+    made(partial(save, submit=False, seen_version=version, complete=to_check), refused)
+    return problems
 
 
 def _stored_values(outcomes, current) -> tuple[dict, dict]:

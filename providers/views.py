@@ -287,7 +287,7 @@ def _plan(upload: Upload) -> ofsted.OfstedPlan:
 
 
 def _forget_expired(upload: Upload):
-    db.session.delete(upload)
+    uploads.discard(upload)
     db.session.commit()
     flash("That preview was more than a day old, so the file was not kept. Upload it again.", "error")
     return redirect(url_for(".ofsted_upload"))
@@ -295,7 +295,7 @@ def _forget_expired(upload: Upload):
 
 def _imported_page(upload: Upload, result):
     """The import is made: the stored file is no longer needed, and the register says what changed."""
-    db.session.delete(upload)
+    uploads.discard(upload)
     db.session.commit()
     flash(_imported(upload.filename, result.details), "success")
     return redirect(url_for(".homes"))
@@ -320,8 +320,6 @@ def _imported(filename: str, details: dict) -> str:
 def ofsted_cancel(upload_id):
     """The person changed their mind: the file is not kept."""
     upload = scoped(Upload).get_or_404(upload_id)
-    if ConfirmForm().validate_on_submit():
-        db.session.delete(upload)
-        db.session.commit()
+    if act(lambda: uploads.discard(upload)).saved:
         flash(f"{upload.filename} was not imported, and is no longer kept", "success")
     return redirect(url_for(".ofsted_upload"))

@@ -193,7 +193,7 @@ def handle(form, change: Callable[[], Any], field: str) -> Handled:
     `field`); otherwise commit, once."""
     if not form.validate_on_submit():
         return Handled(False)
-    return _made(change, lambda broken: show_error(form, broken, field))
+    return made(change, lambda broken: show_error(form, broken, field))
 
 
 def act(
@@ -207,10 +207,12 @@ def act(
         if invalid:
             flash(invalid, "error")
         return Handled(False)
-    return _made(change, refused or (lambda broken: flash(str(broken), "error")))
+    return made(change, refused or (lambda broken: flash(str(broken), "error")))
 
 
-def _made(change: Callable[[], Any], refused: Callable[[RuleBroken], None]) -> Handled:
+def made(change: Callable[[], Any], refused: Callable[[RuleBroken], None]) -> Handled:
+    """Make a change and commit it, once; if a rule refuses it, roll back whatever it began and
+    hand the refusal to `refused`. What `handle` and `act` do once their form is valid."""
     try:
         result = change()
     except RuleBroken as broken:

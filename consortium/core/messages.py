@@ -55,6 +55,13 @@ class OutboxMessage(db.Model):
         return self.to_address or self.user.email
 
 
+def switch_digest(user: User) -> bool:
+    """Turn the user's daily digest on or off; whether they now get it."""
+    user.wants_digest = not user.wants_digest
+    db.session.flush()
+    return user.wants_digest
+
+
 def queue(
     kind: str, period: str, subject: str, body: str, user: User | None = None, address: str | None = None
 ) -> OutboxMessage:

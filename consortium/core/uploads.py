@@ -69,3 +69,9 @@ def keep(user, kind: str, filename: str, content: bytes) -> Upload:
     db.session.add(upload)
     db.session.flush()
     return upload
+
+
+def discard(upload: Upload) -> None:
+    """A previewed file no longer kept: imported, cancelled, or too old."""
+    db.session.delete(upload)
+    db.session.flush()

@@ -117,9 +117,7 @@ def consortium_two_factor(consortium_id):
     """The lead decides whether the consortium's leads (and administrators) must use two-factor sign-in."""
     consortium = scoped(Consortium).get_or_404(consortium_id)
     form = TwoFactorRequirementForm(data={"required": "yes" if consortium.two_factor_required else "no"})
-    if form.validate_on_submit():
-        two_factor.set_required(consortium, form.required.data == "yes")
-        db.session.commit()
+    if handle(form, lambda: two_factor.set_required(consortium, form.required.data == "yes"), "required").saved:
         flash(
             "Administrators and leads must now use two-factor sign-in"
             if consortium.two_factor_required
@@ -127,9 +125,7 @@ def consortium_two_factor(consortium_id):
             "success",
         )
         return redirect(url_for(".consortium", consortium_id=consortium.id))
-    return render_template(
-        "consortium/two_factor_requirement.html", consortium=consortium, form=form
-    ), 400 if form.errors else 200
+    return form_page("consortium/two_factor_requirement.html", form, consortium=consortium)
 
 
 @bp.route("/consortia/<int:consortium_id>/members/new", methods=["GET", "POST"])
@@ -263,9 +259,7 @@ def deactivate_user(user_id):
 @allowed("admin")
 def reactivate_user(user_id):
     user = scoped(User).get_or_404(user_id)
-    if ConfirmForm().validate_on_submit():
-        services.reactivate(user)
-        db.session.commit()
+    if act(lambda: services.reactivate(user)).saved:
         flash(f"{user.email} can sign in again", "success")
     return redirect(url_for(".user", user_id=user.id))
 
