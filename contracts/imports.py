@@ -267,12 +267,14 @@ def import_placements(table: Table) -> ImportResult:
     """A placement is identified by authority, child reference, contract and start date: a row
     matching one already recorded updates it (an end date now known, say), never adds it again."""
     errors = RowErrors()
-    checker = rules.PlacementChecker()
-    seen: dict[tuple, int] = {}
-    checked = []
+    given = []
     for row in table.rows:
         problems: list[str] = []
-        values = _placement_values(row, problems)
+        given.append((row, _placement_values(row, problems), problems))
+    checker = rules.PlacementChecker(values for _, values, _ in given if values is not None)
+    seen: dict[tuple, int] = {}
+    checked = []
+    for row, values, problems in given:
         if values is not None:
             more, stored = checker.check(values)
             problems += more
@@ -348,12 +350,7 @@ def import_placements(table: Table) -> ImportResult:
         summaries.refresh_usage({stored["columns"]["authority_code"] for _, stored in new_rows}, since=since)
         summaries.refresh_block_nights({stored["columns"]["contract_id"] for _, stored in new_rows} - {None})
         result.added = len(new_rows)
-        blocks = {
-            c["contract_id"]
-            for _, c in written.values()
-            if c["contract_id"] and checker.contract(c["contract_id"]).kind == "block"
-        }
-        _check_across(written, blocks, checker, errors)
+        rules.problems_across_lines(written, checker, errors)
     if errors.errors:
         savepoint.rollback()
         errors.raise_if_any()
@@ -377,40 +374,6 @@ def _existing_placements(children: set[tuple[str, str]]) -> dict[tuple, Placemen
             if (p.authority_code, p.child_ref) in children:
                 found[(p.authority_code, p.child_ref, p.contract_id, p.start_date)] = p
     return found
-
-
-def _check_across(
-    written: dict[int, tuple[int, dict]], blocks: set[int], checker: rules.PlacementChecker, errors: RowErrors
-) -> None:
-    """The rules between placements, in SQL over everything recorded so far."""
-    reported = set()
-    for first, second in rules.overlapping_children(list(written)):
-        # Name the later line of a pair, pointing at the earlier line or the placement on record.
-        if second in written and written[second][0] > written[first][0]:
-            first, second = second, first
-        if (first, second) in reported:
-            continue
-        reported.add((first, second))
-        other = db.session.get(Placement, second)
-        where = f"line {written[second][0]}" if second in written else "a placement already recorded"
-        until = f" to {other.end_date:%d/%m/%Y}" if other.end_date else ""
-        errors.add(
-            written[first][0],
-            f"child {other.child_ref} of {other.authority_code} overlaps {where} "
-            f"(from {other.start_date:%d/%m/%Y}{until})",
-        )
-    for contract_id in sorted(blocks):
-        contract = checker.contract(contract_id)
-        night = rules.first_night_over_beds(contract)
-        if night is not None:
-            open_then = [
-                line
-                for line, c in written.values()
-                if c["contract_id"] == contract_id
-                and c["start_date"] <= night
-                and (c["end_date"] is None or c["end_date"] > night)
-            ]
-            errors.add(max(open_then, default=None), rules.over_capacity_message(contract, night))
 
 
 # ---------------------------------------------------------------- outcomes and returns

@@ -1,15 +1,19 @@
-"""Recording placements: the rules a placement must keep, for the form and the import alike.
+"""The rules a placement keeps, in one place: the form, the import and the API record, change
+and end placements through this module (docs/rules.md, Placements).
 
-Per placement: a known authority, home and contract; the authority a member of the contract's
-consortium; a framework placement in a home of an admitted provider, a block placement in one of
-the block's homes; start before end; a fee above zero for framework and spot placements; no child
-under 16 in supported accommodation. Across placements (checked in SQL after writing, inside the
-same transaction): no two placements of one child of one authority overlap, and a block is never
-above its beds on any night.
+Per placement (`PlacementChecker.check`): a known authority, home and contract; the authority a
+member of the contract's consortium; a framework placement in a home of an admitted provider, a
+block placement in one of the block's homes; start before end; a fee above zero for framework
+and spot placements; no child under 16 in supported accommodation; a fee above the framework's
+price says why, when a person records it (`check_fee_reason`). Across placements (checked in SQL
+after writing, inside the same transaction: `problem_across`, `problems_across_lines`): no two
+placements of one child of one authority overlap, and a block is never above its beds on any
+night. A fee changed (`check_fee_change`) or an end recorded (`check_end`) keeps them too.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -19,8 +23,9 @@ from sqlalchemy.orm import aliased
 
 from consortium.core.dates import FAR_FUTURE
 from consortium.core.extensions import db
-from consortium.core.formatting import day
+from consortium.core.formatting import day, money
 from consortium.core.models import Authority, Membership
+from consortium.core.services import RuleBroken
 from consortium.core.sql import CalendarDay
 from consortium.core.tabular import too_long
 from contracts.models import (
@@ -58,15 +63,18 @@ class PlacementValues:
 
 
 class PlacementChecker:
-    """Checks placements against their rules, looking up what they refer to once per import rather
-    than once per row."""
+    """Checks placements against their rules. It looks up only what the placements it is given
+    name (their authorities, contracts and homes), once, however many rows a file has."""
 
-    def __init__(self):
-        self.authorities = set(db.session.scalars(select(Authority.code)))
-        self.contracts = {c.ref: c for c in db.session.scalars(select(Contract))}
+    def __init__(self, named: Iterable[PlacementValues]):
+        named = list(named)
+        codes = {v.authority_code for v in named}
+        refs = {v.contract_ref for v in named if v.contract_ref}
+        urns = {v.home_urn for v in named if v.home_urn}
+        self.authorities = set(_where_in(select(Authority.code), Authority.code, codes))
+        self.contracts = {c.ref: c for c in _where_in(select(Contract), Contract.ref, refs)}
         self._contracts_by_id = {c.id: c for c in self.contracts.values()}
-        # Every home at once: a file names thousands, and one query beats one each.
-        self.homes: dict[str, Home] = {home.urn: home for home in db.session.scalars(select(Home))}
+        self.homes: dict[str, Home] = {home.urn: home for home in _where_in(select(Home), Home.urn, urns)}
         self._members: dict[int, dict[str, list[tuple[date, date | None]]]] = {}
         self._admitted: dict[int, dict[int, int]] = {}
         self._block_homes: dict[int, set[int]] = {}
@@ -192,6 +200,120 @@ class PlacementChecker:
         # A block placement costs the block's price: its fee is never recorded as spend.
         fee = None if is_block else values.weekly_pence
         return problems, {"columns": columns, "fee": fee}
+
+
+def _where_in(query, column, values: set, chunk: int = 10_000) -> list:
+    """The query's results for the values of a column, asked in chunks: PostgreSQL takes at most
+    65,535 parameters."""
+    ordered = sorted(values)
+    found = []
+    for start in range(0, len(ordered), chunk):
+        found += db.session.scalars(query.where(column.in_(ordered[start : start + chunk]))).all()
+    return found
+
+
+def check_fee_reason(values: PlacementValues, fee_reason: str | None) -> None:
+    """A framework placement recorded through the form whose fee is above the framework's price
+    for its need level says why."""
+    if fee_reason or values.weekly_pence is None or not values.contract_ref or not values.home_urn:
+        return
+    contract = db.session.scalar(select(Contract).where(Contract.ref == values.contract_ref))
+    home = db.session.scalar(select(Home).where(Home.urn == values.home_urn))
+    if contract is None or home is None:
+        return  # the placement's own rules say what is wrong
+    price = framework_price(contract, home, values.need_level, values.start_date)
+    if price is not None and values.weekly_pence > price:
+        raise RuleBroken(
+            f"The fee is above {contract.ref}'s price of {money(price)} a week for "
+            f"{values.need_level or 'standard'} need: say why",
+            "fee_reason",
+        )
+
+
+def framework_price(contract: Contract, home: Home, need_level: str | None, on: date) -> int | None:
+    """The weekly price a framework sets for a home's provider at a need level (standard when none
+    is given) on a date: what a placement's fee is set against."""
+    if contract.kind != "framework":
+        return None
+    # The lot a placement is counted in, as `PlacementChecker.admitted_lot` picks it.
+    admission = db.session.scalar(
+        select(Admission)
+        .join(Admission.lot)
+        .where(
+            Lot.contract_id == contract.id, Admission.provider_id == home.provider_id, Admission.status != "withdrawn"
+        )
+        .order_by(Lot.name)
+        .limit(1)
+    )
+    return admission.price_on(need_level or "standard", on) if admission else None
+
+
+def check_fee_change(placement: Placement, pence: int, effective_from: date) -> None:
+    """A new weekly fee from a date: framework and spot placements only, above zero, starting
+    inside the placement, not on a date another fee starts."""
+    if placement.contract is not None and placement.contract.kind == "block":
+        raise RuleBroken("A block placement costs the block's price: it has no fee of its own", "weekly_fee")
+    if pence <= 0:
+        raise RuleBroken("The weekly fee must be above zero", "weekly_fee")
+    if effective_from <= placement.start_date or (placement.end_date and effective_from >= placement.end_date):
+        raise RuleBroken("The new fee starts after the placement starts and before it ends", "effective_from")
+    if any(fee.effective_from == effective_from for fee in placement.fees):
+        raise RuleBroken("A fee already starts on that date", "effective_from")
+
+
+def check_end(placement: Placement, end_date: date) -> None:
+    """A placement ends after it starts (and, once written, keeps the rules across placements)."""
+    if end_date <= placement.start_date:
+        raise RuleBroken(f"The end date must be after the start date, {day(placement.start_date)}", "end_date")
+
+
+def problem_across(placement: Placement) -> str | None:
+    """What one placement just written breaks among the rules across placements, in a sentence."""
+    overlaps = overlapping_children([placement.id])
+    if overlaps:
+        other = db.session.get(Placement, overlaps[0][1])
+        return f"Child {other.child_ref} is already placed from {day(other.start_date)}" + (
+            f" to {day(other.end_date)}" if other.end_date else ""
+        )
+    if placement.contract is not None and placement.contract.kind == "block":
+        night = first_night_over_beds(placement.contract)
+        if night is not None:
+            return over_capacity_message(placement.contract, night)
+    return None
+
+
+def problems_across_lines(written: dict[int, tuple[int, dict]], checker: PlacementChecker, errors) -> None:
+    """What a file's placements just written (placement id -> its line and columns) break among
+    the rules across placements, added to `errors` by line."""
+    reported = set()
+    for first, second in overlapping_children(list(written)):
+        # Name the later line of a pair, pointing at the earlier line or the placement on record.
+        if second in written and written[second][0] > written[first][0]:
+            first, second = second, first
+        if (first, second) in reported:
+            continue
+        reported.add((first, second))
+        other = db.session.get(Placement, second)
+        where = f"line {written[second][0]}" if second in written else "a placement already recorded"
+        until = f" to {other.end_date:%d/%m/%Y}" if other.end_date else ""
+        errors.add(
+            written[first][0],
+            f"child {other.child_ref} of {other.authority_code} overlaps {where} "
+            f"(from {other.start_date:%d/%m/%Y}{until})",
+        )
+    blocks = {c["contract_id"] for _, c in written.values() if c["contract_id"]}
+    for contract_id in sorted(blocks):
+        contract = checker.contract(contract_id)
+        night = first_night_over_beds(contract) if contract.kind == "block" else None
+        if night is not None:
+            open_then = [
+                line
+                for line, c in written.values()
+                if c["contract_id"] == contract_id
+                and c["start_date"] <= night
+                and (c["end_date"] is None or c["end_date"] > night)
+            ]
+            errors.add(max(open_then, default=None), over_capacity_message(contract, night))
 
 
 def overlapping_children(placement_ids: list[int]) -> list[tuple[int, int]]:

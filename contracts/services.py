@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from consortium.core.access import scoped
 from consortium.core.extensions import db
-from consortium.core.formatting import day, money
+from consortium.core.formatting import day
 from consortium.core.money import apply_percent
 from consortium.core.services import RuleBroken
 from contracts import placements as rules
@@ -279,24 +279,6 @@ def contract_choices() -> list[tuple[str, str]]:
     ]
 
 
-def framework_price(contract: Contract, home: Home, need_level: str | None, on: date) -> int | None:
-    """The weekly price a framework sets for a home's provider at a need level (standard when none
-    is given) on a date: what a placement's fee is set against."""
-    if contract.kind != "framework":
-        return None
-    # The lot a placement is counted in (as `contracts.placements.PlacementChecker.admitted_lot` picks it).
-    admission = db.session.scalar(
-        select(Admission)
-        .join(Admission.lot)
-        .where(
-            Lot.contract_id == contract.id, Admission.provider_id == home.provider_id, Admission.status != "withdrawn"
-        )
-        .order_by(Lot.name)
-        .limit(1)
-    )
-    return admission.price_on(need_level or "standard", on) if admission else None
-
-
 def lot_names(consortium_id: int) -> list[str]:
     """The names of the lots of a consortium's frameworks, each once: what a block may be compared with."""
     return list(
@@ -327,29 +309,11 @@ def open_contracts_with_homes(on: date) -> list[Contract]:
     ).all()
 
 
-def check_fee_reason(values: rules.PlacementValues, fee_reason: str | None) -> None:
-    """A framework placement recorded through the form whose fee is above the framework's price
-    for its need level says why (docs/rules.md, Placements)."""
-    if fee_reason or values.weekly_pence is None or not values.contract_ref or not values.home_urn:
-        return
-    contract = db.session.scalar(select(Contract).where(Contract.ref == values.contract_ref))
-    home = db.session.scalar(select(Home).where(Home.urn == values.home_urn))
-    if contract is None or home is None:
-        return  # the placement's own rules say what is wrong
-    price = framework_price(contract, home, values.need_level, values.start_date)
-    if price is not None and values.weekly_pence > price:
-        raise RuleBroken(
-            f"The fee is above {contract.ref}'s price of {money(price)} a week for "
-            f"{values.need_level or 'standard'} need: say why",
-            "fee_reason",
-        )
-
-
 def record_placement(values: rules.PlacementValues, fee_reason: str | None = None) -> Placement:
     """A new placement, kept to every rule of `contracts.placements`. `fee_reason`: from the form,
     asked for when the fee is above the framework's price (see `check_fee_reason`)."""
-    checker = rules.PlacementChecker()
-    problems, stored = checker.check(values)
+    rules.check_fee_reason(values, fee_reason)
+    problems, stored = rules.PlacementChecker([values]).check(values)
     if problems:
         raise RuleBroken(_sentence("; ".join(problems)))
     savepoint = db.session.begin_nested()
@@ -357,7 +321,7 @@ def record_placement(values: rules.PlacementValues, fee_reason: str | None = Non
     db.session.add(placement)
     rules.save_fee(placement, stored["fee"])
     db.session.flush()
-    problem = _problem_across(placement)
+    problem = rules.problem_across(placement)
     if problem:
         savepoint.rollback()
         raise RuleBroken(problem)
@@ -367,14 +331,7 @@ def record_placement(values: rules.PlacementValues, fee_reason: str | None = Non
 
 def change_fee(placement: Placement, pence: int, effective_from: date) -> PlacementFee:
     """A new weekly fee from a date (framework and spot placements)."""
-    if placement.contract is not None and placement.contract.kind == "block":
-        raise RuleBroken("A block placement costs the block's price: it has no fee of its own", "weekly_fee")
-    if pence <= 0:
-        raise RuleBroken("The weekly fee must be above zero", "weekly_fee")
-    if effective_from <= placement.start_date or (placement.end_date and effective_from >= placement.end_date):
-        raise RuleBroken("The new fee starts after the placement starts and before it ends", "effective_from")
-    if any(fee.effective_from == effective_from for fee in placement.fees):
-        raise RuleBroken("A fee already starts on that date", "effective_from")
+    rules.check_fee_change(placement, pence, effective_from)
     fee = PlacementFee(weekly_pence=pence, effective_from=effective_from)
     placement.fees.append(fee)
     db.session.flush()
@@ -383,31 +340,16 @@ def change_fee(placement: Placement, pence: int, effective_from: date) -> Placem
 
 def end_placement(placement: Placement, end_date: date, reason: str | None, seen_version: int | None) -> None:
     check_version(placement, seen_version)
-    if end_date <= placement.start_date:
-        raise RuleBroken(f"The end date must be after the start date, {day(placement.start_date)}", "end_date")
+    rules.check_end(placement, end_date)
     placement.end_date, placement.end_reason = end_date, (reason or "").strip() or None
     db.session.flush()
-    problem = _problem_across(placement)  # a later end can meet the child's next placement
+    problem = rules.problem_across(placement)  # a later end can meet the child's next placement
     if problem:
         raise RuleBroken(problem, "end_date")
 
 
 def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
-
-
-def _problem_across(placement: Placement) -> str | None:
-    overlaps = rules.overlapping_children([placement.id])
-    if overlaps:
-        other = db.session.get(Placement, overlaps[0][1])
-        return f"Child {other.child_ref} is already placed from {day(other.start_date)}" + (
-            f" to {day(other.end_date)}" if other.end_date else ""
-        )
-    if placement.contract is not None and placement.contract.kind == "block":
-        night = rules.first_night_over_beds(placement.contract)
-        if night is not None:
-            return rules.over_capacity_message(placement.contract, night)
-    return None
 
 
 def works_with(consortium_id: int, provider_id: int) -> bool:

@@ -555,9 +555,7 @@ def _record_placement(form) -> Placement:
         need_level=form.need_level.data or None,
         ssda903_code=(form.ssda903_code.data or "").strip().upper() or None,
     )
-    reason = (form.fee_reason.data or "").strip() or None
-    services.check_fee_reason(values, reason)
-    return services.record_placement(values, reason)
+    return services.record_placement(values, (form.fee_reason.data or "").strip() or None)
 
 
 def _home_choices(contracts, on: date) -> list[tuple]:

@@ -81,10 +81,10 @@ def test_a_former_member_sees_only_its_own_history_and_cannot_place_under_the_co
     # The form offers only the contracts of current consortia; the rule refuses a start after leaving.
     form = client.get("/placements/new").get_data(as_text=True)
     assert block.ref not in form
-    problems, _ = rules.PlacementChecker().check(values(leaver, block, TODAY))
+    problems, _ = _check(values(leaver, block, TODAY))
     assert any("was not a member of the consortium" in p for p in problems), problems
     # A placement dated inside its membership is still accepted (recorded late).
-    problems, _ = rules.PlacementChecker().check(values(leaver, block, TODAY - timedelta(days=100), child="LATE-1"))
+    problems, _ = _check(values(leaver, block, TODAY - timedelta(days=100), child="LATE-1"))
     assert not problems, problems
 
 
@@ -97,7 +97,7 @@ def test_a_member_that_joins_in_the_future_sees_nothing_of_the_consortium_yet(cl
     assert client.get(f"/consortia/{consortium.id}").status_code == 404
     assert client.get(f"/contracts/{block.id}").status_code == 404
     assert block.ref not in client.get("/placements/new").get_data(as_text=True)
-    problems, _ = rules.PlacementChecker().check(values(newcomer, block, TODAY))
+    problems, _ = _check(values(newcomer, block, TODAY))
     assert any("was not a member" in p for p in problems), problems
 
 
@@ -112,7 +112,7 @@ def test_a_request_to_join_grants_nothing_until_the_authority_accepts(client):
     officer = partner(asked)
     sign_in(client, officer)
     assert client.get(f"/contracts/{block.id}").status_code == 404
-    problems, _ = rules.PlacementChecker().check(values(asked, block, TODAY))
+    problems, _ = _check(values(asked, block, TODAY))
     assert any("is not a member" in p for p in problems), problems
     # The lead cannot accept on the authority's behalf; another authority's officer cannot either.
     with pytest.raises(services.RuleBroken):
@@ -350,3 +350,7 @@ def test_placements_recorded_for_a_child_never_appear_in_another_consortiums_pla
     listed = client.get("/placements?status=all").get_data(as_text=True)
     assert "OUR-CHILD" in listed and "THEIR-CHILD" not in listed and "THEIR-SPOT" not in listed
     assert db.session.scalar(select(Placement.id).where(Placement.child_ref == "THEIR-SPOT")) is not None
+
+
+def _check(placement: rules.PlacementValues) -> tuple[list[str], dict]:
+    return rules.PlacementChecker([placement]).check(placement)
