@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import case, exists, false, func, select
 
-from audits.models import SHARED_KINDS, Flag, FlagEvent, FlagResponse
+from audits.models import KINDS, SHARED_KINDS, STATUSES, Flag, FlagEvent, FlagResponse, FlagUse
 from consortium.core.access import scoped
 from consortium.core.extensions import db
+from consortium.core.inputs import parse_id
 from consortium.core.models import Membership
 from consortium.core.services import RuleBroken
 from contracts.models import Contract, Placement
@@ -162,3 +163,54 @@ def open_counts_by_kind(user) -> dict[str, int]:
             scoped(Flag).select(Flag.kind, func.count()).where(Flag.open_for(user)).group_by(Flag.kind)
         ).all()
     )
+
+
+def _status_condition(status: str, user):
+    """ "open" means not resolved: an acknowledged flag is still open. A lead sees a shared flag's
+    status as their consortium's own."""
+    seen = Flag.status_seen_by(user)
+    if status == "open":
+        return seen != "resolved"
+    return seen == status if status in STATUSES else None
+
+
+# "open" is every flag not resolved, acknowledged ones too (DESIGN §4): the counts say the same.
+STATUS_FILTERS = {
+    "open": "Open (acknowledged too)",
+    "acknowledged": "Acknowledged",
+    "resolved": "Resolved",
+    "all": "All",
+}
+SEVERITY_ORDER = case({"high": 0, "medium": 1, "low": 2}, value=Flag.severity, else_=3)
+
+
+def flags_query(
+    user, kind: str = "", status: str = "open", provider: str = "", contract: str = "", authority: str = ""
+):
+    """The flags the user may see, narrowed by kind, status (`open`, `acknowledged`, `resolved`,
+    `all`), provider id, contract ref and authority code: each filter's values are looked up
+    through `scoped` too, so another tenant's code or ref narrows to nothing, never widens."""
+    query = scoped(Flag, user).select()
+    if kind in KINDS:
+        query = query.where(Flag.kind == kind)
+    if (condition := _status_condition(status, user)) is not None:
+        query = query.where(condition)
+    if provider:
+        provider_id = parse_id(provider)
+        query = query.where(Flag.provider_id == provider_id if provider_id is not None else false())
+    if contract:
+        named = scoped(Contract, user).select(Contract.id).where(Contract.ref == contract)
+        query = query.where(
+            Flag.contract_id.in_(named) | Flag.id.in_(select(FlagUse.flag_id).where(FlagUse.contract_id.in_(named)))
+        )
+    if authority:
+        code = authority.upper()
+        member_of = scoped(Membership, user).select(Membership.consortium_id).where(Membership.authority_code == code)
+        placed_in = scoped(Placement, user).select(Placement.home_id).where(Placement.authority_code == code)
+        query = query.where(
+            Flag.contract_id.in_(
+                scoped(Contract, user).select(Contract.id).where(Contract.consortium_id.in_(member_of))
+            )
+            | Flag.home_id.in_(placed_in)
+        )
+    return query

@@ -7,13 +7,13 @@ from functools import partial
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from govuk_frontend_wtf.wtforms_widgets import GovTextArea
-from sqlalchemy import case, false, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 from wtforms import TextAreaField
 from wtforms.validators import Length, Optional
 
 from audits import checks, services
-from audits.models import KINDS, SHARED_KINDS, STATUSES, Flag, FlagUse, JobRun
+from audits.models import KINDS, SHARED_KINDS, Flag, JobRun
 from consortium.core import hooks, panels
 from consortium.core import services as core_services
 from consortium.core.access import allowed, scoped
@@ -22,9 +22,9 @@ from consortium.core.exports import export
 from consortium.core.extensions import db
 from consortium.core.forms import ConfirmForm, VersionedForm
 from consortium.core.forms import act as act_on
-from consortium.core.inputs import date_arguments, parse_id
+from consortium.core.inputs import date_arguments
 from consortium.core.messages import OutboxMessage, switch_digest
-from consortium.core.models import ROLES, Authority, Membership
+from consortium.core.models import ROLES, Authority
 from consortium.core.pagination import paginate
 from consortium.core.services import RuleBroken
 from contracts import services as contract_services
@@ -89,51 +89,15 @@ def provider_flags(provider) -> str:
     )
 
 
-def _status_condition(status: str, user):
-    """ "open" means not resolved: an acknowledged flag is still open. A lead sees a shared flag's
-    status as their consortium's own."""
-    seen = Flag.status_seen_by(user)
-    if status == "open":
-        return seen != "resolved"
-    return seen == status if status in STATUSES else None
-
-
-# "open" is every flag not resolved, acknowledged ones too (DESIGN §4): the counts say the same.
-STATUS_FILTERS = {
-    "open": "Open (acknowledged too)",
-    "acknowledged": "Acknowledged",
-    "resolved": "Resolved",
-    "all": "All",
-}
-SEVERITY_ORDER = case({"high": 0, "medium": 1, "low": 2}, value=Flag.severity, else_=3)
-
-
 def _filtered(args):
-    """The flags the user may see, narrowed by the filters: each filter's values are looked up
-    through `scoped` too, so another tenant's code or ref narrows to nothing, never widens."""
-    kind, status = args.get("kind", ""), args.get("status", "open")
-    query = scoped(Flag).select()
-    if kind in KINDS:
-        query = query.where(Flag.kind == kind)
-    if (condition := _status_condition(status, current_user)) is not None:
-        query = query.where(condition)
-    if args.get("provider"):
-        provider_id = parse_id(args["provider"])
-        query = query.where(Flag.provider_id == provider_id if provider_id is not None else false())
-    if args.get("contract"):
-        named = scoped(Contract).select(Contract.id).where(Contract.ref == args["contract"])
-        query = query.where(
-            Flag.contract_id.in_(named) | Flag.id.in_(select(FlagUse.flag_id).where(FlagUse.contract_id.in_(named)))
-        )
-    if args.get("authority"):
-        code = args["authority"].upper()
-        member_of = scoped(Membership).select(Membership.consortium_id).where(Membership.authority_code == code)
-        placed_in = scoped(Placement).select(Placement.home_id).where(Placement.authority_code == code)
-        query = query.where(
-            Flag.contract_id.in_(scoped(Contract).select(Contract.id).where(Contract.consortium_id.in_(member_of)))
-            | Flag.home_id.in_(placed_in)
-        )
-    return query
+    return services.flags_query(
+        current_user,
+        kind=args.get("kind", ""),
+        status=args.get("status", "open"),
+        provider=args.get("provider", ""),
+        contract=args.get("contract", ""),
+        authority=args.get("authority", ""),
+    )
 
 
 @bp.get("/flags")
@@ -143,7 +107,7 @@ def flags():
     status = request.args.get("status", "open")
     query = _filtered(request.args).options(selectinload(Flag.responses))
     page = paginate(
-        query.order_by(SEVERITY_ORDER, Flag.opened_on.desc(), Flag.id.desc()),
+        query.order_by(services.SEVERITY_ORDER, Flag.opened_on.desc(), Flag.id.desc()),
         request.args.get("page", type=int),
         scalars=True,
     )
@@ -152,7 +116,7 @@ def flags():
         "audits/flags.html",
         page=page,
         kinds=KINDS,
-        statuses=STATUS_FILTERS,
+        statuses=services.STATUS_FILTERS,
         kind=kind,
         status=status,
         counts=counts,
@@ -179,7 +143,7 @@ def export_flags(fmt):
     query = (
         _filtered(request.args)
         .options(selectinload(Flag.responses))
-        .order_by(SEVERITY_ORDER, Flag.opened_on.desc(), Flag.id.desc())
+        .order_by(services.SEVERITY_ORDER, Flag.opened_on.desc(), Flag.id.desc())
     )
     rows = (
         [

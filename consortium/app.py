@@ -18,6 +18,7 @@ import audits.cli
 import audits.models
 import audits.views
 import config as settings
+import consortium.api
 import contracts.cli
 import contracts.returns_views
 import contracts.services
@@ -173,6 +174,7 @@ def register_blueprints(app: Flask) -> None:
     audits.views.register_panels(app)
     panels.add(app, "home_glance", glance.at_a_glance)
     answer_works_with(app, contracts.services.works_with)
+    consortium.api.register(app)
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -191,6 +193,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(cli.import_group)
     app.cli.add_command(contracts.cli.summaries_group)
     app.cli.add_command(cli.users_group)
+    app.cli.add_command(cli.api_group)
     app.cli.add_command(providers.cli.providers_group)
     app.cli.add_command(demo.demo_group)
     app.cli.add_command(audits.cli.audits_group)

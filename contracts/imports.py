@@ -223,6 +223,11 @@ def _admit(contract: Contract, provider_ids: set[int]) -> int:
 # ---------------------------------------------------------------- placements
 
 
+def _named(row) -> tuple[str, str | None, str | None]:
+    """The authority code, contract ref and home URN a row names, as its placement holds them."""
+    return row["authority_code"].upper(), row["contract_ref"].strip() or None, row["home_urn"].strip().upper() or None
+
+
 def _placement_values(row, problems: list[str]) -> rules.PlacementValues | None:
     start = _date(row, "start_date", "start_date", problems)
     end = _date(row, "end_date", "end_date", problems, required=False)
@@ -246,11 +251,12 @@ def _placement_values(row, problems: list[str]) -> rules.PlacementValues | None:
             problems.append(f"age_at_start {row['age_at_start']!r} is not an age in years")
     if start is None:
         return None
+    code, ref, urn = _named(row)
     return rules.PlacementValues(
-        authority_code=row["authority_code"].upper(),
+        authority_code=code,
         child_ref=row["child_ref"].strip(),
-        contract_ref=row["contract_ref"].strip() or None,
-        home_urn=row["home_urn"].strip().upper() or None,
+        contract_ref=ref,
+        home_urn=urn,
         start_date=start,
         end_date=end,
         weekly_pence=fee,
@@ -267,14 +273,19 @@ def import_placements(table: Table) -> ImportResult:
     """A placement is identified by authority, child reference, contract and start date: a row
     matching one already recorded updates it (an end date now known, say), never adds it again."""
     errors = RowErrors()
-    given = []
+    # What the file names, looked up once before its rows are checked one by one.
+    codes, refs, urns = set(), set(), set()
     for row in table.rows:
-        problems: list[str] = []
-        given.append((row, _placement_values(row, problems), problems))
-    checker = rules.PlacementChecker(values for _, values, _ in given if values is not None)
+        code, ref, urn = _named(row)
+        codes.add(code)
+        refs.add(ref)
+        urns.add(urn)
+    checker = rules.PlacementChecker(codes, refs - {None}, urns - {None})
     seen: dict[tuple, int] = {}
     checked = []
-    for row, values, problems in given:
+    for row in table.rows:
+        problems: list[str] = []
+        values = _placement_values(row, problems)
         if values is not None:
             more, stored = checker.check(values)
             problems += more

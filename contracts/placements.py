@@ -66,11 +66,8 @@ class PlacementChecker:
     """Checks placements against their rules. It looks up only what the placements it is given
     name (their authorities, contracts and homes), once, however many rows a file has."""
 
-    def __init__(self, named: Iterable[PlacementValues]):
-        named = list(named)
-        codes = {v.authority_code for v in named}
-        refs = {v.contract_ref for v in named if v.contract_ref}
-        urns = {v.home_urn for v in named if v.home_urn}
+    def __init__(self, codes: set[str], refs: set[str], urns: set[str]):
+        """`codes`, `refs`, `urns`: the authorities, contracts and homes the placements name."""
         self.authorities = set(_where_in(select(Authority.code), Authority.code, codes))
         self.contracts = {c.ref: c for c in _where_in(select(Contract), Contract.ref, refs)}
         self._contracts_by_id = {c.id: c for c in self.contracts.values()}
@@ -78,6 +75,15 @@ class PlacementChecker:
         self._members: dict[int, dict[str, list[tuple[date, date | None]]]] = {}
         self._admitted: dict[int, dict[int, int]] = {}
         self._block_homes: dict[int, set[int]] = {}
+
+    @classmethod
+    def for_values(cls, named: Iterable[PlacementValues]) -> PlacementChecker:
+        named = list(named)
+        return cls(
+            {v.authority_code for v in named},
+            {v.contract_ref for v in named if v.contract_ref},
+            {v.home_urn for v in named if v.home_urn},
+        )
 
     def contract(self, contract_id: int) -> Contract:
         return self._contracts_by_id[contract_id]

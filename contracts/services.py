@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from consortium.core.access import scoped
@@ -309,11 +309,49 @@ def open_contracts_with_homes(on: date) -> list[Contract]:
     ).all()
 
 
+def placements_query(
+    authority: str = "",
+    contract: str = "",
+    home: str = "",
+    status: str = "",
+    start_from: date | None = None,
+    start_to: date | None = None,
+):
+    """The placements the user may see, narrowed by authority code, contract ref, home URN,
+    status (`open`, `ended`) and start dates; each with its contract, home, fees and authority."""
+    query = (
+        scoped(Placement)
+        .select()
+        .options(
+            selectinload(Placement.contract),
+            selectinload(Placement.home),
+            selectinload(Placement.fees),
+            selectinload(Placement.authority),
+        )
+    )
+    if authority:
+        query = query.where(Placement.authority_code == authority.upper())
+    if contract:
+        query = query.where(Placement.contract_id.in_(select(Contract.id).where(Contract.ref == contract)))
+    if home:
+        query = query.where(Placement.home_id.in_(select(Home.id).where(Home.urn == home.upper())))
+    today = date.today()
+    if status == "open":
+        query = query.where(or_(Placement.end_date.is_(None), Placement.end_date > today))
+    elif status == "ended":
+        query = query.where(Placement.end_date <= today)
+    if start_from:
+        query = query.where(Placement.start_date >= start_from)
+    if start_to:
+        query = query.where(Placement.start_date <= start_to)
+    return query
+
+
 def record_placement(values: rules.PlacementValues, fee_reason: str | None = None) -> Placement:
     """A new placement, kept to every rule of `contracts.placements`. `fee_reason`: from the form,
     asked for when the fee is above the framework's price (see `check_fee_reason`)."""
     rules.check_fee_reason(values, fee_reason)
-    problems, stored = rules.PlacementChecker([values]).check(values)
+    problems, stored = rules.PlacementChecker.for_values([values]).check(values)
     if problems:
         raise RuleBroken(_sentence("; ".join(problems)))
     savepoint = db.session.begin_nested()

@@ -430,33 +430,15 @@ def record_outage(contract_id):
 
 
 def _placements_query(args):
-    query = (
-        scoped(Placement)
-        .select()
-        .options(
-            selectinload(Placement.contract),
-            selectinload(Placement.home),
-            selectinload(Placement.fees),
-            selectinload(Placement.authority),
-        )
-    )
-    if args.get("authority"):
-        query = query.where(Placement.authority_code == args["authority"].upper())
-    if args.get("contract"):
-        query = query.where(Placement.contract_id.in_(select(Contract.id).where(Contract.ref == args["contract"])))
-    if args.get("home"):
-        query = query.where(Placement.home_id.in_(select(Home.id).where(Home.urn == args["home"].upper())))
-    today = date.today()
-    if args.get("status") == "open":
-        query = query.where(or_(Placement.end_date.is_(None), Placement.end_date > today))
-    elif args.get("status") == "ended":
-        query = query.where(Placement.end_date <= today)
     dates, _ = date_arguments(args, "from", "to")
-    if dates["from"]:
-        query = query.where(Placement.start_date >= dates["from"])
-    if dates["to"]:
-        query = query.where(Placement.start_date <= dates["to"])
-    return query.order_by(Placement.start_date.desc(), Placement.id.desc())
+    return services.placements_query(
+        authority=args.get("authority", ""),
+        contract=args.get("contract", ""),
+        home=args.get("home", ""),
+        status=args.get("status", ""),
+        start_from=dates["from"],
+        start_to=dates["to"],
+    ).order_by(Placement.start_date.desc(), Placement.id.desc())
 
 
 @bp.get("/placements")

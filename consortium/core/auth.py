@@ -10,6 +10,7 @@ from flask import (
     Blueprint,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -19,21 +20,24 @@ from flask import (
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
-from consortium.core import audit, security, services, two_factor
-from consortium.core.access import PUBLIC, allowed, public
+from consortium.core import audit, security, services, tokens, two_factor
+from consortium.core.access import PUBLIC, allowed, public, scoped
 from consortium.core.extensions import db, login_manager
 from consortium.core.forms import (
     AcceptInvitationForm,
     ChangePasswordForm,
+    ConfirmForm,
     SetUpTwoFactorForm,
     SignInForm,
+    TokenForm,
     TurnOffTwoFactorForm,
     TwoFactorCodeForm,
+    act,
     form_page,
     handle,
 )
 from consortium.core.inputs import control_character
-from consortium.core.models import ROLES, User
+from consortium.core.models import ROLES, User, utcnow
 
 bp = Blueprint("auth", __name__)
 
@@ -173,7 +177,7 @@ def sign_in_code():
 def _set_up_two_factor_first():
     """Where a consortium requires two-factor sign-in, its leads (and administrators) without it
     set it up before they can use any other signed-in page."""
-    if not current_user.is_authenticated or request.endpoint in BEFORE_SET_UP:
+    if not current_user.is_authenticated or request.endpoint in BEFORE_SET_UP or g.get("api_token") is not None:
         return None
     view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
     if view is None or getattr(view, "allowed_roles", PUBLIC) == PUBLIC:
@@ -281,3 +285,35 @@ def turn_off_two_factor():
         flash("Two-factor sign-in is off. You will sign in with your password alone.", "success")
         return redirect(url_for(".account"))
     return form_page("consortium/turn_off_two_factor.html", form)
+
+
+# ---------------------------------------------------------------- API tokens
+
+
+@bp.get("/account/tokens")
+@allowed(*ROLES)
+def api_tokens():
+    """The user's API tokens: what each may do, until when, when last used; revoke any."""
+    return render_template(
+        "consortium/api_tokens.html", tokens=tokens.of_user(current_user), now=utcnow(), form=ConfirmForm()
+    )
+
+
+@bp.route("/account/tokens/new", methods=["GET", "POST"])
+@allowed(*ROLES)
+def new_api_token():
+    form = TokenForm()
+    change = partial(tokens.create, current_user, form.name.data, form.scope.data, form.days.data)
+    if (done := handle(form, change, "name")).saved:
+        token, secret = done.result
+        return render_template("consortium/api_token_made.html", token=token, secret=secret)
+    return form_page("consortium/api_token_new.html", form)
+
+
+@bp.post("/account/tokens/<int:token_id>/revoke")
+@allowed(*ROLES)
+def revoke_api_token(token_id):
+    token = scoped(tokens.ApiToken).get_or_404(token_id)
+    if act(lambda: tokens.revoke(token)).saved:
+        flash(f"The token “{token.name}” is revoked: it no longer works", "success")
+    return redirect(url_for(".api_tokens"))

@@ -1,4 +1,5 @@
-"""Command-line commands of the core: `flask import authorities|consortia`, `flask users create`.
+"""Command-line commands of the core: `flask import authorities|consortia`, `flask users create`,
+`flask api token create`.
 
 Domain packages add their own importers to the same `import` group with `run_import`.
 """
@@ -9,9 +10,11 @@ from pathlib import Path
 
 import click
 from flask.cli import AppGroup
+from sqlalchemy import func, select
 
-from consortium.core import audit, services
+from consortium.core import audit, services, tokens
 from consortium.core.extensions import db
+from consortium.core.models import User
 from consortium.core.tabular import ImportFailed, ImportResult, Table, read_file
 
 import_group = AppGroup("import", help="Load CSV or XLSX files: all rows or none, the same file twice changes nothing.")
@@ -74,3 +77,32 @@ def create_user(email, role, org, name):
         sys.exit(1)
     db.session.commit()
     click.echo(f"Created {user.role} account {user.email} ({user.organisation_name})")
+
+
+api_group = AppGroup("api", help="The JSON API.")
+token_group = AppGroup("token", help="API tokens.")
+api_group.add_command(token_group)
+
+
+@token_group.command("create")
+@click.option("--email", required=True, help="The account the token acts as.")
+@click.option("--name", required=True, help="What the token is for, like the system that will use it.")
+@click.option("--scope", required=True, type=click.Choice(["read", "write"]), help="write can read too.")
+@click.option("--days", default=tokens.DEFAULT_DAYS, show_default=True, type=int, help="How long it lasts.")
+def create_token(email, name, scope, days):
+    """Make an API token for a script; it is printed once, as the last word of the last line."""
+    audit.set_actor(None, "flask api token create")
+    user = db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+    try:
+        if user is None:
+            raise services.RuleBroken(f"There is no account for {email}")
+        token, secret = tokens.create(user, name, scope, days)
+    except services.RuleBroken as broken:
+        db.session.rollback()
+        click.echo(f"Error: {broken}", err=True)
+        sys.exit(1)
+    db.session.commit()
+    click.echo(
+        f"Token “{token.name}” for {user.email} ({token.scope_name.lower()}), until {token.expires_at:%d %B %Y}."
+    )
+    click.echo(f"Keep it safe: it is not shown again. Token: {secret}")

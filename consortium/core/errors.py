@@ -5,7 +5,7 @@ from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import Conflict, HTTPException, InternalServerError
 
-from consortium.core import audit
+from consortium.core import api, audit
 from consortium.core.extensions import db
 
 MESSAGES = {
@@ -30,7 +30,23 @@ def render_error(error: HTTPException):
     if code == 403:
         _record_refusal()
     title, advice = MESSAGES.get(code, (error.name, error.description))
+    if api.is_api_request():
+        return _api_problem(code, error)
     return render_template("consortium/error.html", code=code, title=title, advice=advice), code
+
+
+API_MESSAGES = {
+    404: ("Not found", "There is nothing here that the token's user can see."),
+    405: ("That cannot be done here", "See the API's document for what each path takes."),
+    409: ("Someone else changed this at the same time", "Nothing was saved. Read it again and retry."),
+    413: ("The body is too large", f"Send at most {api.MAX_BODY // 1024} KB."),
+}
+
+
+def _api_problem(code: int, error: HTTPException):
+    title, detail = API_MESSAGES.get(code, (error.name, error.description or ""))
+    headers = {"Allow": ", ".join(error.valid_methods)} if getattr(error, "valid_methods", None) else None
+    return api.Problem(code, title, detail, headers=headers).response()
 
 
 def _record_refusal() -> None:
@@ -53,6 +69,8 @@ def render_refused(error: Exception):
     """A value no form caught (too long, or with a control character): nothing is saved, and the
     person is told why instead of seeing a failure."""
     db.session.rollback()
+    if api.is_api_request():
+        return api.Problem(422, "The change was refused", f"{error}. Nothing was saved.").response()
     return render_template(
         "consortium/error.html",
         code=400,

@@ -446,3 +446,32 @@ class TwoFactorRequirementForm(Form):
         validators=[InputRequired(message="Choose whether two-factor sign-in is required")],
     )
     submit = SubmitField("Save", widget=GovSubmitInput())
+
+
+class TokenForm(Form):
+    name = StringField(
+        "Name",
+        widget=GovTextInput(),
+        description="What will use it, so you can tell your tokens apart: for example, Mosaic nightly export",
+        validators=[DataRequired(message="Enter a name for the token"), Length(max=80)],
+    )
+    scope = RadioField(
+        "What may it do?",
+        widget=GovRadioInput(),
+        choices=[
+            ("read", "Read: see what you can see"),
+            ("write", "Read and write: also record and change what you can"),
+        ],
+        validators=[InputRequired(message="Choose what the token may do")],
+    )
+    days = IntegerField(
+        "Days until it expires",
+        widget=GovTextInput(),
+        default=90,
+        description="From 1 to 365. After that it stops working and you make another.",
+        validators=[
+            InputRequired(message="Enter how many days the token lasts"),
+            NumberRange(min=1, max=365, message="A token lasts from 1 to 365 days"),
+        ],
+    )
+    submit = SubmitField("Create token", widget=GovSubmitInput())

@@ -74,8 +74,9 @@ def _nonce() -> None:
 
 
 def _session_lifetimes():
-    """End a session after 30 minutes without a request, or 12 hours after signing in."""
-    if not current_user.is_authenticated or request.endpoint == "static":
+    """End a session after 30 minutes without a request, or 12 hours after signing in. An API
+    request has no session: its token stands for itself."""
+    if g.get("api_token") is not None or not current_user.is_authenticated or request.endpoint == "static":
         return None
     now = datetime.now(timezone.utc).timestamp()
     started, seen = session.get("signed_in_at"), session.get("seen_at")

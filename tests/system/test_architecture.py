@@ -73,7 +73,7 @@ def _view_lengths() -> dict[str, int]:
                 routed = isinstance(node, ast.FunctionDef) and any(
                     isinstance(d, ast.Call)
                     and isinstance(d.func, ast.Attribute)
-                    and d.func.attr in ("route", "get", "post")
+                    and d.func.attr in ("route", "get", "post", "endpoint")
                     for d in node.decorator_list
                 )
                 if not routed:

@@ -5,8 +5,15 @@ from consortium.app import create_app
 from consortium.core.access import PUBLIC
 from consortium.core.models import ROLES
 
-# The only routes anyone may use without signing in: the password, then a two-factor code.
-PUBLIC_ENDPOINTS = {"auth.accept_invitation", "auth.sign_in", "auth.sign_in_code"}
+# The only routes anyone may use without signing in: the password, then a two-factor code; and
+# the API's description (its OpenAPI document and the page people read), which holds no data.
+PUBLIC_ENDPOINTS = {
+    "auth.accept_invitation",
+    "auth.sign_in",
+    "auth.sign_in_code",
+    "api.openapi_document",
+    "api_docs.api_docs",
+}
 
 
 def test_every_route_declares_who_may_use_it(app):

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from audits.models import Flag
-from consortium.core import audit, services
+from consortium.core import audit, services, tokens
 from consortium.core.audit import AuditEvent
 from consortium.core.extensions import db
 from consortium.core.models import Authority
@@ -37,7 +37,14 @@ from tests.factories import (
 )
 
 # Provider quality and authorities are shared: commissioners of every consortium see them.
-SHARED = {"providers.provider", "providers.home", "core.authority"}
+SHARED = {"providers.provider", "providers.home", "core.authority", "providers_api.get_home", "core_api.get_authority"}
+# A body each API change would accept, so that only the other tenant's id can refuse it.
+API_BODIES = {
+    "contracts_api.end_placement": {"endDate": date.today().isoformat()},
+    "contracts_api.change_fee": {"weeklyFeePence": 100000, "effectiveFrom": date.today().isoformat()},
+    "audits_api.acknowledge_flag": {"note": "x"},
+    "audits_api.resolve_flag": {"note": "x"},
+}
 
 
 @pytest.fixture
@@ -93,6 +100,7 @@ def theirs():
         "request_id": asked.id,
         "decision": "accept",
         "token": "not-a-token",
+        "token_id": tokens.create(their_lead, "Theirs", "write")[0].id,
     }
 
 
@@ -118,6 +126,7 @@ def routes(app):
 
 def test_another_tenants_objects_are_never_shown_or_changed(app, client, theirs):
     users = ours()
+    bearers = {role: tokens.create(user, "Matrix", "write")[1] for role, user in users.items()}
     db.session.commit()
     changes_before = db.session.scalar(select(func.max(AuditEvent.id))) or 0
     flags_before = db.session.scalar(select(func.count()).select_from(Flag))
@@ -126,18 +135,35 @@ def test_another_tenants_objects_are_never_shown_or_changed(app, client, theirs)
         unknown = set(rule.arguments) - set(theirs)
         assert not unknown, f"{rule.rule}: add an object for {unknown} to this test"
         url = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", lambda m: str(theirs[m.group(1)]), rule.rule)
+        api = rule.rule.startswith("/api/")
+        if api and method == "POST":
+            assert rule.endpoint in API_BODIES, f"{rule.rule}: add a valid body for {rule.endpoint} to this test"
         for role, user in users.items():
-            sign_in(client, user)
-            response = (
-                client.get(url) if method == "GET" else client.post(url, data={"note": "x", "decision": "accept"})
+            if api:
+                # The token of one of ours, with a body that would be accepted: only the id is theirs.
+                headers = {"Authorization": f"Bearer {bearers[role]}"}
+                response = (
+                    client.get(url, headers=headers)
+                    if method == "GET"
+                    else client.post(url, json=API_BODIES[rule.endpoint], headers=headers)
+                )
+            else:
+                sign_in(client, user)
+                response = (
+                    client.get(url) if method == "GET" else client.post(url, data={"note": "x", "decision": "accept"})
+                )
+            shared = (
+                rule.endpoint in SHARED
+                and role != "provider"
+                or rule.endpoint in ("core.authority", "core_api.get_authority")
             )
-            shared = rule.endpoint in SHARED and role != "provider" or rule.endpoint == "core.authority"
             if shared and method == "GET":
                 assert response.status_code == 200, (role, method, url)
             else:
                 assert response.status_code in (403, 404), (role, method, url, response.status_code)
             seen.append((rule.endpoint, method, role))
     assert len({endpoint for endpoint, _, _ in seen}) > 40
+    assert len({endpoint for endpoint, _, _ in seen if "_api." in endpoint}) >= 10  # the API's, with tokens
     # Nothing of theirs was changed by any of it (refused access is recorded, nothing else).
     changes = db.session.scalars(select(AuditEvent.action).where(AuditEvent.id > changes_before)).all()
     assert set(changes) <= {"access refused"}, set(changes)
@@ -215,3 +241,26 @@ def test_administrators_never_see_placements(app, client, theirs):
     sign_in(client, UserFactory(role="admin"))
     for url in (f"/placements/{theirs['placement_id']}", "/placements", "/placements/export.csv", "/usage"):
         assert client.get(url).status_code in (403, 404), url
+
+
+API_LISTS = ["/api/v1/placements", "/api/v1/flags", "/api/v1/contracts", "/api/v1/statements", "/api/v1/consortia"]
+API_FILTERS = ("authorityCode", "contractRef", "homeUrn", "providerId")
+
+
+def test_the_apis_lists_and_their_filters_show_nothing_of_another_tenant(app, client, theirs):
+    users = ours()
+    values = {
+        "authorityCode": theirs["code"],
+        "contractRef": "THEIRS-BLOCK-REF",
+        "homeUrn": theirs["urn"],
+        "providerId": str(theirs["provider_id"]),
+    }
+    for role, user in users.items():
+        headers = {"Authorization": f"Bearer {tokens.create(user, 'Lists', 'read')[1]}"}
+        for url in API_LISTS:
+            for param in (None, *API_FILTERS):
+                response = client.get(url, query_string={param: values[param]} if param else {}, headers=headers)
+                # A filter a list does not take is refused by name; a role that may not list is refused.
+                assert response.status_code in (200, 403, 422), (role, url, param, response.status_code)
+                text = response.get_data(as_text=True)
+                assert "THEIRS-CHILD-REF" not in text and "THEIRS-BLOCK-REF" not in text, (role, url, param)

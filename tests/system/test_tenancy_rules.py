@@ -353,4 +353,4 @@ def test_placements_recorded_for_a_child_never_appear_in_another_consortiums_pla
 
 
 def _check(placement: rules.PlacementValues) -> tuple[list[str], dict]:
-    return rules.PlacementChecker([placement]).check(placement)
+    return rules.PlacementChecker.for_values([placement]).check(placement)
