@@ -41,7 +41,7 @@ class FlagsQuery(api.Schema):
     contract_ref: str = Field("", max_length=40)
     authority_code: str = Field("", max_length=9)
     provider_id: str = Field("", max_length=12)
-    limit: int = Field(api.PAGE_SIZE, ge=1, le=api.MAX_PAGE_SIZE)
+    limit: api.Limit = api.PAGE_SIZE
 
 
 class NoteIn(api.Schema):

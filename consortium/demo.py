@@ -22,7 +22,7 @@ from audits import jobs
 from audits import services as flag_services
 from audits.models import Flag
 from consortium import national
-from consortium.core import audit, services
+from consortium.core import audit, services, tokens
 from consortium.core.dates import financial_year_start
 from consortium.core.extensions import db
 from consortium.core.models import Authority, Consortium, User
@@ -433,11 +433,26 @@ def seed(scale, seed_value):
     jobs.run_checks(today)  # as the scheduler would have at 02:00
     if first_time:
         act_on_flags(today)
+    secret = demo_token()
     db.session.commit()
     click.echo(f"Demo ready. Sign in at {current_app.config['SERVICE_URL']}/sign-in with any of these accounts")
     click.echo(f"(password for all: {DEMO_PASSWORD}):")
     for email, description in accounts.items():
         click.echo(f"  {email:<22} {description}")
+    click.echo("The partner's API token (read and write, for the README's curl examples):")
+    click.echo(f"  {secret}")
+
+
+DEMO_TOKEN_NAME = "Demo script"
+
+
+def demo_token() -> str:
+    """A fresh API token for the demo's partner; the one an earlier seed printed is revoked."""
+    officer = db.session.scalar(select(User).where(User.email == "partner@demo.test"))
+    for token in tokens.of_user(officer):
+        if token.name == DEMO_TOKEN_NAME:
+            tokens.revoke(token)
+    return tokens.create(officer, DEMO_TOKEN_NAME, "write")[1]
 
 
 # ---------------------------------------------------------------- contracts and placements

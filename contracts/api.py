@@ -49,7 +49,7 @@ class PlacementOut(api.Schema):
     )
     weekly_fee: api.Money | None
     placement_type: str
-    distance_miles: Decimal | None
+    distance_miles: float | None
     age_at_start: int | None
     need_level: str | None
     version: int
@@ -82,7 +82,7 @@ class PlacementsQuery(api.Schema):
     status: Literal["", "open", "ended"] = ""
     started_from: Day | None = None
     started_to: Day | None = None
-    limit: Annotated[int, Field(ge=1, le=api.MAX_PAGE_SIZE)] = api.PAGE_SIZE
+    limit: api.Limit = api.PAGE_SIZE
 
 
 class EndIn(api.Schema):
@@ -145,7 +145,7 @@ class ContractList(api.Schema):
 
 class ContractsQuery(api.Schema):
     kind: Literal["", "framework", "block"] = ""
-    limit: Annotated[int, Field(ge=1, le=api.MAX_PAGE_SIZE)] = api.PAGE_SIZE
+    limit: api.Limit = api.PAGE_SIZE
 
 
 class OccupancyQuery(api.Schema):
@@ -161,7 +161,7 @@ class OccupancyOut(api.Schema):
     bed_nights: int = Field(description="Beds less beds out of use, night by night")
     occupied_bed_nights: int
     void_bed_nights: int
-    utilisation_percent: Decimal | None
+    utilisation_percent: float | None
     void_cost: api.Money
     cost: api.Money
 

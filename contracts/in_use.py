@@ -51,17 +51,29 @@ class HomesInUse:
         return sum(self.counts[home_id] for home_id in self.interims)
 
 
-def homes_in_use(user, today: date) -> HomesInUse:
-    open_now = (
-        select(Placement.home_id, func.count())
-        .where(
-            in_use_by(user),
-            Placement.home_id.is_not(None),
-            Placement.start_date <= today,
-            or_(Placement.end_date.is_(None), Placement.end_date > today),
-        )
-        .group_by(Placement.home_id)
+def _open_in_homes(user, today: date):
+    return (
+        in_use_by(user),
+        Placement.home_id.is_not(None),
+        Placement.start_date <= today,
+        or_(Placement.end_date.is_(None), Placement.end_date > today),
     )
+
+
+def placed_in_interim_declines(user, today: date) -> int:
+    """How many of the user's placements open today are in homes whose newest inspection is an
+    interim decline: `homes_in_use(...).placed_in_interim_declines`, without the rest of the page."""
+    # Interim declines are few: find them among all homes, then count placements in them by index.
+    declined = interim_declines(select(Home.id))
+    if not declined:
+        return 0
+    return db.session.scalar(
+        select(func.count()).where(*_open_in_homes(user, today), Placement.home_id.in_(list(declined)))
+    )
+
+
+def homes_in_use(user, today: date) -> HomesInUse:
+    open_now = select(Placement.home_id, func.count()).where(*_open_in_homes(user, today)).group_by(Placement.home_id)
     counts = dict(db.session.execute(open_now).all())
     current = current_graded()
     # Below Good, as the daily check sees it: the rank of Good comes with the rows, not in a query of its own.

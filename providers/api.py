@@ -42,7 +42,7 @@ class HomeList(api.Schema):
 class HomesQuery(api.Schema):
     provider_id: int | None = Field(None, ge=1)
     local_authority: str = Field("", max_length=120)
-    limit: int = Field(api.PAGE_SIZE, ge=1, le=api.MAX_PAGE_SIZE)
+    limit: api.Limit = api.PAGE_SIZE
 
 
 def _homes(homes: list[Home]) -> list[dict]:

@@ -10,6 +10,7 @@ from flask import Blueprint, Flask, render_template
 
 import audits.api
 import contracts.api
+import contracts.returns_api
 import providers.api
 from consortium.api import openapi
 from consortium.core import api, api_views
@@ -17,7 +18,14 @@ from consortium.core.access import public
 from consortium.core.extensions import csrf
 from consortium.recharges import api as recharges_api
 
-BLUEPRINTS = [api_views.bp, providers.api.bp, contracts.api.bp, audits.api.bp, recharges_api.bp]
+BLUEPRINTS = [
+    api_views.bp,
+    providers.api.bp,
+    contracts.api.bp,
+    contracts.returns_api.bp,
+    audits.api.bp,
+    recharges_api.bp,
+]
 
 documents = api.blueprint("api", __name__)
 docs = Blueprint("api_docs", __name__, template_folder="templates")

@@ -11,6 +11,7 @@ from pydantic.json_schema import models_json_schema
 from consortium.core import api, tokens
 
 ROLES_WORDS = {"admin": "administrators", "lead": "leads", "partner": "partners", "provider": "providers' staff"}
+PATH_WORDS = {"code": "The authority's ONS code", "urn": "The home's URN", "period": "The quarter, like 2026-Q2"}
 ERRORS = {
     400: "The request is not right (a token in the address, a bad cursor or Idempotency-Key)",
     401: "No token, or one that is not right, has expired or has been revoked",
@@ -33,7 +34,8 @@ def _path_parameters(rule: str) -> list[dict]:
     found = []
     for converter, name in re.findall(r"<(?:([^:<>]+):)?([^<>]+)>", rule):
         schema = {"type": "integer", "minimum": 1} if converter == "int" else {"type": "string", "maxLength": 100}
-        found.append({"name": name, "in": "path", "required": True, "schema": schema})
+        what = PATH_WORDS.get(name, f"The {name.removesuffix('_id').replace('_', ' ')}'s id")
+        found.append({"name": name, "in": "path", "required": True, "schema": schema, "description": what})
     return found
 
 

@@ -15,19 +15,19 @@ import base64
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import wraps
-from typing import Any
+from typing import Annotated, Any
 
 from flask import Blueprint, Response, g, request, url_for
 from flask_login import AnonymousUserMixin, current_user
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, delete, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from consortium.core import audit, tokens
+from consortium.core import audit, tokens, two_factor
 from consortium.core.access import PUBLIC
 from consortium.core.extensions import db
 from consortium.core.models import utcnow
@@ -45,6 +45,13 @@ class Schema(BaseModel):
     them), and a request with a field the schema does not have is refused, naming it."""
 
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+
+# A list's page size, as every list takes it.
+Limit = Annotated[
+    int,
+    Field(ge=1, le=MAX_PAGE_SIZE, description=f"How many to a page: 1 to {MAX_PAGE_SIZE}, {PAGE_SIZE} if not given"),
+]
 
 
 class Money(Schema):
@@ -106,6 +113,13 @@ def authenticate() -> Response | None:
                 "Send a token that has not expired or been revoked, as Authorization: Bearer TOKEN.",
                 headers={"WWW-Authenticate": 'Bearer realm="api"'},
             )
+        if token.user.role in two_factor.ROLES_IT_CAN_BE_REQUIRED_OF and two_factor.required_for(token.user):
+            if not two_factor.is_on(token.user):
+                raise Problem(
+                    403,
+                    "Set up two-factor sign-in first",
+                    "The consortium requires it of its leads: sign in and set it up, then the token works.",
+                )
         now = utcnow()
         made = tokens.count_request(token, now)
         db.session.commit()  # the count stands whatever becomes of the request
@@ -145,7 +159,6 @@ class Operation:
     content_type: str = "application/json"
     tag: str = ""
     description: str = ""
-    errors: list[int] = field(default_factory=list)
 
 
 OPERATIONS: list[Operation] = []
@@ -188,6 +201,8 @@ def endpoint(
                 return _answer(method, lambda: view(*args, **kwargs))
             except Problem as problem:
                 db.session.rollback()
+                if problem.status == 403:
+                    _record_refusal()
                 return problem.response()
 
         run.allowed_roles = frozenset(roles) if roles else PUBLIC
@@ -212,6 +227,14 @@ def endpoint(
         return run
 
     return decorate
+
+
+def _record_refusal() -> None:
+    """Refused access goes in the audit trail, as on the pages: who asked for what."""
+    audit.record(
+        db.session, "access refused", "Route", request.endpoint, {"path": request.path, "method": request.method}
+    )
+    db.session.commit()
 
 
 def _check_access(roles, scope) -> None:
@@ -256,7 +279,7 @@ def _response(result) -> Response:
     if isinstance(result, tuple):
         result, status, *rest = result
         headers = rest[0] if rest else {}
-    answer = Response(json.dumps(result, default=str), status=status, mimetype="application/json")
+    answer = Response(json.dumps(result, default=str, ensure_ascii=False), status=status, mimetype="application/json")
     answer.headers.update(headers)
     return answer
 

@@ -46,7 +46,7 @@ class ConsortiumList(api.Schema):
 
 
 class ListQuery(api.Schema):
-    limit: int = Field(api.PAGE_SIZE, ge=1, le=api.MAX_PAGE_SIZE)
+    limit: api.Limit = api.PAGE_SIZE
 
 
 def _authority(a: Authority) -> dict:

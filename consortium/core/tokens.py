@@ -84,13 +84,15 @@ def create(user: User, name: str, scope: str, days: int | None = DEFAULT_DAYS) -
     if not user.active:
         raise RuleBroken(f"{user.email} is deactivated: a token for them would not work", "email")
     secret = PREFIX + secrets.token_urlsafe(32)
+    now = utcnow()
     token = ApiToken(
         user=user,
         name=name,
         token_hash=_hash(secret),
         shown=secret[:10],
         scope=scope,
-        expires_at=utcnow() + timedelta(days=days),
+        created_at=now,
+        expires_at=now + timedelta(days=days),
     )
     db.session.add(token)
     db.session.flush()

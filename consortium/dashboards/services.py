@@ -513,7 +513,7 @@ def lead_tables(user, first: date, last: date) -> dict[str, tuple[list[str], lis
         "good": good,
         "total": total,
         "blocks": blocks,
-        "interim_placed": in_use.homes_in_use(user, date.today()).placed_in_interim_declines,
+        "interim_placed": in_use.placed_in_interim_declines(user, date.today()),
     }
 
 

@@ -98,7 +98,7 @@ def partner_context(first: date, last: date) -> dict:
         "variances": services.variances(year, budgets),
         "year": year,
         "within_miles": WITHIN_MILES,
-        "interim_placed": in_use.homes_in_use(current_user, date.today()).placed_in_interim_declines,
+        "interim_placed": in_use.placed_in_interim_declines(current_user, date.today()),
         "spent_to": min(year_end, services.yesterday()),
         "year_end": year_end,
         "recharges": services.recharges_summary(),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 
 from flask import Response
 from pydantic import Field
@@ -28,7 +27,7 @@ class StatementOut(api.Schema):
     amount: api.Money = Field(description="Negative for a credit note")
     usage: int
     consortium_usage: int
-    share_percent: Decimal
+    share_percent: float
     issued_on: date | None
     paid_on: date | None
     credit_for: str | None = Field(description="The number of the statement a credit note corrects")
@@ -40,7 +39,7 @@ class StatementList(api.Schema):
 
 
 class ListQuery(api.Schema):
-    limit: int = Field(api.PAGE_SIZE, ge=1, le=api.MAX_PAGE_SIZE)
+    limit: api.Limit = api.PAGE_SIZE
 
 
 def _statement(s: Statement) -> dict:

@@ -207,6 +207,10 @@ def test_a_read_token_cannot_write_and_a_session_cookie_is_no_token(client, worl
     assert client.get("/api/v1/placements", headers=read).status_code == 200
     refused = client.post("/api/v1/placements", json=spot(), headers=read)
     assert refused.status_code == 403 and refused.get_json()["title"] == "This token can only read"
+    assert db.session.scalar(select(AuditEvent.after).where(AuditEvent.action == "access refused")) == {
+        "path": "/api/v1/placements",
+        "method": "POST",
+    }
     sign_in(client, world["officer"])
     assert client.get("/api/v1/placements").status_code == 401
 
@@ -265,4 +269,14 @@ def test_contracts_and_a_blocks_occupancy(client, world):
     ).get_json()
     # Ten nights of two beds, one child in them every night: half used; the void half costs 10 x £3,500 / 7.
     assert (used["nights"], used["bedNights"], used["occupiedBedNights"], used["voidBedNights"]) == (10, 20, 10, 10)
-    assert used["utilisationPercent"] == "50.0" and used["voidCost"] == {"pence": 500000, "formatted": "£5,000.00"}
+    assert used["utilisationPercent"] == 50.0 and used["voidCost"] == {"pence": 500000, "formatted": "£5,000.00"}
+
+
+def test_a_leads_token_needs_the_two_factor_sign_in_their_consortium_requires(client, world):
+    the_lead = lead(world["ours"])
+    auth = bearer(the_lead, "read")
+    assert client.get("/api/v1/placements", headers=auth).status_code == 200
+    world["ours"].two_factor_required = True
+    db.session.flush()
+    refused = client.get("/api/v1/placements", headers=auth)
+    assert refused.status_code == 403 and refused.get_json()["title"] == "Set up two-factor sign-in first"

@@ -44,6 +44,7 @@ API_BODIES = {
     "contracts_api.change_fee": {"weeklyFeePence": 100000, "effectiveFrom": date.today().isoformat()},
     "audits_api.acknowledge_flag": {"note": "x"},
     "audits_api.resolve_flag": {"note": "x"},
+    "returns_api.submit_return": {"values": {"EET": "90"}, "submit": False},
 }
 
 
