@@ -355,6 +355,21 @@ def months_ago(today: date, months: int) -> date:
     return date(year, month + 1, min(today.day, 28))
 
 
+# Each area's postcode district, as the outward code alone: where a home is, never its address.
+DISTRICTS = {
+    "Derby": "DE22",
+    "Derbyshire": "DE56",
+    "Leicester": "LE4",
+    "Leicestershire": "LE67",
+    "Lincolnshire": "LN6",
+    "North Northamptonshire": "NN15",
+    "Nottingham": "NG5",
+    "Nottinghamshire": "NG17",
+    "Rutland": "LE15",
+    "West Northamptonshire": "NN4",
+}
+
+
 def seed_homes(today: date) -> None:
     """The homes' Ofsted histories, loaded through the Ofsted import like a real file."""
     rows = []
@@ -369,6 +384,7 @@ def seed_homes(today: date) -> None:
                 places,
                 "Active",
                 months_ago(today, 20).isoformat(),
+                DISTRICTS[area],
                 "",
                 "",
                 "",
@@ -376,7 +392,17 @@ def seed_homes(today: date) -> None:
         )
     for urn, name, provider, area, places, history in HOMES:
         registered = months_ago(today, (history[0][0] + 6) if history else 3)
-        common = [urn, "Children's home", name, provider, area, places, "Active", registered.isoformat()]
+        common = [
+            urn,
+            "Children's home",
+            name,
+            provider,
+            area,
+            places,
+            "Active",
+            registered.isoformat(),
+            DISTRICTS[area],
+        ]
         if not history:
             rows.append([*common, "", "", "Not yet inspected"])
         for months, judgement in history:
@@ -391,6 +417,7 @@ def seed_homes(today: date) -> None:
         "Places",
         "Registration status",
         "Registration date",
+        "Postcode",
         "Inspection event type",
         "Inspection date",
         "Overall experiences and progress of children and young people",

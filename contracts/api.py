@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from flask import url_for
+from flask import Response, url_for
 from flask_login import current_user
 from pydantic import Field, StrictInt
 from sqlalchemy.orm import selectinload
@@ -16,7 +16,7 @@ from consortium.core.access import scoped
 from consortium.core.dates import financial_year
 from consortium.core.inputs import EARLIEST, LATEST, MAX_WEEKLY_PENCE
 from consortium.core.services import RuleBroken
-from contracts import services, usage
+from contracts import pds, services, usage
 from contracts.models import PLACEMENT_TYPES, Admission, Contract, Lot, Placement
 from contracts.placements import PlacementValues
 
@@ -218,6 +218,30 @@ def list_placements(query: PlacementsQuery):
         start_to=query.started_to,
     )
     return api.page(found, _placement, Placement.id, query.limit)
+
+
+class PeriodQuery(api.Schema):
+    first: Day | None = Field(None, description="Default: the start of the financial year")
+    last: Day | None = Field(None, description="Default: today")
+
+
+@api.endpoint(
+    bp,
+    "GET",
+    "/placements/pds.csv",
+    summary="Placements as the Placements Data Standard",
+    roles=("lead", "partner"),
+    query=PeriodQuery,
+    content_type="text/csv",
+)
+def placements_pds(query: PeriodQuery):
+    """The placements open in a period as the national Placements Data Standard template's CSV:
+    its 44 columns in its order, costs in pounds, a field the service does not hold left empty."""
+    first, last = query.first or financial_year(date.today())[0], query.last or date.today()
+    if last < first:
+        raise RuleBroken("The last day must be on or after the first", "last")
+    text = pds.csv_text(pds.rows(pds.placements_of(scoped(Placement).select(), first, last), last))
+    return Response(text, mimetype="text/csv")
 
 
 @api.endpoint(

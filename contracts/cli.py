@@ -1,11 +1,20 @@
-"""`flask import contracts|placements|outcomes|returns FILE`, and `flask summaries refresh`."""
+"""`flask import contracts|placements|outcomes|returns|pds FILE`, `flask export pds`, and
+`flask summaries refresh`."""
+
+import sys
+from pathlib import Path
 
 import click
 from flask.cli import AppGroup, with_appcontext
+from sqlalchemy import select
 
+from consortium.core import audit
 from consortium.core.cli import FILE, run_import
 from consortium.core.extensions import db
-from contracts import imports, summaries
+from consortium.core.models import Authority, Consortium
+from consortium.core.tabular import ImportFailed, read_file
+from contracts import imports, pds, summaries
+from contracts.models import Contract, Placement
 
 summaries_group = AppGroup("summaries", help="Figures kept as rows: usage, block nights, return obligations.")
 
@@ -51,3 +60,52 @@ def refresh_summaries():
     summaries.refresh_all()
     db.session.commit()
     click.echo("Usage, block nights and return obligations worked out again.")
+
+
+@click.command("pds")
+@FILE
+@click.option("--authority", "code", required=True, help="The authority whose placements the file holds.")
+@with_appcontext
+def import_pds(path, code):
+    """The Placements Data Standard template's CSV into an authority's placements (DESIGN §4d)."""
+    audit.set_actor(None, f"flask import pds {Path(path).name}")
+    if db.session.get(Authority, code.upper()) is None:
+        raise click.ClickException(f"There is no authority {code}")
+    try:
+        result = pds.import_pds(read_file(path, required=pds.COLUMNS), code)
+    except ImportFailed as failed:
+        db.session.rollback()
+        click.echo(f"{Path(path).name}: nothing imported, {len(failed.errors)} problem(s):", err=True)
+        for line in failed.lines():
+            click.echo(f"  {line}", err=True)
+        sys.exit(1)
+    db.session.commit()
+    for warning in result.details.pop("warnings"):
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(f"{Path(path).name}: {result.summary()}")
+
+
+@click.command("pds")
+@click.option("--authority", "code", help="An authority's own placements.")
+@click.option("--consortium", "ref", help="The placements under a consortium's contracts.")
+@click.option("--from", "first", required=True, type=click.DateTime(["%Y-%m-%d"]))
+@click.option("--to", "last", required=True, type=click.DateTime(["%Y-%m-%d"]))
+@with_appcontext
+def export_pds(code, ref, first, last):
+    """Print the placements open in a period as the Placements Data Standard template's CSV."""
+    if bool(code) == bool(ref):
+        raise click.UsageError("Give one of --authority CODE or --consortium REF")
+    if code:
+        if db.session.get(Authority, code.upper()) is None:
+            raise click.ClickException(f"There is no authority {code}")
+        query = select(Placement).where(Placement.authority_code == code.upper())
+    else:
+        consortium = db.session.scalar(select(Consortium).where(Consortium.ref == ref))
+        if consortium is None:
+            raise click.ClickException(f"There is no consortium {ref}")
+        contracts = select(Contract.id).where(Contract.consortium_id == consortium.id)
+        query = select(Placement).where(Placement.contract_id.in_(contracts))
+    first, last = first.date(), last.date()
+    if last < first:
+        raise click.UsageError("--to must be on or after --from")
+    click.echo(pds.csv_text(pds.rows(pds.placements_of(query, first, last), last)), nl=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from functools import partial
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 from consortium.core import panels
 from consortium.core import services as core_services
 from consortium.core.access import allowed, scoped
-from consortium.core.dates import financial_year_start
+from consortium.core.dates import financial_year, financial_year_start
 from consortium.core.exports import export
 from consortium.core.extensions import db
 from consortium.core.formatting import day, money
@@ -23,7 +23,7 @@ from consortium.core.models import ROLES
 from consortium.core.pagination import paginate
 from consortium.core.services import RuleBroken
 from consortium.core.sql import quarter_of
-from contracts import in_use, services, usage
+from contracts import in_use, pds, services, usage
 from contracts.charts import occupancy_svg
 from contracts.forms import (
     AdmissionStatusForm,
@@ -458,6 +458,20 @@ def placements():
     return render_template(
         "contracts/placements.html", page=page, args=request.args, types=PLACEMENT_TYPES, choices=choices
     )
+
+
+@bp.get("/placements/pds.csv")
+@allowed("lead", "partner")
+def export_pds():
+    """The placements the user sees, open in a period (default: this financial year to today),
+    as the national Placements Data Standard template's CSV."""
+    dates, problem = date_arguments(request.args, "from", "to")
+    if problem:
+        abort(400, problem)
+    first, last = dates["from"] or financial_year(date.today())[0], dates["to"] or date.today()
+    text = pds.csv_text(pds.rows(pds.placements_of(scoped(Placement).select(), first, last), last))
+    name = f"placements-data-standard-{first}-{last}.csv"
+    return Response(text, mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @bp.get("/placements/export.<fmt>")

@@ -19,6 +19,7 @@ from consortium.core.tabular import ImportFailed, ImportResult, Table, read_file
 
 import_group = AppGroup("import", help="Load CSV or XLSX files: all rows or none, the same file twice changes nothing.")
 users_group = AppGroup("users", help="Manage user accounts.")
+export_group = AppGroup("export", help="Data in the formats others read, printed to standard output.")
 
 
 def run_import(what: str, path: str, columns: dict, importer: Callable[[Table], ImportResult]) -> None:
