@@ -50,6 +50,9 @@ class Config:
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
     MAIL_SENDER = os.environ.get("MAIL_SENDER", "no-reply@placements.invalid")
     SERVICE_URL = os.environ.get("SERVICE_URL", "http://127.0.0.1:5000")
+    # The OCDS identifier prefix Open Contracting gives a publisher (ocds- and six characters);
+    # this default is for the demo and tests: register one before publishing.
+    OCDS_PREFIX = os.environ.get("OCDS_PREFIX", "ocds-mpcdem")
     # How many reverse proxies in front of the app set X-Forwarded-For and X-Forwarded-Proto:
     # the client's address is then read from them (for the sign-in throttle and the audit
     # trail). 0 trusts no such header: a client could write it.

@@ -1,7 +1,9 @@
-"""`flask import contracts|placements|outcomes|returns|pds FILE`, `flask export pds`, and
+"""`flask import contracts|placements|outcomes|returns|pds FILE`, `flask export pds|ocds`, and
 `flask summaries refresh`."""
 
+import json
 import sys
+from datetime import date
 from pathlib import Path
 
 import click
@@ -13,7 +15,7 @@ from consortium.core.cli import FILE, run_import
 from consortium.core.extensions import db
 from consortium.core.models import Authority, Consortium
 from consortium.core.tabular import ImportFailed, read_file
-from contracts import imports, pds, summaries
+from contracts import imports, ocds, pds, summaries
 from contracts.models import Contract, Placement
 
 summaries_group = AppGroup("summaries", help="Figures kept as rows: usage, block nights, return obligations.")
@@ -109,3 +111,14 @@ def export_pds(code, ref, first, last):
     if last < first:
         raise click.UsageError("--to must be on or after --from")
     click.echo(pds.csv_text(pds.rows(pds.placements_of(query, first, last), last)), nl=False)
+
+
+@click.command("ocds")
+@click.option("--consortium", "ref", required=True)
+@with_appcontext
+def export_ocds(ref):
+    """Print the consortium's frameworks and block contracts as an OCDS 1.1 release package (JSON)."""
+    consortium = db.session.scalar(select(Consortium).where(Consortium.ref == ref))
+    if consortium is None:
+        raise click.ClickException(f"There is no consortium {ref}")
+    click.echo(json.dumps(ocds.package(consortium, date.today()), indent=2, ensure_ascii=False))
