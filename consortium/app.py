@@ -193,6 +193,7 @@ def register_commands(app: Flask) -> None:
     cli.import_group.add_command(contracts.cli.import_pds)
     cli.export_group.add_command(contracts.cli.export_pds)
     cli.export_group.add_command(contracts.cli.export_ocds)
+    cli.export_group.add_command(contracts.cli.export_transparency)
     app.cli.add_command(cli.import_group)
     app.cli.add_command(cli.export_group)
     app.cli.add_command(contracts.cli.summaries_group)

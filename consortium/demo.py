@@ -541,6 +541,10 @@ def seed_contracts(today: date) -> bool:
                 "beds",
                 "bed_week_price",
                 "home_urns",
+                "description",
+                "department",
+                "value",
+                "procurement_route",
             ],
             [
                 [
@@ -555,6 +559,10 @@ def seed_contracts(today: date) -> bool:
                     "",
                     "",
                     "",
+                    "Residential children's homes placements for the ten member authorities, in four lots",
+                    "Children's Services: placements commissioning",
+                    "48000000",
+                    "Light touch regime",
                 ],
                 [
                     BLOCK_REF,
@@ -568,6 +576,10 @@ def seed_contracts(today: date) -> bool:
                     10,
                     "3500.00",
                     "SC910001;SC910002;SC910003",
+                    "Ten beds in three residential homes in Nottingham, reserved for the consortium's children",
+                    "Children's Services: placements commissioning",
+                    "",
+                    "Competitive flexible procedure",
                 ],
                 # An older crisis block at its maximum term: re-procuring it is due.
                 [
@@ -582,6 +594,10 @@ def seed_contracts(today: date) -> bool:
                     2,
                     "7800.00",
                     "SC910026",
+                    "Two solo and crisis beds for children who need a home the same day",
+                    "Children's Services: placements commissioning",
+                    "",
+                    "Direct award",
                 ],
             ],
         ),

@@ -1,4 +1,4 @@
-"""`flask import contracts|placements|outcomes|returns|pds FILE`, `flask export pds|ocds`, and
+"""`flask import contracts|placements|outcomes|returns|pds FILE`, `flask export pds|ocds|transparency`, and
 `flask summaries refresh`."""
 
 import json
@@ -15,7 +15,7 @@ from consortium.core.cli import FILE, run_import
 from consortium.core.extensions import db
 from consortium.core.models import Authority, Consortium
 from consortium.core.tabular import ImportFailed, read_file
-from contracts import imports, ocds, pds, summaries
+from contracts import imports, ocds, pds, summaries, transparency
 from contracts.models import Contract, Placement
 
 summaries_group = AppGroup("summaries", help="Figures kept as rows: usage, block nights, return obligations.")
@@ -122,3 +122,16 @@ def export_ocds(ref):
     if consortium is None:
         raise click.ClickException(f"There is no consortium {ref}")
     click.echo(json.dumps(ocds.package(consortium, date.today()), indent=2, ensure_ascii=False))
+
+
+@click.command("transparency")
+@click.option("--consortium", "ref", required=True)
+@click.option("--authority", "code", help="Only the contracts this member owns.")
+@with_appcontext
+def export_transparency(ref, code):
+    """Print the Transparency Code contracts register (CSV) of the consortium's contracts over £5,000."""
+    consortium = db.session.scalar(select(Consortium).where(Consortium.ref == ref))
+    if consortium is None:
+        raise click.ClickException(f"There is no consortium {ref}")
+    contracts = transparency.contracts_of(consortium.id, code.upper() if code else None)
+    click.echo(transparency.csv_text(transparency.rows(contracts)), nl=False)

@@ -28,6 +28,7 @@ from wtforms.validators import (
 
 from consortium.core.forms import Form, VersionedForm, date_field, pounds_field
 from consortium.core.inputs import MAX_MILES
+from contracts.imports import MAX_CONTRACT_VALUE_PENCE
 from contracts.models import (
     ADMISSION_STATUSES,
     MAX_BEDS,
@@ -299,3 +300,29 @@ class IndicatorForm(Form):
         validators=[InputRequired(message="Enter the red threshold"), INDICATOR_RANGE],
     )
     submit = SubmitField("Save thresholds", widget=GovSubmitInput())
+
+
+class RegisterForm(VersionedForm):
+    """What the Transparency Code's contracts register shows of a contract."""
+
+    description = TextAreaField(
+        "Description",
+        widget=GovTextArea(),
+        description="What is bought, in a sentence or two, as the public register shows it",
+        validators=[Optional(), Length(max=1000)],
+    )
+    department = StringField(
+        "Responsible department",
+        widget=GovTextInput(),
+        description="For example, Children's Services: placements commissioning",
+        validators=[Optional(), Length(max=120)],
+    )
+    value = pounds_field(
+        "Value",
+        required=False,
+        description="Over the whole term, or estimated. Leave empty for a block to use its beds at its price.",
+        maximum_pence=MAX_CONTRACT_VALUE_PENCE,
+    )
+    procurement_route = SelectField("Procurement route", widget=GovSelect(), validators=[Optional()])
+    review_date = date_field("Review date", required=False, description="When the contract is next reviewed")
+    submit = SubmitField("Save", widget=GovSubmitInput())

@@ -39,6 +39,7 @@ from contracts.models import (
     ReturnValue,
     ReturnVersion,
 )
+from contracts.transparency import ROUTES
 from providers.models import Home, Provider, ProviderAlias
 
 CONTRACT_COLUMNS = {
@@ -55,7 +56,10 @@ CONTRACT_COLUMNS = {
         "bed_week_price",
         "home_urns",
     ],
+    # For the Transparency Code's register; a file without them leaves what is recorded as it is.
+    "optional": ["description", "department", "value", "procurement_route", "review_date"],
 }
+MAX_CONTRACT_VALUE_PENCE = 100_000_000_000  # £1bn: above any consortium's contract
 PLACEMENT_COLUMNS = {
     "required": [
         "authority_code",
@@ -71,6 +75,33 @@ PLACEMENT_COLUMNS = {
     "optional": ["age_at_start", "need_level", "ssda903_code", "end_reason"],
 }
 GENERAL_LOT = "General"
+
+
+def _register_values(row, columns: frozenset[str], problems: list[str]) -> dict:
+    """The register's fields a contracts file gives (only the columns it has)."""
+    values = {}
+    if "description" in columns:
+        values["description"] = row["description"].strip() or None
+    if "department" in columns:
+        values["department"] = row["department"].strip() or None
+    if "value" in columns:
+        values["value_pence"] = None
+        if row["value"].strip():
+            try:
+                values["value_pence"] = parse_pence(row["value"], "value", MAX_CONTRACT_VALUE_PENCE)
+                if values["value_pence"] < 0:
+                    problems.append("value cannot be negative")
+            except ValueError as error:
+                problems.append(str(error))
+    if "procurement_route" in columns:
+        route = row["procurement_route"].strip()
+        if route and route not in ROUTES:
+            problems.append(f"procurement_route {route!r} is not one of {', '.join(ROUTES)}")
+        values["procurement_route"] = route or None
+    if "review_date" in columns:
+        values["review_date"] = _date(row, "review_date", "review_date", problems, required=False)
+    problems += too_long(Contract, {k: v for k, v in values.items() if k in ("description", "department")})
+    return values
 
 
 def _date(row, column: str, label: str, problems: list[str], required: bool = True) -> date | None:
@@ -147,16 +178,17 @@ def import_contracts(table: Table) -> ImportResult:
                 problems.append("a block contract's homes must all be run by one provider")
         if ref in existing and kind and existing[ref].kind != kind:
             problems.append(f"{ref} is already a {existing[ref].kind}")
+        register = _register_values(row, table.columns, problems)
         if problems:
             errors.add(row.line, "; ".join(problems))
             continue
         seen[ref] = row.line
-        parsed.append((ref, kind, row["title"], consortium, owner, start, end, max_end, beds, price, homes))
+        parsed.append((ref, kind, row["title"], consortium, owner, start, end, max_end, beds, price, homes, register))
     errors.raise_if_any()
 
     result = ImportResult(details={"homes_linked": 0, "providers_admitted": 0})
     with audit.import_batch(db.session):
-        for ref, kind, title, consortium, owner, start, end, max_end, beds, price, homes in parsed:
+        for ref, kind, title, consortium, owner, start, end, max_end, beds, price, homes, register in parsed:
             values = {
                 "kind": kind,
                 "title": title,
@@ -164,6 +196,7 @@ def import_contracts(table: Table) -> ImportResult:
                 "start_date": start,
                 "end_date": end,
                 "max_end_date": max_end,
+                **register,
             }
             if kind == "block":
                 values.update(owner_code=owner, beds=beds, provider_id=homes[0].provider_id)

@@ -97,6 +97,12 @@ class Contract(Audited, db.Model):
     # A block's beds are compared (value for money) with framework placements in the lot of this
     # name ("Solo/crisis"); None: with every framework and spot placement of its type.
     compared_lot: Mapped[str | None] = mapped_column(String(120))
+    # What the Local Government Transparency Code's contracts register asks (contracts.transparency).
+    description: Mapped[str | None] = mapped_column(String(1000))
+    department: Mapped[str | None] = mapped_column(String(120))
+    value_pence: Mapped[int | None] = mapped_column(BigInteger)  # over the term, or estimated
+    procurement_route: Mapped[str | None] = mapped_column(String(60))
+    review_date: Mapped[date | None] = mapped_column(Date)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     consortium: Mapped[Consortium] = relationship()

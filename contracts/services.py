@@ -33,6 +33,7 @@ from contracts.models import (
     PlacementFee,
     Price,
 )
+from contracts.transparency import ROUTES
 from providers.models import Home, Provider
 
 OUTAGE_BACKDATING_DAYS = 366  # beds can be recorded out of use up to a year back
@@ -208,6 +209,32 @@ def change_block_settings(
     night = rules.first_night_over_beds(contract)
     if night is not None:
         raise RuleBroken(rules.over_capacity_message(contract, night), "beds")
+
+
+def set_register_details(
+    contract: Contract,
+    seen_version: int | None,
+    description: str | None,
+    department: str | None,
+    value_pence: int | None,
+    procurement_route: str | None,
+    review_date: date | None,
+) -> None:
+    """What the Transparency Code's contracts register shows of the contract."""
+    check_version(contract, seen_version)
+    if value_pence is not None and value_pence < 0:
+        raise RuleBroken("The value cannot be negative", "value")
+    if procurement_route and procurement_route not in ROUTES:
+        raise RuleBroken("Choose a procurement route from the list", "procurement_route")
+    if review_date and review_date < contract.start_date:
+        raise RuleBroken(f"The review date is on or after the start, {day(contract.start_date)}", "review_date")
+    contract.description, contract.department = (description or "").strip() or None, (department or "").strip() or None
+    contract.value_pence, contract.procurement_route, contract.review_date = (
+        value_pence,
+        procurement_route or None,
+        review_date,
+    )
+    db.session.flush()
 
 
 def change_block_price(contract: Contract, pence: int, effective_from: date) -> BlockPrice:

@@ -23,7 +23,7 @@ from consortium.core.models import ROLES
 from consortium.core.pagination import paginate
 from consortium.core.services import RuleBroken
 from consortium.core.sql import quarter_of
-from contracts import in_use, pds, services, usage
+from contracts import in_use, pds, services, transparency, usage
 from contracts.charts import occupancy_svg
 from contracts.forms import (
     AdmissionStatusForm,
@@ -38,6 +38,7 @@ from contracts.forms import (
     OutageForm,
     PlacementForm,
     PriceForm,
+    RegisterForm,
     UpliftForm,
 )
 from contracts.models import (
@@ -352,6 +353,38 @@ def decision(contract_id):
         "Record an extension decision",
         intro=f"It ends on {day(contract.end_date)} and can be extended to {day(contract.max_end_date)}.",
     )
+
+
+@bp.route("/contracts/<int:contract_id>/register", methods=["GET", "POST"])
+@allowed("lead")
+def register_details(contract_id):
+    """What the Transparency Code's contracts register shows of the contract."""
+    contract = _lead_contract(contract_id)
+    form = RegisterForm(obj=contract if request.method == "GET" else None)
+    form.procurement_route.choices = [("", "Not recorded")] + [(route, route) for route in transparency.ROUTES]
+    if request.method == "GET":
+        form.value.data = contract.value_pence / 100 if contract.value_pence is not None else None
+        form.version.data = contract.version
+
+    def change():
+        pence = int(form.value.data * 100) if form.value.data is not None else None
+        chosen = (form.description.data, form.department.data, pence, form.procurement_route.data)
+        return services.set_register_details(contract, form.seen_version, *chosen, form.review_date.data)
+
+    if handle(form, change, "description").saved:
+        flash("Register details saved", "success")
+        return redirect(url_for(".contract", contract_id=contract.id))
+    return _contract_form(contract, form, "Details for the contracts register")
+
+
+@bp.get("/contracts/transparency.csv")
+@allowed("lead")
+def transparency_register():
+    """The consortium's contracts over £5,000 as the Transparency Code's register."""
+    contracts = transparency.contracts_of(current_user.consortium_id)
+    text = transparency.csv_text(transparency.rows(contracts))
+    name = f"contracts-register-{current_user.consortium.ref}-{date.today()}.csv"
+    return Response(text, mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @bp.route("/contracts/<int:contract_id>/settings", methods=["GET", "POST"])

@@ -3,12 +3,13 @@
 from flask_wtf.file import FileField, FileRequired
 from govuk_frontend_wtf.wtforms_widgets import (
     GovFileInput,
+    GovRadioInput,
     GovSelect,
     GovSubmitInput,
     GovTextInput,
 )
-from wtforms import EmailField, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import EmailField, RadioField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from consortium.core.forms import Form, email_address
 
@@ -54,3 +55,33 @@ class MergeForm(Form):
         validators=[DataRequired(message="Choose the provider to merge into this one")],
     )
     submit = SubmitField("Continue", widget=GovSubmitInput())
+
+
+YES_NO_UNKNOWN = [("yes", "Yes"), ("no", "No"), ("", "Not known")]
+
+
+class SupplierForm(Form):
+    """What the Transparency Code's contracts register says of a supplier."""
+
+    companies_house_number = StringField(
+        "Companies House number",
+        widget=GovTextInput(),
+        description="8 characters, like 01234567 or SC123456. Leave empty for a charity or council without one.",
+        filters=[lambda value: (value or "").strip().upper()],
+        validators=[Optional(), Regexp(r"^[A-Z0-9]{8}$", message="A Companies House number is 8 letters and digits")],
+    )
+    sme = RadioField(
+        "Is it a small or medium-sized enterprise?",
+        widget=GovRadioInput(),
+        choices=YES_NO_UNKNOWN,
+        description="Fewer than 250 staff, and a turnover of at most £44m or balance sheet of at most £38m",
+        validators=[Optional()],
+    )
+    voluntary = RadioField(
+        "Is it a voluntary or community sector organisation?",
+        widget=GovRadioInput(),
+        choices=YES_NO_UNKNOWN,
+        description="A charity, community interest company or other not-for-profit",
+        validators=[Optional()],
+    )
+    submit = SubmitField("Save", widget=GovSubmitInput())

@@ -91,6 +91,9 @@ class Provider(Audited, db.Model):
     contact_name: Mapped[str | None] = mapped_column(String(120))
     contact_email: Mapped[str | None] = mapped_column(String(254))
     contact_phone: Mapped[str | None] = mapped_column(String(40))
+    # For the Transparency Code's register: None where nobody has said.
+    sme: Mapped[bool | None] = mapped_column(Boolean)
+    voluntary: Mapped[bool | None] = mapped_column(Boolean)
 
     aliases: Mapped[list[ProviderAlias]] = relationship(
         back_populates="provider", order_by="ProviderAlias.name", cascade="all, delete-orphan"

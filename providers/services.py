@@ -230,3 +230,11 @@ def recent_inspections(provider: Provider, limit: int = 20) -> list[Inspection]:
         .order_by(Inspection.inspection_date.desc())
         .limit(limit)
     ).all()
+
+
+def set_supplier_details(provider: Provider, companies_house_number: str, sme: str, voluntary: str) -> None:
+    """What the contracts register says of a supplier: "yes", "no", or "" (not known)."""
+    answer = {"yes": True, "no": False, "": None}
+    provider.companies_house_number = companies_house_number or None
+    provider.sme, provider.voluntary = answer[sme or ""], answer[voluntary or ""]
+    db.session.flush()

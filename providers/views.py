@@ -25,7 +25,7 @@ from consortium.core.pagination import paginate
 from consortium.core.tabular import ImportFailed, read_table
 from consortium.core.uploads import Upload
 from providers import merge, ofsted, services
-from providers.forms import AliasForm, InviteForm, MergeForm, OfstedUploadForm
+from providers.forms import AliasForm, InviteForm, MergeForm, OfstedUploadForm, SupplierForm
 from providers.models import Home, Provider
 from providers.quality import graded_judgements
 from providers.timeline import timeline_svg
@@ -98,6 +98,29 @@ def _managed_provider(provider_id) -> Provider:
     if current_user.role == "lead" and not lead_works_with(current_user, provider.id):
         abort(404)
     return provider
+
+
+@bp.route("/providers/<int:provider_id>/supplier", methods=["GET", "POST"])
+@allowed("admin", "lead")
+def supplier_details(provider_id):
+    """What the Transparency Code's contracts register says of the provider as a supplier."""
+    provider = _managed_provider(provider_id)
+    shown = {True: "yes", False: "no", None: ""}
+    form = SupplierForm(
+        data={
+            "companies_house_number": provider.companies_house_number,
+            "sme": shown[provider.sme],
+            "voluntary": shown[provider.voluntary],
+        }
+        if request.method == "GET"
+        else None
+    )
+    chosen = (form.companies_house_number.data, form.sme.data, form.voluntary.data)
+    if handle(form, partial(services.set_supplier_details, provider, *chosen), "companies_house_number").saved:
+        flash("Supplier details saved", "success")
+        return redirect(url_for(".provider", provider_id=provider.id))
+    back = url_for(".provider", provider_id=provider.id)
+    return form_page("form.html", form, title="Supplier details", caption=provider.name, back=back)
 
 
 @bp.post("/providers/<int:provider_id>/aliases")
