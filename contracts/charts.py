@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from markupsafe import Markup
 
 from consortium.core.charts import BLUE, GREEN, ORANGE, RED, Key, Point, chart
@@ -24,13 +26,13 @@ def occupancy_svg(months, beds: int, threshold: int) -> Markup:
         for m in months
     ]
     title = f"Average occupied beds each month, {day(months[0].first)} to {day(months[-1].last)}, of {beds} beds"
-    line = beds * threshold / 100
+    line = Decimal(beds) * threshold / 100  # exact: 80% of 2 beds is 1.6, never 1.6000000000000001
     return chart(
         title,
         points,
         low=0,
         high=beds,
-        lines=[(line, RED)],
+        lines=[(float(line), RED)],
         x_label="Month",
         y_label="Beds occupied",
         legend=[

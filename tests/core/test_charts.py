@@ -45,3 +45,8 @@ def test_the_occupancy_chart_draws_the_threshold_as_a_line_with_its_key():
         and ">Month</text>" in svg
         and ">Beds occupied</text>" in svg
     )
+
+
+def test_the_threshold_line_of_a_small_block_is_shown_exactly():
+    months = [Occupancy(date(2024, 4, 1), date(2024, 4, 28), 28, 56, 28, 0)]
+    assert "Underuse threshold: 80% of 2 beds (1.6)" in str(occupancy_svg(months, 2, 80))
