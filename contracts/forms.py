@@ -326,3 +326,13 @@ class RegisterForm(VersionedForm):
     procurement_route = SelectField("Procurement route", widget=GovSelect(), validators=[Optional()])
     review_date = date_field("Review date", required=False, description="When the contract is next reviewed")
     submit = SubmitField("Save", widget=GovSubmitInput())
+
+
+class PdsUploadForm(Form):
+    file = FileField(
+        "Placements Data Standard file",
+        widget=GovFileInput(),
+        description="The template's CSV or XLSX, with its 44 columns: one line per placement.",
+        validators=[FileRequired(message="Choose the file to import")],
+    )
+    submit = SubmitField("Import placements", widget=GovSubmitInput())

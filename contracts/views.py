@@ -23,6 +23,7 @@ from consortium.core.models import ROLES
 from consortium.core.pagination import paginate
 from consortium.core.services import RuleBroken
 from consortium.core.sql import quarter_of
+from consortium.core.tabular import ImportFailed, read_table
 from contracts import in_use, pds, services, transparency, usage
 from contracts.charts import occupancy_svg
 from contracts.forms import (
@@ -36,6 +37,7 @@ from contracts.forms import (
     FeeForm,
     LotForm,
     OutageForm,
+    PdsUploadForm,
     PlacementForm,
     PriceForm,
     RegisterForm,
@@ -505,6 +507,26 @@ def export_pds():
     text = pds.csv_text(pds.rows(pds.placements_of(scoped(Placement).select(), first, last), last))
     name = f"placements-data-standard-{first}-{last}.csv"
     return Response(text, mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.route("/placements/pds/import", methods=["GET", "POST"])
+@allowed("partner")
+def import_pds():
+    """A partner's placements from a Placements Data Standard file, all or nothing."""
+    form = PdsUploadForm()
+    if not form.validate_on_submit():
+        return form_page("contracts/pds_import.html", form)
+    try:
+        table = read_table(form.file.data.read(), form.file.data.filename or "upload", required=pds.COLUMNS)
+        result = pds.import_pds(table, current_user.authority_code)
+    except ImportFailed as failed:
+        db.session.rollback()
+        return render_template("contracts/pds_import.html", form=form, failed=failed), 400
+    db.session.commit()
+    flash(f"{table.name}: {result.summary()}", "success")
+    for warning in result.details["warnings"][:20]:
+        flash(f"Check {warning}", "info")
+    return redirect(url_for(".placements"))
 
 
 @bp.get("/placements/export.<fmt>")

@@ -193,3 +193,25 @@ def test_the_download_and_the_api_give_what_the_user_sees(client, placed):
     assert lines(client.get("/placements/pds.csv?from=2025-04-01&to=2026-03-31").get_data(as_text=True)) == []
     sign_in(client, lead(ConsortiumFactory()))
     assert lines(client.get("/placements/pds.csv?from=2025-04-01&to=2026-03-31").get_data(as_text=True)) == []
+
+
+def test_a_partner_imports_a_file_on_the_upload_page(client, placed):
+    import io as bytes_io
+
+    sign_in(client, partner(placed))
+    assert "Import a Placements Data Standard file" in client.get("/placements").get_data(as_text=True)
+    bad = client.post(
+        "/placements/pds/import",
+        data={"file": (bytes_io.BytesIO(_file({"placement_location": "nowhere"})), "pds.csv")},
+        content_type="multipart/form-data",
+    )
+    assert bad.status_code == 400 and "line 2: placement_location" in bad.get_data(as_text=True)
+    good = client.post(
+        "/placements/pds/import",
+        data={"file": (bytes_io.BytesIO(_file({"cost_total_weekly": "50"})), "pds.csv")},
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
+    text = good.get_data(as_text=True)
+    assert "pds.csv: 1 added" in text and "cost_total_weekly £50.00 is outside" in text
+    assert db.session.scalar(select(func.count()).where(Placement.child_ref == "NOT-9")) == 1
