@@ -64,19 +64,22 @@ def contracts_of(consortium_id: int, owner_code: str | None = None) -> list[Cont
     return db.session.scalars(query).all()
 
 
-def value_of(contract: Contract) -> int | None:
-    """The contract's value in pence: as recorded, else a block's cost over its term."""
-    if contract.value_pence is not None:
-        return contract.value_pence
-    if contract.is_block:
-        return usage.occupancy(contract, contract.start_date, contract.end_date).cost_pence
-    return None
+def values_of(contracts: list[Contract]) -> dict[int, int | None]:
+    """Each contract's value in pence: as recorded, else a block's cost over its term (every
+    block's in one query), else None."""
+    unvalued = [c.id for c in contracts if c.value_pence is None and c.is_block]
+    terms = usage.occupancies(Contract.id.in_(unvalued), Contract.start_date, Contract.end_date) if unvalued else {}
+    return {
+        c.id: c.value_pence if c.value_pence is not None else (terms[c.id].cost_pence if c.id in terms else None)
+        for c in contracts
+    }
 
 
 def rows(contracts: list[Contract]) -> list[list[str]]:
     lines = []
+    values = values_of(contracts)
     for contract in contracts:
-        value = value_of(contract)
+        value = values[contract.id]
         if value is not None and value <= THRESHOLD_PENCE:
             continue
         for supplier in _suppliers(contract):

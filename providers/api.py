@@ -6,6 +6,7 @@ from datetime import date
 
 from pydantic import Field
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from consortium.core import api
 from consortium.core.access import scoped
@@ -72,7 +73,7 @@ def _homes(homes: list[Home]) -> list[dict]:
 @api.endpoint(bp, "GET", "/homes", summary="List homes", roles=ROLES, query=HomesQuery, response=HomeList)
 def list_homes(query: HomesQuery):
     """Homes by URN, each with its current graded judgement, as the Homes page shows them."""
-    found = scoped(Home).select()
+    found = scoped(Home).select().options(selectinload(Home.provider))
     if query.provider_id:
         found = found.where(Home.provider_id == query.provider_id)
     if query.local_authority:

@@ -280,3 +280,23 @@ def test_a_leads_token_needs_the_two_factor_sign_in_their_consortium_requires(cl
     db.session.flush()
     refused = client.get("/api/v1/placements", headers=auth)
     assert refused.status_code == 403 and refused.get_json()["title"] == "Set up two-factor sign-in first"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"distanceMiles": "NaN"},
+        {"distanceMiles": 1e20},
+        {"startDate": "9999-01-01"},
+        {"childRef": "NOT\u00002"},
+        {"childRef": "N" * 100_000},
+        {"feeReason": "x\u0000y"},
+        {"needLevel": "x" * 100_000},
+        {"ageAtStart": 1e20},
+    ],
+)
+def test_no_value_in_any_field_is_a_500(client, world, change):
+    response = client.post("/api/v1/placements", json=spot(**change), headers=bearer(world["officer"]))
+    assert 400 <= response.status_code < 500 and response.mimetype == "application/problem+json", response.data[:300]
+    assert response.get_json()["detail"]
+    assert db.session.scalar(select(func.count()).select_from(Placement)) == 2

@@ -176,10 +176,12 @@ LISTS = [
     "/flags/export.csv",
     "/placements",
     "/placements/export.csv",
+    "/placements/pds.csv",
     "/audit",
     "/audit/export.csv",
     "/contracts",
     "/contracts/export.csv",
+    "/contracts/transparency.csv",
     "/returns",
     "/returns/export.csv",
     "/dashboard",
@@ -244,7 +246,16 @@ def test_administrators_never_see_placements(app, client, theirs):
         assert client.get(url).status_code in (403, 404), url
 
 
-API_LISTS = ["/api/v1/placements", "/api/v1/flags", "/api/v1/contracts", "/api/v1/statements", "/api/v1/consortia"]
+API_LISTS = [
+    "/api/v1/placements",
+    "/api/v1/placements/pds.csv",
+    "/api/v1/flags",
+    "/api/v1/contracts",
+    "/api/v1/statements",
+    "/api/v1/consortia",
+    "/api/v1/returns",
+    "/api/v1/homes",
+]
 API_FILTERS = ("authorityCode", "contractRef", "homeUrn", "providerId")
 
 
