@@ -32,6 +32,7 @@ from consortium.core.extensions import db
 from consortium.core.models import User, utcnow
 from consortium.core.sql import new_ids
 from contracts.models import Contract
+from contracts.referrals.models import Referral
 from providers.models import Home, Inspection, Provider
 
 KINDS = {
@@ -41,6 +42,8 @@ KINDS = {
     "contract_expiring": "Contract expiring",
     "kpi_red": "KPI red two quarters running",
     "overdue_return": "Overdue monitoring return",
+    "referral_unanswered": "Referral unanswered",
+    "block_void_while_spot": "Bought elsewhere while a block bed stood empty",
 }
 # Kinds about provider quality, which is shared data: every commissioner sees these flags.
 SHARED_KINDS = ("quality_drop", "home_in_use_concern")
@@ -79,6 +82,8 @@ class Flag(db.Model):
     pence: Mapped[int | None] = mapped_column(Integer)  # e.g. the void cost
     period: Mapped[str | None] = mapped_column(String(7))  # a quarter, 2024-Q1
     indicators: Mapped[str | None] = mapped_column(String(200))  # indicator codes, for KPI reds
+    referral_id: Mapped[int | None] = mapped_column(ForeignKey("referrals.id"), index=True)
+    placement_id: Mapped[int | None] = mapped_column(ForeignKey("placements.id"))
     resolved_on: Mapped[date | None] = mapped_column(Date)
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: resolved by its check
     resolution_note: Mapped[str | None] = mapped_column(Text)
@@ -126,8 +131,13 @@ class Flag(db.Model):
     def visible_to(cls, user):
         if user.role == "provider":
             return cls.provider_id == user.provider_id
-        # Contract flags: those of the contracts the user may see (their consortium's).
-        return cls.kind.in_(SHARED_KINDS) | cls.contract_id.in_(select(Contract.id).where(Contract.visible_to(user)))
+        # Contract flags: those of the contracts the user may see (their consortium's); a
+        # referral's: those of the referrals the user may see.
+        return (
+            cls.kind.in_(SHARED_KINDS)
+            | cls.contract_id.in_(select(Contract.id).where(Contract.visible_to(user)))
+            | cls.referral_id.in_(select(Referral.id).where(Referral.visible_to(user)))
+        )
 
     @property
     def is_open(self) -> bool:

@@ -52,6 +52,18 @@ PLACEMENT_TYPES = {
     "kinship": "Kinship care",
     "other": "Other",
 }
+# The Placements Data Standard's three kinds of placement, and each home provision type's kind.
+CARE_TYPES = ("foster", "residential", "supported")
+
+
+def care_type_of_provision(provision_type: str) -> str:
+    """Which of the standard's kinds of placement a home of an Ofsted provision type gives."""
+    words = provision_type.lower()
+    if "foster" in words:
+        return "foster"
+    return "supported" if "supported" in words else "residential"
+
+
 # Placement types with no home: the child lives with carers, not in a registered setting.
 TYPES_WITHOUT_A_HOME = ("in_house_fostering", "kinship")
 
@@ -97,6 +109,10 @@ class Contract(Audited, db.Model):
     # A block's beds are compared (value for money) with framework placements in the lot of this
     # name ("Solo/crisis"); None: with every framework and spot placement of its type.
     compared_lot: Mapped[str | None] = mapped_column(String(120))
+    # How long an invited provider has to answer a referral, by its urgency (DESIGN §4a).
+    window_today_hours: Mapped[int] = mapped_column(Integer, default=4, server_default="4")
+    window_soon_hours: Mapped[int] = mapped_column(Integer, default=24, server_default="24")
+    window_later_hours: Mapped[int] = mapped_column(Integer, default=72, server_default="72")
     # What the Local Government Transparency Code's contracts register asks (contracts.transparency).
     description: Mapped[str | None] = mapped_column(String(1000))
     department: Mapped[str | None] = mapped_column(String(120))
@@ -131,6 +147,11 @@ class Contract(Audited, db.Model):
             name="underuse_settings",
         ),
         CheckConstraint("notice_days >= 0", name="notice_not_negative"),
+        CheckConstraint(
+            "window_today_hours BETWEEN 1 AND 720 AND window_soon_hours BETWEEN 1 AND 720"
+            " AND window_later_hours BETWEEN 1 AND 720",
+            name="windows_in_range",
+        ),
     )
 
     @classmethod
@@ -170,11 +191,16 @@ class Lot(Audited, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
     name: Mapped[str] = mapped_column(String(120))
+    # The Placements Data Standard's kind of placement the lot buys: foster, residential or supported.
+    care_type: Mapped[str] = mapped_column(String(12), default="residential", server_default="residential")
 
     contract: Mapped[Contract] = relationship(back_populates="lots")
     admissions: Mapped[list[Admission]] = relationship(back_populates="lot", cascade="all, delete-orphan")
 
-    __table_args__ = (UniqueConstraint("contract_id", "name"),)
+    __table_args__ = (
+        UniqueConstraint("contract_id", "name"),
+        CheckConstraint(f"care_type IN {CARE_TYPES}", name="care_type_known"),
+    )
 
     @classmethod
     def visible_to(cls, user):

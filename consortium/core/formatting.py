@@ -50,6 +50,14 @@ def uk_time(value: datetime | None) -> str:
     return aware.astimezone(UK).strftime("%-d %b %Y %H:%M:%S")
 
 
+def uk_minute(value: datetime | None) -> str:
+    """A deadline as people in England read it: UK local time, to the minute."""
+    if value is None:
+        return ""
+    aware = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return aware.astimezone(UK).strftime("%-d %b %Y %H:%M")
+
+
 def summary_row(pair: tuple[str, str]) -> dict:
     """A (key, value) pair as a GOV.UK summary list's row."""
     return {"key": {"text": pair[0]}, "value": {"text": pair[1]}}
@@ -62,6 +70,7 @@ FILTERS = {
     "long_day": long_day,
     "number": number,
     "uk_time": uk_time,
+    "uk_minute": uk_minute,
     "quarter": quarter,
 }
 

@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from email.message import EmailMessage
 
 from flask import current_app, g
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, String, Text, select
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, String, Text, select, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consortium.core.extensions import db
@@ -38,6 +38,8 @@ class OutboxMessage(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     error: Mapped[str | None] = mapped_column(Text)
+    # False: read in the service only (the person asked for no e-mail of this kind).
+    by_email: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     user: Mapped[User | None] = relationship()
 
@@ -63,10 +65,19 @@ def switch_digest(user: User) -> bool:
 
 
 def queue(
-    kind: str, period: str, subject: str, body: str, user: User | None = None, address: str | None = None
+    kind: str,
+    period: str,
+    subject: str,
+    body: str,
+    user: User | None = None,
+    address: str | None = None,
+    by_email: bool = True,
 ) -> OutboxMessage:
-    """Keep a message for a user (or an address), to be sent once this request has committed."""
-    message = OutboxMessage(user=user, to_address=address, kind=kind, period=period, subject=subject[:200], body=body)
+    """Keep a message for a user (or an address), to be sent once this request has committed
+    (`by_email` False: to be read in the service only)."""
+    message = OutboxMessage(
+        user=user, to_address=address, kind=kind, period=period, subject=subject[:200], body=body, by_email=by_email
+    )
     db.session.add(message)
     g.messages_queued = True
     if not current_app.config.get("MAIL_SERVER") and current_app.config.get("APP_ENV") == "development":
@@ -81,7 +92,7 @@ def send_pending() -> list[str]:
     if not config.get("MAIL_SERVER"):
         return []
     pending = db.session.scalars(
-        select(OutboxMessage).where(OutboxMessage.sent_at.is_(None)).order_by(OutboxMessage.id)
+        select(OutboxMessage).where(OutboxMessage.sent_at.is_(None), OutboxMessage.by_email).order_by(OutboxMessage.id)
     ).all()
     if not pending:
         return []

@@ -229,6 +229,8 @@ class User(Audited, UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_signed_in_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     wants_digest: Mapped[bool] = mapped_column(Boolean, default=True)  # the daily e-mail of flags
+    # A provider's staff: each referral invitation by e-mail as well as in the service's messages.
+    wants_referral_email: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     # A provider's account manager invites the provider's other staff (the first account is one).
     account_manager: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Two-factor sign-in (consortium.core.two_factor): the key, encrypted; when it was turned on (None:
