@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 from audits.models import Flag, FlagEvent, FlagUse
 from consortium.core.extensions import db
 from consortium.core.formatting import day, money, number, quarter
+from consortium.core.models import Membership
 from consortium.core.sql import days_between
 from contracts import returns, usage
 from contracts.models import (
@@ -28,6 +29,8 @@ from contracts.models import (
     Placement,
     contract_homes,
 )
+from contracts.referrals import search
+from contracts.referrals.models import Offer, Referral, ReferralInvitation
 from providers.models import Home, Judgement, Provider
 from providers.quality import current_graded, ranked_inspections
 
@@ -506,3 +509,128 @@ def check_kpi_reds(as_of: date) -> None:
         )
     # A KPI red stays open until a person resolves it; the reopen rule still needs to know when it cleared.
     settle("kpi_red", still, as_of, "", resolve=False)
+
+
+# ---------------------------------------------------------------- referrals
+
+
+@check("referral_unanswered")
+def check_unanswered_referrals(as_of: date) -> None:
+    """An open referral past its needed-by date with no accepted offer (DESIGN §4a): one flag
+    on the referral, high for a referral needed today; resolved once it is placed or closed."""
+    standing = (
+        select(func.count(Offer.id))
+        .where(Offer.referral_id == Referral.id, Offer.status == "standing")
+        .scalar_subquery()
+    )
+    waiting = (
+        select(func.count(ReferralInvitation.id))
+        .where(ReferralInvitation.referral_id == Referral.id, ReferralInvitation.status == "invited")
+        .scalar_subquery()
+    )
+    asked = (
+        select(func.count(ReferralInvitation.id)).where(ReferralInvitation.referral_id == Referral.id).scalar_subquery()
+    )
+    late = db.session.execute(
+        select(Referral, standing, waiting, asked)
+        .where(Referral.status == "open", Referral.needed_by < as_of, func.date(Referral.opened_at) <= as_of)
+        .options(selectinload(Referral.authority))
+        .order_by(Referral.id)
+    ).all()
+    still, book = set(), FlagBook("referral_unanswered")
+    for referral, offers, unanswered, invitations in late:
+        still.add(referral.number)
+        book.raise_flag(
+            referral.number,
+            as_of,
+            severity="high" if referral.urgency == "Today" else "medium",
+            detail=(
+                f"{referral.number} for {referral.authority.name} was needed by {day(referral.needed_by)} and is "
+                f"still open: {offers} offer{'s' if offers != 1 else ''} standing, {unanswered} of {invitations} "
+                f"invitation{'s' if invitations != 1 else ''} unanswered"
+            ),
+            referral_id=referral.id,
+            event_date=referral.needed_by,
+        )
+    settle("referral_unanswered", still, as_of, "The referral is placed, withdrawn or closed")
+
+
+@check("block_void_while_spot")
+def check_block_void_while_spot(as_of: date) -> None:
+    """A framework or spot placement started on the date for a child of a member authority while
+    a block of the same consortium with a home of the same provision type had a bed free on each
+    of the 7 nights from then, and its provider was not invited for that child (DESIGN §4a). One
+    flag per block, kept until a person resolves it; a placement is never flagged twice."""
+    nights = search.SPOT_CHECK_NIGHTS
+    started = db.session.execute(
+        select(Placement, Home.provision_type, Contract.consortium_id, Contract.kind)
+        .join(Home, Home.id == Placement.home_id)
+        .outerjoin(Contract, Contract.id == Placement.contract_id)
+        .where(Placement.start_date == as_of, (Placement.contract_id.is_(None)) | (Contract.kind == "framework"))
+        .options(selectinload(Placement.fees), selectinload(Placement.authority))
+        .order_by(Placement.id)
+    ).all()
+    flagged = set(
+        db.session.scalars(
+            select(Flag.placement_id).where(
+                Flag.kind == "block_void_while_spot", Flag.placement_id.in_([p.id for p, *_ in started])
+            )
+        )
+    )
+    book = FlagBook("block_void_while_spot")
+    for placement, provision, consortium_id, kind in started:
+        if placement.id in flagged:
+            continue
+        member_of = select(Membership.consortium_id).where(
+            Membership.authority_code == placement.authority_code,
+            Membership.joined <= as_of,
+            (Membership.left.is_(None)) | (Membership.left >= as_of),
+        )
+        consortia = [consortium_id] if consortium_id is not None else member_of
+        blocks = db.session.scalars(
+            select(Contract)
+            .where(
+                Contract.kind == "block",
+                Contract.consortium_id.in_(consortia),
+                Contract.start_date <= as_of,
+                Contract.end_date >= as_of + timedelta(days=nights - 1),
+                Contract.id.in_(
+                    select(contract_homes.c.contract_id)
+                    .join(Home, Home.id == contract_homes.c.home_id)
+                    .where(Home.provision_type == provision)
+                ),
+                ~Contract.id.in_(
+                    select(ReferralInvitation.contract_id)
+                    .join(ReferralInvitation.referral)
+                    .where(
+                        Referral.authority_code == placement.authority_code, Referral.child_ref == placement.child_ref
+                    )
+                ),
+            )
+            .order_by(Contract.ref)
+        ).all()
+        free = search.beds_free([b.id for b in blocks], as_of, nights)
+        for block in (b for b in blocks if free.get(b.id, 0) >= 1):
+            void = usage.occupancy(block, as_of, as_of + timedelta(days=nights - 1))
+            fee = placement.fees[0].weekly_pence if placement.fees else None
+            route = "a framework placement" if kind == "framework" else "a spot purchase"
+            book.raise_flag(
+                block.ref,
+                as_of,
+                reopen_guard=False,  # each placement is its own event
+                severity="medium",
+                detail=(
+                    f"{placement.authority.name} placed a child through {route} at {money(fee)} a week from "
+                    f"{day(as_of)} in a {provision.lower()}, while {block.ref} had a bed free on each of the "
+                    f"{nights} nights from then (void cost {money(void.void_cost_pence)} over those nights); "
+                    "its provider was not invited"
+                ),
+                contract_id=block.id,
+                placement_id=placement.id,
+                window_start=as_of,
+                window_end=as_of + timedelta(days=nights - 1),
+                void_bed_nights=void.void,
+                pence=void.void_cost_pence,
+            )
+            break
+    settle("block_void_while_spot", set(book.open), as_of, "", resolve=False)

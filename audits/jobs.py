@@ -24,6 +24,9 @@ from audits import checks
 from audits.models import Flag, JobRun
 from consortium.core import uploads
 from consortium.core.extensions import db
+from consortium.core.messages import send_pending
+from contracts.referrals import services as referral_services
+from contracts.referrals import vacancies
 
 log = logging.getLogger("audits.jobs")
 LEASE_SECONDS = 300
@@ -149,3 +152,35 @@ def checks_work(as_of: date) -> Outcome:
 
 def run_checks(as_of: date, lease_seconds: int = LEASE_SECONDS) -> JobRun | None:
     return run_job("checks", as_of.isoformat(), lambda: checks_work(as_of), lease_seconds)
+
+
+REFERRALS_SLOT_MINUTES = 5
+
+
+def referrals_slot(at: datetime) -> str:
+    """The 5-minute slot a moment falls in, as the run's period: 2026-12-02T10:25Z."""
+    at = at.astimezone(timezone.utc)
+    return at.replace(minute=at.minute - at.minute % REFERRALS_SLOT_MINUTES, second=0, microsecond=0).strftime(
+        "%Y-%m-%dT%H:%MZ"
+    )
+
+
+def referrals_work(at: datetime) -> Outcome:
+    """The referrals' clock (DESIGN §4a): deadlines, the next tier, lapsed offers, vacancies'
+    reminders and lapses. Its messages go out once the run has committed (`run_referrals`)."""
+    done = referral_services.tick(at)
+    vacancies.remind_and_lapse(at.date())
+    log.info("referrals at %s: %s", at.isoformat(timespec="minutes"), done)
+    return Outcome(opened=done.invited, resolved=done.expired + done.lapsed)
+
+
+def run_referrals(at: datetime | None = None, lease_seconds: int = LEASE_SECONDS) -> JobRun | None:
+    """The 5-minute job, once per slot however many schedulers run. An invitation cannot wait for
+    the daily digest: its e-mails are sent as soon as the run has committed; any not sent then
+    (no mail server reachable) go with the next run."""
+    at = at or _now()
+    run = run_job("referrals", referrals_slot(at), lambda: referrals_work(at), lease_seconds)
+    for error in send_pending():
+        log.warning("message not sent: %s", error)
+    db.session.commit()
+    return run

@@ -1,6 +1,7 @@
 """The scheduler process (`flask scheduler run`): APScheduler, never inside web workers.
 
-All checks run daily at 02:00 and the digest at 07:00, Europe/London. Each run goes through
+All checks run daily at 02:00 and the digest at 07:00, Europe/London; the referrals' clock
+(deadlines, the next tier, lapsed offers and vacancies) every 5 minutes. Each run goes through
 `audits.jobs`, so two schedulers, a restart or a manual run never run a job twice for a day. A
 failed run, or one that could not start because the database was down, is retried later; the
 process writes what happens to its own log.
@@ -27,6 +28,8 @@ log = logging.getLogger("audits.scheduler")
 JOBS = {
     "checks": lambda as_of, lease=jobs.LEASE_SECONDS: jobs.run_checks(as_of, lease),
     "digest": lambda as_of, lease=jobs.LEASE_SECONDS: notifications.run_digest(as_of, lease),
+    # Every 5 minutes, for the slot it is now (the date is not its period).
+    "referrals": lambda _as_of, lease=jobs.LEASE_SECONDS: jobs.run_referrals(None, lease),
 }
 
 
@@ -54,7 +57,7 @@ def _attempt(app, scheduler: BlockingScheduler, name: str) -> None:
 
 
 def build(app) -> BlockingScheduler:
-    """The scheduler with its two daily jobs, not yet started."""
+    """The scheduler with its two daily jobs and the referrals' 5-minute job, not yet started."""
     scheduler = BlockingScheduler(timezone=TIMEZONE)
     scheduler.add_job(
         _attempt,
@@ -72,6 +75,14 @@ def build(app) -> BlockingScheduler:
         coalesce=True,
         misfire_grace_time=6 * 3600,
     )
+    scheduler.add_job(
+        _attempt,
+        CronTrigger(minute="*/5", timezone=TIMEZONE),
+        args=[app, scheduler, "referrals"],
+        id="referrals",
+        coalesce=True,
+        misfire_grace_time=240,
+    )
     return scheduler
 
 
@@ -84,5 +95,9 @@ def serve(app) -> None:
         logging.getLogger(name).addHandler(handler)
         logging.getLogger(name).setLevel(logging.INFO)
     scheduler = build(app)
-    log.info("scheduler started: checks at 02:00, digest at 07:00 (%s); log in %s", TIMEZONE, logfile)
+    log.info(
+        "scheduler started: checks at 02:00, digest at 07:00, referrals every 5 minutes (%s); log in %s",
+        TIMEZONE,
+        logfile,
+    )
     scheduler.start()

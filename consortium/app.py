@@ -186,6 +186,7 @@ def register_error_handlers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     cli.import_group.add_command(providers.cli.import_ofsted)
+    cli.import_group.add_command(providers.cli.import_postcodes)
     cli.import_group.add_command(contracts.cli.import_contracts)
     cli.import_group.add_command(contracts.cli.import_placements)
     cli.import_group.add_command(contracts.cli.import_outcomes)

@@ -1,4 +1,4 @@
-"""`flask import ofsted FILE` and `flask providers merge`."""
+"""`flask import ofsted FILE`, `flask import postcodes FILE` and `flask providers merge`."""
 
 import sys
 
@@ -9,7 +9,7 @@ from consortium.core import audit
 from consortium.core.cli import FILE, run_import
 from consortium.core.extensions import db
 from consortium.core.services import RuleBroken
-from providers import merge, ofsted
+from providers import geo, merge, ofsted
 
 providers_group = AppGroup("providers", help="Providers: renames found after an import.")
 
@@ -34,6 +34,15 @@ def import_ofsted(path):
             f"owner changed: {', '.join(change.homes)} from {change.was} to {change.now}, applied as a new owner; "
             f"if it is a rename: flask providers merge --keep {_quoted(change.now)} --alias {_quoted(change.was)}"
         )
+
+
+@click.command("postcodes")
+@FILE
+@with_appcontext
+def import_postcodes(path):
+    """Postcode district centroids: postcode_district,latitude,longitude (ONS's, downloaded by
+    the council). A home's distance is then from its postcode district, not its authority."""
+    run_import("postcodes", path, geo.POSTCODE_COLUMNS, geo.import_postcodes)
 
 
 def _quoted(name: str) -> str:

@@ -127,6 +127,14 @@ def sign_in(client, user):
 
 
 @pytest.fixture
+def world():
+    """The consortium of the referrals' tests (tests/referral_world.py)."""
+    from tests.referral_world import build_world
+
+    return build_world()
+
+
+@pytest.fixture
 def signed_in(client):
     return lambda user: sign_in(client, user)
 
