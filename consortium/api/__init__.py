@@ -10,6 +10,7 @@ from flask import Blueprint, Flask, render_template
 
 import audits.api
 import contracts.api
+import contracts.referrals.api
 import contracts.returns_api
 import providers.api
 from consortium.api import openapi
@@ -23,6 +24,7 @@ BLUEPRINTS = [
     providers.api.bp,
     contracts.api.bp,
     contracts.returns_api.bp,
+    contracts.referrals.api.bp,
     audits.api.bp,
     recharges_api.bp,
 ]

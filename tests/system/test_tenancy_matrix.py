@@ -3,7 +3,7 @@ shown, never changed. The routes are found from the app, so a new route with an 
 does not know fails until it is added here."""
 
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -16,6 +16,8 @@ from consortium.core.models import Authority
 from consortium.recharges import services as recharges
 from contracts import returns
 from contracts.models import Placement
+from contracts.referrals import services as referrals
+from contracts.referrals import vacancies
 from tests.conftest import sign_in
 from tests.factories import (
     AdmissionFactory,
@@ -45,6 +47,23 @@ API_BODIES = {
     "audits_api.acknowledge_flag": {"note": "x"},
     "audits_api.resolve_flag": {"note": "x"},
     "returns_api.submit_return": {"values": {"EET": "90"}, "submit": False},
+    "referrals_api.open_referral": {},
+    "referrals_api.withdraw_referral": {"reason": "x"},
+    "referrals_api.buy_spot": {
+        "homeUrn": "SC100001",
+        "startDate": date.today().isoformat(),
+        "weeklyFeePence": 100000,
+        "placementType": "residential",
+        "reason": "x",
+    },
+    "referrals_api.accept_offer": {},
+    "referrals_api.make_offer": {
+        "homeUrn": "SC100001",
+        "startDate": date.today().isoformat(),
+        "coreWeeklyCostPence": 1,
+    },
+    "referrals_api.decline": {"reason": "No vacancy"},
+    "referrals_api.withdraw_offer": {},
 }
 
 
@@ -77,6 +96,20 @@ def theirs():
         consortium, AuthorityFactory().code, date(2025, 4, 1), None, their_lead, "http://test"
     )
     flag = FlagFactory(kind="underused_block_beds", subject=block.ref, contract=block, provider=provider)
+    referral = referrals.new_draft(
+        None,
+        their_authority.code,
+        consortium,
+        child_ref="THEIRS-CHILD-REF",
+        age_in_years=14,
+        needed_by=date.today() + timedelta(days=7),
+        residential_suitability="Preferred",
+    )
+    invitation = next(i for i in referrals.open_referral(referral) if i.stage == "Block")
+    offer = referrals.make_offer(
+        invitation, None, referrals.OfferValues(home.urn, date.today() + timedelta(days=7), "standard")
+    )
+    vacancy = vacancies.publish(provider.id, home, 1, date.today(), None, ["residential"], 10, 17, date.today())
     return {
         "consortium_id": consortium.id,
         "membership_id": consortium.memberships[0].id,
@@ -102,6 +135,10 @@ def theirs():
         "decision": "accept",
         "token": "not-a-token",
         "token_id": tokens.create(their_lead, "Theirs", "write")[0].id,
+        "referral_id": referral.id,
+        "invitation_id": invitation.id,
+        "offer_id": offer.id,
+        "vacancy_id": vacancy.id,
     }
 
 
