@@ -45,6 +45,7 @@ def register_panels(app) -> None:
     panels.add(app, "provider", provider_flags)
     panels.add(app, "home_page", newest_flags)
     panels.add(app, "contract", contract_flags)
+    panels.add(app, "offer_home", offer_home_flags)
 
 
 def _flags(*conditions, limit=None) -> list[Flag]:
@@ -79,6 +80,12 @@ def newest_flags(user) -> str:
 
 def home_flags(home) -> str:
     return render_template("audits/_flags.html", flags=_flags(Flag.home_id == home.id), heading="Flags")
+
+
+def offer_home_flags(home) -> str:
+    """The open quality flags on a home offered for a referral, as tags in the offers' table."""
+    open_now = _flags(Flag.home_id == home.id, Flag.kind.in_(SHARED_KINDS), Flag.open_for(current_user))
+    return render_template("audits/_flag_tags.html", flags=open_now)
 
 
 def provider_flags(provider) -> str:

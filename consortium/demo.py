@@ -10,8 +10,9 @@ import csv
 import io
 import random
 import time
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -32,7 +33,9 @@ from consortium.recharges import services as recharges
 from contracts import imports, returns
 from contracts import services as contract_services
 from contracts.models import Contract
-from providers import ofsted
+from contracts.referrals import services as referral_services
+from contracts.referrals import vacancies
+from providers import geo, ofsted
 from providers.models import Provider
 
 demo_group = AppGroup("demo", help="Demonstration data.")
@@ -622,6 +625,7 @@ def seed_contracts(today: date) -> bool:
     crisis = db.session.scalar(select(Contract).where(Contract.ref == CRISIS_REF))
     crisis.compared_lot = "Solo/crisis"  # its beds are set against solo placements, not the residential average
     seed_recharges(today, consortium, crisis)
+    seed_referrals(today, consortium)
     return True
 
 
@@ -865,6 +869,101 @@ def seed_recharges(today: date, consortium: Consortium, crisis_block: Contract) 
     quarter_start, quarter_end = quarter_of(quarter_of(today)[0] - timedelta(days=1))
     block_pool = recharges.create_block_pool(crisis_block, quarter_start, quarter_end)
     recharges.draft_statements(block_pool)
+
+
+# ---------------------------------------------------------------- referrals and vacancies
+
+
+def _refer(consortium, code: str, child: str, opened: datetime, needed_in_days: int, **answers):
+    referral = referral_services.new_draft(
+        None,
+        code,
+        consortium,
+        child_ref=child,
+        age_in_years=answers.pop("age", 14),
+        needed_by=opened.date() + timedelta(days=needed_in_days),
+        residential_suitability="Preferred",
+        foster_suitability="Unsuitable",
+        **answers,
+    )
+    referral_services.open_referral(referral, opened)
+    return referral
+
+
+def _answer(referral, provider_name: str, at: datetime, urn=None, core: int | None = None, stage=None, reason=None):
+    """A provider's answer: an offer of a home (at a core fee in pounds), or a decline."""
+    invitation = next(
+        i
+        for i in referral.invitations
+        if i.provider.name == provider_name and (stage is None or i.stage == stage) and i.status == "invited"
+    )
+    if urn is None:
+        return referral_services.decline(invitation, "No vacancy", None, at)
+    values = referral_services.OfferValues(
+        home_urn=urn,
+        start_date=referral.needed_by,
+        need_level=referral.need_level,
+        core_pence=(core or 0) * 100,
+        reason=reason,
+    )
+    return referral_services.make_offer(invitation, None, values, at)
+
+
+def seed_referrals(today: date, consortium: Consortium) -> None:
+    """A referral in each state, published vacancies, and a spot purchase made today while a
+    block bed stood empty (its flag opens when the checks run)."""
+    centroids = Path(__file__).parent.parent / "docs" / "formats" / "postcodes.csv"
+    geo.import_postcodes(read_table(centroids.read_bytes(), "postcodes.csv", **geo.POSTCODE_COLUMNS))
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    # Placed through the block last month: the block's provider offered, the officer accepted.
+    placed_at = datetime.combine(today.replace(day=1) - timedelta(days=6), datetime.min.time(), timezone.utc)
+    placed = _refer(consortium, "E10000024", "NCC-R0101", placed_at, 2, age=13)
+    block_offer = _answer(placed, PROVIDER_NAME, placed_at + timedelta(hours=3), "SC910002", stage="Block")
+    referral_services.accept(block_offer, at=placed_at + timedelta(hours=5))
+    # Unmet: needed the same day, nobody could take the child, closed without a placement.
+    unmet = _refer(consortium, "E06000015", "DER-R0102", now - timedelta(days=20), 0, age=16, need_level="high")
+    for invitation in list(unmet.invitations):
+        referral_services.decline(invitation, "Cannot meet needs", None, now - timedelta(days=20, hours=-2))
+    referral_services.close_unmet(
+        unmet, "No suitable offer", "Solo placement needed the same day", now - timedelta(days=19)
+    )
+    # Escalated to the Reserve tier: nobody in the Preferred tier answered within 72 hours.
+    _refer(consortium, "E10000018", "LCS-R0103", now - timedelta(hours=80), 9, risk_missing=True)
+    referral_services.tick(now - timedelta(hours=80) + timedelta(hours=72, minutes=5))
+    # In the Preferred tier's window with two offers; the block's provider declined.
+    offered = _refer(consortium, "E06000018", "NOT-R0104", now - timedelta(hours=20), 3, age=15)
+    _answer(offered, PROVIDER_NAME, now - timedelta(hours=18), stage="Block")
+    _answer(offered, "Brookside Care Homes Ltd", now - timedelta(hours=12), "SC910007", 4200)
+    _answer(
+        offered,
+        "Meadowbank Young People's Services",
+        now - timedelta(hours=6),
+        "SC910010",
+        4480,
+        reason="Two staff at night",
+    )
+    # Waiting on the block's provider: opened this morning.
+    _refer(consortium, "E06000018", "NOT-R0105", now - timedelta(hours=2), 10, risk_self_harm=True)
+    providers = {p.name: p for p in db.session.scalars(select(Provider))}
+    homes = {h.urn: h for p in providers.values() for h in p.homes}
+    for name, urn, beds, kinds, ages, confirmed in (
+        ("Castle Gate Homes CIC", "2910031", 2, ["supported"], (16, 17), 3),
+        ("Sherwood Young People's Homes Ltd", "SC910022", 1, ["residential"], (11, 17), 1),
+        ("Nene Valley Homes CIC", "SC910028", 1, ["residential"], (8, 15), 12),
+    ):
+        vacancies.publish(
+            providers[name].id, homes[urn], beds, today, None, kinds, *ages, today - timedelta(days=confirmed)
+        )
+    vacancies.remind_and_lapse(today)
+    spot = read_table(
+        _csv(
+            list(imports.PLACEMENT_COLUMNS["required"]) + ["age_at_start"],
+            [["E06000015", "DER-R0106", "", "SC910016", today, "", "5450.00", "residential", "14.2", 14]],
+        ),
+        "spot purchase",
+        **imports.PLACEMENT_COLUMNS,
+    )
+    imports.import_placements(spot)
 
 
 def act_on_flags(today: date) -> None:

@@ -143,6 +143,18 @@ class LotForm(Form):
     name = StringField(
         "Lot name", widget=GovTextInput(), validators=[DataRequired(message="Enter the lot name"), Length(max=120)]
     )
+    care_type = RadioField(
+        "Kind of placement it buys",
+        widget=GovRadioInput(),
+        choices=[
+            ("residential", "Residential care"),
+            ("foster", "Foster care"),
+            ("supported", "Supported accommodation"),
+        ],
+        default="residential",
+        description="Referrals invite the lot's providers when this kind of placement suits the child.",
+        validators=[InputRequired(message="Choose the kind of placement")],
+    )
     submit = SubmitField("Add lot", widget=GovSubmitInput())
 
 

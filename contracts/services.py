@@ -20,6 +20,7 @@ from consortium.core.services import RuleBroken
 from contracts import placements as rules
 from contracts.models import (
     ADMISSION_STATUSES,
+    CARE_TYPES,
     NEED_LEVELS,
     TIERS,
     Admission,
@@ -32,6 +33,7 @@ from contracts.models import (
     Placement,
     PlacementFee,
     Price,
+    care_type_of_provision,
 )
 from contracts.transparency import ROUTES
 from providers.models import Home, Provider
@@ -48,13 +50,18 @@ def check_version(obj, seen_version: int | None) -> None:
 # ---------------------------------------------------------------- frameworks
 
 
-def add_lot(contract: Contract, name: str) -> Lot:
+def add_lot(contract: Contract, name: str, care_type: str | None = None) -> Lot:
+    """A lot of a framework, buying one of the standard's kinds of placement (by default the one
+    its name says: "Supported accommodation 16+" buys supported accommodation)."""
     name = " ".join(name.split())
     if contract.kind != "framework":
         raise RuleBroken("Only a framework has lots")
     if any(lot.name.lower() == name.lower() for lot in contract.lots):
         raise RuleBroken(f"{contract.ref} already has a lot named {name}", "name")
-    lot = Lot(name=name)
+    care_type = care_type or care_type_of_provision(name)
+    if care_type not in CARE_TYPES:
+        raise RuleBroken(f"Choose the kind of placement: {', '.join(CARE_TYPES)}", "care_type")
+    lot = Lot(name=name, care_type=care_type)
     contract.lots.append(lot)
     db.session.flush()
     return lot

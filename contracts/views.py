@@ -221,7 +221,9 @@ def _contract_form(contract: Contract, form, title: str, caption: str = "", **co
 def add_lot(contract_id):
     contract = _lead_contract(contract_id)
     form = LotForm()
-    if (done := act(lambda: services.add_lot(contract, form.name.data), form, "Enter the lot name")).saved:
+    if (
+        done := act(lambda: services.add_lot(contract, form.name.data, form.care_type.data), form, "Enter the lot name")
+    ).saved:
         flash(f"Lot {done.result.name} added", "success")
     return redirect(url_for(".contract", contract_id=contract.id))
 

@@ -41,6 +41,7 @@ MENUS: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
     ],
     "lead": [
         ("Dashboard", "dashboards.dashboard", ("dashboards.",)),
+        ("Referrals", "referrals.referrals", ("referrals.",)),
         ("Placements", "contracts.placements", PLACEMENTS),
         ("Contracts", "contracts.contracts", ("contracts.",)),
         ("Returns", "returns.schedule", ("returns.",)),
@@ -55,6 +56,7 @@ MENUS: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
     ],
     "partner": [
         ("Dashboard", "dashboards.dashboard", ("dashboards.",)),
+        ("Referrals", "referrals.referrals", ("referrals.",)),
         ("Placements", "contracts.placements", PLACEMENTS),
         ("Contracts", "contracts.contracts", ("contracts.",)),
         ("Returns", "returns.schedule", ("returns.",)),
@@ -65,6 +67,7 @@ MENUS: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
     ],
     "provider": [
         ("Dashboard", "dashboards.dashboard", ("dashboards.",)),
+        ("Referrals", "referrals.invitations", ("referrals.",)),
         ("Contracts", "contracts.contracts", ("contracts.",)),
         ("Returns", "returns.schedule", ("returns.",)),
         ("Providers", "providers.providers", PROVIDERS),

@@ -3,14 +3,18 @@ viewer may read of a referral: shared by the pages and the API."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from consortium.core import audit
 from consortium.core.extensions import db
+from consortium.core.formatting import day, long_day, uk_minute
 from consortium.core.models import Consortium, Membership, today
 from consortium.core.services import RuleBroken
 from contracts.referrals.models import RISKS, Offer, Referral, ReferralInvitation
+from contracts.referrals.search import aware
 
 # The standard's name of each column a referral holds beyond the child, the date and the types.
 NEEDS = (
@@ -139,3 +143,117 @@ def record_provider_view(referral: Referral, user) -> None:
         str(referral.id),
         {"number": referral.number, "provider": user.provider.name if user.provider else None},
     )
+
+
+# ---------------------------------------------------------------- on the pages
+
+
+def _yes_no(value: bool) -> str:
+    return "Yes" if value else "No"
+
+
+def sections(referral: Referral, with_child: bool = True) -> list[tuple[str, str, list[tuple[str, str]]]]:
+    """The referral's answers by topic: (step, heading, [(question, answer)]), as the check page
+    and the referral's page show them. `with_child` False leaves out the child's reference."""
+    child = [("Age", f"{referral.age_in_years}"), ("Sex", referral.sex or "Not needed for matching")]
+    if with_child:
+        child.insert(0, ("Child reference", referral.child_ref))
+    fee = f"£{referral.max_weekly_pence / 100:,.2f}" if referral.max_weekly_pence else "Not given"
+    return [
+        ("child", "The child", child),
+        (
+            "when",
+            "When",
+            [("Needed by", _long(referral.needed_by)), ("Urgency", referral.urgency or "Set when opened")],
+        ),
+        (
+            "what",
+            "What kind of placement",
+            [
+                ("Foster care", referral.foster_suitability),
+                ("Residential care", referral.residential_suitability),
+                ("Supported accommodation", referral.supported_suitability),
+                ("Need level", referral.need_level.capitalize()),
+                ("Siblings to place with", str(referral.sibling_count)),
+                ("Highest weekly fee", fee),
+            ],
+        ),
+        (
+            "where",
+            "Where",
+            [
+                ("A placement in the area preferred", _yes_no(referral.local_preferred)),
+                ("Why outside the area", referral.out_of_area_reason or "Not given"),
+            ],
+        ),
+        (
+            "requirements",
+            "Requirements",
+            [
+                (label, _yes_no(value) if isinstance(value, bool) else (value or "Not given"))
+                for label, value in ((label, getattr(referral, column)) for column, _, label in NEEDS)
+            ],
+        ),
+        (
+            "risks",
+            "Risks",
+            [(label, "Risk present" if getattr(referral, column) else "No known risk") for column, _, label in RISKS]
+            + [
+                ("Other risk to the child", referral.risk_other or "None given"),
+                ("Other risk to others or property", referral.risk_to_others_other or "None given"),
+            ],
+        ),
+    ]
+
+
+def _long(day_) -> str:
+    return long_day(day_) if day_ else "Not given"
+
+
+def timeline(referral: Referral) -> list[tuple[datetime, str]]:
+    """What happened, in order: opened, who was invited when, each tier's window, each answer,
+    lapses and withdrawals, the acceptance and the placement, the close."""
+    events: list[tuple[datetime, str]] = [(aware(referral.created_at), "Started as a draft")]
+    if referral.opened_at:
+        events.append((aware(referral.opened_at), f"Opened as {referral.number} ({referral.urgency})"))
+    windows: dict[tuple[str, datetime], list[str]] = {}
+    for invitation in referral.invitations:
+        stage = "block" if invitation.is_block else f"{invitation.stage} tier"
+        events.append(
+            (
+                aware(invitation.sent_at),
+                f"Invited {invitation.provider.name} ({stage}, {invitation.contract.ref}) to answer by "
+                f"{uk_minute(invitation.deadline)}",
+            )
+        )
+        windows.setdefault((invitation.stage, aware(invitation.deadline)), []).append(invitation.provider.name)
+        if invitation.status == "declined":
+            note = f": {invitation.decline_note}" if invitation.decline_note else ""
+            events.append(
+                (
+                    aware(invitation.answered_at),
+                    f"{invitation.provider.name} declined ({invitation.decline_reason}{note})",
+                )
+            )
+        elif invitation.status == "no_response" and invitation.answered_at is None:
+            events.append((aware(invitation.deadline), f"{invitation.provider.name} did not answer by the deadline"))
+    for (stage, ends), _names in sorted(windows.items(), key=lambda item: item[0][1]):
+        label = "The block's" if stage == "Block" else f"The {stage} tier's"
+        events.append((ends, f"{label} window ends"))
+    for offer in referral.offers:
+        events.append(
+            (
+                aware(offer.made_at),
+                f"{offer.provider.name} offered {offer.home.display_name} from {day(offer.start_date)}",
+            )
+        )
+        if offer.status in ("withdrawn", "lapsed") and offer.closed_at:
+            events.append((aware(offer.closed_at), f"{offer.provider.name}'s offer {offer.status}"))
+        if offer.status == "accepted":
+            events.append((aware(offer.closed_at), f"{offer.provider.name}'s offer accepted: placement made"))
+    if referral.closed_at and referral.status != "placed":
+        reason = f": {referral.close_reason}" if referral.close_reason else ""
+        events.append((aware(referral.closed_at), f"Closed as {referral.status}{reason}"))
+    elif referral.status == "placed" and referral.spot_reason:
+        events.append((aware(referral.closed_at), f"Placed by a spot purchase: {referral.spot_reason}"))
+    return sorted((e for e in events if e[0] is not None), key=lambda e: e[0])

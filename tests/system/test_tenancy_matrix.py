@@ -139,6 +139,7 @@ def theirs():
         "invitation_id": invitation.id,
         "offer_id": offer.id,
         "vacancy_id": vacancy.id,
+        "step": "when",
     }
 
 
@@ -155,7 +156,7 @@ def ours():
 
 def routes(app):
     for rule in app.url_map.iter_rules():
-        ids = set(rule.arguments) - {"fmt", "table", "action", "period", "decision"}
+        ids = set(rule.arguments) - {"fmt", "table", "action", "period", "decision", "step"}
         if rule.endpoint == "static" or not ids:
             continue
         for method in sorted(rule.methods & {"GET", "POST"}):
