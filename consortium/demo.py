@@ -916,8 +916,8 @@ def seed_referrals(today: date, consortium: Consortium) -> None:
     geo.import_postcodes(read_table(centroids.read_bytes(), "postcodes.csv", **geo.POSTCODE_COLUMNS))
     now = datetime.now(timezone.utc).replace(microsecond=0)
     # Placed through the block last month: the block's provider offered, the officer accepted.
-    placed_at = datetime.combine(today.replace(day=1) - timedelta(days=6), datetime.min.time(), timezone.utc)
-    placed = _refer(consortium, "E10000024", "NCC-R0101", placed_at, 2, age=13)
+    placed_at = datetime.combine(today.replace(day=1) - timedelta(days=2), datetime.min.time(), timezone.utc)
+    placed = _refer(consortium, "E10000024", "NCC-R0101", placed_at, 1, age=13)
     block_offer = _answer(placed, PROVIDER_NAME, placed_at + timedelta(hours=3), "SC910002", stage="Block")
     referral_services.accept(block_offer, at=placed_at + timedelta(hours=5))
     # Unmet: needed the same day, nobody could take the child, closed without a placement.

@@ -470,17 +470,10 @@ def board():
     """Block voids first (from the blocks' nights), then providers' published vacancies."""
     args = request.args
     within, rank = args.get("within", type=int), args.get("judgement", type=int)
-    rows = vacancies.board(
-        current_user,
-        date.today(),
-        args.get("type", ""),
-        args.get("area", ""),
-        Decimal(within) if within else None,
-        rank,
-    )
+    miles = Decimal(within) if within else None
     return render_template(
         "referrals/board.html",
-        rows=rows,
+        rows=vacancies.board(current_user, date.today(), args.get("type", ""), args.get("area", ""), miles, rank),
         own=_own_vacancies() if current_user.role == "provider" else [],
         args=args,
         care_types=[(k, v[0]) for k, v in CARE_TYPES.items()],

@@ -192,12 +192,13 @@ def test_an_unreachable_mail_server_fails_the_run_and_keeps_the_message(app):
     assert db.session.scalar(select(OutboxMessage.sent_at)) is None
 
 
-def test_the_scheduler_runs_the_checks_at_two_and_the_digest_at_seven_uk_time(app):
+def test_the_scheduler_runs_the_checks_at_two_the_digest_at_seven_and_referrals_every_five_minutes(app):
     from audits import scheduler
 
     built = scheduler.build(app)
     triggers = {job.id: job.trigger for job in built.get_jobs()}
-    assert set(triggers) == {"checks", "digest"}
+    assert set(triggers) == {"checks", "digest", "referrals"}
+    assert {f.name: str(f) for f in triggers["referrals"].fields}["minute"] == "*/5"
     for job_id, hour in (("checks", 2), ("digest", 7)):
         trigger = triggers[job_id]
         assert str(trigger.timezone) == "Europe/London"

@@ -66,6 +66,7 @@ def test_seed_twice_builds_the_demo_once_and_every_account_signs_in(app, runner)
         "contract_expiring",
         "kpi_red",
         "overdue_return",
+        "block_void_while_spot",  # a spot purchase today while a bed of EM-BLOCK-RES stood empty
     }
     statuses = dict(
         db.session.execute(select(MonitoringReturn.status, func.count()).group_by(MonitoringReturn.status)).all()
