@@ -241,19 +241,18 @@ def accept(offer_id):
     )
 
 
-def _accept_check(offer: Offer, placement: Placement):
-    """The check page: the placement accepting will create."""
+def _accept_check(offer: Offer, _placement: Placement):
+    """The check page: the placement accepting will create (read from the offer: the trial
+    placement is already undone when this page is drawn)."""
+    values = services.placement_values(offer.referral, offer)
     rows = [
-        ("Child", placement.child_ref),
-        ("Home", placement.home.with_urn),
-        ("Contract", placement.contract.ref if placement.contract else "Spot purchase"),
-        ("Start", day(placement.start_date)),
-        (
-            "Weekly fee",
-            money(placement.fees[0].weekly_pence) if placement.fees else "The block's price (already paid for)",
-        ),
-        ("Need level", (placement.need_level or "standard").capitalize()),
-        ("Distance", f"{placement.distance_miles} miles" if placement.distance_miles is not None else "Not known"),
+        ("Child", values.child_ref),
+        ("Home", offer.home.with_urn),
+        ("Contract", offer.contract.ref),
+        ("Start", day(values.start_date)),
+        ("Weekly fee", money(values.weekly_pence) if values.weekly_pence else "The block's price (already paid for)"),
+        ("Need level", values.need_level.capitalize()),
+        ("Distance", f"{values.distance_miles} miles" if values.distance_miles is not None else "Not known"),
     ]
     return render_template(
         "confirm.html",
