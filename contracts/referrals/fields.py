@@ -213,7 +213,8 @@ def _long(day_) -> str:
 def timeline(referral: Referral) -> list[tuple[datetime, str]]:
     """What happened, in order: opened, who was invited when, each tier's window, each answer,
     lapses and withdrawals, the acceptance and the placement, the close."""
-    events: list[tuple[datetime, str]] = [(aware(referral.created_at), "Started as a draft")]
+    started = min(filter(None, (aware(referral.created_at), aware(referral.opened_at))))
+    events: list[tuple[datetime, str]] = [(started, "Started as a draft")]
     if referral.opened_at:
         events.append((aware(referral.opened_at), f"Opened as {referral.number} ({referral.urgency})"))
     windows: dict[tuple[str, datetime], list[str]] = {}
