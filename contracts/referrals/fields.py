@@ -152,9 +152,12 @@ def _yes_no(value: bool) -> str:
     return "Yes" if value else "No"
 
 
-def sections(referral: Referral, with_child: bool = True) -> list[tuple[str, str, list[tuple[str, str]]]]:
+def sections(
+    referral: Referral, with_child: bool = True, with_budget: bool = True
+) -> list[tuple[str, str, list[tuple[str, str]]]]:
     """The referral's answers by topic: (step, heading, [(question, answer)]), as the check page
-    and the referral's page show them. `with_child` False leaves out the child's reference."""
+    and the referral's page show them. `with_child` False leaves out the child's reference;
+    `with_budget` False the highest weekly fee (the referrer's, not for providers to offer up to)."""
     child = [("Age", f"{referral.age_in_years}"), ("Sex", referral.sex or "Not needed for matching")]
     if with_child:
         child.insert(0, ("Child reference", referral.child_ref))
@@ -175,8 +178,8 @@ def sections(referral: Referral, with_child: bool = True) -> list[tuple[str, str
                 ("Supported accommodation", referral.supported_suitability),
                 ("Need level", referral.need_level.capitalize()),
                 ("Siblings to place with", str(referral.sibling_count)),
-                ("Highest weekly fee", fee),
-            ],
+            ]
+            + ([("Highest weekly fee", fee)] if with_budget else []),
         ),
         (
             "where",

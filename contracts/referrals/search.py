@@ -119,6 +119,9 @@ def suitable_blocks(referral: Referral, on: date) -> list[tuple[Contract, list[H
 def framework_admissions(referral: Referral, on: date) -> dict[str, list[Admission]]:
     """By tier, the active admissions to the consortium's frameworks (in their term on `on`) on a
     lot of a kind that suits the referral: one per provider and framework, its best tier."""
+    tiers = ("Preferred", "Reserve", "Other")
+    if not referral.care_types:
+        return {tier: [] for tier in tiers}
     rows = db.session.scalars(
         select(Admission)
         .join(Admission.lot)
@@ -129,12 +132,11 @@ def framework_admissions(referral: Referral, on: date) -> dict[str, list[Admissi
             Contract.start_date <= on,
             Contract.end_date >= on,
             Admission.status == "active",
-            Lot.care_type.in_(referral.care_types or ["none"]),
+            Lot.care_type.in_(referral.care_types),
         )
         .options(selectinload(Admission.lot).selectinload(Lot.contract), selectinload(Admission.provider))
         .order_by(Admission.id)
     ).all()
-    tiers = ("Preferred", "Reserve", "Other")
     best: dict[tuple[int, int], Admission] = {}
     for admission in rows:
         key = (admission.provider_id, admission.lot.contract_id)

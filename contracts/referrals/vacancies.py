@@ -36,11 +36,6 @@ def lapses_on(vacancy: Vacancy) -> date:
     return vacancy.confirmed_on + timedelta(days=LAPSE_DAYS)
 
 
-def is_live(vacancy: Vacancy, today: date) -> bool:
-    ended = vacancy.available_until is not None and vacancy.available_until < today
-    return not vacancy.withdrawn and today < lapses_on(vacancy) and not ended
-
-
 def publish(
     provider_id: int,
     home: Home,

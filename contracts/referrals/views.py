@@ -9,14 +9,14 @@ from functools import partial
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import case, func, select
+from sqlalchemy import case, select
 from sqlalchemy.orm import selectinload
 
 from consortium.core.access import allowed, scoped
 from consortium.core.extensions import db
 from consortium.core.formatting import day, money
 from consortium.core.forms import act, form_page, handle, handle_after_check
-from consortium.core.models import Membership
+from consortium.core.models import Authority, Membership
 from consortium.core.pagination import paginate
 from consortium.core.services import RuleBroken
 from contracts.models import Placement
@@ -90,16 +90,14 @@ def new_referral():
 def _member_choices() -> list[tuple[str, str]]:
     if current_user.role != "lead":
         return []
-    rows = db.session.execute(
-        select(Membership.authority_code, func.min(Membership.id))
+    members = db.session.execute(
+        select(Authority.code, Authority.name)
+        .join(Membership, Membership.authority_code == Authority.code)
         .where(Membership.consortium_id == current_user.consortium_id, Membership.left.is_(None))
-        .group_by(Membership.authority_code)
+        .distinct()
+        .order_by(Authority.name)
     )
-    ids = [first for _, first in rows]
-    names = {
-        m.authority_code: m.authority.name for m in db.session.scalars(select(Membership).where(Membership.id.in_(ids)))
-    }
-    return [("", "Choose the authority")] + sorted(names.items(), key=lambda item: item[1])
+    return [("", "Choose the authority")] + [(code, name) for code, name in members]
 
 
 def _start(form) -> Referral:
@@ -120,9 +118,11 @@ def _answers(form) -> dict:
         given["max_weekly_pence"] = int(value * 100) if value else None
     if "sex" in given:
         given["sex"] = given["sex"] or None
-    for key in ("child_ref", "out_of_area_reason", "additional_support_other", "risk_other", "risk_to_others_other"):
+    if "child_ref" in given:
+        given["child_ref"] = given["child_ref"].strip()
+    for key in ("out_of_area_reason", "additional_support_other", "risk_other", "risk_to_others_other"):
         if key in given:
-            given[key] = (given[key] or "").strip() or None if key != "child_ref" else given[key].strip()
+            given[key] = (given[key] or "").strip() or None  # an empty Other field is no answer
     return given
 
 
@@ -363,7 +363,7 @@ def invitation(invitation_id):
         db.session.commit()
     own = [o for o in found.referral.offers if o.invitation_id == found.id]
     accepted = any(o.status == "accepted" for o in own)
-    sections = fields.sections(found.referral, with_child=accepted) if visible or accepted else []
+    sections = fields.sections(found.referral, with_child=accepted, with_budget=False) if visible or accepted else []
     return render_template(
         "referrals/invitation.html",
         invitation=found,

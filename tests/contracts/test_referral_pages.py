@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from consortium.core import tokens
 from consortium.core.audit import AuditEvent
 from consortium.core.extensions import db
 from contracts.models import Placement
@@ -78,7 +79,7 @@ def test_a_partner_refers_a_provider_offers_and_the_partner_accepts(client, worl
     assert referral.number in listed
     invitation = next(i for i in referral.invitations if i.provider_id == one.provider_id)
     shown = client.get(f"/invitations/{invitation.id}").get_data(as_text=True)
-    assert "NOT-8001" not in shown and "Requirements" in shown
+    assert "NOT-8001" not in shown and "Requirements" in shown and "Highest weekly fee" not in shown
     assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "view needs and risks")) is not None
     offered = client.post(
         f"/invitations/{invitation.id}/offer",
@@ -115,3 +116,39 @@ def test_the_vacancy_board_lists_block_voids_first(client, world):
     sign_in(client, partner(world["nottingham"]))
     board = client.get("/vacancies").get_data(as_text=True)
     assert "Block EM-BLOCK" in board and "2 on every night, 56 bed-nights free" in board
+
+
+def test_bad_values_get_a_message_never_a_500(client, world):
+    sign_in(client, partner(world["nottingham"]))
+    for data in (
+        {"child_ref": "A\x00B", "age_in_years": "14"},
+        {"child_ref": "x" * 100_000, "age_in_years": "14"},
+        {"child_ref": "NOT-1", "age_in_years": "1e20"},
+        {"child_ref": "NOT-1", "age_in_years": "NaN"},
+        {"child_ref": "NOT-1", "age_in_years": "99999999999999999999"},
+    ):
+        answered = client.post("/referrals/new", data=data)
+        assert answered.status_code == 400 and "There is a problem" in answered.get_data(as_text=True), data
+    client.post("/referrals/new", data={"child_ref": "NOT-1", "age_in_years": "14"})
+    referral = db.session.scalar(select(Referral))
+    far = client.post(f"/referrals/{referral.id}/answers/when", data={"needed_by": ["1", "1", "9999"]})
+    assert far.status_code == 400 and "There is a problem" in far.get_data(as_text=True)
+    fee = client.post(
+        f"/referrals/{referral.id}/answers/what",
+        data={
+            "foster_suitability": "Unsuitable",
+            "residential_suitability": "Preferred",
+            "supported_suitability": "Unsuitable",
+            "need_level": "standard",
+            "sibling_count": "0",
+            "max_weekly": "1e20",
+        },
+    )
+    assert fee.status_code == 400
+    api_token = tokens.create(partner(world["nottingham"]), "Case system", "write")[1]
+    refused = client.post(
+        "/api/v1/referrals",
+        json={"childId": "x" * 100_000, "ageInYears": 1e20, "neededBy": "9999-01-01"},
+        headers={"Authorization": f"Bearer {api_token}"},
+    )
+    assert refused.status_code == 422

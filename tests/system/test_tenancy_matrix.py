@@ -210,6 +210,9 @@ def test_another_tenants_objects_are_never_shown_or_changed(app, client, theirs)
 
 
 LISTS = [
+    "/referrals",
+    "/invitations",
+    "/vacancies",
     "/flags",
     "/flags/export.csv",
     "/placements",
