@@ -120,8 +120,9 @@ def table(params: dict) -> Markup:
 
 def figures_table(caption: str, header: list[str], rows: list[list]) -> Markup:
     """A compact table of figures: labels in the first columns, numbers right-aligned after
-    them (the second column too when there are only two)."""
-    numeric = [n > 1 or (n == 1 and len(header) == 2) for n in range(len(header))]
+    them (the second column too when there are only two, or when it holds only counts)."""
+    counts = [bool(rows) and all(isinstance(row[n], int) for row in rows) for n in range(len(header))]
+    numeric = [n > 1 or (n == 1 and (len(header) == 2 or counts[n])) for n in range(len(header))]
     # The same rows are exported with pounds as plain numbers ("Spend (£)": 278500.00); shown, they read as money.
     pounds = [h.endswith(" (£)") for h in header]
     head = [{"text": h.removesuffix(" (£)"), "format": "numeric" if numeric[n] else ""} for n, h in enumerate(header)]

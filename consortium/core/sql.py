@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 from datetime import date, timedelta
 
-from sqlalchemy import Date, Index, Integer, event, func, insert, select, text, true
+from sqlalchemy import Date, Float, Index, Integer, Select, event, func, insert, select, text, true
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.expression import FunctionElement
@@ -50,6 +50,40 @@ def _day_after_sqlite(element, compiler, **kw):
 @compiles(day_after)
 def _day_after_default(element, compiler, **kw):
     return f"({compiler.process(element.clauses, **kw)} + 1)"
+
+
+class hours_between(FunctionElement):  # noqa: N801
+    """Hours, with their fraction, from the first moment to the second."""
+
+    type = Float()
+    inherit_cache = True
+
+
+@compiles(hours_between, "sqlite")
+def _hours_between_sqlite(element, compiler, **kw):
+    first, second = list(element.clauses)
+    return f"((julianday({compiler.process(second, **kw)}) - julianday({compiler.process(first, **kw)})) * 24.0)"
+
+
+@compiles(hours_between)
+def _hours_between_default(element, compiler, **kw):
+    first, second = list(element.clauses)
+    return f"(EXTRACT(EPOCH FROM ({compiler.process(second, **kw)} - {compiler.process(first, **kw)})) / 3600.0)"
+
+
+def median(values: Select):
+    """The median of a one-column query's values, picked in SQL from the middle of their order
+    (the mean of the two middle ones when their number is even); None when there are none."""
+    session = db.session
+    inner = values.subquery()
+    column = inner.c[0]
+    count = session.scalar(select(func.count()).select_from(inner).where(column.is_not(None)))
+    if not count:
+        return None
+    middle = session.scalars(
+        select(column).where(column.is_not(None)).order_by(column).offset((count - 1) // 2).limit(2 - count % 2)
+    ).all()
+    return sum(middle) / len(middle)
 
 
 class least(FunctionElement):  # noqa: N801

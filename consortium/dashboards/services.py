@@ -33,6 +33,7 @@ from contracts.models import (
     PlacementFee,
     UsageSeries,
 )
+from contracts.referrals import figures as referral_figures
 from providers.models import Home, Judgement
 from providers.quality import current_graded, newest_graded
 
@@ -509,7 +510,21 @@ def lead_tables(user, first: date, last: date) -> dict[str, tuple[list[str], lis
         scoped(Flag, user).select(Flag.kind, func.count()).where(Flag.open_for(user)).group_by(Flag.kind)
     ).all()
     tables["flags"] = (["Kind", "Open"], [[Flag(kind=k).kind_name, n] for k, n in sorted(flags)])
+    referred = referral_figures.lead_figures(user, first, last)
+    tables["referrals"] = (
+        ["Month", *(route.capitalize() for route in referral_figures.ROUTES), "Placed"],
+        [
+            [f"{date(y, m, 1):%B %Y}", *(routes.get(r, 0) for r in referral_figures.ROUTES), sum(routes.values())]
+            for (y, m), routes in referred.placed_by_month.items()
+        ],
+    )
     return tables, {
+        "referrals": referred,
+        "void_while_spot": db.session.execute(
+            scoped(Flag, user)
+            .select(func.count(), func.coalesce(func.sum(Flag.pence), 0))
+            .where(Flag.kind == "block_void_while_spot", Flag.open_for(user))
+        ).one(),
         "good": good,
         "total": total,
         "blocks": blocks,

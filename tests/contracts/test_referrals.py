@@ -13,10 +13,11 @@ from consortium.core.messages import OutboxMessage
 from consortium.core.services import RuleBroken
 from contracts.models import Admission, Placement
 from contracts.placements import PlacementValues
-from contracts.referrals import search, services
+from contracts.referrals import figures, search, services
 from providers import geo
 from providers.models import PostcodeDistrict
 from tests.factories import HomeFactory, InspectionFactory, JudgementFactory, PlacementFactory
+from tests.factories import lead as lead_user
 from tests.referral_world import OPENED, TODAY, invitation_of, offer, opened, referral_for
 
 # ---------------------------------------------------------------- urgency, numbers, the first stage
@@ -342,3 +343,35 @@ def test_nobody_to_invite_allows_spot_at_once(world):
     assert referral.invitations == [] and referral.next_stage_at is None
     assert search.spot_allowed(referral, OPENED)
     assert db.session.scalar(select(Placement.id)) is None
+
+
+# ---------------------------------------------------------------- the lead dashboard's figures
+
+
+def test_the_lead_sees_referrals_placed_by_route_and_the_median_hours(world):
+    block_provider, one, two = (world["block"].provider, world["homes"]["One"], world["homes"]["Two"])
+    november = referral_for(world, child_ref="NOT-0040")
+    services.open_referral(november, OPENED - timedelta(hours=23))  # 30 November, 10:00
+    made = offer(invitation_of(november, block_provider), world["block_home"], at=OPENED - timedelta(hours=22))
+    services.accept(made, at=OPENED - timedelta(hours=21))  # 2 hours after opening
+    by_block, by_one, by_two = (opened(world, child_ref=f"NOT-004{n}") for n in (1, 2, 3))
+    made = offer(invitation_of(by_block, block_provider), world["block_home"])
+    services.accept(made, at=OPENED + timedelta(hours=2))  # 2 hours
+    services.accept(offer(invitation_of(by_one, one.provider), one), at=OPENED + timedelta(hours=5))
+    services.accept(offer(invitation_of(by_two, two.provider), two), at=OPENED + timedelta(hours=12))
+    spot = opened(world, child_ref="NOT-0044", needed_by=TODAY)
+    services.buy_spot(spot, spot_values(HomeFactory()), "Needed tonight", OPENED + timedelta(hours=9))
+    opened(world, child_ref="NOT-0045")  # still open
+    PlacementFactory(contract=world["block"], home=world["block_home"], start_date=TODAY + timedelta(days=2))
+    lead = lead_user(world["consortium"])
+
+    december = figures.lead_figures(lead, TODAY, date(2026, 12, 31))
+    assert december.open == 1
+    assert december.placed_by_month == {(2026, 12): {"block": 1, "framework": 2, "spot": 1}}
+    assert december.median_hours == pytest.approx(7.0)  # 2, 5, 9, 12: between 5 and 9
+    # Both block placements found through referrals start on 8 December, one more was placed directly.
+    assert december.block_starts == 3
+    autumn = figures.lead_figures(lead, date(2026, 11, 1), date(2026, 12, 31))
+    assert autumn.placed_by_month[(2026, 11)] == {"block": 1}
+    assert autumn.placed("block") == 2 and autumn.median_hours == pytest.approx(5.0)  # 2, 2, 5, 9, 12
+    assert figures.lead_figures(lead_user(), TODAY, date(2026, 12, 31)).open == 0  # another consortium

@@ -44,8 +44,12 @@ def test_each_roles_dashboard_shows_the_demo(app, runner):
         "within 20 miles",
         "Open flags by kind",
         "<svg",
+        "Referrals placed by month and route",
+        "median from opening a referral to its placement",
     ):
         assert text in page, text
+    void_while_spot = page.split('href="/flags?kind=block_void_while_spot"')[1].split("</p>")[0]
+    assert "not yet resolved, £3,500.00 of void cost" in void_while_spot  # 7 void nights at £3,500 a week
     csv_text = lead_client.get("/dashboard/blocks.csv").get_data(as_text=True)
     assert (
         csv_text.lstrip("\ufeff").startswith("Block contract,Beds,Utilisation,Void cost (£)")
