@@ -3,7 +3,7 @@ viewer may read of a referral: shared by the pages and the API."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -13,8 +13,9 @@ from consortium.core.extensions import db
 from consortium.core.formatting import day, long_day, uk_minute
 from consortium.core.models import Consortium, Membership, today
 from consortium.core.services import RuleBroken
+from contracts.referrals.models import COMMUNICATION_SHOWN as SHOWN
 from contracts.referrals.models import RISKS, Offer, Referral, ReferralInvitation
-from contracts.referrals.search import aware
+from contracts.referrals.search import aware, urgency
 
 # The standard's name of each column a referral holds beyond the child, the date and the types.
 NEEDS = (
@@ -167,7 +168,7 @@ def sections(
         (
             "when",
             "When",
-            [("Needed by", _long(referral.needed_by)), ("Urgency", referral.urgency or "Set when opened")],
+            [("Needed by", _long(referral.needed_by)), ("Urgency", _urgency(referral))],
         ),
         (
             "what",
@@ -193,7 +194,7 @@ def sections(
             "requirements",
             "Requirements",
             [
-                (label, _yes_no(value) if isinstance(value, bool) else (value or "Not given"))
+                (label, _yes_no(value) if isinstance(value, bool) else (SHOWN.get(value, value) or "Not given"))
                 for label, value in ((label, getattr(referral, column)) for column, _, label in NEEDS)
             ],
         ),
@@ -207,6 +208,14 @@ def sections(
             ],
         ),
     ]
+
+
+def _urgency(referral: Referral) -> str:
+    if referral.urgency:
+        return referral.urgency
+    if referral.needed_by is None:
+        return "Not known yet"
+    return f"{urgency(referral.needed_by, date.today())} if opened today"
 
 
 def _long(day_) -> str:

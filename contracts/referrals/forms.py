@@ -16,7 +16,7 @@ from contracts.models import NEED_LEVELS, PLACEMENT_TYPES
 from contracts.referrals.models import (
     ADDITIONAL_SUPPORT,
     CARE_TYPES,
-    COMMUNICATION_NEEDS,
+    COMMUNICATION_SHOWN,
     CULTURAL_NEEDS,
     DECLINE_REASONS,
     LIVING_COMPANIONS,
@@ -49,10 +49,11 @@ def yes_no(label: str, yes: str = "Yes", no: str = "No", description: str = "") 
 
 
 def choice(label: str, options, description: str = "") -> RadioField:
+    """Radios of the standard's options; a dict of them gives each its label."""
     return RadioField(
         label,
         widget=GovRadioInput(),
-        choices=[(o, o) for o in options],
+        choices=list(options.items()) if isinstance(options, dict) else [(o, o) for o in options],
         description=description,
         validators=[InputRequired(message=f"Choose {label.lower().rstrip('?')}")],
     )
@@ -134,7 +135,7 @@ class WhereForm(Form):
 
 
 class RequirementsForm(Form):
-    communication_needs = choice("Communication, language and learning needs", COMMUNICATION_NEEDS)
+    communication_needs = choice("Communication, language and learning needs", COMMUNICATION_SHOWN)
     specific_communication = SelectMultipleField(
         "Specific communication and language requirements",
         widget=GovCheckboxesInput(),

@@ -45,6 +45,8 @@ CARE_TYPES = {
 }
 SEXES = ("Female", "Male")
 COMMUNICATION_NEEDS = ("Y", "N", "Not Specified")
+# The standard's codes as a person reads them.
+COMMUNICATION_SHOWN = {"Y": "Yes", "N": "No", "Not Specified": "Not specified"}
 SPECIFIC_COMMUNICATION = ("ESOL", "BSL", "Makaton", "Other", "None")
 CULTURAL_NEEDS = ("Required", "Not required", "Not Known", "Other")
 LIVING_COMPANIONS = (

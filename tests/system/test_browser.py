@@ -28,15 +28,16 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from audits.models import Flag
 from consortium.core.extensions import db
-from consortium.core.models import Authority, Consortium, Membership
+from consortium.core.models import Authority, Consortium, Membership, User
 from consortium.core.sql import quarter_of
+from consortium.dashboards import services as dashboards
 from consortium.demo import DEMO_PASSWORD, PARTNER_CODE
 from consortium.recharges import services as recharges
 from consortium.recharges.models import CostPool, Statement
 from contracts import usage
-from contracts.models import Contract, MonitoringReturn, Placement
+from contracts.models import Contract, MonitoringReturn, Placement, UsageSeries
 from providers.models import Provider
-from tests.factories import PlacementFactory
+from tests.factories import PASSWORD, PlacementFactory, provider_user
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -641,6 +642,174 @@ def _pages() -> dict[str, list[str]]:
         "partner": ["/", "/dashboard", "/placements/new", "/usage", f"/statements/{statement.id}", f"/flags/{drop.id}"],
         "provider": ["/", "/dashboard", "/returns"],
     }
+
+
+def choose(page, legend, option):
+    """Tick `option` among the radios or checkboxes under the fieldset's legend."""
+    page.get_by_role("group", name=legend, exact=True).get_by_label(option, exact=True).check()
+
+
+def snap_both(page, name):
+    """A screenshot at the desktop width and one at a phone's (390 px)."""
+    snap(page, name)
+    width = page.viewport_size["width"]
+    page.set_viewport_size({"width": 390, "height": 844})
+    snap(page, f"{name}-390")
+    page.set_viewport_size({"width": width, "height": 900})
+
+
+def fill_date(page, legend, day):
+    group = page.get_by_role("group", name=legend)
+    for part, value in (("Day", day.day), ("Month", day.month), ("Year", day.year)):
+        group.get_by_label(part, exact=True).fill(str(value))
+
+
+def refer(page, child_ref, needed_by):
+    """The partner answers each question page and opens the referral; its number."""
+    menu(page, "Referrals")
+    snap_both(page, "r-1-referrals")
+    page.get_by_role("button", name="Start a referral").click()
+    page.get_by_label("Child reference").fill(child_ref)
+    page.get_by_label("Age in years").fill("14")
+    snap_both(page, "r-2-child")
+    page.get_by_role("button", name="Continue").click()
+    fill_date(page, "When is the placement needed by?", needed_by)
+    snap_both(page, "r-3-when")
+    page.get_by_role("button", name="Continue").click()
+    choose(page, "Foster care", "Unsuitable")
+    choose(page, "Residential care", "Preferred")
+    choose(page, "Supported accommodation", "Unsuitable")
+    snap_both(page, "r-4-what")
+    page.get_by_role("button", name="Continue").click()
+    choose(page, "Is a placement in your area preferred?", "Yes")
+    snap_both(page, "r-5-where")
+    page.get_by_role("button", name="Continue").click()
+    choose(page, "Communication, language and learning needs", "No")
+    choose(page, "Specific communication and language requirements", "None")
+    choose(page, "Does the home need adapting?", "No")
+    choose(page, "Cultural needs", "Not required")
+    choose(page, "Who can the child be cared for alongside?", "No preference")
+    choose(page, "Can the child live with pets?", "Yes - can")
+    choose(page, "Additional support", "NA")
+    choose(page, "Is there a deprivation of liberty order?", "No")
+    snap_both(page, "r-6-requirements")
+    page.get_by_role("button", name="Continue").click()
+    for group in page.get_by_role("group").all():
+        group.get_by_label("No known risk", exact=True).check()
+    choose(page, "Risk to the child: going missing", "Risk present")
+    snap_both(page, "r-7-risks")
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Check your answers")
+    expect(page.get_by_text(child_ref).first).to_be_visible()
+    snap_both(page, "r-8-check")
+    page.get_by_role("button", name="Open the referral").click()
+    expect(page.locator(".govuk-notification-banner")).to_be_visible()
+    heading = page.get_by_role("heading", level=1).inner_text()
+    number = re.search(r"EMRF-R-\d{4}-\d{4}", heading).group(0)
+    snap_both(page, "r-9-opened")
+    return number
+
+
+def open_invitation(page, number, stage, name=""):
+    menu(page, "Referrals")
+    if name:
+        snap_both(page, name)
+    row = page.get_by_role("row").filter(has_text=number).filter(has_text=stage)
+    expect(row).to_have_count(1)
+    row.get_by_role("link").first.click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(number)
+
+
+def offer_from(page, number, core, name=""):
+    """The provider offers the first of its homes that suit, from today; the home as listed."""
+    open_invitation(page, number, "Preferred")
+    page.get_by_role("button", name="Make an offer").click()
+    home = page.get_by_label("Home").locator("option").nth(1).inner_text().strip()
+    page.get_by_label("Home").select_option(label=home)
+    fill_date(page, "Start date", date.today())
+    choose(page, "Need level", "Standard")
+    page.get_by_label("Core weekly fee").fill(core)
+    if name:
+        snap_both(page, name)
+    page.get_by_role("button", name="Make the offer").click()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("offer")
+    return home
+
+
+def usage_today(consortium):
+    """Tonight's placements started and nights occupied under the consortium's contracts, and the
+    placements started today in the dashboards' usage, for the partner's authority."""
+    today = date.today()
+    started = usage.placements_started(consortium.id, today, today).get(PARTNER_CODE, 0)
+    nights = usage.bed_nights(consortium.id, today, today).get(PARTNER_CODE, 0)
+    officer = db.session.scalar(select(User).where(User.email == "partner@demo.test"))
+    used = dashboards.usage_by(today, today, UsageSeries.authority_code, user=officer).get((PARTNER_CODE,))
+    return started, nights, used.started if used else 0
+
+
+def test_a_partner_refers_the_block_provider_declines_the_preferred_tier_offers_and_the_best_is_placed(
+    open_tab, browser, server
+):
+    brookside = db.session.scalar(select(Provider).where(Provider.name == "Brookside Care Homes Ltd"))
+    brookside_staff = provider_user(brookside, email="brookside@demo.test")
+    db.session.flush()
+    consortium = db.session.scalar(select(Consortium))
+    before = usage_today(consortium)
+    child = "NOTT-E2E-R001"
+    partner_tab = open_tab()
+    page = partner_tab.page
+    sign_in(page, "partner@demo.test")
+    number = refer(page, child, date.today())
+
+    provider_tab = open_tab()
+    oakleaf = provider_tab.page
+    sign_in(oakleaf, "provider@demo.test")
+    open_invitation(oakleaf, number, "Block", "r-10-invitations")
+    expect(oakleaf.get_by_text(child)).to_have_count(0)  # never the child's reference before acceptance
+    expect(oakleaf.get_by_text("going missing").first).to_be_visible()
+    snap_both(oakleaf, "r-11-invitation")
+    oakleaf.get_by_role("button", name="Decline").click()
+    choose(oakleaf, "Why are you declining?", "No vacancy")
+    snap_both(oakleaf, "r-12-decline")
+    oakleaf.get_by_role("button", name="Decline").click()
+    expect(oakleaf.locator(".govuk-notification-banner")).to_contain_text("declined")
+    oakleaf_home = offer_from(oakleaf, number, "4150.00", "r-13-offer")
+
+    other_tab = open_tab()
+    other = other_tab.page
+    other.goto("/sign-in")
+    other.get_by_label("Email address").fill(brookside_staff.email)
+    other.get_by_label("Password", exact=True).fill(PASSWORD)
+    other.get_by_role("button", name="Sign in").click()
+    brookside_home = offer_from(other, number, "4280.00")
+
+    page.reload()
+    offers = page.get_by_role("table", name="Offers ranked, best first").locator("tbody tr")
+    expect(offers).to_have_count(2)
+    best = offers.first.inner_text()
+    snap_both(page, "r-14-ranked-offers")
+    offers.first.get_by_role("link", name=re.compile("^Accept")).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Accept this offer")
+    snap_both(page, "r-15-accept")
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check the placement before accepting")
+    expect(summary(page, "Child")).to_have_text(child)
+    snap_both(page, "r-16-accept-check")
+    page.get_by_role("button", name=re.compile("^Accept")).click()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text(f"{number} is placed")
+    snap_both(page, "r-17-placement")
+    placed_home = oakleaf_home if oakleaf_home.split(" (")[0] in best else brookside_home
+
+    menu(page, "Placements")
+    row = page.get_by_role("row").filter(has_text=child)
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text(placed_home.split(" (")[0])
+    snap_both(page, "r-18-placements")
+    placement = db.session.scalar(select(Placement).where(Placement.child_ref == child))
+    assert placement.contract.kind == "framework" and placement.start_date == date.today()
+    # The framework's figures and the dashboards' usage count it from tonight.
+    assert usage_today(consortium) == (before[0] + 1, before[1] + 1, before[2] + 1)
+    assert partner_tab.errors == provider_tab.errors == other_tab.errors == []
 
 
 def test_the_main_pages_have_no_serious_accessibility_problems(open_tab):
