@@ -20,7 +20,7 @@ import statistics
 import sys
 import time
 import tracemalloc
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -33,6 +33,7 @@ from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import event, func, select  # noqa: E402
 
 from audits import checks  # noqa: E402
+from audits.jobs import referrals_work  # noqa: E402
 from consortium.app import create_app  # noqa: E402
 from consortium.core.access import allowed, scoped  # noqa: E402
 from consortium.core.extensions import db  # noqa: E402
@@ -44,6 +45,7 @@ from consortium.recharges.models import CostPool, Statement  # noqa: E402
 from consortium.recharges.pdf import statement_pdf  # noqa: E402
 from contracts import imports  # noqa: E402
 from contracts.models import Contract, Placement  # noqa: E402
+from contracts.referrals.models import Offer, Referral, ReferralInvitation  # noqa: E402
 from providers import ofsted  # noqa: E402
 from providers.models import Home, Provider  # noqa: E402
 
@@ -57,6 +59,7 @@ BUDGET = {
     "ofsted import": 5,
     "placements import": 60,
     "placements import MB": 400,
+    "referrals_job": 0.5,
     "pdf": 0.5,
 }
 
@@ -249,6 +252,30 @@ def main():
         # A web worker holds no 100,000-row files: without this, collecting them slowed every page.
         ofsted_rows = placement_rows = data = None
         gc.collect()
+        # The 5-minute job at a slot of its own: deadlines passed, offers lapsed, the next tiers invited.
+        _, jobs["referrals_job"] = timed(lambda: referrals_work(datetime.now(timezone.utc)))
+        offered = (
+            select(Offer.referral_id)
+            .join(Referral, Referral.id == Offer.referral_id)
+            .where(Offer.status == "standing", Referral.consortium_id == lead.consortium_id)
+            .group_by(Offer.referral_id)
+            .order_by(func.count().desc(), Offer.referral_id)
+            .limit(1)
+        )
+        ranked_referral = db.session.scalar(offered)
+        referrer = db.session.scalar(
+            select(User).where(
+                User.role == "partner", User.authority_code == Referral.authority_code, Referral.id == ranked_referral
+            )
+        )
+        invited = db.session.scalar(
+            select(User)
+            .join(ReferralInvitation, ReferralInvitation.provider_id == User.provider_id)
+            .where(User.role == "provider")
+            .group_by(User.id)
+            .order_by(func.count().desc(), User.id)
+            .limit(1)
+        )
         last_page = max(1, -(-pages_count // app.config["PAGE_SIZE"]))
         urls = {
             "floor": ("/bench/floor", lead.email),
@@ -263,6 +290,10 @@ def main():
             "provider page": (f"/providers/{provider_row.id}", lead.email),
             "statements list": (f"/recharges/{pool.id}", lead.email),
             "returns of a contract": (f"/contracts/{block.id}/returns", lead.email),
+            "referrals list": ("/referrals", referrer.email),
+            "referral with offers": (f"/referrals/{ranked_referral}", referrer.email),
+            "provider invitations": ("/invitations", invited.email),
+            "vacancy board": ("/vacancies", referrer.email),
         }
     pages = {}
     for name, (url, email) in urls.items():

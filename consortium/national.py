@@ -2,8 +2,9 @@
 
 153 authorities in 12 consortia, 2,500 providers, 4,000 homes with 12,000 inspections, 60
 frameworks, 400 block contracts, 250,000 placements over ten years (about 80,000 open at the
-end), outcomes frameworks on every contract with their quarterly returns, and yearly cost pools
-with issued statements. Deterministic for a given seed. Written with bulk inserts into an empty
+end), outcomes frameworks on every contract with their quarterly returns, yearly cost pools
+with issued statements, a year of 40,000 referrals with their invitations and offers, and 2,000
+vacancies on the board. Deterministic for a given seed. Written with bulk inserts into an empty
 database; the authorities, providers and homes are made up.
 """
 
@@ -45,12 +46,14 @@ from contracts.models import (
     ReturnVersion,
     contract_homes,
 )
+from contracts.referrals.models import Offer, Referral, ReferralInvitation, Vacancy
 from contracts.returns import STARTER_INDICATORS, period_label
 from contracts.summaries import refresh_all
 from providers.models import Home, Inspection, Judgement, Provider
 
 AUTHORITIES, CONSORTIA, PROVIDERS, HOMES = 153, 12, 2500, 4000
 FRAMEWORKS_PER_CONSORTIUM, BLOCKS, PLACEMENTS, YEARS = 5, 400, 250_000, 10
+REFERRALS, VACANCIES = 40_000, 2_000
 PASSWORD = "national-password"
 CHUNK = 20_000
 
@@ -448,6 +451,8 @@ def seed(today: date, seed_value: int = 1) -> dict[str, int]:
     _bulk(Statement, statements)
     _bulk(StatementCounter, counters)
 
+    counts.update(_referrals(rng, today, contracts, lots, blocks, admissions, homes_of, placements, members_of))
+
     # Accounts: an administrator, a lead per consortium, a partner per authority, staff of 50 providers.
     secret = hash_password(PASSWORD)
     users = [{"email": "admin@national.test", "name": "Admin", "role": "admin"}]
@@ -492,6 +497,151 @@ def seed(today: date, seed_value: int = 1) -> dict[str, int]:
     )
     db.session.flush()
     return counts
+
+
+def _referrals(rng, today, frameworks, lots, blocks, admissions, homes_of, placements, members_of) -> dict[str, int]:
+    """A year of referrals (DESIGN §4a): each asked of a block of its consortium and of the live
+    framework's Preferred tier; most placed (each linked to a placement its authority started
+    then), some unmet or withdrawn, those of the last three days still open with offers standing.
+    And the vacancy board's published vacancies."""
+    now = datetime.combine(today, datetime.min.time(), timezone.utc) + timedelta(hours=9)
+    framework_of_lot = {lot["id"]: lot["contract_id"] for lot in lots}
+    preferred = defaultdict(list)  # framework -> its Preferred admissions
+    for admission in admissions:
+        if admission["tier"] == "Preferred":
+            preferred[framework_of_lot[admission["lot_id"]]].append(admission)
+    started_by = defaultdict(list)  # authority -> placements it started in the year, to link
+    for placement in placements:
+        if placement["start_date"] > today - timedelta(days=365) and placement["home_id"]:
+            started_by[placement["authority_code"]].append(placement)
+    blocks_of = defaultdict(list)
+    for block in blocks:
+        blocks_of[block["consortium_id"]].append(block)
+    moments = sorted(now - timedelta(seconds=rng.randint(0, 365 * 86400)) for _ in range(REFERRALS))
+    referrals, invitations, offers, sequences = [], [], [], defaultdict(int)
+    for referral_id, opened_at in enumerate(moments, start=1):
+        c = rng.randrange(CONSORTIA)
+        code = rng.choice(members_of[c])
+        needed_by = opened_at.date() + timedelta(days=rng.choice((0, 0, 2, 3, 7, 10, 14, 21)))
+        days = (needed_by - opened_at.date()).days
+        urgency = "Today" if days <= 0 else "< 5 days" if days <= 4 else "> 5 days"
+        window = timedelta(hours={"Today": 4, "< 5 days": 24, "> 5 days": 72}[urgency])
+        is_open = opened_at > now - timedelta(days=3)
+        pool = started_by[code]
+        status = "open" if is_open else rng.choices(("placed", "unmet", "withdrawn"), (80, 12, 8))[0]
+        placement = pool.pop(rng.randrange(len(pool))) if status == "placed" and pool else None
+        if status == "placed" and placement is None:
+            status = "unmet"
+        sequences[(c, opened_at.year)] += 1
+        closed_at = None if is_open else opened_at + timedelta(hours=rng.randint(2, 96))
+        referrals.append(
+            {
+                "id": referral_id,
+                "consortium_id": c + 1,
+                "authority_code": code,
+                "number": f"C{c + 1:02d}-R-{opened_at.year}-{sequences[(c, opened_at.year)]:04d}",
+                "year": opened_at.year,
+                "sequence": sequences[(c, opened_at.year)],
+                "status": status,
+                "child_ref": f"{code[-3:]}-R{referral_id:06d}",
+                "age_in_years": rng.randint(8, 17),
+                "needed_by": needed_by,
+                "urgency": urgency,
+                "stage": "Preferred",
+                "next_stage_at": opened_at + window if is_open else None,
+                "residential_suitability": "Preferred",
+                "risk_missing": rng.random() < 0.3,
+                "risk_self_harm": rng.random() < 0.2,
+                "created_at": opened_at,
+                "opened_at": opened_at,
+                "closed_at": closed_at,
+                "close_reason": "No suitable offer" if status == "unmet" else None,
+                "placement_id": placement["id"] if placement else None,
+                "version": 1,
+            }
+        )
+        live_blocks = [b for b in blocks_of[c + 1] if b["start_date"] <= needed_by <= b["end_date"]]
+        live = [f for f in frameworks if f["consortium_id"] == c + 1 and f["start_date"] <= needed_by <= f["end_date"]]
+        asked = [("Block", b["id"], None, b["provider_id"]) for b in rng.sample(live_blocks, min(1, len(live_blocks)))]
+        if live:
+            tier = preferred[live[0]["id"]]
+            asked += [
+                ("Preferred", live[0]["id"], a["id"], a["provider_id"]) for a in rng.sample(tier, min(4, len(tier)))
+            ]
+        accepted = False
+        for stage, contract_id, admission_id, provider_id in asked:
+            answered = opened_at + window * rng.random()
+            roll = rng.random()
+            state = (
+                "offered" if roll < 0.45 else "declined" if roll < 0.8 else "no_response" if not is_open else "invited"
+            )
+            invitations.append(
+                {
+                    "id": len(invitations) + 1,
+                    "referral_id": referral_id,
+                    "provider_id": provider_id,
+                    "contract_id": contract_id,
+                    "admission_id": admission_id,
+                    "stage": stage,
+                    "sent_at": opened_at,
+                    "deadline": opened_at + window,
+                    "status": state,
+                    "answered_at": answered if state in ("offered", "declined") else None,
+                    "decline_reason": rng.choice(("No vacancy", "Cannot meet needs", "Risks"))
+                    if state == "declined"
+                    else None,
+                }
+            )
+            if state != "offered":
+                continue
+            core = 0 if stage == "Block" else rng.randint(3900, 6500) * 100
+            if is_open:
+                offer_status = "standing"
+            elif status == "placed" and not accepted:
+                offer_status, accepted = "accepted", True
+            else:
+                offer_status = "not_selected"
+            offers.append(
+                {
+                    "referral_id": referral_id,
+                    "invitation_id": len(invitations),
+                    "provider_id": provider_id,
+                    "contract_id": contract_id,
+                    "home_id": rng.choice(homes_of[provider_id]),
+                    "is_block": stage == "Block",
+                    "start_date": needed_by,
+                    "need_level": "standard",
+                    "core_pence": core,
+                    "total_pence": core,
+                    "framework_price_pence": None if stage == "Block" else core,
+                    "valid_until": answered + timedelta(hours=48),
+                    "status": offer_status,
+                    "made_at": answered,
+                    "closed_at": closed_at,
+                }
+            )
+    _bulk(Referral, referrals)
+    _bulk(ReferralInvitation, invitations)
+    _bulk(Offer, offers)
+    providers_with_homes = list(homes_of)
+    vacancies = []
+    for _ in range(VACANCIES):
+        provider_id = rng.choice(providers_with_homes)
+        vacancies.append(
+            {
+                "provider_id": provider_id,
+                "home_id": rng.choice(homes_of[provider_id]),
+                "beds": rng.randint(1, 2),
+                "available_from": today - timedelta(days=rng.randint(0, 10)),
+                "care_types": "residential",
+                "min_age": 10,
+                "max_age": 17,
+                "confirmed_on": today - timedelta(days=rng.randint(0, 13)),
+                "version": 1,
+            }
+        )
+    _bulk(Vacancy, vacancies)
+    return {"referrals": len(referrals), "invitations": len(invitations), "offers": len(offers)}
 
 
 def _reset_sequences() -> None:
