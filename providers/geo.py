@@ -95,10 +95,15 @@ class Distance:
 
 def distances_from(authority: Authority, homes: list[Home]) -> dict[int, Distance]:
     """Miles from a placing authority's point to each home's point (homes with one)."""
+    return distances_to(authority, home_points(homes))
+
+
+def distances_to(authority: Authority, points: dict[int, Point]) -> dict[int, Distance]:
+    """Miles from a placing authority's point to each of the homes' points already read."""
     origin = authority_point(authority)
     if origin is None:
         return {}
-    return {home_id: Distance(miles(origin, point), point.source) for home_id, point in home_points(homes).items()}
+    return {home_id: Distance(miles(origin, point), point.source) for home_id, point in points.items()}
 
 
 def import_postcodes(table: Table) -> ImportResult:

@@ -73,17 +73,23 @@ def _hours_between_default(element, compiler, **kw):
 
 def median(values: Select):
     """The median of a one-column query's values, picked in SQL from the middle of their order
-    (the mean of the two middle ones when their number is even); None when there are none."""
-    session = db.session
+    (the mean of the two middle ones when their number is even); None when there are none. One
+    statement: each value's place in the order and their number, then the middle places' mean."""
     inner = values.subquery()
     column = inner.c[0]
-    count = session.scalar(select(func.count()).select_from(inner).where(column.is_not(None)))
-    if not count:
-        return None
-    middle = session.scalars(
-        select(column).where(column.is_not(None)).order_by(column).offset((count - 1) // 2).limit(2 - count % 2)
-    ).all()
-    return sum(middle) / len(middle)
+    ordered = (
+        select(
+            column.label("value"),
+            func.row_number().over(order_by=column).label("place"),
+            func.count().over().label("number"),
+        )
+        .where(column.is_not(None))
+        .subquery()
+    )
+    # Whole-number division: (n + 1) / 2 and (n + 2) / 2 are the one middle place when n is odd, the two when even.
+    middle = ordered.c.place.in_([(ordered.c.number + 1) // 2, (ordered.c.number + 2) // 2])
+    found = db.session.scalar(select(func.avg(ordered.c.value)).where(middle))
+    return None if found is None else float(found)
 
 
 class least(FunctionElement):  # noqa: N801

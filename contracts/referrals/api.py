@@ -265,9 +265,9 @@ def _offer(item: search.RankedOffer | Offer) -> dict:
     }
 
 
-def _referral(r: Referral, for_provider: bool = False) -> dict:
+def _referral(r: Referral, for_provider: bool = False, ranked: list | None = None) -> dict:
     shown = fields.as_shown(r)
-    ranked = search.rank_offers(r, r.offers)
+    ranked = search.rank_offers(r, r.offers) if ranked is None else ranked
     others = [o for o in r.offers if o.status != "standing"]
     invitations = r.invitations
     if for_provider:
@@ -345,7 +345,9 @@ def list_referrals(query: ReferralsQuery):
     found = scoped(Referral).select().options(*fields.LOADED)
     if query.status:
         found = found.where(Referral.status == query.status)
-    return api.page(found, _referral, Referral.id, query.limit)
+    rows, following = api.page_of(found, Referral.id, query.limit)
+    ranked = search.rank_many(rows)  # the page's judgements and distances at once, not per referral
+    return {"items": [_referral(r, ranked=ranked[r.id]) for r in rows], "next": following}
 
 
 @api.endpoint(

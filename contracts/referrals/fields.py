@@ -36,9 +36,8 @@ LOADED = (
     selectinload(Referral.invitations).options(
         selectinload(ReferralInvitation.provider), selectinload(ReferralInvitation.contract)
     ),
-    selectinload(Referral.offers).options(
-        selectinload(Offer.home), selectinload(Offer.provider), selectinload(Offer.contract)
-    ),
+    # An offer's provider and contract are its invitation's, already in the session: read from there.
+    selectinload(Referral.offers).selectinload(Offer.home),
 )
 
 

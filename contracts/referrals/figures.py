@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import case, func
+from sqlalchemy import case, func, select
 
 from consortium.core.access import scoped
 from consortium.core.extensions import db
@@ -54,15 +54,18 @@ def lead_figures(user, first: date, last: date) -> ReferralFigures:
     )
     for y, m, kind, count in rows:
         by_month.setdefault((int(y), int(m)), {})[kind] = count
-    block_starts = db.session.scalar(
+    block_starts = (
         scoped(Placement, user)
         .select(func.count(Placement.id))
         .join(Contract, Contract.id == Placement.contract_id)
         .where(Contract.kind == "block", Placement.start_date.between(first, last))
+        .scalar_subquery()
     )
+    still_open = referrals.select(func.count(Referral.id)).where(Referral.status == "open").scalar_subquery()
+    open_now, started_in_blocks = db.session.execute(select(still_open, block_starts)).one()
     return ReferralFigures(
-        open=db.session.scalar(referrals.select(func.count(Referral.id)).where(Referral.status == "open")),
+        open=open_now,
         placed_by_month=by_month,
         median_hours=median(placed.with_only_columns(hours_between(Referral.opened_at, Referral.closed_at))),
-        block_starts=block_starts,
+        block_starts=started_in_blocks,
     )

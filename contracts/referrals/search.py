@@ -178,8 +178,27 @@ def rank_offers(referral: Referral, offers: list[Offer]) -> list[RankedOffer]:
     """The standing offers, best first: block offers first (nearer, then earlier), then by score
     (quality 60 + price 40), ties nearer first, then earlier."""
     standing = [offer for offer in offers if offer.status == "standing"]
-    ranks = judgement_ranks({offer.home_id for offer in standing})
-    distances = geo.distances_from(referral.authority, [offer.home for offer in standing])
+    return _ranked(referral, standing, judgement_ranks({o.home_id for o in standing}), _points(standing))
+
+
+def rank_many(referrals: list[Referral]) -> dict[int, list[RankedOffer]]:
+    """Each referral's standing offers ranked, the homes' judgements and points read once for all."""
+    standing = [offer for referral in referrals for offer in referral.offers if offer.status == "standing"]
+    ranks, points = judgement_ranks({o.home_id for o in standing}), _points(standing)
+    return {
+        referral.id: _ranked(referral, [o for o in referral.offers if o.status == "standing"], ranks, points)
+        for referral in referrals
+    }
+
+
+def _points(offers: list[Offer]) -> dict[int, geo.Point]:
+    return geo.home_points(list({offer.home_id: offer.home for offer in offers}.values())) if offers else {}
+
+
+def _ranked(referral: Referral, standing: list[Offer], ranks: dict, points: dict) -> list[RankedOffer]:
+    distances = geo.distances_to(
+        referral.authority, {o.home_id: points[o.home_id] for o in standing if o.home_id in points}
+    )
     paid = [offer.total_pence for offer in standing if not offer.is_block and offer.total_pence > 0]
     lowest = min(paid, default=None)
     ranked = []

@@ -112,3 +112,46 @@ def test_users_and_consortium_pages_do_not_load_organisations_one_by_one(app, ru
         MembershipFactory(consortium=consortium)
     db.session.commit()
     assert counts(client, urls, statements) == before
+
+
+def test_referral_pages_and_the_api_list_do_not_grow_with_referrals_and_offers(app, client, world, statements):
+    """The lists rank every listed referral's offers with one read of the homes' judgements and points."""
+    from tests.contracts.test_referrals_api import bearer
+    from tests.factories import HomeFactory, partner, provider_user
+    from tests.referral_world import invitation_of, offer, opened
+
+    one, two = world["homes"]["One"], world["homes"]["Two"]
+
+    def referral_with_offers(n):
+        referral = opened(world, child_ref=f"NOT-Q{n:03d}")
+        # A home of their own for each offer: the ranking reads judgements and points per home.
+        for home in (one, two):
+            extra = HomeFactory(provider=home.provider, local_authority=f"Area {n}", postcode=f"NG{n % 9 + 1} 1AA")
+            offer(invitation_of(referral, home.provider), extra)
+        return referral
+
+    first = referral_with_offers(0)
+    officer = partner(world["nottingham"])
+    staff = provider_user(one.provider)
+    headers = bearer(officer, "read")
+    db.session.commit()
+
+    def measured():
+        found = {}
+        sign_in(client, officer)
+        found |= counts(client, ["/referrals", f"/referrals/{first.id}", "/vacancies"], statements)
+        statements.clear()
+        assert client.get("/api/v1/referrals?limit=50", headers=headers).status_code == 200
+        found["/api/v1/referrals"] = len(statements)
+        sign_in(client, staff)
+        found |= counts(client, ["/invitations"], statements)
+        return found
+
+    before = measured()
+    for n in range(1, 6):
+        referral_with_offers(n)
+    db.session.commit()
+    after = measured()
+    assert after == before, (before, after)
+    # The API's request also finds its token and its user and counts the token's use.
+    assert all(n <= (25 if url.startswith("/api/") else 20) for url, n in after.items()), after
