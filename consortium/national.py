@@ -526,7 +526,7 @@ def _referrals(rng, today, frameworks, lots, blocks, admissions, homes_of, place
         days = (needed_by - opened_at.date()).days
         urgency = "Today" if days <= 0 else "< 5 days" if days <= 4 else "> 5 days"
         window = timedelta(hours={"Today": 4, "< 5 days": 24, "> 5 days": 72}[urgency])
-        is_open = opened_at > now - timedelta(days=3)
+        is_open = opened_at > now - window  # still in the first stage's window: older ones have closed
         pool = started_by[code]
         status = "open" if is_open else rng.choices(("placed", "unmet", "withdrawn"), (80, 12, 8))[0]
         placement = pool.pop(rng.randrange(len(pool))) if status == "placed" and pool else None

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from consortium.core.audit import Audited
 from consortium.core.extensions import db
 from consortium.core.models import Authority, Consortium, User, current_member, utcnow
-from contracts.models import Admission, Contract, Placement
+from contracts.models import Admission, Contract, Lot, Placement
 from providers.models import Home, Provider
 
 STATUSES = ("draft", "open", "placed", "withdrawn", "unmet")
@@ -372,10 +372,22 @@ class Vacancy(Audited, db.Model):
 
     @classmethod
     def visible_to(cls, user):
-        # Published vacancies are for every commissioner to see; a provider sees its own.
+        """A provider's own; for a consortium's officers, those of the providers admitted to
+        its frameworks (a vacancy is published for the frameworks the provider is on)."""
         if user.role == "provider":
             return cls.provider_id == user.provider_id
-        return cls.id.is_not(None)
+        if user.role == "lead":
+            ours = Contract.consortium_id == user.consortium_id
+        elif user.role == "partner":
+            ours = current_member(Contract.consortium_id, user.authority_code)
+        else:
+            return false()
+        return exists(
+            select(Admission.id)
+            .join(Lot, Lot.id == Admission.lot_id)
+            .join(Contract, Contract.id == Lot.contract_id)
+            .where(Admission.provider_id == cls.provider_id, Admission.status == "active", ours)
+        )
 
     @property
     def types(self) -> list[str]:

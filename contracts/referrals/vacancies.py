@@ -5,6 +5,7 @@ board lists block voids first (from the blocks' nights, never typed), then the v
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -113,11 +114,16 @@ def remind_and_lapse(today: date) -> int:
             )
         ).all()
     )
+    staff = defaultdict(list)  # every due vacancy's provider's staff, in one query
+    for user in db.session.scalars(
+        select(User)
+        .where(User.provider_id.in_({v.provider_id for v in due}), User.role == "provider", User.active)
+        .order_by(User.id)
+    ):
+        staff[user.provider_id].append(user)
     count = 0
     for period, vacancy in periods.items():
-        for user in db.session.scalars(
-            select(User).where(User.provider_id == vacancy.provider_id, User.role == "provider", User.active)
-        ):
+        for user in staff[vacancy.provider_id]:
             if (user.id, period) in written:
                 continue
             messages.queue(
@@ -177,6 +183,7 @@ def block_voids(today: date) -> list[tuple[Contract, int, int]]:
         .select(Contract, func.sum(free), func.min(free), func.count())
         .join(BlockNight, BlockNight.contract_id == Contract.id)
         .where(Contract.kind == "block", BlockNight.day >= today, BlockNight.day < last)
+        .options(selectinload(Contract.homes), selectinload(Contract.provider))
         .group_by(Contract.id)
         .having(func.sum(free) > 0)
         .order_by(Contract.ref)

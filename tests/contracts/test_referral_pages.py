@@ -11,9 +11,10 @@ from consortium.core import tokens
 from consortium.core.audit import AuditEvent
 from consortium.core.extensions import db
 from contracts.models import Placement
+from contracts.referrals import vacancies
 from contracts.referrals.models import Referral
 from tests.conftest import sign_in
-from tests.factories import partner, provider_user
+from tests.factories import HomeFactory, partner, provider_user
 
 NEEDED = date.today() + timedelta(days=8)
 
@@ -112,10 +113,17 @@ def test_a_partner_refers_a_provider_offers_and_the_partner_accepts(client, worl
     assert "NOT-8001" in client.get("/placements").get_data(as_text=True)
 
 
-def test_the_vacancy_board_lists_block_voids_first(client, world):
+def test_the_vacancy_board_lists_block_voids_first_then_the_frameworks_providers_vacancies(client, world):
+    today = date.today()
+    admitted = world["homes"]["Three"]  # on our framework's Reserve tier
+    stranger = HomeFactory(name="Elsewhere House")  # its provider is on none of our frameworks
+    for home in (admitted, stranger):
+        vacancies.publish(home.provider_id, home, 1, today, None, ["residential"], 10, 17, today)
     sign_in(client, partner(world["nottingham"]))
     board = client.get("/vacancies").get_data(as_text=True)
     assert "Block EM-BLOCK" in board and "2 on every night, 56 bed-nights free" in board
+    assert board.index("Block EM-BLOCK") < board.index(admitted.display_name)
+    assert "Elsewhere House" not in board
 
 
 def test_bad_values_get_a_message_never_a_500(client, world):
