@@ -234,6 +234,12 @@ def pending(referral: Referral, now: datetime) -> list:
     return [i for i in referral.invitations if i.status == "invited" and aware(i.deadline) > now]
 
 
+SPOT_WAITS = (
+    "A spot purchase waits until every invited provider has answered or its deadline has passed "
+    "and no tier is left to ask (at once only for a referral needed today)"
+)
+
+
 def spot_allowed(referral: Referral, now: datetime) -> bool:
     """Spot only when every invitation has been answered or has expired and no tier is still to
     be asked (or the offers that stand were not acceptable), or at once for a Today referral."""

@@ -469,10 +469,7 @@ def buy_spot(referral: Referral, values: PlacementValues, reason: str, at: datet
     if referral.status != "open":
         raise RuleBroken(f"{referral.number} is already {referral.status}: nothing was changed")
     if not search.spot_allowed(referral, at):
-        raise RuleBroken(
-            "A spot purchase waits until every invited provider has answered or its deadline has passed "
-            "and no tier is left to ask (at once only for a referral needed today)"
-        )
+        raise RuleBroken(search.SPOT_WAITS)
     if not (reason or "").strip():
         raise RuleBroken("Say why a spot purchase is needed", "reason")
     values.authority_code, values.child_ref, values.contract_ref = referral.authority_code, referral.child_ref, None

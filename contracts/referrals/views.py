@@ -273,9 +273,7 @@ def spot(referral_id):
     if (done := handle(form, partial(_buy_spot, referral, form), "home_urn")).saved:
         flash(f"{referral.number} is placed by a spot purchase", "success")
         return redirect(url_for("contracts.placement", placement_id=done.result.id))
-    intro = (
-        None if search.spot_allowed(referral, services.now()) else "A spot purchase is not allowed yet: see why below."
-    )
+    intro = None if search.spot_allowed(referral, services.now()) else f"{search.SPOT_WAITS}: until then it is refused."
     return form_page(
         "form.html",
         form,
