@@ -37,20 +37,19 @@ def lead_figures(user, first: date, last: date) -> ReferralFigures:
     """Referrals placed between the first and the last day (by the day they were placed)."""
     referrals = scoped(Referral, user)
     route = case((Placement.contract_id.is_(None), "spot"), else_=Contract.kind)
-    placed = (
-        referrals.select()
-        .join(Placement, Placement.id == Referral.placement_id)
-        .outerjoin(Contract, Contract.id == Placement.contract_id)
-        .where(
-            Referral.status == "placed",
-            Referral.closed_at >= _moment(first),
-            Referral.closed_at < _moment(last + timedelta(days=1)),
-        )
+    placed = referrals.select().where(
+        Referral.status == "placed",
+        Referral.closed_at >= _moment(first),
+        Referral.closed_at < _moment(last + timedelta(days=1)),
     )
     year, month = func.extract("year", Referral.closed_at), func.extract("month", Referral.closed_at)
     by_month: dict[tuple[int, int], dict[str, int]] = {}
     rows = db.session.execute(
-        placed.with_only_columns(year, month, route, func.count()).group_by(year, month, route).order_by(year, month)
+        placed.join(Placement, Placement.id == Referral.placement_id)
+        .outerjoin(Contract, Contract.id == Placement.contract_id)
+        .with_only_columns(year, month, route, func.count())
+        .group_by(year, month, route)
+        .order_by(year, month)
     )
     for y, m, kind, count in rows:
         by_month.setdefault((int(y), int(m)), {})[kind] = count
