@@ -52,6 +52,13 @@ class Page:
         return numbers
 
 
+def page_of_list(items: list, page: int | None) -> Page:
+    """A page of a list already worked out (one that filters in Python after its queries)."""
+    per_page = current_app.config["PAGE_SIZE"]
+    page = min(max(1, page or 1), MAX_PAGE)
+    return Page(items[(page - 1) * per_page : page * per_page], page, per_page, len(items))
+
+
 def paginate(query: Select, page: int | None, scalars: bool = False) -> Page:
     per_page = current_app.config["PAGE_SIZE"]
     page = min(max(1, page or 1), MAX_PAGE)

@@ -17,7 +17,7 @@ from consortium.core.extensions import db
 from consortium.core.formatting import day, money
 from consortium.core.forms import act, form_page, handle, handle_after_check
 from consortium.core.models import Authority, Membership
-from consortium.core.pagination import paginate
+from consortium.core.pagination import page_of_list, paginate
 from consortium.core.services import RuleBroken
 from contracts.models import Placement
 from contracts.placements import PlacementValues
@@ -468,9 +468,10 @@ def board():
     args = request.args
     within, rank = args.get("within", type=int), args.get("judgement", type=int)
     miles = Decimal(within) if within else None
+    rows = vacancies.board(current_user, date.today(), args.get("type", ""), args.get("area", ""), miles, rank)
     return render_template(
         "referrals/board.html",
-        rows=vacancies.board(current_user, date.today(), args.get("type", ""), args.get("area", ""), miles, rank),
+        page=page_of_list(rows, args.get("page", type=int)),
         own=_own_vacancies() if current_user.role == "provider" else [],
         args=args,
         care_types=[(k, v[0]) for k, v in CARE_TYPES.items()],
