@@ -12,22 +12,15 @@ from sqlalchemy.orm import selectinload
 from audits import checks, jobs, scheduler
 from audits.models import Flag, open_flags
 from consortium.core import audit
+from consortium.core.cli import date_option
 from consortium.core.extensions import db
-from consortium.core.tabular import parse_date
 
 audits_group = AppGroup("audits", help="Checks that find what needs a person, and the flags they raise.")
 scheduler_group = AppGroup("scheduler", help="The process that runs the daily jobs.")
 
 
-def _date(_ctx, _param, value):
-    try:
-        return parse_date(value) if value else None
-    except ValueError as error:
-        raise click.BadParameter(str(error)) from None
-
-
 @audits_group.command("run")
-@click.option("--as-of", callback=_date, help="The date to check as of (YYYY-MM-DD); default today.")
+@click.option("--as-of", callback=date_option, help="The date to check as of (YYYY-MM-DD); default today.")
 @click.option("--check", "kind", help="Run one check only, e.g. quality_drop.")
 def run(as_of, kind):
     """Run the checks; print open flags as kind,subject,severity,opened_on,detail.
@@ -66,7 +59,7 @@ def run_scheduler():
 
 @scheduler_group.command("once")
 @click.argument("job", type=click.Choice(list(scheduler.JOBS)))
-@click.option("--as-of", callback=_date, help="The day to run it for; default today.")
+@click.option("--as-of", callback=date_option, help="The day to run it for; default today.")
 @click.option("--lease-seconds", type=click.IntRange(1, 3600), default=jobs.LEASE_SECONDS, show_default=True)
 def run_once(job, as_of, lease_seconds):
     """Run one job now, through the same once-per-day guard as the scheduler."""

@@ -50,6 +50,7 @@ from consortium.dashboards import glance
 from consortium.dashboards import views as dashboard_views
 from consortium.recharges import cli as recharges_cli
 from consortium.recharges import views as recharges_views
+from consortium.sufficiency import cli as sufficiency_cli
 from contracts import summaries
 
 
@@ -207,4 +208,5 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(audits.cli.audits_group)
     app.cli.add_command(audits.cli.scheduler_group)
     app.cli.add_command(recharges_cli.recharges_group)
+    app.cli.add_command(sufficiency_cli.sufficiency_group)
     app.cli.add_command(backup.backup_group)

@@ -15,11 +15,19 @@ from sqlalchemy import func, select
 from consortium.core import audit, services, tokens
 from consortium.core.extensions import db
 from consortium.core.models import User
-from consortium.core.tabular import ImportFailed, ImportResult, Table, read_file
+from consortium.core.tabular import ImportFailed, ImportResult, Table, parse_date, read_file
 
 import_group = AppGroup("import", help="Load CSV or XLSX files: all rows or none, the same file twice changes nothing.")
 users_group = AppGroup("users", help="Manage user accounts.")
 export_group = AppGroup("export", help="Data in the formats others read, printed to standard output.")
+
+
+def date_option(_ctx, param, value):
+    """A click callback: a command's date option (YYYY-MM-DD or as the imports read dates), None if not given."""
+    try:
+        return parse_date(value) if value else None
+    except ValueError as error:
+        raise click.BadParameter(str(error), param=param) from None
 
 
 def run_import(what: str, path: str, columns: dict, importer: Callable[[Table], ImportResult]) -> None:

@@ -8,22 +8,16 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from consortium.core.cli import date_option
 from consortium.core.extensions import db
 from consortium.core.inputs import MAX_AMOUNT_PENCE
 from consortium.core.models import Consortium
 from consortium.core.services import RuleBroken
-from consortium.core.tabular import parse_date, parse_pence
+from consortium.core.tabular import parse_pence
 from consortium.recharges import services
 from consortium.recharges.apportion import BASES
 
 recharges_group = AppGroup("recharges", help="Sharing the consortium's costs among its members.")
-
-
-def _date(_ctx, param, value):
-    try:
-        return parse_date(value)
-    except ValueError as error:
-        raise click.BadParameter(str(error), param=param) from None
 
 
 def _pence(_ctx, param, value):
@@ -35,8 +29,8 @@ def _pence(_ctx, param, value):
 
 @recharges_group.command("preview")
 @click.option("--consortium", "ref", required=True, help="The consortium's ref, e.g. EMRF.")
-@click.option("--from", "first", required=True, callback=_date, help="First day of the period.")
-@click.option("--to", "last", required=True, callback=_date, help="Last day of the period.")
+@click.option("--from", "first", required=True, callback=date_option, help="First day of the period.")
+@click.option("--to", "last", required=True, callback=date_option, help="Last day of the period.")
 @click.option("--amount", required=True, callback=_pence, help="The amount to share, in pounds.")
 @click.option("--basis", required=True, type=click.Choice([b for b in BASES if b != "fixed"]))
 @click.option("--base-percent", type=click.FloatRange(0, 100), default=0.0, help="The part shared equally, in percent.")

@@ -16,7 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import case, func, literal, or_, select
 
 from consortium.core.extensions import db
-from consortium.core.models import Consortium, Membership
+from consortium.core.models import Authority, Consortium, Membership
 from consortium.core.sql import CalendarDay, days_between
 from contracts.models import Contract, Placement, care_type_of_provision
 
@@ -40,8 +40,8 @@ class Scope:
 
     name: str
     authority_codes: tuple[str, ...]
-    consortium_id: int
-    authority_code: str | None = None  # None: the whole consortium
+    consortium_id: int | None = None  # a consortium's members; None: one authority
+    authority_code: str | None = None
 
 
 def consortium_scope(consortium: Consortium, on: date) -> Scope:
@@ -55,8 +55,8 @@ def consortium_scope(consortium: Consortium, on: date) -> Scope:
     return Scope(consortium.name, tuple(sorted(codes)), consortium.id)
 
 
-def authority_scope(consortium: Consortium, code: str, name: str) -> Scope:
-    return Scope(name, (code,), consortium.id, code)
+def authority_scope(authority: Authority) -> Scope:
+    return Scope(authority.name, (authority.code,), authority_code=authority.code)
 
 
 class Survival:
@@ -216,13 +216,15 @@ def project(survival: Survival, open_ages: list[tuple[int, int]], daily_starts: 
 
 def block_beds(scope: Scope, placement_type: str, days: list[date]) -> list[int]:
     """The beds of the scope's blocks whose homes give the type's kind of placement, in their term on each day:
-    the consortium's blocks, or for an authority the blocks it holds itself."""
+    the consortium's blocks, or for an authority the blocks it holds itself, in any consortium."""
     kind = KIND_OF_TYPE.get(placement_type)
     if kind is None:
         return [0 for _ in days]
-    query = select(Contract).where(Contract.consortium_id == scope.consortium_id, Contract.kind == "block")
+    query = select(Contract).where(Contract.kind == "block")
     if scope.authority_code is not None:
         query = query.where(Contract.owner_code == scope.authority_code)
+    else:
+        query = query.where(Contract.consortium_id == scope.consortium_id)
     blocks = [
         b for b in db.session.scalars(query) if b.homes and care_type_of_provision(b.homes[0].provision_type) == kind
     ]

@@ -8,8 +8,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from consortium.core.extensions import db
-from consortium.core.models import Consortium
 from consortium.sufficiency import forecast as fc
 from tests.factories import (
     AuthorityFactory,
@@ -68,7 +66,6 @@ def test_month_ends_start_after_the_day():
 
 @pytest.fixture
 def scope():
-    consortium = ConsortiumFactory()
     authority = AuthorityFactory(code="E06000018", name="Nottingham")
     # The five placements of ROWS, as dates, and one of another type and one of another authority.
     for start, end in (
@@ -81,7 +78,7 @@ def scope():
         PlacementFactory(authority=authority, start_date=start, end_date=end)
     PlacementFactory(authority=authority, start_date=date(2026, 11, 2), placement_type="kinship")
     PlacementFactory(start_date=date(2026, 11, 2))
-    return fc.authority_scope(consortium, authority.code, authority.name)
+    return fc.authority_scope(authority)
 
 
 def test_the_forecast_reads_the_placements_as_the_worked_example(scope):
@@ -99,7 +96,7 @@ def test_the_forecast_reads_the_placements_as_the_worked_example(scope):
 def test_block_beds_step_down_when_a_block_term_ends(scope):
     home = HomeFactory(provision_type="Children's home")
     block = ContractFactory(
-        consortium=db.session.get(Consortium, scope.consortium_id),
+        consortium=ConsortiumFactory(),
         owner_code=scope.authority_code,
         beds=4,
         start_date=date(2025, 4, 1),
@@ -120,3 +117,22 @@ def test_the_back_test_sets_the_forecast_of_a_year_ago_beside_what_happened(scop
     # The errors, by hand: |1.5 - 2|, |2.5 - 2|, |3 - 0| average 1.3; of the two with any open, 25% each.
     worked = fc.BackTest(AS_OF, [(AS_OF, Decimal("1.5"), 2), (AS_OF, Decimal("2.5"), 2), (AS_OF, Decimal("3.0"), 0)])
     assert (worked.mean_error, worked.mean_percent_error) == (Decimal("1.3"), Decimal("25.0"))
+
+
+def test_the_command_prints_the_24_month_ends_as_csv(runner, scope):
+    result = runner.invoke(
+        args=["sufficiency", "forecast", "--authority", "E06000018", "--type", "residential", "--as-of", "2026-12-01"]
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[:2] == ["month_end,forecast,block_beds", "2026-12-31,1.5,0"] and len(lines) == 25
+    both = runner.invoke(
+        args=["sufficiency", "forecast", "--authority", "E06000018", "--consortium", "X", "--type", "residential"]
+    )
+    assert both.exit_code != 0 and "either --authority or --consortium" in both.output
+    unknown = runner.invoke(args=["sufficiency", "forecast", "--consortium", "NOPE", "--type", "residential"])
+    assert unknown.exit_code != 0 and "there is no consortium 'NOPE'" in unknown.output
+    bad_day = runner.invoke(
+        args=["sufficiency", "forecast", "--authority", "E06000018", "--type", "residential", "--as-of", "2026-13-01"]
+    )
+    assert bad_day.exit_code != 0 and "Traceback" not in bad_day.output
