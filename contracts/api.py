@@ -17,7 +17,7 @@ from consortium.core.dates import financial_year
 from consortium.core.inputs import EARLIEST, LATEST, MAX_WEEKLY_PENCE
 from consortium.core.services import RuleBroken
 from contracts import pds, services, usage
-from contracts.models import PLACEMENT_TYPES, Admission, Contract, Lot, Placement
+from contracts.models import END_REASONS, PLACEMENT_TYPES, Admission, Contract, Lot, Placement
 from contracts.placements import PlacementValues
 
 bp = api.blueprint("contracts_api", __name__)
@@ -43,6 +43,7 @@ class PlacementOut(api.Schema):
     home_urn: str | None
     start_date: date
     end_date: date | None
+    end_reason_code: str | None = Field(description="Why it ended, as the SSDA903 return codes it")
     end_reason: str | None
     weekly_fee_pence: int | None = Field(
         description="The fee now: none for a block placement, which costs the block's price"
@@ -87,6 +88,7 @@ class PlacementsQuery(api.Schema):
 
 class EndIn(api.Schema):
     end_date: Day
+    end_reason_code: Literal[tuple(END_REASONS)] | None = None  # type: ignore[valid-type]
     end_reason: Text | None = None
 
 
@@ -179,6 +181,7 @@ def _placement(p: Placement) -> dict:
         home_urn=p.home.urn if p.home else None,
         start_date=p.start_date,
         end_date=p.end_date,
+        end_reason_code=p.end_reason_code,
         end_reason=p.end_reason,
         weekly_fee_pence=fee,
         weekly_fee=api.money(fee),
@@ -300,7 +303,7 @@ def end_placement(placement_id: int, body: EndIn):
     """The day the child left. Send the ETag you read as If-Match: a placement changed since is refused (412)."""
     placement = scoped(Placement).get_or_404(placement_id)
     version = api.expected_version(placement.version)
-    services.end_placement(placement, body.end_date, body.end_reason, version)
+    services.end_placement(placement, body.end_date, body.end_reason, version, body.end_reason_code)
     return _one(placement)
 
 

@@ -31,6 +31,7 @@ from consortium.core.inputs import MAX_MILES
 from contracts.imports import MAX_CONTRACT_VALUE_PENCE
 from contracts.models import (
     ADMISSION_STATUSES,
+    END_REASONS,
     MAX_BEDS,
     NEED_LEVELS,
     PLACEMENT_TYPES,
@@ -122,7 +123,19 @@ class PlacementForm(Form):
 
 class EndPlacementForm(VersionedForm):
     end_date = date_field("Date the child left")
-    end_reason = StringField("Reason", widget=GovTextInput(), validators=[Optional(), Length(max=200)])
+    end_reason_code = SelectField(
+        "Why did it end?",
+        widget=GovSelect(),
+        choices=[("", "Choose a reason")] + [(code, f"{name} ({code})") for code, (name, _) in END_REASONS.items()],
+        description="As the SSDA903 return codes it: the reasons for a change of placement, then for care ending.",
+        validators=[DataRequired(message="Choose why the placement ended")],
+    )
+    end_reason = StringField(
+        "Note",
+        widget=GovTextInput(),
+        description="Optional. Do not write the child's name or anything that identifies them.",
+        validators=[Optional(), Length(max=200)],
+    )
     submit = SubmitField("End placement", widget=GovSubmitInput())
 
 

@@ -72,7 +72,7 @@ PLACEMENT_COLUMNS = {
         "placement_type",
         "distance_miles",
     ],
-    "optional": ["age_at_start", "need_level", "ssda903_code", "end_reason"],
+    "optional": ["age_at_start", "need_level", "ssda903_code", "end_reason_code", "end_reason"],
 }
 GENERAL_LOT = "General"
 
@@ -299,6 +299,7 @@ def _placement_values(row, problems: list[str]) -> rules.PlacementValues | None:
         need_level=row["need_level"].strip().lower() or None,
         ssda903_code=row["ssda903_code"].strip().upper() or None,
         end_reason=row["end_reason"].strip() or None,
+        end_reason_code=row["end_reason_code"].strip().upper() or None,
     )
 
 

@@ -368,6 +368,34 @@ class ExtensionDecision(Audited, db.Model):
         return cls.contract_id.in_(select(Contract.id).where(Contract.visible_to(user)))
 
 
+# Why a placement ended, as the SSDA903 return codes it: the reasons for a change of placement,
+# then the reasons a period of care ended. Each with whether the ending was unplanned.
+END_REASONS = {
+    "CARPL": ("The care plan changed or was carried out", False),
+    "PLACE": ("Only the placement's status changed", False),
+    "LAREQ": ("The responsible authority asked for it to end", False),
+    "CREQB": ("The carers asked for it to end because of the child's behaviour", True),
+    "CREQO": ("The carers asked for it to end for another reason", True),
+    "CHILD": ("The child asked for it to end", True),
+    "ALLEG": ("An allegation (section 47 enquiry)", True),
+    "STAND": ("A concern about the standards of care", True),
+    "APPRR": ("The carers' approval was removed", True),
+    "CLOSE": ("The provider resigned or closed", True),
+    "CUSTOD": ("A custody arrangement", True),
+    "OTHER": ("Another reason", False),
+    "E4A": ("Care ended: returned home as the care plan intended", False),
+    "E4B": ("Care ended: returned home outside the care plan", True),
+    "E13": ("Care ended: to live with family or others without parental responsibility", False),
+    "E5": ("Care ended: moved to supported independent living", False),
+    "E6": ("Care ended: moved to independent living without formal support", False),
+    "E17": ("Care ended: stayed with the carers at 18 or over (staying put)", False),
+    "E3": ("Care ended: another authority took over the child's care", False),
+    "E9": ("Care ended: sentenced to custody", True),
+    "E8": ("Care ended for another reason", False),
+}
+UNPLANNED_ENDINGS = tuple(code for code, (_, unplanned) in END_REASONS.items() if unplanned)
+
+
 class Placement(Audited, db.Model):
     """One child in one home for a period, made by one authority. Children are identified only by
     the placing authority's own pseudonymous reference."""
@@ -384,7 +412,8 @@ class Placement(Audited, db.Model):
     home_id: Mapped[int | None] = mapped_column(ForeignKey("homes.id"), index=True)
     start_date: Mapped[date] = mapped_column(Date)
     end_date: Mapped[date | None] = mapped_column(Date)  # the day the child left; None: still open
-    end_reason: Mapped[str | None] = mapped_column(String(200))
+    end_reason_code: Mapped[str | None] = mapped_column(String(6))  # of END_REASONS
+    end_reason: Mapped[str | None] = mapped_column(String(200))  # a note beside the code
     need_level: Mapped[str | None] = mapped_column(String(20))
     placement_type: Mapped[str] = mapped_column(String(30))
     ssda903_code: Mapped[str | None] = mapped_column(String(4))
@@ -405,6 +434,9 @@ class Placement(Audited, db.Model):
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
         CheckConstraint("end_date IS NULL OR end_date > start_date", name="ends_after_start"),
+        CheckConstraint(
+            f"end_reason_code IS NULL OR end_reason_code IN {tuple(END_REASONS)}", name="end_reason_code_known"
+        ),
         CheckConstraint("age_at_start IS NULL OR age_at_start BETWEEN 0 AND 25", name="age_plausible"),
         CheckConstraint("distance_miles IS NULL OR distance_miles >= 0", name="distance_not_negative"),
         # Both carry the columns the figures group by, so a period's placements are read from the index alone;
@@ -445,6 +477,38 @@ class Placement(Audited, db.Model):
     @property
     def type_name(self) -> str:
         return PLACEMENT_TYPES.get(self.placement_type, self.placement_type)
+
+    @property
+    def end_reason_name(self) -> str | None:
+        return END_REASONS[self.end_reason_code][0] if self.end_reason_code in END_REASONS else None
+
+
+REVIEW_OUTCOMES = {"continue": "Continue", "step_down": "Step down planned", "move": "Move planned"}
+
+
+class HighCostReview(Audited, db.Model):
+    """A review of a placement costing at or above the consortium's high-cost threshold (DESIGN
+    §4b): one is needed at least every 183 days."""
+
+    __tablename__ = "high_cost_reviews"
+    __audit_child_level__ = frozenset({"note"})
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    placement_id: Mapped[int] = mapped_column(ForeignKey("placements.id"), index=True)
+    reviewed_on: Mapped[date] = mapped_column(Date)
+    outcome: Mapped[str] = mapped_column(String(12))
+    note: Mapped[str | None] = mapped_column(String(1000))
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    placement: Mapped[Placement] = relationship()
+    recorded_by: Mapped[User | None] = relationship()
+
+    __table_args__ = (CheckConstraint(f"outcome IN {tuple(REVIEW_OUTCOMES)}", name="outcome_known"),)
+
+    @classmethod
+    def visible_to(cls, user):
+        return cls.placement_id.in_(select(Placement.id).where(Placement.visible_to(user)))
 
 
 class PlacementFee(Audited, db.Model):

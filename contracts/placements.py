@@ -29,6 +29,7 @@ from consortium.core.services import RuleBroken
 from consortium.core.sql import CalendarDay
 from consortium.core.tabular import too_long
 from contracts.models import (
+    END_REASONS,
     NEED_LEVELS,
     PLACEMENT_TYPES,
     TYPES_WITHOUT_A_HOME,
@@ -60,6 +61,7 @@ class PlacementValues:
     need_level: str | None = None
     ssda903_code: str | None = None
     end_reason: str | None = None
+    end_reason_code: str | None = None
 
 
 class PlacementChecker:
@@ -144,6 +146,8 @@ class PlacementChecker:
         elif len(values.child_ref) > 40:
             problems.append("the child reference is longer than 40 characters")
         problems += too_long(Placement, {"end_reason": values.end_reason, "ssda903_code": values.ssda903_code})
+        if values.end_reason_code and values.end_reason_code not in END_REASONS:
+            problems.append(f"unknown end reason code {values.end_reason_code!r} (one of {', '.join(END_REASONS)})")
         if values.placement_type not in PLACEMENT_TYPES:
             problems.append(f"unknown placement type {values.placement_type!r} (one of {', '.join(PLACEMENT_TYPES)})")
         if values.need_level and values.need_level not in NEED_LEVELS:
@@ -197,6 +201,7 @@ class PlacementChecker:
             "start_date": values.start_date,
             "end_date": values.end_date,
             "end_reason": values.end_reason,
+            "end_reason_code": values.end_reason_code,
             "need_level": values.need_level,
             "placement_type": values.placement_type,
             "ssda903_code": values.ssda903_code,
@@ -267,10 +272,13 @@ def check_fee_change(placement: Placement, pence: int, effective_from: date) -> 
         raise RuleBroken("A fee already starts on that date", "effective_from")
 
 
-def check_end(placement: Placement, end_date: date) -> None:
-    """A placement ends after it starts (and, once written, keeps the rules across placements)."""
+def check_end(placement: Placement, end_date: date, reason_code: str | None = None) -> None:
+    """A placement ends after it starts, for a reason the SSDA903 return codes (and, once
+    written, keeps the rules across placements)."""
     if end_date <= placement.start_date:
         raise RuleBroken(f"The end date must be after the start date, {day(placement.start_date)}", "end_date")
+    if reason_code is not None and reason_code not in END_REASONS:
+        raise RuleBroken(f"Choose why the placement ended: one of {', '.join(END_REASONS)}", "end_reason_code")
 
 
 def problem_across(placement: Placement) -> str | None:

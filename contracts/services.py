@@ -410,10 +410,19 @@ def change_fee(placement: Placement, pence: int, effective_from: date) -> Placem
     return fee
 
 
-def end_placement(placement: Placement, end_date: date, reason: str | None, seen_version: int | None) -> None:
+def end_placement(
+    placement: Placement,
+    end_date: date,
+    reason: str | None,
+    seen_version: int | None,
+    reason_code: str | None = None,
+) -> None:
+    """The day the child left, why (an SSDA903 code) and a note beside it."""
     check_version(placement, seen_version)
-    rules.check_end(placement, end_date)
+    reason_code = (reason_code or "").strip().upper() or None
+    rules.check_end(placement, end_date, reason_code)
     placement.end_date, placement.end_reason = end_date, (reason or "").strip() or None
+    placement.end_reason_code = reason_code
     db.session.flush()
     problem = rules.problem_across(placement)  # a later end can meet the child's next placement
     if problem:

@@ -667,7 +667,9 @@ def end_placement(placement_id):
     form = EndPlacementForm()
     if handle(
         form,
-        lambda: services.end_placement(placement, form.end_date.data, form.end_reason.data, form.seen_version),
+        lambda: services.end_placement(
+            placement, form.end_date.data, form.end_reason.data, form.seen_version, form.end_reason_code.data
+        ),
         "end_date",
     ).saved:
         flash(f"Placement of {placement.child_ref} ended on {day(placement.end_date)}", "success")

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from consortium.core.extensions import db
 from consortium.core.tabular import ImportFailed, read_table
 from contracts import imports
-from contracts.models import Admission, Contract, Placement, PlacementFee
+from contracts.models import END_REASONS, Admission, Contract, Placement, PlacementFee
 from tests.factories import (
     AuthorityFactory,
     ConsortiumFactory,
@@ -225,3 +225,19 @@ def test_the_cli_reports_and_exits_non_zero(region, runner, tmp_path):
     path.write_text(PLACEMENTS_HEADER + "E06000018,X,,SC100004,2024-05-01,,0,residential,3,12\n")
     result = runner.invoke(args=["import", "placements", str(path)])
     assert result.exit_code == 1 and "line 2: the weekly fee must be above zero" in result.output
+
+
+def test_placements_carry_their_coded_end_reason_and_an_unknown_code_is_named(region):
+    load_contracts(CONTRACTS)
+    header = PLACEMENTS_HEADER.strip() + ",end_reason_code,end_reason\n"
+
+    def load(text):
+        table = read_table((header + text).encode(), "placements.csv", **imports.PLACEMENT_COLUMNS)
+        return imports.import_placements(table)
+
+    with pytest.raises(ImportFailed) as failed:
+        load("E06000018,X-1,,SC100004,2024-05-01,2024-09-01,5100,residential,3,12,HOME,\n")
+    assert failed.value.lines() == ["line 2: unknown end reason code 'HOME' (one of " + ", ".join(END_REASONS) + ")"]
+    load("E06000018,X-1,,SC100004,2024-05-01,2024-09-01,5100,residential,3,12,creqb,Carers gave notice\n")
+    placement = db.session.scalar(select(Placement).where(Placement.child_ref == "X-1"))
+    assert (placement.end_reason_code, placement.end_reason) == ("CREQB", "Carers gave notice")

@@ -147,9 +147,20 @@ def test_a_partner_records_and_ends_a_placement(client, world):
         f"/placements/{placement.id}/end",
         data={"end_date": [str(end.day), str(end.month), str(end.year)], "end_reason": "Returned home", "version": "1"},
     )
+    assert response.status_code == 400 and "Choose why the placement ended" in response.get_data(as_text=True)
+    response = client.post(
+        f"/placements/{placement.id}/end",
+        data={
+            "end_date": [str(end.day), str(end.month), str(end.year)],
+            "end_reason_code": "E4A",
+            "end_reason": "Returned home",
+            "version": "1",
+        },
+    )
     assert response.status_code == 302
     db.session.refresh(placement)
-    assert (placement.end_date, placement.end_reason) == (end, "Returned home")
+    assert (placement.end_date, placement.end_reason_code, placement.end_reason) == (end, "E4A", "Returned home")
+    assert placement.end_reason_name == "Care ended: returned home as the care plan intended"
 
 
 def test_the_placement_form_offers_each_contracts_homes_with_the_framework_prices(client, world):
@@ -235,7 +246,7 @@ def test_a_stale_edit_is_refused_not_overwritten(client, world):
     end = TODAY + timedelta(days=5)
     response = client.post(
         f"/placements/{placement.id}/end",
-        data={"end_date": [str(end.day), str(end.month), str(end.year)], "version": stale},
+        data={"end_date": [str(end.day), str(end.month), str(end.year)], "end_reason_code": "CARPL", "version": stale},
     )
     assert response.status_code == 400
     assert "changed by someone else" in response.get_data(as_text=True)

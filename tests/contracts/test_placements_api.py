@@ -97,13 +97,20 @@ def test_a_partner_records_lists_reads_and_ends_a_placement_with_a_token(client,
     assert "DER-1" not in json.dumps(listed) + json.dumps(following)  # another authority's child
 
     read = client.get(f"/api/v1/placements/{placement['id']}", headers=auth)
+    unknown = client.post(
+        f"/api/v1/placements/{placement['id']}/end",
+        json={"endDate": TODAY.isoformat(), "endReasonCode": "HOME"},
+        headers={**auth, "If-Match": read.headers["ETag"]},
+    )
+    assert unknown.status_code == 422 and unknown.get_json()["errors"][0]["pointer"] == "/endReasonCode"
     ended = client.post(
         f"/api/v1/placements/{placement['id']}/end",
-        json={"endDate": TODAY.isoformat(), "endReason": "Returned home"},
+        json={"endDate": TODAY.isoformat(), "endReasonCode": "E4A", "endReason": "Returned home"},
         headers={**auth, "If-Match": read.headers["ETag"]},
     )
     assert ended.status_code == 200, ended.get_json()
     assert ended.get_json()["endDate"] == TODAY.isoformat() and ended.headers["ETag"] == '"2"'
+    assert ended.get_json()["endReasonCode"] == "E4A"
     assert db.session.get(Placement, placement["id"]).end_reason == "Returned home"
 
 
