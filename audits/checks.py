@@ -12,21 +12,23 @@ from collections.abc import Callable
 from datetime import date, timedelta
 
 from sqlalchemy import Date, and_, func, literal, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 
 from audits.models import Flag, FlagEvent, FlagUse
 from consortium.core.extensions import db
 from consortium.core.formatting import day, money, number, quarter
-from consortium.core.models import Membership
+from consortium.core.models import Consortium, Membership
 from consortium.core.sql import days_between
-from contracts import returns, usage
+from contracts import returns, services, usage
 from contracts.models import (
     Admission,
     Contract,
+    HighCostReview,
     Indicator,
     Lot,
     OutcomesFramework,
     Placement,
+    PlacementFee,
     contract_homes,
 )
 from contracts.referrals import search
@@ -634,3 +636,82 @@ def check_block_void_while_spot(as_of: date) -> None:
             )
             break
     settle("block_void_while_spot", set(book.open), as_of, "", resolve=False)
+
+
+@check("high_cost_review_due")
+def check_high_cost_reviews(as_of: date) -> None:
+    """An open placement whose weekly fee is at or above its consortium's high-cost threshold
+    with no review in the 183 days before the date, nor since its start if it started later
+    (DESIGN §4b). The threshold: the consortium of its contract; for a placement under no
+    contract, the lowest among the consortia its authority is a member of. It resolves once a
+    review is recorded, the fee falls below the threshold or the placement ends."""
+    earlier = aliased(PlacementFee)
+    since = (
+        select(func.max(earlier.effective_from))
+        .where(earlier.placement_id == Placement.id, earlier.effective_from <= as_of)
+        .correlate(Placement)
+        .scalar_subquery()
+    )
+    fee = (
+        select(PlacementFee.weekly_pence)
+        .where(PlacementFee.placement_id == Placement.id, PlacementFee.effective_from == since)
+        .scalar_subquery()
+    )
+    member_threshold = (
+        select(func.min(Consortium.high_cost_weekly_pence))
+        .join(Membership, Membership.consortium_id == Consortium.id)
+        .where(
+            Membership.authority_code == Placement.authority_code,
+            Membership.joined <= as_of,
+            (Membership.left.is_(None)) | (Membership.left >= as_of),
+        )
+        .scalar_subquery()
+    )
+    contract_threshold = (
+        select(Consortium.high_cost_weekly_pence)
+        .join(Contract, Contract.consortium_id == Consortium.id)
+        .where(Contract.id == Placement.contract_id)
+        .scalar_subquery()
+    )
+    threshold = func.coalesce(contract_threshold, member_threshold)
+    reviewed = (
+        select(func.max(HighCostReview.reviewed_on))
+        .where(HighCostReview.placement_id == Placement.id, HighCostReview.reviewed_on <= as_of)
+        .scalar_subquery()
+    )
+    last = func.coalesce(reviewed, Placement.start_date)
+    due = db.session.execute(
+        select(Placement, fee, threshold, reviewed)
+        .where(
+            Placement.start_date <= as_of,
+            (Placement.end_date.is_(None)) | (Placement.end_date > as_of),
+            fee >= threshold,
+            days_between(last, literal(as_of, Date)) > services.REVIEW_EVERY_DAYS,
+        )
+        .options(selectinload(Placement.authority), selectinload(Placement.home))
+        .order_by(Placement.id)
+    ).all()
+    still, book = set(), FlagBook("high_cost_review_due")
+    for placement, weekly, limit, last_review in due:
+        key = f"placement-{placement.id}"
+        still.add(key)
+        where = f" at {placement.home.display_name}" if placement.home else ""
+        when = (
+            f"last reviewed on {day(last_review)}"
+            if last_review
+            else f"not reviewed since it started on {day(placement.start_date)}"
+        )
+        book.raise_flag(
+            f"{placement.child_ref} ({placement.authority.name})"[:60],
+            as_of,
+            severity="medium",
+            detail=(
+                f"{placement.authority.name}'s placement of {placement.child_ref}{where} costs {money(weekly)} a week, "
+                f"at or above the {money(limit)} threshold, and was {when}: a review is due every "
+                f"{services.REVIEW_EVERY_DAYS} days"
+            ),
+            key=key,
+            placement_id=placement.id,  # seen by those who may see the placement (never through its contract)
+            pence=weekly,
+        )
+    settle("high_cost_review_due", still, as_of, "Reviewed, below the threshold or ended")

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from consortium.core.extensions import db
 from consortium.core.models import User, utcnow
 from consortium.core.sql import new_ids
-from contracts.models import Contract
+from contracts.models import Contract, Placement
 from contracts.referrals.models import Referral
 from providers.models import Home, Inspection, Provider
 
@@ -44,6 +44,7 @@ KINDS = {
     "overdue_return": "Overdue monitoring return",
     "referral_unanswered": "Referral unanswered",
     "block_void_while_spot": "Bought elsewhere while a block bed stood empty",
+    "high_cost_review_due": "High-cost review due",
 }
 # Kinds about provider quality, which is shared data: every commissioner sees these flags.
 SHARED_KINDS = ("quality_drop", "home_in_use_concern")
@@ -132,11 +133,14 @@ class Flag(db.Model):
         if user.role == "provider":
             return cls.provider_id == user.provider_id
         # Contract flags: those of the contracts the user may see (their consortium's); a
-        # referral's: those of the referrals the user may see.
+        # referral's: those of the referrals the user may see; a placement's (high cost, which
+        # names the child): those of the placements the user may see.
         return (
             cls.kind.in_(SHARED_KINDS)
             | cls.contract_id.in_(select(Contract.id).where(Contract.visible_to(user)))
             | cls.referral_id.in_(select(Referral.id).where(Referral.visible_to(user)))
+            | (cls.kind == "high_cost_review_due")
+            & cls.placement_id.in_(select(Placement.id).where(Placement.visible_to(user)))
         )
 
     @property

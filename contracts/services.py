@@ -22,6 +22,7 @@ from contracts.models import (
     ADMISSION_STATUSES,
     CARE_TYPES,
     NEED_LEVELS,
+    REVIEW_OUTCOMES,
     TIERS,
     Admission,
     BedOutage,
@@ -29,6 +30,7 @@ from contracts.models import (
     BreakDate,
     Contract,
     ExtensionDecision,
+    HighCostReview,
     Lot,
     Placement,
     PlacementFee,
@@ -446,3 +448,28 @@ def works_with(consortium_id: int, provider_id: int) -> bool:
     )
     contracted = select(Contract.id).where(Contract.consortium_id == consortium_id, Contract.provider_id == provider_id)
     return db.session.scalar(select(placed.exists() | admitted.exists() | contracted.exists()))
+
+
+# ---------------------------------------------------------------- high-cost reviews
+
+REVIEW_EVERY_DAYS = 183  # a high-cost placement is reviewed at least this often (DESIGN §4b)
+
+
+def record_review(placement: Placement, reviewed_on: date, outcome: str, note: str | None, user=None) -> HighCostReview:
+    """A review of a high-cost placement: the day it was held, its outcome and a note."""
+    if outcome not in REVIEW_OUTCOMES:
+        raise RuleBroken(f"Choose the outcome: {', '.join(REVIEW_OUTCOMES.values())}", "outcome")
+    if reviewed_on > date.today():
+        raise RuleBroken(f"The review date must be today, {day(date.today())}, or earlier", "reviewed_on")
+    if reviewed_on < placement.start_date:
+        raise RuleBroken(f"The review date must be on or after the start, {day(placement.start_date)}", "reviewed_on")
+    review = HighCostReview(
+        placement=placement,
+        reviewed_on=reviewed_on,
+        outcome=outcome,
+        note=(note or "").strip() or None,
+        recorded_by_id=user.id if user is not None else None,
+    )
+    db.session.add(review)
+    db.session.flush()
+    return review
