@@ -35,6 +35,7 @@ from contracts.models import (
     MAX_BEDS,
     NEED_LEVELS,
     PLACEMENT_TYPES,
+    REVIEW_OUTCOMES,
     TIERS,
 )
 
@@ -137,6 +138,23 @@ class EndPlacementForm(VersionedForm):
         validators=[Optional(), Length(max=200)],
     )
     submit = SubmitField("End placement", widget=GovSubmitInput())
+
+
+class HighCostReviewForm(Form):
+    reviewed_on = date_field("Date of the review")
+    outcome = RadioField(
+        "Outcome",
+        widget=GovRadioInput(),
+        choices=list(REVIEW_OUTCOMES.items()),
+        validators=[InputRequired(message="Choose the outcome")],
+    )
+    note = TextAreaField(
+        "Note",
+        widget=GovTextArea(),
+        description="Optional. What was decided and why. Do not write the child's name or anything that identifies it.",
+        validators=[Optional(), Length(max=1000)],
+    )
+    submit = SubmitField("Record the review", widget=GovSubmitInput())
 
 
 class AdmissionStatusForm(VersionedForm):

@@ -35,6 +35,7 @@ from contracts.forms import (
     DecisionForm,
     EndPlacementForm,
     FeeForm,
+    HighCostReviewForm,
     LotForm,
     OutageForm,
     PdsUploadForm,
@@ -46,8 +47,10 @@ from contracts.forms import (
 from contracts.models import (
     NEED_LEVELS,
     PLACEMENT_TYPES,
+    REVIEW_OUTCOMES,
     Admission,
     Contract,
+    HighCostReview,
     Lot,
     Placement,
 )
@@ -655,8 +658,15 @@ def placement(placement_id):
             select(current.c.name, current.c.inspection_date).where(current.c.home_id == placement.home_id)
         ).first()
         interim = interim_declines([placement.home_id]).get(placement.home_id)
+    reviews = scoped(HighCostReview).select().where(HighCostReview.placement_id == placement.id)
     return render_template(
-        "contracts/placement.html", placement=placement, today=date.today(), judged=judged, interim=interim
+        "contracts/placement.html",
+        placement=placement,
+        today=date.today(),
+        judged=judged,
+        interim=interim,
+        reviews=db.session.scalars(reviews.order_by(HighCostReview.reviewed_on.desc())).all(),
+        outcomes=REVIEW_OUTCOMES,
     )
 
 
@@ -683,6 +693,30 @@ def end_placement(placement_id):
         caption=placement.home.display_name if placement.home else placement.type_name,
         back=url_for(".placement", placement_id=placement.id),
     )
+
+
+@bp.route("/placements/<int:placement_id>/review", methods=["GET", "POST"])
+@allowed("lead", "partner")
+def review_placement(placement_id):
+    """A high-cost placement's review (DESIGN §4b): the date, the outcome and a note."""
+    placement = scoped(Placement).get_or_404(placement_id)
+    form = HighCostReviewForm()
+    change = partial(_review, placement, form)
+    if handle(form, change, "reviewed_on").saved:
+        flash(f"Review of the placement of {placement.child_ref} recorded", "success")
+        return redirect(url_for(".placement", placement_id=placement.id))
+    return form_page(
+        "form.html",
+        form,
+        title=f"Record a review of the placement of {placement.child_ref}",
+        caption=placement.home.display_name if placement.home else placement.type_name,
+        intro="A placement at or above the consortium's high-cost threshold is reviewed at least every 183 days.",
+        back=url_for(".placement", placement_id=placement.id),
+    )
+
+
+def _review(placement: Placement, form: HighCostReviewForm):
+    return services.record_review(placement, form.reviewed_on.data, form.outcome.data, form.note.data, current_user)
 
 
 @bp.route("/placements/<int:placement_id>/fee", methods=["GET", "POST"])

@@ -263,7 +263,7 @@ def _comparable_counts(consortium: Consortium, first: date, last: date, by_membe
 
 
 def high_cost_placements(consortium: Consortium, on: date) -> list:
-    """Open placements under the consortium's contracts whose current weekly fee is above its threshold."""
+    """Open placements under the consortium's contracts whose current weekly fee is at or above its threshold."""
     latest = (
         select(PlacementFee.placement_id, func.max(PlacementFee.effective_from).label("since"))
         .where(PlacementFee.effective_from <= on)
@@ -277,7 +277,7 @@ def high_cost_placements(consortium: Consortium, on: date) -> list:
         .join(
             PlacementFee, (PlacementFee.placement_id == Placement.id) & (PlacementFee.effective_from == latest.c.since)
         )
-        .where(_open_on(on), PlacementFee.weekly_pence > consortium.high_cost_weekly_pence)
+        .where(_open_on(on), PlacementFee.weekly_pence >= consortium.high_cost_weekly_pence)
         .order_by(PlacementFee.weekly_pence.desc())
     ).all()
 

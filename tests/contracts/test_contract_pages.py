@@ -545,3 +545,20 @@ def test_withdrawing_an_admission_asks_first(client, world):
     assert client.post(f"/admissions/{admission.id}/status", data={**data, "confirmed": "yes"}).status_code == 302
     db.session.refresh(admission)
     assert admission.status == "withdrawn"
+
+
+def test_a_partner_records_a_high_cost_review_on_the_placement_page(client, world):
+    sign_in(client, partner(world["nottingham"]))
+    placement = world["mine"]
+    page = client.get(f"/placements/{placement.id}").get_data(as_text=True)
+    assert "No review recorded" in page and f"/placements/{placement.id}/review" in page
+    refused = client.post(f"/placements/{placement.id}/review", data={"reviewed_on": ["1", "1", "2999"]})
+    assert refused.status_code == 400 and "There is a problem" in refused.get_data(as_text=True)
+    on = TODAY - timedelta(days=1)
+    done = client.post(
+        f"/placements/{placement.id}/review",
+        data={"reviewed_on": [str(on.day), str(on.month), str(on.year)], "outcome": "move", "note": "Moving nearer"},
+    )
+    assert done.status_code == 302
+    page = client.get(f"/placements/{placement.id}").get_data(as_text=True)
+    assert "Move planned" in page and "Moving nearer" in page
