@@ -44,12 +44,16 @@ def chart(
     x_label: str = "",
     y_label: str = "",
     legend: Sequence[Key] = (),
+    steps: Sequence[float] = (),
+    steps_colour: str = ORANGE,
 ) -> Markup:
     """A chart with its title shown above it, its axes named and a legend below it.
 
-    `lines`: (value, colour) reference lines, drawn dashed; `y_labels`: value -> label on the left.
-    Labels along the bottom are thinned so that they never run into each other."""
-    known = [p.value for p in points if p.value is not None]
+    `lines`: (value, colour) reference lines, drawn dashed; `y_labels`: value -> label on the left;
+    `steps`: a second series, one value a point, drawn as a stepped line (a level that holds until
+    it changes, such as beds contracted). Labels along the bottom are thinned so that they never
+    run into each other."""
+    known = [p.value for p in points if p.value is not None] + list(steps)
     if not known:
         return Markup("")
     left = (150 if y_labels else 40) + (20 if y_label else 0)
@@ -96,6 +100,14 @@ def chart(
     if kind == "line":
         path = " ".join(f"{x:.1f},{y(p.value):.1f}" for x, p in zip(centres, points) if p.value is not None)
         parts.append(f'<polyline points="{path}" fill="none" stroke="#505a5f" stroke-width="2"/>')
+    if steps:
+        half = step / 2
+        corners = []
+        for x, value in zip(centres, steps):
+            corners += [f"{x - half:.1f},{y(value):.1f}", f"{x + half:.1f},{y(value):.1f}"]
+        parts.append(
+            f'<polyline points="{" ".join(corners)}" fill="none" stroke="{steps_colour}" stroke-width="3"/>'
+        )
     for index, (x, point) in enumerate(zip(centres, points)):
         if point.value is not None:
             tip = f"<title>{escape(point.label)}: {escape(point.note or f'{point.value:g}')}</title>"

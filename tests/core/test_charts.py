@@ -50,3 +50,11 @@ def test_the_occupancy_chart_draws_the_threshold_as_a_line_with_its_key():
 def test_the_threshold_line_of_a_small_block_is_shown_exactly():
     months = [Occupancy(date(2024, 4, 1), date(2024, 4, 28), 28, 56, 28, 0)]
     assert "Underuse threshold: 80% of 2 beds (1.6)" in str(occupancy_svg(months, 2, 80))
+
+
+def test_a_second_series_is_drawn_as_steps_that_hold_each_level_across_its_point():
+    drawn = chart("Beds", [Point("A", 1), Point("B", 2)], kind="line", steps=[4, 0], width=100, height=100, low=0)
+    # 50 units between the axis (x = 40) and the right margin, 25 a point: 4 from 40 to 65, then 0 from 65 to 90.
+    stepped = re.search(r'<polyline points="([^"]+)" fill="none" stroke="#f47738"', drawn).group(1).split()
+    assert [float(corner.split(",")[0]) for corner in stepped] == [40.0, 65.0, 65.0, 90.0]
+    assert stepped[0].split(",")[1] != stepped[2].split(",")[1]  # down a level at the second point
