@@ -105,9 +105,7 @@ def chart(
         corners = []
         for x, value in zip(centres, steps):
             corners += [f"{x - half:.1f},{y(value):.1f}", f"{x + half:.1f},{y(value):.1f}"]
-        parts.append(
-            f'<polyline points="{" ".join(corners)}" fill="none" stroke="{steps_colour}" stroke-width="3"/>'
-        )
+        parts.append(f'<polyline points="{" ".join(corners)}" fill="none" stroke="{steps_colour}" stroke-width="3"/>')
     for index, (x, point) in enumerate(zip(centres, points)):
         if point.value is not None:
             tip = f"<title>{escape(point.label)}: {escape(point.note or f'{point.value:g}')}</title>"
