@@ -51,6 +51,7 @@ from consortium.dashboards import views as dashboard_views
 from consortium.recharges import cli as recharges_cli
 from consortium.recharges import views as recharges_views
 from consortium.sufficiency import cli as sufficiency_cli
+from consortium.sufficiency import views as sufficiency_views
 from contracts import summaries
 
 
@@ -171,6 +172,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(audits.views.bp)
     app.register_blueprint(recharges_views.bp)
     app.register_blueprint(dashboard_views.bp)
+    app.register_blueprint(sufficiency_views.bp)
     providers.views.register_panels(app)
     contracts.views.register_panels(app)
     contracts.returns_views.register_panels(app)

@@ -32,11 +32,11 @@ from consortium.core.tabular import read_table
 from consortium.recharges import services as recharges
 from contracts import imports, returns
 from contracts import services as contract_services
-from contracts.models import Contract
+from contracts.models import Contract, Placement
 from contracts.referrals import services as referral_services
 from contracts.referrals import vacancies
 from providers import geo, ofsted
-from providers.models import Provider
+from providers.models import Home, Provider
 
 demo_group = AppGroup("demo", help="Demonstration data.")
 
@@ -626,6 +626,14 @@ def seed_contracts(today: date) -> bool:
     crisis.compared_lot = "Solo/crisis"  # its beds are set against solo placements, not the residential average
     seed_recharges(today, consortium, crisis)
     seed_referrals(today, consortium)
+    reviewed = db.session.scalar(
+        select(Placement)
+        .where(Placement.authority_code == "E06000016", Placement.home.has(Home.urn == "SC910025"))
+        .where(Placement.end_date.is_(None))
+    )
+    contract_services.record_review(
+        reviewed, months_ago(today, 1), "step_down", "Stepping down to the residential lot once settled."
+    )
     return True
 
 
@@ -757,6 +765,25 @@ def _placements_csv(today: date, block_start: date, framework_start: date) -> by
                 15,
             ]
         )
+    # Two solo placements open now, at high cost: one reviewed last month, one with its review due.
+    for months, code, fee in ((7, "E06000018", 8350), (3, "E06000016", 7800)):
+        rows.append(
+            [code, child(code), FRAMEWORK_REF, "SC910025", months_ago(today, months), "", f"{fee}.00", "residential"]
+            + [distance(), 15]
+        )
+    # A child moved twice this year: the carers, then the child, asked for the placement to end.
+    moved = child("E06000018")
+    for first, last, home in ((6, 4, "SC910016"), (4, 2, "SC910017"), (2, None, "SC910016")):
+        rows.append(
+            ["E06000018", moved, "", home, months_ago(today, first), months_ago(today, last) if last else ""]
+            + ["5200.00", "residential", "6.2", 14]
+        )
+    # Why each ended placement ended, drawn apart so the placements above stay as they were.
+    reasons = random.Random(903)
+    codes_by_weight = ["CARPL"] * 7 + ["E4A"] * 3 + ["E5"] * 2 + ["LAREQ", "E13", "CREQO", "CHILD"] + ["CREQB"] * 2
+    for row in rows:
+        row.append(reasons.choice(codes_by_weight) if row[5] else "")
+    rows[-3][-1], rows[-2][-1] = "CREQB", "CHILD"
     header = [
         "authority_code",
         "child_ref",
@@ -768,6 +795,7 @@ def _placements_csv(today: date, block_start: date, framework_start: date) -> by
         "placement_type",
         "distance_miles",
         "age_at_start",
+        "end_reason_code",
     ]
     return _csv(header, rows)
 

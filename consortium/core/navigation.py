@@ -20,6 +20,7 @@ PLACEMENTS = (
     "contracts.new_placement",
     "contracts.end_placement",
     "contracts.change_fee",
+    "contracts.review_placement",
     "contracts.export_placements",
 )
 PROVIDERS = ("providers.", "contracts.homes_in_use")
@@ -42,6 +43,7 @@ MENUS: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
     "lead": [
         ("Dashboard", "dashboards.dashboard", ("dashboards.",)),
         ("Referrals", "referrals.referrals", ("referrals.",)),
+        ("Sufficiency", "sufficiency.sufficiency", ("sufficiency.",)),
         ("Placements", "contracts.placements", PLACEMENTS),
         ("Contracts", "contracts.contracts", ("contracts.",)),
         ("Returns", "returns.schedule", ("returns.",)),
@@ -57,6 +59,7 @@ MENUS: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
     "partner": [
         ("Dashboard", "dashboards.dashboard", ("dashboards.",)),
         ("Referrals", "referrals.referrals", ("referrals.",)),
+        ("Sufficiency", "sufficiency.sufficiency", ("sufficiency.",)),
         ("Placements", "contracts.placements", PLACEMENTS),
         ("Contracts", "contracts.contracts", ("contracts.",)),
         ("Returns", "returns.schedule", ("returns.",)),

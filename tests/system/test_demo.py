@@ -67,6 +67,7 @@ def test_seed_twice_builds_the_demo_once_and_every_account_signs_in(app, runner)
         "kpi_red",
         "overdue_return",
         "block_void_while_spot",  # a spot purchase today while a bed of EM-BLOCK-RES stood empty
+        "high_cost_review_due",  # a solo placement at £8,350 a week, not reviewed in its 7 months
     }
     statuses = dict(
         db.session.execute(select(MonitoringReturn.status, func.count()).group_by(MonitoringReturn.status)).all()

@@ -213,6 +213,8 @@ LISTS = [
     "/referrals",
     "/invitations",
     "/vacancies",
+    "/sufficiency",
+    "/sufficiency/high-cost.csv",
     "/flags",
     "/flags/export.csv",
     "/placements",
