@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from audits import checks
 from audits.models import Flag, JobRun
-from consortium.core import uploads
+from consortium.core import hooks, uploads
 from consortium.core.extensions import db
 from consortium.core.messages import send_pending
 from contracts.referrals import services as referral_services
@@ -151,7 +151,11 @@ def checks_work(as_of: date) -> Outcome:
 
 
 def run_checks(as_of: date, lease_seconds: int = LEASE_SECONDS) -> JobRun | None:
-    return run_job("checks", as_of.isoformat(), lambda: checks_work(as_of), lease_seconds)
+    """The checks, then what higher layers do each night after them (the sufficiency
+    forecasts), each its own job under the same guard."""
+    run = run_job("checks", as_of.isoformat(), lambda: checks_work(as_of), lease_seconds)
+    hooks.run("after_checks", as_of=as_of, lease_seconds=lease_seconds)
+    return run
 
 
 REFERRALS_SLOT_MINUTES = 5

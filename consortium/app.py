@@ -27,7 +27,7 @@ import contracts.views
 import providers.cli
 import providers.views
 from consortium import demo
-from consortium.core import audit, auth, backup, cli, messages, panels, security, views
+from consortium.core import audit, auth, backup, cli, hooks, messages, panels, security, views
 from consortium.core import services as core_services
 from consortium.core.access import (
     IdConverter,
@@ -51,6 +51,7 @@ from consortium.dashboards import views as dashboard_views
 from consortium.recharges import cli as recharges_cli
 from consortium.recharges import views as recharges_views
 from consortium.sufficiency import cli as sufficiency_cli
+from consortium.sufficiency import snapshots
 from consortium.sufficiency import views as sufficiency_views
 from contracts import summaries
 
@@ -178,6 +179,7 @@ def register_blueprints(app: Flask) -> None:
     contracts.returns_views.register_panels(app)
     audits.views.register_panels(app)
     panels.add(app, "home_glance", glance.at_a_glance)
+    hooks.add(app, "after_checks", snapshots.run_nightly)
     answer_works_with(app, contracts.services.works_with)
     consortium.api.register(app)
 

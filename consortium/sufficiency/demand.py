@@ -74,37 +74,38 @@ def demand(scope: Scope, first: date, last: date) -> Demand:
     found.by_month = [(f"{date(int(m) // 100, int(m) % 100, 1):%b %Y}", n) for m, n in rows]
     found.opened = sum(n for _, n in found.by_month)
     kind = _kind()
-    found.by_kind = db.session.execute(select(kind, func.count()).where(ours).group_by(kind).order_by(kind)).all()
-    band = case(
-        *((Referral.age_in_years.between(low, high), name) for name, low, high in AGE_BANDS), else_="18 or over"
-    )
-    counted = dict(db.session.execute(select(band, func.count()).where(ours).group_by(band)).all())
-    found.by_age = [(name, counted.get(name, 0)) for name, _, _ in AGE_BANDS]
-    counted = dict(
-        db.session.execute(select(Referral.urgency, func.count()).where(ours).group_by(Referral.urgency)).all()
-    )
-    found.by_urgency = [(u, counted.get(u, 0)) for u in URGENCIES]
+    bands = [(Referral.age_in_years.between(low, high), name) for name, low, high in AGE_BANDS]
+    band = case(*bands, else_="18 or over")
+    kinds, ages, urgencies = {}, {}, {}
+    for k, b, u, n in db.session.execute(
+        select(kind, band, Referral.urgency, func.count()).where(ours).group_by(kind, band, Referral.urgency)
+    ):
+        kinds[k], ages[b], urgencies[u] = kinds.get(k, 0) + n, ages.get(b, 0) + n, urgencies.get(u, 0) + n
+    found.by_kind = sorted(kinds.items())
+    found.by_age = [(name, ages.get(name, 0)) for name, _, _ in AGE_BANDS]
+    found.by_urgency = [(u, urgencies.get(u, 0)) for u in URGENCIES]
     route = case(
         (Referral.status != "placed", Referral.status),
         (Placement.contract_id.is_(None), "spot"),
         else_=Contract.kind,
     )
     within = case((Placement.distance_miles <= WITHIN_MILES, 1), else_=0)
+    offers = select(func.count(Offer.id)).where(Offer.referral_id.in_(ids)).scalar_subquery()
     outcome_rows = db.session.execute(
-        select(route, func.count(), func.count(Placement.distance_miles), func.coalesce(func.sum(within), 0))
+        select(route, func.count(), func.count(Placement.distance_miles), func.coalesce(func.sum(within), 0), offers)
         .select_from(Referral)
         .outerjoin(Placement, Placement.id == Referral.placement_id)
         .outerjoin(Contract, Contract.id == Placement.contract_id)
         .where(ours)
         .group_by(route)
     ).all()
-    found.outcomes = {name: 0 for name in OUTCOMES} | {r: n for r, n, _, _ in outcome_rows}
-    found.placed_with_distance = sum(d for r, _, d, _ in outcome_rows if r in ("block", "framework", "spot"))
-    found.placed_within = sum(w for r, _, _, w in outcome_rows if r in ("block", "framework", "spot"))
+    found.outcomes = {name: 0 for name in OUTCOMES} | {r: n for r, n, *_ in outcome_rows}
+    found.placed_with_distance = sum(d for r, _, d, *_ in outcome_rows if r in ("block", "framework", "spot"))
+    found.placed_within = sum(w for r, _, _, w, _ in outcome_rows if r in ("block", "framework", "spot"))
+    offered = outcome_rows[0][4] if outcome_rows else 0
     placed = select(hours_between(Referral.opened_at, Referral.closed_at)).where(ours, Referral.status == "placed")
     found.median_hours = median(placed)
-    offers = db.session.scalar(select(func.count(Offer.id)).where(Offer.referral_id.in_(ids)))
-    found.offers_per_referral = offers / found.opened if found.opened else None
+    found.offers_per_referral = offered / found.opened if found.opened else None
     found.decline_reasons = db.session.execute(
         select(ReferralInvitation.decline_reason, func.count())
         .where(ReferralInvitation.referral_id.in_(ids), ReferralInvitation.status == "declined")

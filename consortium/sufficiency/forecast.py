@@ -138,7 +138,7 @@ def month_ends(after: date, count: int = MONTHS) -> list[date]:
     return ends
 
 
-def _years_before(day: date, years: int) -> date:
+def years_before(day: date, years: int) -> date:
     try:
         return day.replace(year=day.year - years)
     except ValueError:  # 29 February
@@ -161,7 +161,7 @@ def survival_rows(scope: Scope, placement_type: str, as_of: date) -> list[tuple[
         select(days, func.sum(case((ended, 1), else_=0)), func.sum(case((ended, 0), else_=1)))
         .where(
             *_placements(scope, placement_type),
-            Placement.start_date > _years_before(as_of, HISTORY_YEARS),
+            Placement.start_date > years_before(as_of, HISTORY_YEARS),
             Placement.start_date <= as_of,
         )
         .group_by(days)

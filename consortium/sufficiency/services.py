@@ -15,6 +15,7 @@ from consortium.core.models import Authority, Consortium, Membership
 from consortium.core.services import RuleBroken
 from consortium.sufficiency import demand as dm
 from consortium.sufficiency import forecast as fc
+from consortium.sufficiency import snapshots
 from contracts.models import PLACEMENT_TYPES, HighCostReview, Placement, PlacementFee
 from contracts.services import REVIEW_EVERY_DAYS
 
@@ -120,10 +121,11 @@ def _one(value) -> str:
 
 def figures(user, scope: fc.Scope, first: date, last: date, placement_type: str, today: date) -> Figures:
     found = dm.demand(scope, first, last)
-    made = fc.forecast(scope, placement_type, today)
-    tested = fc.back_test(scope, placement_type, today)
-    year = financial_year(today)[0].year
-    stable = dm.stability(scope, year)
+    (made, tested), stable = snapshots.read(scope, placement_type, today)
+    if made is None:  # none kept yet (or none of this type): worked out now
+        made, tested = fc.forecast(scope, placement_type, today), fc.back_test(scope, placement_type, today)
+    if stable is None:
+        stable = dm.stability(scope, financial_year(today)[0].year)
     limit = threshold(user)
     costly = high_cost(user, scope, limit, today)
     type_name = PLACEMENT_TYPES[placement_type]

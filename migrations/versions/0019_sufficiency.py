@@ -1,4 +1,5 @@
-"""high-cost reviews of placements; placement end reasons coded as the SSDA903 return codes them
+"""high-cost reviews of placements; placement end reasons coded as the SSDA903 return codes them;
+the nightly sufficiency forecasts
 
 Revision ID: c3a91d2e7f40
 Revises: b7e4e57649db
@@ -62,6 +63,22 @@ def upgrade():
         sa.PrimaryKeyConstraint("id", name=op.f("pk_high_cost_reviews")),
     )
     op.create_index(op.f("ix_high_cost_reviews_placement_id"), "high_cost_reviews", ["placement_id"], unique=False)
+    op.create_table(
+        "sufficiency_snapshots",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("scope_key", sa.String(length=20), nullable=False),
+        sa.Column("placement_type", sa.String(length=30), nullable=False),
+        sa.Column("as_of", sa.Date(), nullable=False),
+        sa.Column("payload", sa.Text(), nullable=False),
+        sa.Column("made_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sufficiency_snapshots")),
+        sa.UniqueConstraint(
+            "scope_key",
+            "placement_type",
+            "as_of",
+            name=op.f("uq_sufficiency_snapshots_scope_key_placement_type_as_of"),
+        ),
+    )
     # Added in place with its check (no copy of a table others refer to), as SQLite and PostgreSQL both take it.
     op.execute(
         "ALTER TABLE placements ADD COLUMN end_reason_code VARCHAR(6) CONSTRAINT ck_placements_end_reason_code_known"
@@ -75,6 +92,7 @@ def upgrade():
 
 
 def downgrade():
+    op.drop_table("sufficiency_snapshots")
     with op.batch_alter_table("placements", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_placements_end_reason_code_known"), type_="check")
         batch_op.drop_column("end_reason_code")

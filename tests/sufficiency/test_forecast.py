@@ -8,6 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from consortium.core.extensions import db
+from consortium.core.models import Authority
 from consortium.sufficiency import forecast as fc
 from tests.factories import (
     AuthorityFactory,
@@ -136,3 +138,20 @@ def test_the_command_prints_the_24_month_ends_as_csv(runner, scope):
         args=["sufficiency", "forecast", "--authority", "E06000018", "--type", "residential", "--as-of", "2026-13-01"]
     )
     assert bad_day.exit_code != 0 and "Traceback" not in bad_day.output
+
+
+def test_the_nightly_job_keeps_what_working_it_out_again_gives(scope):
+    from audits import jobs
+    from consortium.sufficiency import demand as dm
+    from consortium.sufficiency import snapshots
+    from tests.factories import MembershipFactory
+
+    MembershipFactory(consortium=ConsortiumFactory(), authority=db.session.get(Authority, scope.authority_code))
+    jobs.run_checks(AS_OF)  # the checks, then the forecasts after them
+    (kept, kept_test), stable = snapshots.read(scope, "residential", AS_OF)
+    again, again_test = fc.forecast(scope, "residential", AS_OF), fc.back_test(scope, "residential", AS_OF)
+    assert kept.points == again.points and kept_test.rows == again_test.rows
+    assert (kept.open_now, kept.starts_last_year, kept.median_days, kept.history) == (2, 5, 5, 5)
+    assert stable == dm.stability(scope, 2026)
+    assert snapshots.read(scope, "residential", AS_OF - timedelta(days=1)) == ((None, None), None)  # none before
+    assert snapshots.read(scope, "kinship", AS_OF)[0][0].open_now == 1

@@ -30,6 +30,7 @@ PAGES = [
     "/returns",
     "/recharges",
     "/homes/in-use",
+    "/sufficiency",
 ]
 
 
