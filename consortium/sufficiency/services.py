@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from consortium.core.access import scoped
 from consortium.core.dates import financial_year
 from consortium.core.extensions import db
+from consortium.core.formatting import day
 from consortium.core.models import Authority, Consortium, Membership
 from consortium.core.services import RuleBroken
 from consortium.sufficiency import demand as dm
@@ -167,12 +168,12 @@ def figures(user, scope: fc.Scope, first: date, last: date, placement_type: str,
         "forecast": (
             f"Forecast of {type_name.lower()} placements open, beside the block beds",
             ["Month end", "Forecast", "Block beds", "Gap"],
-            [[f"{p.month_end:%d %b %Y}", f"{p.forecast}", p.block_beds, f"{p.gap}"] for p in made.points],
+            [[day(p.month_end), f"{p.forecast}", p.block_beds, f"{p.gap}"] for p in made.points],
         ),
         "back-test": (
-            f"The forecast made on {tested.made_on:%d %b %Y} against what happened",
+            f"The forecast made on {day(tested.made_on)} against what happened",
             ["Month end", "Forecast then", "Open in fact", "Difference"],
-            [[f"{d:%d %b %Y}", f"{f}", n, f"{f - n}"] for d, f, n in tested.rows],
+            [[day(d), f"{f}", n, f"{f - n}"] for d, f, n in tested.rows],
         ),
         "stability": (
             "Stability by financial year",
@@ -207,7 +208,7 @@ def figures(user, scope: fc.Scope, first: date, last: date, placement_type: str,
                     p.authority.name,
                     p.home.display_name if p.home else p.type_name,
                     f"{fee / 100:.2f}",
-                    f"{last_review:%d %b %Y}" if last_review else "Never",
+                    day(last_review) if last_review else "Never",
                 ]
                 for p, fee, last_review in costly
             ],

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, abort, flash, render_template, request
+from flask import Blueprint, Response, abort, flash, render_template, request
 from flask_login import current_user
 
 from consortium.core.access import allowed
@@ -13,7 +13,7 @@ from consortium.core.charts import BLUE, ORANGE, Key, Point, chart
 from consortium.core.exports import export
 from consortium.core.inputs import date_arguments
 from consortium.core.services import RuleBroken
-from consortium.sufficiency import services
+from consortium.sufficiency import services, statement
 from contracts.models import PLACEMENT_TYPES
 
 bp = Blueprint("sufficiency", __name__, template_folder="templates")
@@ -79,7 +79,20 @@ def _charts(found: services.Figures) -> dict:
 @allowed("lead", "partner")
 def export_table(table, fmt):
     found = _asked()
-    if table not in found.tables:
+    tables = found.tables | statement.extra_tables(found)
+    if table not in tables:
         abort(404)
-    _, header, rows = found.tables[table]
+    _, header, rows = tables[table]
     return export(f"sufficiency-{table}-{found.first}-{found.last}", fmt, header, rows)
+
+
+@bp.get("/sufficiency/statement.pdf")
+@allowed("lead", "partner")
+def statement_pdf():
+    found = _asked()
+    name = f"sufficiency-statement-{found.first}-{found.last}.pdf"
+    return Response(
+        statement.statement_pdf(found),
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

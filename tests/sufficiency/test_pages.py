@@ -48,3 +48,32 @@ def test_a_partner_sees_their_authority_and_a_wrong_value_is_explained_never_a_5
     assert "Choose one of the consortium&#39;s member authorities" in stranger
     one = lead.get("/sufficiency?authority=E06000018").get_data(as_text=True)
     assert '<span class="govuk-caption-l">Nottingham</span>' in one
+
+
+def test_the_sufficiency_statement_is_a_pdf_with_every_section_and_its_own_tables_as_csv(app, runner):
+    from tests.conftest import pdf_text
+
+    runner.invoke(args=["demo", "seed"])
+    lead = signed_in(app, "lead@demo.test")
+    pdf = lead.get("/sufficiency/statement.pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    assert pdf.headers["Content-Disposition"].startswith('attachment; filename="sufficiency-statement-')
+    text = pdf_text(pdf.data)
+    for heading in (
+        "Sufficiency statement",
+        "Placements by type and location",
+        "Quality of homes used",
+        "Demand",
+        "Unmet need",
+        "Forecast and the gap",
+        "How far to trust the forecast",
+        "Stability",
+        "Block utilisation and value for money",
+        "EM-BLOCK-RES",
+    ):
+        assert heading in text, heading
+    assert "NOT-0" not in text  # children counted, never named
+    by_type = lead.get("/sufficiency/placements-by-type.csv").get_data(as_text=True).lstrip("\ufeff")
+    assert by_type.splitlines()[0] == "Placement type,Open,With a distance,Within 20 miles"
+    quality = lead.get("/sufficiency/quality-of-homes.csv").get_data(as_text=True).lstrip("\ufeff")
+    assert quality.splitlines()[0] == "Judgement,Placements,Share" and "Good," in quality
