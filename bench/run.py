@@ -43,6 +43,8 @@ from consortium.dashboards.report import report_pdf  # noqa: E402
 from consortium.recharges import services as recharges  # noqa: E402
 from consortium.recharges.models import CostPool, Statement  # noqa: E402
 from consortium.recharges.pdf import statement_pdf  # noqa: E402
+from consortium.sufficiency import forecast as fc  # noqa: E402
+from consortium.sufficiency import snapshots  # noqa: E402
 from contracts import imports  # noqa: E402
 from contracts.models import Contract, Placement  # noqa: E402
 from contracts.referrals.models import Offer, Referral, ReferralInvitation  # noqa: E402
@@ -60,6 +62,8 @@ BUDGET = {
     "placements import": 60,
     "placements import MB": 400,
     "referrals_job": 0.5,
+    "forecast": 1,
+    "sufficiency_nightly": 60,
     "pdf": 0.5,
 }
 
@@ -254,6 +258,9 @@ def main():
         gc.collect()
         # The 5-minute job at a slot of its own: deadlines passed, offers lapsed, the next tiers invited.
         _, jobs["referrals_job"] = timed(lambda: referrals_work(datetime.now(timezone.utc)))
+        _, jobs["sufficiency_nightly"] = timed(lambda: snapshots.refresh(today))
+        scope = fc.consortium_scope(db.session.get(Consortium, lead.consortium_id), today)
+        _, jobs["forecast"] = timed(lambda: fc.forecast(scope, "residential", today))
         offered = (
             select(Offer.referral_id)
             .join(Referral, Referral.id == Offer.referral_id)
@@ -294,6 +301,7 @@ def main():
             "referral with offers": (f"/referrals/{ranked_referral}", referrer.email),
             "provider invitations": ("/invitations", invited.email),
             "vacancy board": ("/vacancies", referrer.email),
+            "sufficiency": ("/sufficiency", lead.email),
         }
     pages = {}
     for name, (url, email) in urls.items():

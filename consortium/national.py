@@ -250,6 +250,9 @@ def seed(today: date, seed_value: int = 1) -> dict[str, int]:
     # Placements: block beds filled slot by slot, then framework, spot and fostering placements.
     placements, fees = [], []
     horizon = (today - first_day).days
+    # Why placements ended, drawn apart from the rest so the placements stay as they were.
+    reasons = random.Random(seed_value + 903)
+    ending = ["CARPL"] * 7 + ["E4A"] * 3 + ["E5"] * 2 + ["LAREQ", "E13", "CREQO", "CHILD", "STAND"] + ["CREQB"] * 2
 
     def add(code, contract, lot, home, start, end, kind, fee):
         placement_id = len(placements) + 1
@@ -263,6 +266,7 @@ def seed(today: date, seed_value: int = 1) -> dict[str, int]:
                 "home_id": home,
                 "start_date": start,
                 "end_date": end if end and end <= today else None,
+                "end_reason_code": reasons.choice(ending) if end and end <= today else None,
                 "placement_type": kind,
                 "age_at_start": rng.randint(16, 17) if kind == "supported_accommodation" else rng.randint(8, 17),
                 "distance_miles": Decimal(rng.randint(5, 600)) / 10,
