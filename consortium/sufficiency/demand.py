@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, func, select
 
 from consortium.core.extensions import db
 from consortium.core.sql import hours_between, median
@@ -60,14 +60,12 @@ def _kind():
 
 def demand(scope: Scope, first: date, last: date) -> Demand:
     """Referrals opened between the first and last day by the scope's authorities."""
-    opened = select(Referral.id).where(
+    ours = and_(
         Referral.authority_code.in_(scope.authority_codes),
         Referral.status != "draft",
         Referral.opened_at >= _moment(first),
         Referral.opened_at < _moment(last + timedelta(days=1)),
     )
-    ids = opened.scalar_subquery()
-    ours = Referral.id.in_(ids)
     found = Demand()
     month = func.extract("year", Referral.opened_at) * 100 + func.extract("month", Referral.opened_at)
     rows = db.session.execute(select(month, func.count()).where(ours).group_by(month).order_by(month)).all()
@@ -90,7 +88,7 @@ def demand(scope: Scope, first: date, last: date) -> Demand:
         else_=Contract.kind,
     )
     within = case((Placement.distance_miles <= WITHIN_MILES, 1), else_=0)
-    offers = select(func.count(Offer.id)).where(Offer.referral_id.in_(ids)).scalar_subquery()
+    offers = select(func.count(Offer.id)).join(Referral, Referral.id == Offer.referral_id).where(ours).scalar_subquery()
     outcome_rows = db.session.execute(
         select(route, func.count(), func.count(Placement.distance_miles), func.coalesce(func.sum(within), 0), offers)
         .select_from(Referral)
@@ -108,7 +106,9 @@ def demand(scope: Scope, first: date, last: date) -> Demand:
     found.offers_per_referral = offered / found.opened if found.opened else None
     found.decline_reasons = db.session.execute(
         select(ReferralInvitation.decline_reason, func.count())
-        .where(ReferralInvitation.referral_id.in_(ids), ReferralInvitation.status == "declined")
+        .join(Referral, Referral.id == ReferralInvitation.referral_id)
+        # Every decline has its reason (and nothing else has one): read from the referrals' side, not the status index.
+        .where(ours, ReferralInvitation.decline_reason.is_not(None))
         .group_by(ReferralInvitation.decline_reason)
         .order_by(func.count().desc(), ReferralInvitation.decline_reason)
     ).all()

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
 
 from consortium.core.access import scoped
 from consortium.core.dates import financial_year
@@ -85,30 +86,30 @@ def high_cost(user, scope: fc.Scope, limit_pence: int | None, on: date) -> list[
     if limit_pence is None:
         return []
     since = (
-        select(PlacementFee.placement_id, func.max(PlacementFee.effective_from).label("since"))
-        .where(PlacementFee.effective_from <= on)
-        .group_by(PlacementFee.placement_id)
-        .subquery()
-    )
-    reviewed = (
-        select(func.max(HighCostReview.reviewed_on))
-        .where(HighCostReview.placement_id == Placement.id)
+        select(func.max(PlacementFee.effective_from))
+        .where(PlacementFee.placement_id == Placement.id, PlacementFee.effective_from <= on)
+        .correlate(Placement)
         .scalar_subquery()
     )
+    current = aliased(PlacementFee)
+    fee = (
+        select(current.weekly_pence)
+        .where(current.placement_id == Placement.id, current.effective_from == since)
+        .correlate(Placement)
+        .scalar_subquery()
+    )
+    last_review = func.max(HighCostReview.reviewed_on)
+    reviewed = select(last_review).where(HighCostReview.placement_id == Placement.id).scalar_subquery()
     return db.session.execute(
         scoped(Placement, user)
-        .select(Placement, PlacementFee.weekly_pence, reviewed)
-        .join(since, since.c.placement_id == Placement.id)
-        .join(
-            PlacementFee, (PlacementFee.placement_id == Placement.id) & (PlacementFee.effective_from == since.c.since)
-        )
+        .select(Placement, fee, reviewed)
         .where(
             Placement.authority_code.in_(scope.authority_codes),
             Placement.start_date <= on,
             (Placement.end_date.is_(None)) | (Placement.end_date > on),
-            PlacementFee.weekly_pence >= limit_pence,
+            fee >= limit_pence,
         )
-        .order_by(PlacementFee.weekly_pence.desc(), Placement.id)
+        .order_by(fee.desc(), Placement.id)
     ).all()
 
 
