@@ -62,6 +62,18 @@ def _charts(found: services.Figures) -> dict:
             x_label="Month",
             y_label="Referrals",
         ),
+        "stability": chart(
+            "Children with three or more placements in the year (%)",
+            [
+                Point(f"{y.year}/{(y.year + 1) % 100:02d}", y.three_or_more_share, note=f"{y.three_or_more_share:.1f}%")
+                for y in found.stability
+                if y.three_or_more_share is not None
+            ],
+            kind="line",
+            low=0,
+            x_label="Financial year",
+            y_label="Children (%)",
+        ),
         "forecast": chart(
             found.tables["forecast"][0],
             [Point(f"{p.month_end:%b %y}", float(p.forecast), note=f"{p.forecast}") for p in points],

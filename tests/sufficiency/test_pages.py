@@ -22,6 +22,7 @@ def test_the_lead_sees_every_section_for_the_demo_consortium(app, runner):
         "have lasted a median of",
         "How far to trust it",
         "Stability by financial year",
+        "Children with three or more placements in the year (%)",
         "High-cost reviews",
         "Record a review",
         "<svg",
