@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     case,
+    exists,
     false,
     func,
     select,
@@ -140,7 +141,7 @@ class Flag(db.Model):
             | cls.contract_id.in_(select(Contract.id).where(Contract.visible_to(user)))
             | cls.referral_id.in_(select(Referral.id).where(Referral.visible_to(user)))
             | (cls.kind == "high_cost_review_due")
-            & cls.placement_id.in_(select(Placement.id).where(Placement.visible_to(user)))
+            & exists().where(Placement.id == cls.placement_id, Placement.visible_to(user))
         )
 
     @property

@@ -35,6 +35,7 @@ from contracts.models import (
     Admission,
     BlockPrice,
     Contract,
+    HighCostReview,
     Indicator,
     Lot,
     MonitoringReturn,
@@ -54,6 +55,7 @@ from providers.models import Home, Inspection, Judgement, Provider
 AUTHORITIES, CONSORTIA, PROVIDERS, HOMES = 153, 12, 2500, 4000
 FRAMEWORKS_PER_CONSORTIUM, BLOCKS, PLACEMENTS, YEARS = 5, 400, 250_000, 10
 REFERRALS, VACANCIES = 40_000, 2_000
+HIGH_COST_PENCE = 750_000
 PASSWORD = "national-password"
 CHUNK = 20_000
 
@@ -99,7 +101,7 @@ def seed(today: date, seed_value: int = 1) -> dict[str, int]:
                 "ref": f"C{c + 1:02d}",
                 "name": f"Consortium {c + 1:02d}",
                 "lead_code": members_of[c][0],
-                "high_cost_weekly_pence": 750000,
+                "high_cost_weekly_pence": HIGH_COST_PENCE,
             }
             for c in range(CONSORTIA)
         ],
@@ -333,6 +335,19 @@ def seed(today: date, seed_value: int = 1) -> dict[str, int]:
             )
     _bulk(Placement, placements)
     _bulk(PlacementFee, fees)
+    # Most high-cost placements open now were reviewed in the last six months; the rest are due.
+    high_cost = {f["placement_id"] for f in fees if f["weekly_pence"] >= HIGH_COST_PENCE}
+    reviews = [
+        {
+            "placement_id": p["id"],
+            "reviewed_on": max(p["start_date"], today - timedelta(days=reasons.randint(0, 170))),
+            "outcome": reasons.choice(["continue", "continue", "step_down", "move"]),
+            "recorded_at": datetime.now(timezone.utc),
+        }
+        for p in placements
+        if p["id"] in high_cost and p["end_date"] is None and reasons.random() < 0.9
+    ]
+    _bulk(HighCostReview, reviews)
     refresh_all()  # the bulk inserts bypass the flush that keeps the summaries current
     counts.update(placements=len(placements), open=sum(p["end_date"] is None for p in placements))
 
