@@ -164,7 +164,8 @@ def test_an_end_placement_without_the_version_seen_is_refused_as_stale(client, w
     sign_in(client, partner(world["nottingham"]))
     end = TODAY + timedelta(days=5)
     for version in ("", "-1", "0", "99999999999999999999"):
-        data = {"end_date": [str(end.day), str(end.month), str(end.year)]} | ({"version": version} if version else {})
+        data = {"end_date": [str(end.day), str(end.month), str(end.year)], "end_reason_code": "CARPL"}
+        data |= {"version": version} if version else {}
         response = client.post(f"/placements/{world['mine'].id}/end", data=data)
         assert response.status_code == 400 and "changed by someone else" in page_of(response), version
     db.session.refresh(world["mine"])
@@ -192,11 +193,12 @@ def test_control_characters_are_refused_in_forms_with_a_message(client, world):
         f"/placements/{world['mine'].id}/end",
         data={
             "end_date": [str(end.day), str(end.month), str(end.year)],
+            "end_reason_code": "CARPL",
             "end_reason": "Moved\x07",
             "version": world["mine"].version,
         },
     )
-    assert response.status_code == 400 and "Reason must not contain a control character (U+0007)" in page_of(response)
+    assert response.status_code == 400 and "Note must not contain a control character (U+0007)" in page_of(response)
     assert not [p for p in db.session.scalars(select(Placement)) if control_character(p.child_ref)]
 
 

@@ -171,16 +171,18 @@ def test_two_scheduler_processes_started_at_once_run_the_job_once(scheduler_data
     outputs = [" ".join(p.communicate(timeout=120)).strip() for p in processes]
     # One process runs the job; the other finds it in hand.
     assert sum("already done or in hand elsewhere" in out for out in outputs) == 1, outputs
-    assert len(query(postgres_database, "SELECT id FROM job_runs")) == 1
+    assert len(query(postgres_database, "SELECT id FROM job_runs WHERE job = 'checks'")) == 1
+    # The forecasts after the checks are their own job, run once too.
+    assert len(query(postgres_database, "SELECT id FROM job_runs WHERE job = 'sufficiency'")) <= 1
     ((flags,),) = query(postgres_database, "SELECT count(*) FROM flags WHERE kind = 'underused_block_beds'")
     assert flags <= 1  # never twice
     if postgres_database.startswith("postgresql"):
-        assert query(postgres_database, "SELECT status, attempts FROM job_runs") == [("succeeded", 1)]
+        assert query(postgres_database, "SELECT status, attempts FROM job_runs WHERE job = 'checks'") == [("succeeded", 1)]
         assert flags == 1
     else:
         # SQLite locks the whole file: the loser's claim can make the winner's write wait out or
         # fail ("database is locked"); then the run is recorded failed, to be retried, never run twice.
-        assert query(postgres_database, "SELECT attempts FROM job_runs") == [(1,)]
+        assert query(postgres_database, "SELECT attempts FROM job_runs WHERE job = 'checks'") == [(1,)]
 
 
 FLAGS = (
@@ -213,13 +215,13 @@ def test_a_scheduler_killed_in_the_middle_of_a_job_leaves_nothing_and_the_rerun_
         if process.poll() is None:
             process.kill()
     assert written_when_killed == 4  # every real check had written its flags into the run's transaction
-    assert query(interrupted, "SELECT status, attempts FROM job_runs") == [("running", 1)]
+    assert query(interrupted, "SELECT status, attempts FROM job_runs WHERE job = 'checks'") == [("running", 1)]
     assert query(interrupted, "SELECT count(*) FROM flags") == [(0,)]  # none of them survived the kill
 
     # The dead process's lease runs out; the next run takes the job over and does all of it.
     deadline = time.time() + 30
     while time.time() < deadline:
-        ((expires,),) = query(interrupted, "SELECT lease_expires_at FROM job_runs")
+        ((expires,),) = query(interrupted, "SELECT lease_expires_at FROM job_runs WHERE job = 'checks'")
         expires = expires if isinstance(expires, datetime) else datetime.fromisoformat(expires)
         if (expires if expires.tzinfo else expires.replace(tzinfo=timezone.utc)) < datetime.now(timezone.utc):
             break
@@ -229,8 +231,8 @@ def test_a_scheduler_killed_in_the_middle_of_a_job_leaves_nothing_and_the_rerun_
     assert "checks for 2024-06-30: succeeded, 4 opened" in rerun, rerun
     assert "checks for 2024-06-30: succeeded, 4 opened" in once, once
 
-    assert query(interrupted, "SELECT status, attempts FROM job_runs") == [("succeeded", 2)]
-    assert query(uninterrupted, "SELECT status, attempts FROM job_runs") == [("succeeded", 1)]
+    assert query(interrupted, "SELECT status, attempts FROM job_runs WHERE job = 'checks'") == [("succeeded", 2)]
+    assert query(uninterrupted, "SELECT status, attempts FROM job_runs WHERE job = 'checks'") == [("succeeded", 1)]
     flags = query(interrupted, FLAGS)
     assert flags == query(uninterrupted, FLAGS)
     assert {(kind, subject) for kind, subject, *_ in flags} == {
