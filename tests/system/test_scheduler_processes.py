@@ -177,7 +177,8 @@ def test_two_scheduler_processes_started_at_once_run_the_job_once(scheduler_data
     ((flags,),) = query(postgres_database, "SELECT count(*) FROM flags WHERE kind = 'underused_block_beds'")
     assert flags <= 1  # never twice
     if postgres_database.startswith("postgresql"):
-        assert query(postgres_database, "SELECT status, attempts FROM job_runs WHERE job = 'checks'") == [("succeeded", 1)]
+        checks = query(postgres_database, "SELECT status, attempts FROM job_runs WHERE job = 'checks'")
+        assert checks == [("succeeded", 1)]
         assert flags == 1
     else:
         # SQLite locks the whole file: the loser's claim can make the winner's write wait out or
