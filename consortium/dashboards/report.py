@@ -8,12 +8,12 @@ from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Table, TableStyle
+from reportlab.platypus import Paragraph, SimpleDocTemplate
 from sqlalchemy import func, select
 
 from audits.models import Flag
+from consortium.core import pdf
 from consortium.core.extensions import db
 from consortium.core.formatting import day, money, number
 from contracts import returns, usage
@@ -28,34 +28,11 @@ def report_pdf(contract: Contract, period: str, viewer) -> bytes:
     """The report as this viewer may read it: a partner sees the consortium's totals of placements
     started and ended, and its own authority's, never another member's."""
     first, last = returns.parse_period(period)
-    styles = getSampleStyleSheet()
-    body = ParagraphStyle("body", parent=styles["BodyText"], fontName="Helvetica", fontSize=9.5, leading=12.5)
-    h1 = ParagraphStyle("h1", parent=styles["Heading1"], fontName="Helvetica-Bold", fontSize=18, leading=22)
-    h2 = ParagraphStyle(
-        "h2", parent=styles["Heading2"], fontName="Helvetica-Bold", fontSize=12.5, leading=16, spaceBefore=8
-    )
-    small = ParagraphStyle("small", parent=body, fontSize=8.5, textColor=colors.HexColor("#505a5f"))
+    type_ = pdf.styles()
+    body, h1, h2, small = type_["body"], type_["h1"], type_["h2"], type_["small"]
 
     def table(rows, widths, fills=()):
-        if len(rows) == 1:
-            rows = rows + [["None"] + [""] * (len(rows[0]) - 1)]
-        t = Table(
-            [[Paragraph(escape(str(c)), body) for c in row] for row in rows],
-            colWidths=[w * mm for w in widths],
-            repeatRows=1,
-            hAlign="LEFT",
-        )
-        t.setStyle(
-            TableStyle(
-                [
-                    ("LINEBELOW", (0, 0), (-1, -1), 0.4, colors.HexColor("#b1b4b6")),
-                    ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#f3f2f1")),
-                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                    *fills,
-                ]
-            )
-        )
-        return t
+        return pdf.data_table(rows, [w * mm for w in widths], body, fills)
 
     story = [
         Paragraph(escape(contract.consortium.name), small),

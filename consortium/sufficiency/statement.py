@@ -8,13 +8,12 @@ import io
 from datetime import date
 from xml.sax.saxutils import escape
 
-from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Table, TableStyle
+from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate
 from sqlalchemy import case, func, select
 
+from consortium.core import pdf
 from consortium.core.extensions import db
 from consortium.core.formatting import day, money
 from consortium.core.models import Consortium
@@ -23,8 +22,6 @@ from consortium.sufficiency.services import Figures
 from contracts.models import PLACEMENT_TYPES, Placement
 from contracts.summaries import WITHIN_MILES
 from providers.quality import current_graded
-
-GREY = colors.HexColor("#505a5f")
 
 
 def placements_by_type(found: Figures) -> tuple[str, list[str], list[list]]:
@@ -97,33 +94,14 @@ def _blocks(found: Figures) -> list[list]:
 
 
 def statement_pdf(found: Figures) -> bytes:
-    styles = getSampleStyleSheet()
-    body = ParagraphStyle("body", parent=styles["BodyText"], fontName="Helvetica", fontSize=9.5, leading=12.5)
-    h1 = ParagraphStyle("h1", parent=styles["Heading1"], fontName="Helvetica-Bold", fontSize=18, leading=22)
-    h2 = ParagraphStyle("h2", parent=styles["Heading2"], fontName="Helvetica-Bold", fontSize=12.5, leading=16)
-    small = ParagraphStyle("small", parent=body, fontSize=8.5, textColor=GREY)
+    type_ = pdf.styles()
+    body, h1, h2, small = type_["body"], type_["h1"], type_["h2"], type_["small"]
     width = A4[0] - 36 * mm
 
     def table(header, rows, first_share=0.34):
-        rows = rows or [["None in this period"] + [""] * (len(header) - 1)]
         others = (1 - first_share) / max(len(header) - 1, 1)
-        t = Table(
-            [[Paragraph(f"<b>{escape(str(c))}</b>", body) for c in header]]
-            + [[Paragraph(escape(str(c)), body) for c in row] for row in rows],
-            colWidths=[width * first_share] + [width * others] * (len(header) - 1),
-            repeatRows=1,
-            hAlign="LEFT",
-        )
-        t.setStyle(
-            TableStyle(
-                [
-                    ("LINEBELOW", (0, 0), (-1, -1), 0.4, colors.HexColor("#b1b4b6")),
-                    ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#f3f2f1")),
-                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ]
-            )
-        )
-        return t
+        widths = [width * first_share] + [width * others] * (len(header) - 1)
+        return pdf.data_table([header] + rows, widths, body, empty="None in this period")
 
     def section(title, caption_header_rows, note="", first_share=0.34):
         """A heading kept with its table's first rows (a long table runs on to the next page)."""
