@@ -122,12 +122,13 @@ def _one(value) -> str:
 
 
 def figures(user, scope: fc.Scope, first: date, last: date, placement_type: str, today: date) -> Figures:
-    found = dm.demand(scope, first, last)
-    (made, tested), stable = snapshots.read(scope, placement_type, today)
-    if made is None:  # none kept yet (or none of this type): worked out now
+    kept = snapshots.read(scope, placement_type, today)
+    found = kept.demand if kept.as_of == today and (first, last) == period(None, None, today) else None
+    found = found or dm.demand(scope, first, last)  # another period, or none kept today: worked out now
+    made, tested = kept.forecast, kept.back_test
+    if made is None:
         made, tested = fc.forecast(scope, placement_type, today), fc.back_test(scope, placement_type, today)
-    if stable is None:
-        stable = dm.stability(scope, financial_year(today)[0].year)
+    stable = kept.stability or dm.stability(scope, financial_year(today)[0].year)
     limit = threshold(user)
     costly = high_cost(user, scope, limit, today)
     type_name = PLACEMENT_TYPES[placement_type]
@@ -225,5 +226,6 @@ def review_due(last_review: date | None, start: date, today: date) -> bool:
 
 def period(first: date | None, last: date | None, today: date) -> tuple[date, date]:
     """The period asked for, by default the 12 months up to yesterday."""
-    last = last or today - timedelta(days=1)
-    return first or last - timedelta(days=364), last
+    default_first, default_last = snapshots.default_period(today)
+    last = last or default_last
+    return first or (default_first if last == default_last else last - timedelta(days=364)), last

@@ -5,7 +5,8 @@ so that the sufficiency page reads them instead of working five years of placeme
 from __future__ import annotations
 
 import json
-from datetime import date
+from dataclasses import asdict, dataclass
+from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import delete, func, insert, or_, select
@@ -58,13 +59,26 @@ def _forecast_from(scope: fc.Scope, placement_type: str, as_of: date, text: str)
     return made, fc.BackTest(date.fromisoformat(tested["made_on"]), rows)
 
 
-def _stability_json(years: list[dm.StabilityYear]) -> str:
-    return json.dumps([[y.year, y.children, y.three_or_more, y.unplanned, y.ended, y.placements] for y in years])
+def _scope_json(years: list[dm.StabilityYear], demand: dm.Demand) -> str:
+    """A scope's stability by year, and its demand over the page's default period."""
+    stability = [[y.year, y.children, y.three_or_more, y.unplanned, y.ended, y.placements] for y in years]
+    return json.dumps({"stability": stability, "demand": asdict(demand)}, default=list)
 
 
-def read(scope: fc.Scope, placement_type: str, today: date):
-    """The newest kept forecast and back-test of the scope and type, and its stability, made on
-    or before today; each None when none is kept."""
+@dataclass
+class Kept:
+    """What the nightly job kept for a scope and type: each None when nothing is kept."""
+
+    forecast: fc.Forecast | None = None
+    back_test: fc.BackTest | None = None
+    stability: list[dm.StabilityYear] | None = None
+    demand: dm.Demand | None = None  # over the default period as of `as_of`
+    as_of: date | None = None
+
+
+def read(scope: fc.Scope, placement_type: str, today: date) -> Kept:
+    """The newest kept forecast and back-test of the scope and type, its stability and its
+    demand, made on or before today."""
     rows = {
         row.placement_type: row
         for row in db.session.scalars(
@@ -78,12 +92,22 @@ def read(scope: fc.Scope, placement_type: str, today: date):
             )
         )
     }
-    forecast = rows.get(placement_type)
-    stable = rows.get(STABILITY)
-    return (
-        _forecast_from(scope, placement_type, forecast.as_of, forecast.payload) if forecast else (None, None),
-        [dm.StabilityYear(*values) for values in json.loads(stable.payload)] if stable else None,
-    )
+    kept = Kept()
+    if placement_type in rows:
+        row = rows[placement_type]
+        kept.forecast, kept.back_test = _forecast_from(scope, placement_type, row.as_of, row.payload)
+    if STABILITY in rows:
+        data = json.loads(rows[STABILITY].payload)
+        kept.stability = [dm.StabilityYear(*values) for values in data["stability"]]
+        rows_of = {name: [tuple(r) for r in v] if isinstance(v, list) else v for name, v in data["demand"].items()}
+        kept.demand, kept.as_of = dm.Demand(**rows_of), rows[STABILITY].as_of
+    return kept
+
+
+def default_period(today: date) -> tuple[date, date]:
+    """The sufficiency page's period unless another is asked for: the 12 months up to yesterday."""
+    last = today - timedelta(days=1)
+    return last - timedelta(days=364), last
 
 
 def scopes(on: date) -> list[fc.Scope]:
@@ -115,8 +139,9 @@ def refresh(as_of: date) -> int:
             made = fc.forecast(scope, placement_type, as_of)
             payload = _forecast_json(made, fc.back_test(scope, placement_type, as_of))
             rows.append({"scope_key": key(scope), "placement_type": placement_type, "as_of": as_of, "payload": payload})
-        stable = _stability_json(dm.stability(scope, year))
-        rows.append({"scope_key": key(scope), "placement_type": STABILITY, "as_of": as_of, "payload": stable})
+        first, last = default_period(as_of)
+        kept = _scope_json(dm.stability(scope, year), dm.demand(scope, first, last))
+        rows.append({"scope_key": key(scope), "placement_type": STABILITY, "as_of": as_of, "payload": kept})
     db.session.execute(delete(SufficiencySnapshot).where(SufficiencySnapshot.as_of == as_of))
     if rows:
         db.session.execute(insert(SufficiencySnapshot), rows)

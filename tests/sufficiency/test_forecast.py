@@ -148,10 +148,12 @@ def test_the_nightly_job_keeps_what_working_it_out_again_gives(scope):
 
     MembershipFactory(consortium=ConsortiumFactory(), authority=db.session.get(Authority, scope.authority_code))
     jobs.run_checks(AS_OF)  # the checks, then the forecasts after them
-    (kept, kept_test), stable = snapshots.read(scope, "residential", AS_OF)
+    kept = snapshots.read(scope, "residential", AS_OF)
     again, again_test = fc.forecast(scope, "residential", AS_OF), fc.back_test(scope, "residential", AS_OF)
-    assert kept.points == again.points and kept_test.rows == again_test.rows
-    assert (kept.open_now, kept.starts_last_year, kept.median_days, kept.history) == (2, 5, 5, 5)
-    assert stable == dm.stability(scope, 2026)
-    assert snapshots.read(scope, "residential", AS_OF - timedelta(days=1)) == ((None, None), None)  # none before
-    assert snapshots.read(scope, "kinship", AS_OF)[0][0].open_now == 1
+    assert kept.forecast.points == again.points and kept.back_test.rows == again_test.rows
+    assert (kept.forecast.open_now, kept.forecast.starts_last_year, kept.forecast.median_days) == (2, 5, 5)
+    assert kept.stability == dm.stability(scope, 2026)
+    first, last = snapshots.default_period(AS_OF)
+    assert kept.as_of == AS_OF and kept.demand == dm.demand(scope, first, last)
+    assert snapshots.read(scope, "residential", AS_OF - timedelta(days=1)) == snapshots.Kept()  # none before
+    assert snapshots.read(scope, "kinship", AS_OF).forecast.open_now == 1
