@@ -66,7 +66,7 @@ class Survival:
     it is at risk of ending up to that day and counts for no ending."""
 
     def __init__(self, rows: list[tuple[int, int, int]]):
-        at_risk = sum(ended + censored for _, ended, censored in rows)
+        self.total = at_risk = sum(ended + censored for _, ended, censored in rows)
         self.steps: list[tuple[int, float]] = []  # (day, S from that day on), where S falls
         share = 1.0
         for day, ended, censored in sorted(rows):
@@ -74,7 +74,6 @@ class Survival:
                 share *= 1 - ended / at_risk
                 self.steps.append((day, share))
             at_risk -= ended + censored
-        self.total = sum(ended + censored for _, ended, censored in rows)
 
     def curve(self, last_day: int) -> list[float]:
         """S(0), S(1), ... S(last_day); flat after the last ending seen."""

@@ -555,6 +555,17 @@ def test_a_partner_records_a_high_cost_review_on_the_placement_page(client, worl
     refused = client.post(f"/placements/{placement.id}/review", data={"reviewed_on": ["1", "1", "2999"]})
     assert refused.status_code == 400 and "There is a problem" in refused.get_data(as_text=True)
     on = TODAY - timedelta(days=1)
+    day = [str(on.day), str(on.month), str(on.year)]
+    for bad in ({"outcome": "1e20"}, {"outcome": "move", "note": "x" * 100_000}, {"outcome": "move", "note": "A\x00B"}):
+        answered = client.post(f"/placements/{placement.id}/review", data={"reviewed_on": day, **bad})
+        assert answered.status_code == 400 and "There is a problem" in answered.get_data(as_text=True), bad
+    ended = client.post(
+        f"/placements/{placement.id}/end",
+        data={"end_date": day, "end_reason_code": "NaN", "version": str(placement.version)},
+    )
+    assert ended.status_code == 400 and "There is a problem" in ended.get_data(as_text=True)
+    db.session.refresh(placement)
+    assert placement.end_date is None and placement.end_reason_code is None
     done = client.post(
         f"/placements/{placement.id}/review",
         data={"reviewed_on": [str(on.day), str(on.month), str(on.year)], "outcome": "move", "note": "Moving nearer"},

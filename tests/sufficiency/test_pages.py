@@ -1,12 +1,6 @@
 """The sufficiency page as the demo's lead and partner see it, its CSV files, and bad values."""
 
-from consortium.demo import DEMO_PASSWORD
-
-
-def signed_in(app, email):
-    client = app.test_client()
-    client.post("/sign-in", data={"email": email, "password": DEMO_PASSWORD})
-    return client
+from tests.dashboards.test_dashboards import signed_in
 
 
 def test_the_lead_sees_every_section_for_the_demo_consortium(app, runner):
