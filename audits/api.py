@@ -13,7 +13,7 @@ from audits import services
 from audits.models import KINDS, Flag
 from consortium.core import api
 from consortium.core.access import scoped
-from consortium.core.models import ROLES
+from consortium.core.models import CONSORTIUM_ROLES
 
 bp = api.blueprint("audits_api", __name__)
 
@@ -66,7 +66,7 @@ def _one(flag: Flag):
     return _flag(flag), 200, {"ETag": api.etag(flag.version)}
 
 
-@api.endpoint(bp, "GET", "/flags", summary="List flags", roles=ROLES, query=FlagsQuery, response=FlagList)
+@api.endpoint(bp, "GET", "/flags", summary="List flags", roles=CONSORTIUM_ROLES, query=FlagsQuery, response=FlagList)
 def list_flags(query: FlagsQuery):
     """The flags the token's user sees on the Flags page ("open" includes acknowledged ones)."""
     found = services.flags_query(
@@ -80,7 +80,7 @@ def list_flags(query: FlagsQuery):
     return api.page(found, _flag, Flag.id, query.limit)
 
 
-@api.endpoint(bp, "GET", "/flags/<int:flag_id>", summary="Get a flag", roles=ROLES, response=FlagOut)
+@api.endpoint(bp, "GET", "/flags/<int:flag_id>", summary="Get a flag", roles=CONSORTIUM_ROLES, response=FlagOut)
 def get_flag(flag_id: int):
     return _one(scoped(Flag).get_or_404(flag_id))
 

@@ -24,7 +24,7 @@ from consortium.core.forms import ConfirmForm, VersionedForm
 from consortium.core.forms import act as act_on
 from consortium.core.inputs import date_arguments
 from consortium.core.messages import OutboxMessage, switch_digest
-from consortium.core.models import ROLES, Authority
+from consortium.core.models import CONSORTIUM_ROLES, Authority
 from consortium.core.pagination import paginate
 from consortium.core.services import RuleBroken
 from contracts import services as contract_services
@@ -108,7 +108,7 @@ def _filtered(args):
 
 
 @bp.get("/flags")
-@allowed(*ROLES)
+@allowed(*CONSORTIUM_ROLES)
 def flags():
     kind = request.args.get("kind", "")
     status = request.args.get("status", "open")
@@ -145,7 +145,7 @@ def _filter_choices() -> dict[str, list[tuple[str, str]]]:
 
 
 @bp.get("/flags/export.<fmt>")
-@allowed(*ROLES)
+@allowed(*CONSORTIUM_ROLES)
 def export_flags(fmt):
     query = (
         _filtered(request.args)
@@ -168,7 +168,7 @@ def export_flags(fmt):
 
 
 @bp.get("/flags/<int:flag_id>")
-@allowed(*ROLES)
+@allowed(*CONSORTIUM_ROLES)
 def flag(flag_id):
     flag = scoped(Flag).get_or_404(flag_id)
     form = FlagActionForm()
@@ -325,7 +325,7 @@ def job_runs():
 
 
 @bp.get("/messages")
-@allowed(*ROLES)
+@allowed(*CONSORTIUM_ROLES)
 def messages():
     page = paginate(
         scoped(OutboxMessage).select().order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc()),
@@ -336,7 +336,7 @@ def messages():
 
 
 @bp.post("/messages/digest")
-@allowed(*ROLES)
+@allowed(*CONSORTIUM_ROLES)
 def toggle_digest():
     if act_on(lambda: switch_digest(current_user)).saved:
         flash(

@@ -137,7 +137,12 @@ class ContractOut(api.Schema):
     beds: int | None
     homes: list[HomeRef]
     lots: list[LotOut]
-    bed_week_prices: list[BlockPriceOut]
+    bed_week_prices: list[BlockPriceOut] = Field(
+        description="A block's prices per bed-week; for a block priced per bed-night, the night's price × 7"
+    )
+    priced_per: Literal["week", "night"] | None = Field(
+        description="What a block's price is agreed per: a bed-week, or a bed-night (short breaks). None: a framework"
+    )
 
 
 class ContractList(api.Schema):
@@ -370,6 +375,7 @@ def _contract(c: Contract) -> dict:
             BlockPriceOut(weekly_pence=p.weekly_pence, effective_from=p.effective_from, effective_to=p.effective_to)
             for p in c.block_prices
         ],
+        priced_per=c.priced_per if c.is_block else None,
     ).model_dump(by_alias=True, mode="json")
 
 

@@ -26,7 +26,8 @@ summaries_group = AppGroup("summaries", help="Figures kept as rows: usage, block
 @with_appcontext
 def import_contracts(path):
     """Frameworks and block contracts:
-    ref,kind,title,consortium_ref,owner_code,start_date,end_date,max_end_date,beds,bed_week_price,home_urns."""
+    ref,kind,title,consortium_ref,owner_code,start_date,end_date,max_end_date,beds,bed_week_price,home_urns;
+    optional bed_night_price instead of bed_week_price for a short-breaks block priced per bed-night."""
     run_import("contracts", path, imports.CONTRACT_COLUMNS, imports.import_contracts)
 
 

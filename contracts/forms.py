@@ -1,5 +1,7 @@
 """Forms of the contracts' pages."""
 
+from __future__ import annotations
+
 from flask_wtf.file import FileField, FileRequired
 from govuk_frontend_wtf.wtforms_widgets import (
     GovFileInput,
@@ -38,6 +40,9 @@ from contracts.models import (
     REVIEW_OUTCOMES,
     TIERS,
 )
+
+# What a block's price is per, as the settings offer it (contracts.models.PRICED_PER).
+PRICE_UNITS = {"week": "Per bed-week", "night": "Per bed-night (short breaks)"}
 
 # An indicator's target and thresholds: a percentage, a count, days or pounds, never beyond a billion.
 INDICATOR_RANGE = NumberRange(
@@ -265,6 +270,13 @@ class BlockSettingsForm(VersionedForm):
         description="Placements of the same type in a framework lot of this name, "
         "or every framework and spot placement of its type",
     )
+    priced_per = RadioField(
+        "Priced per",
+        widget=GovRadioInput(),
+        choices=list(PRICE_UNITS.items()),
+        description="A short-breaks block may be priced per bed-night. Its void cost uses the night's price.",
+        validators=[Optional()],
+    )
     submit = SubmitField("Save settings", widget=GovSubmitInput())
 
 
@@ -289,6 +301,13 @@ class BlockPriceForm(Form):
     weekly_price = pounds_field("Price per bed per week (£)", message="Enter the price")
     effective_from = date_field("From")
     submit = SubmitField("Change the price", widget=GovSubmitInput())
+
+    @classmethod
+    def for_block(cls, contract) -> BlockPriceForm:
+        """The form with its price in the block's own unit: per bed-week, or per bed-night."""
+        form = cls()
+        form.weekly_price.label.text = f"Price per bed per {'night' if contract.priced_per == 'night' else 'week'} (£)"
+        return form
 
 
 class BreakDateForm(Form):

@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from consortium.core import audit
 from consortium.core.extensions import db
-from consortium.core.inputs import parse_id
+from consortium.core.inputs import MAX_WEEKLY_PENCE, parse_id
 from consortium.core.models import Authority, Consortium
 from consortium.core.sql import new_ids
 from consortium.core.tabular import (
@@ -57,7 +57,8 @@ CONTRACT_COLUMNS = {
         "home_urns",
     ],
     # For the Transparency Code's register; a file without them leaves what is recorded as it is.
-    "optional": ["description", "department", "value", "procurement_route", "review_date"],
+    # bed_night_price: a short-breaks block priced per bed-night, given instead of bed_week_price.
+    "optional": ["description", "department", "value", "procurement_route", "review_date", "bed_night_price"],
 }
 MAX_CONTRACT_VALUE_PENCE = 100_000_000_000  # £1bn: above any consortium's contract
 PLACEMENT_COLUMNS = {
@@ -158,7 +159,7 @@ def import_contracts(table: Table) -> ImportResult:
                 problems.append(f"unknown home {urn!r}")
             else:
                 homes.append(home)
-        beds, price = None, None
+        beds, price, priced_per = None, None, "week"
         if kind == "block":
             beds = parse_id(row["beds"])
             if beds is None or not 0 < beds <= MAX_BEDS:
@@ -166,16 +167,13 @@ def import_contracts(table: Table) -> ImportResult:
                     f"beds must be a whole number above zero and at most {MAX_BEDS:,}, not {row['beds'][:20]!r}"
                 )
                 beds = None
-            try:
-                price = parse_pence(row["bed_week_price"], "bed_week_price")
-                if price <= 0:
-                    problems.append("bed_week_price must be above zero")
-            except ValueError as error:
-                problems.append(str(error))
+            price, priced_per = _bed_price(row, problems)
             if not homes and not any("unknown home" in p for p in problems):
                 problems.append("a block contract needs at least one home")
             if len({home.provider_id for home in homes}) > 1:
                 problems.append("a block contract's homes must all be run by one provider")
+        elif kind == "framework" and row["bed_night_price"].strip():
+            problems.append("bed_night_price is for a block contract: a framework's prices are its admissions'")
         if ref in existing and kind and existing[ref].kind != kind:
             problems.append(f"{ref} is already a {existing[ref].kind}")
         register = _register_values(row, table.columns, problems)
@@ -183,12 +181,13 @@ def import_contracts(table: Table) -> ImportResult:
             errors.add(row.line, "; ".join(problems))
             continue
         seen[ref] = row.line
-        parsed.append((ref, kind, row["title"], consortium, owner, start, end, max_end, beds, price, homes, register))
+        block = {"owner_code": owner, "beds": beds, "priced_per": priced_per} if kind == "block" else {}
+        parsed.append((ref, kind, row["title"], consortium, start, end, max_end, block, price, homes, register))
     errors.raise_if_any()
 
     result = ImportResult(details={"homes_linked": 0, "providers_admitted": 0})
     with audit.import_batch(db.session):
-        for ref, kind, title, consortium, owner, start, end, max_end, beds, price, homes, register in parsed:
+        for ref, kind, title, consortium, start, end, max_end, block, price, homes, register in parsed:
             values = {
                 "kind": kind,
                 "title": title,
@@ -199,7 +198,7 @@ def import_contracts(table: Table) -> ImportResult:
                 **register,
             }
             if kind == "block":
-                values.update(owner_code=owner, beds=beds, provider_id=homes[0].provider_id)
+                values.update(block, provider_id=homes[0].provider_id)
             contract = existing.get(ref)
             if contract is None:
                 contract = Contract(ref=ref, **values)
@@ -222,6 +221,25 @@ def import_contracts(table: Table) -> ImportResult:
                 result.details["providers_admitted"] += _admit(contract, {home.provider_id for home in homes})
     audit.record_import(db.session, "Contract", table, result)
     return result
+
+
+def _bed_price(row, problems: list[str]) -> tuple[int | None, str]:
+    """A block row's price as kept, per bed-week, and what it is per: bed_week_price, or
+    bed_night_price (priced per night: kept as the night's price × 7), never both."""
+    week, night = row["bed_week_price"].strip(), row["bed_night_price"].strip()
+    if week and night:
+        problems.append("give bed_week_price or bed_night_price, not both")
+        return None, "week"
+    column, maximum = ("bed_night_price", MAX_WEEKLY_PENCE // 7) if night else ("bed_week_price", MAX_WEEKLY_PENCE)
+    try:
+        pence = parse_pence(row[column], column, maximum)
+    except ValueError as error:
+        problems.append(str(error))
+        return None, "week"
+    if pence <= 0:
+        problems.append(f"{column} must be above zero")
+        return None, "week"
+    return (pence * 7, "night") if night else (pence, "week")
 
 
 def _block_price(contract: Contract, pence: int, start: date) -> None:

@@ -35,7 +35,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consortium.core.audit import Audited
 from consortium.core.extensions import db
-from consortium.core.models import Authority, Consortium, User, current_member, utcnow
+from consortium.core.formatting import money
+from consortium.core.models import Authority, Cofunder, Consortium, User, current_member, utcnow
+from consortium.core.money import div_half_up
 from providers.models import Home, Provider
 
 KINDS = ("framework", "block")
@@ -43,6 +45,9 @@ TIERS = ("Preferred", "Reserve", "Other")
 ADMISSION_STATUSES = ("active", "suspended", "withdrawn")
 NEED_LEVELS = ("standard", "complex", "high")
 MAX_BEDS = 1000  # of one block contract
+# What a block's price is per: a bed-week, or (short breaks, DESIGN §4c) a bed-night. A block
+# priced per night keeps its prices as the night's price × 7, so every figure stays exact.
+PRICED_PER = ("week", "night")
 PLACEMENT_TYPES = {
     "residential": "Residential children's home",
     "residential_education": "Residential with education",
@@ -50,6 +55,7 @@ PLACEMENT_TYPES = {
     "in_house_fostering": "In-house fostering",
     "ifa_fostering": "Independent fostering agency",
     "kinship": "Kinship care",
+    "short_breaks": "Short breaks",
     "other": "Other",
 }
 # The Placements Data Standard's three kinds of placement, and each home provision type's kind.
@@ -119,6 +125,8 @@ class Contract(Audited, db.Model):
     value_pence: Mapped[int | None] = mapped_column(BigInteger)  # over the term, or estimated
     procurement_route: Mapped[str | None] = mapped_column(String(60))
     review_date: Mapped[date | None] = mapped_column(Date)
+    # A block's price per bed-week, or per bed-night (its prices then hold the night's price × 7).
+    priced_per: Mapped[str] = mapped_column(String(5), default="week", server_default="week")
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     consortium: Mapped[Consortium] = relationship()
@@ -147,6 +155,7 @@ class Contract(Audited, db.Model):
             name="underuse_settings",
         ),
         CheckConstraint("notice_days >= 0", name="notice_not_negative"),
+        CheckConstraint(f"priced_per IN {PRICED_PER}", name="priced_per_known"),
         CheckConstraint(
             "window_today_hours BETWEEN 1 AND 720 AND window_soon_hours BETWEEN 1 AND 720"
             " AND window_later_hours BETWEEN 1 AND 720",
@@ -163,6 +172,8 @@ class Contract(Audited, db.Model):
                 .where(Lot.contract_id == cls.id, Admission.provider_id == user.provider_id)
             )
             return (cls.provider_id == user.provider_id) | admitted
+        if user.role == "cofunder":  # the contracts whose cost it shares
+            return cls.id.in_(select(FundingShare.contract_id).where(FundingShare.cofunder_id == user.cofunder_id))
         return _in_consortia_of(user, cls.consortium_id)
 
     @property
@@ -180,6 +191,26 @@ class Contract(Audited, db.Model):
             if price.effective_from <= on and (price.effective_to is None or on <= price.effective_to):
                 return price.weekly_pence
         return None
+
+    @property
+    def price_unit(self) -> str:
+        """What the block's price is per, in words: "bed-week" or "bed-night"."""
+        return "bed-night" if self.priced_per == "night" else "bed-week"
+
+    def weekly_pence_of(self, pence: int) -> int:
+        """A price given in the block's own unit as the price per bed-week it is kept as."""
+        return pence * 7 if self.priced_per == "night" else pence
+
+    def pence_in_unit(self, weekly_pence: int) -> int:
+        """A kept price per bed-week in the block's own unit (a night's: ÷ 7, to the penny)."""
+        return div_half_up(weekly_pence, 7) if self.priced_per == "night" else weekly_pence
+
+    def price_label(self, weekly_pence: int | None) -> str:
+        """A kept price as people read it, in the block's own unit: "£300.00 a bed-night",
+        "£3,500.00 a bed-week"; empty for no price."""
+        if weekly_pence is None:
+            return ""
+        return f"{money(self.pence_in_unit(weekly_pence))} a {self.price_unit}"
 
     def __str__(self) -> str:
         return f"{self.ref}: {self.title}"
@@ -469,6 +500,8 @@ class Placement(Audited, db.Model):
             return cls.authority_code == user.authority_code
         if user.role == "lead":
             return cls.contract_id.in_(select(Contract.id).where(Contract.consortium_id == user.consortium_id))
+        if user.role == "cofunder":  # the placements it pays towards, by their references only
+            return cls.id.in_(select(Contribution.placement_id).where(Contribution.cofunder_id == user.cofunder_id))
         return false()  # administrators and providers see no child-level records
 
     def is_open_on(self, on: date) -> bool:
@@ -804,3 +837,89 @@ class ReturnValue(db.Model):
     @classmethod
     def visible_to(cls, user):
         return cls.version_id.in_(select(ReturnVersion.id).where(ReturnVersion.visible_to(user)))
+
+
+# ---------------------------------------------------------------- co-funding (DESIGN §4c)
+
+BASIS_POINTS = 10_000  # a percentage is held as hundredths of a per cent: 25.5% is 2550
+
+
+class Contribution(Audited, db.Model):
+    """A co-funder's share of a placement's weekly fee, from one night to another (both
+    included; no last night: until the placement ends): a percentage, or a fixed amount a week.
+    Changing a share ends one and adds another, so the history stays."""
+
+    __tablename__ = "contributions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    placement_id: Mapped[int] = mapped_column(ForeignKey("placements.id"), index=True)
+    cofunder_id: Mapped[int] = mapped_column(ForeignKey("cofunders.id"), index=True)
+    basis_points: Mapped[int | None] = mapped_column(Integer)  # of the weekly fee
+    weekly_pence: Mapped[int | None] = mapped_column(Integer)  # a fixed amount a week
+    first_night: Mapped[date] = mapped_column(Date)
+    last_night: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    placement: Mapped[Placement] = relationship()
+    cofunder: Mapped[Cofunder] = relationship()
+
+    __table_args__ = (
+        CheckConstraint(
+            "(basis_points IS NULL) <> (weekly_pence IS NULL)"
+            f" AND (basis_points IS NULL OR basis_points BETWEEN 1 AND {BASIS_POINTS})"
+            " AND (weekly_pence IS NULL OR weekly_pence > 0)",
+            name="one_share",
+        ),
+        CheckConstraint("last_night IS NULL OR last_night >= first_night", name="nights_in_order"),
+    )
+
+    @classmethod
+    def visible_to(cls, user):
+        if user.role == "cofunder":
+            return cls.cofunder_id == user.cofunder_id
+        return cls.placement_id.in_(select(Placement.id).where(Placement.visible_to(user)))
+
+    @property
+    def percent(self) -> Decimal | None:
+        return None if self.basis_points is None else Decimal(self.basis_points) / 100
+
+    def covers(self, night: date) -> bool:
+        return self.first_night <= night and (self.last_night is None or night <= self.last_night)
+
+
+class FundingShare(Audited, db.Model):
+    """An agreed percentage of a contract's cost for one member authority or co-funder, from a
+    date: the shares given from one date add up to 100% (DESIGN §4c)."""
+
+    __tablename__ = "funding_shares"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
+    effective_from: Mapped[date] = mapped_column(Date)
+    authority_code: Mapped[str | None] = mapped_column(ForeignKey("authorities.code"))
+    cofunder_id: Mapped[int | None] = mapped_column(ForeignKey("cofunders.id"))
+    basis_points: Mapped[int] = mapped_column(Integer)
+
+    contract: Mapped[Contract] = relationship()
+    authority: Mapped[Authority | None] = relationship()
+    cofunder: Mapped[Cofunder | None] = relationship()
+
+    __table_args__ = (
+        CheckConstraint("(authority_code IS NULL) <> (cofunder_id IS NULL)", name="one_payer"),
+        CheckConstraint(f"basis_points BETWEEN 0 AND {BASIS_POINTS}", name="share_in_range"),
+        UniqueConstraint("contract_id", "effective_from", "authority_code", "cofunder_id"),
+    )
+
+    @classmethod
+    def visible_to(cls, user):
+        if user.role == "cofunder":
+            return cls.cofunder_id == user.cofunder_id
+        return cls.contract_id.in_(select(Contract.id).where(Contract.visible_to(user)))
+
+    @property
+    def percent(self) -> Decimal:
+        return Decimal(self.basis_points) / 100
+
+    @property
+    def payer_name(self) -> str:
+        return self.authority.name if self.authority_code else self.cofunder.name

@@ -84,6 +84,7 @@ TYPE_OUT = {
     "in_house_fostering": "Foster",
     "ifa_fostering": "Foster",
     "kinship": "Foster",
+    "short_breaks": "Residential",  # a short break is a stay in a residential setting
 }
 # The standard's location: the outward code of a postcode (its validation rules).
 OUTWARD_CODE = re.compile(r"^[A-Z]{1,2}[0-9][0-9A-Z]?$")

@@ -18,7 +18,7 @@ from consortium.core.extensions import db
 from consortium.core.formatting import day
 from consortium.core.forms import ConfirmForm, act, form_page, handle, made
 from consortium.core.inputs import STALE, parse_id
-from consortium.core.models import ROLES
+from consortium.core.models import CONSORTIUM_ROLES
 from consortium.core.pagination import paginate_list
 from consortium.core.services import RuleBroken
 from contracts import returns
@@ -104,7 +104,7 @@ def _contract_outcomes(contract_id) -> tuple[Contract, OutcomesFramework | None]
 
 
 @bp.get("/contracts/<int:contract_id>/returns")
-@allowed(*ROLES)
+@allowed(*CONSORTIUM_ROLES)
 def contract_returns(contract_id):
     contract, outcomes = _contract_outcomes(contract_id)
     today = date.today()
@@ -177,7 +177,7 @@ def _can_edit(entry: returns.Owed) -> bool:
 
 
 @bp.route("/contracts/<int:contract_id>/returns/<int:provider_id>/<period>", methods=["GET", "POST"])
-@allowed(*ROLES)
+@allowed(*CONSORTIUM_ROLES)
 def monitoring_return(contract_id, provider_id, period):
     """A provider fills in a return: *Save as draft*, or *Continue* to check it before submitting
     (once the quarter has ended)."""

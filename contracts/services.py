@@ -14,7 +14,8 @@ from sqlalchemy.orm import selectinload
 
 from consortium.core.access import scoped
 from consortium.core.extensions import db
-from consortium.core.formatting import day
+from consortium.core.formatting import day, money
+from consortium.core.inputs import MAX_WEEKLY_PENCE
 from consortium.core.money import apply_percent
 from consortium.core.services import RuleBroken
 from contracts import placements as rules
@@ -22,6 +23,7 @@ from contracts.models import (
     ADMISSION_STATUSES,
     CARE_TYPES,
     NEED_LEVELS,
+    PRICED_PER,
     REVIEW_OUTCOMES,
     TIERS,
     Admission,
@@ -203,7 +205,10 @@ def change_block_settings(
     window: int,
     notice_days: int,
     compared_lot: str | None = None,
+    priced_per: str | None = None,
 ) -> None:
+    """A block's beds, underuse check, notice period, comparison and (`priced_per`, None: as it
+    is) whether its price is per bed-week or per bed-night."""
     check_version(contract, seen_version)
     if beds <= 0:
         raise RuleBroken("A block needs at least one bed", "beds")
@@ -211,6 +216,8 @@ def change_block_settings(
         raise RuleBroken("The threshold is a percentage from 0 to 100", "underuse_threshold_percent")
     if not 1 <= window <= 366:
         raise RuleBroken("The window is from 1 to 366 nights", "underuse_window_nights")
+    if priced_per is not None:
+        set_priced_per(contract, priced_per)
     contract.beds, contract.underuse_threshold_percent = beds, threshold
     contract.underuse_window_nights, contract.notice_days = window, notice_days
     contract.compared_lot = compared_lot or None
@@ -246,10 +253,31 @@ def set_register_details(
     db.session.flush()
 
 
+def set_priced_per(contract: Contract, priced_per: str) -> None:
+    """Price a block per bed-week or per bed-night (short breaks). Its prices are kept per
+    bed-week either way, so its figures do not change; only a price that is a whole number of
+    pence a night can be shown per night."""
+    if priced_per not in PRICED_PER:
+        raise RuleBroken("Choose whether the price is per bed-week or per bed-night", "priced_per")
+    if priced_per == "night":
+        for price in contract.block_prices:
+            if price.weekly_pence % 7:
+                raise RuleBroken(
+                    f"The price from {day(price.effective_from)}, {money(price.weekly_pence)} a bed-week, "
+                    "is not a whole number of pence a night",
+                    "priced_per",
+                )
+    contract.priced_per = priced_per
+
+
 def change_block_price(contract: Contract, pence: int, effective_from: date) -> BlockPrice:
-    """A new price per bed per week from a date: the price in force ends the day before."""
+    """A new price from a date, in the block's own unit (per bed-week, or per bed-night for a
+    block priced per night: kept as the night's price × 7). The price in force ends the day before."""
     if pence <= 0:
         raise RuleBroken("The price must be above zero", "weekly_price")
+    if contract.weekly_pence_of(pence) > MAX_WEEKLY_PENCE:
+        most = MAX_WEEKLY_PENCE // 7 if contract.priced_per == "night" else MAX_WEEKLY_PENCE
+        raise RuleBroken(f"The price must be {money(most)} a {contract.price_unit} or less", "weekly_price")
     if not contract.start_date <= effective_from <= contract.end_date:
         raise RuleBroken(
             f"Choose a date within the term, {day(contract.start_date)} to {day(contract.end_date)}", "effective_from"
@@ -259,7 +287,7 @@ def change_block_price(contract: Contract, pence: int, effective_from: date) -> 
     for price in contract.block_prices:
         if price.effective_to is None or price.effective_to >= effective_from:
             price.effective_to = effective_from - timedelta(days=1)
-    price = BlockPrice(weekly_pence=pence, effective_from=effective_from)
+    price = BlockPrice(weekly_pence=contract.weekly_pence_of(pence), effective_from=effective_from)
     contract.block_prices.append(price)
     db.session.flush()
     return price

@@ -19,7 +19,7 @@ from consortium.core.extensions import db
 from consortium.core.formatting import day, money
 from consortium.core.forms import act, form_page, handle, handle_after_check
 from consortium.core.inputs import date_arguments
-from consortium.core.models import ROLES
+from consortium.core.models import CONSORTIUM_ROLES
 from consortium.core.pagination import paginate
 from consortium.core.services import RuleBroken
 from consortium.core.sql import quarter_of
@@ -87,7 +87,7 @@ def provider_contracts(provider) -> str:
 
 
 @bp.get("/contracts")
-@allowed(*ROLES)
+@allowed(*CONSORTIUM_ROLES)
 def contracts():
     kind = request.args.get("kind", "")
     query = scoped(Contract).select().options(selectinload(Contract.consortium))
@@ -100,7 +100,7 @@ def contracts():
 
 
 @bp.get("/contracts/export.<fmt>")
-@allowed(*ROLES)
+@allowed(*CONSORTIUM_ROLES)
 def export_contracts(fmt):
     today = date.today()
     query = scoped(Contract).select().options(selectinload(Contract.consortium), selectinload(Contract.provider))
@@ -136,7 +136,7 @@ def _contract_row(c: Contract, today: date) -> list:
 
 
 @bp.get("/contracts/<int:contract_id>")
-@allowed(*ROLES)
+@allowed(*CONSORTIUM_ROLES)
 def contract(contract_id):
     contract = scoped(Contract).get_or_404(contract_id)
     today = date.today()
@@ -410,7 +410,7 @@ def block_settings(contract_id):
     def change():
         numbers = (form.beds.data, form.underuse_threshold_percent.data, form.underuse_window_nights.data)
         return services.change_block_settings(
-            contract, form.seen_version, *numbers, form.notice_days.data, form.compared_lot.data
+            contract, form.seen_version, *numbers, form.notice_days.data, form.compared_lot.data, form.priced_per.data
         )
 
     if handle(form, change, "beds").saved:
@@ -425,7 +425,7 @@ def block_price(contract_id):
     contract = _lead_contract(contract_id)
     if not contract.is_block:
         abort(404)
-    form = BlockPriceForm()
+    form = BlockPriceForm.for_block(contract)
     if handle(
         form,
         lambda: services.change_block_price(contract, int(form.weekly_price.data * 100), form.effective_from.data),
@@ -433,7 +433,7 @@ def block_price(contract_id):
     ).saved:
         flash(f"New price from {day(form.effective_from.data)}", "success")
         return redirect(url_for(".contract", contract_id=contract.id))
-    return _contract_form(contract, form, "Change the price per bed per week")
+    return _contract_form(contract, form, f"Change the price per {contract.price_unit}")
 
 
 @bp.route("/contracts/<int:contract_id>/breaks", methods=["GET", "POST"])

@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 from consortium.core import api
 from consortium.core.access import scoped
 from consortium.core.extensions import db
-from consortium.core.models import ROLES
+from consortium.core.models import CONSORTIUM_ROLES
 from providers.models import Home
 from providers.quality import current_graded
 
@@ -70,7 +70,7 @@ def _homes(homes: list[Home]) -> list[dict]:
     ]
 
 
-@api.endpoint(bp, "GET", "/homes", summary="List homes", roles=ROLES, query=HomesQuery, response=HomeList)
+@api.endpoint(bp, "GET", "/homes", summary="List homes", roles=CONSORTIUM_ROLES, query=HomesQuery, response=HomeList)
 def list_homes(query: HomesQuery):
     """Homes by URN, each with its current graded judgement, as the Homes page shows them."""
     found = scoped(Home).select().options(selectinload(Home.provider))
@@ -82,7 +82,7 @@ def list_homes(query: HomesQuery):
     return {"items": _homes(homes), "next": following}
 
 
-@api.endpoint(bp, "GET", "/homes/<urn>", summary="Get a home", roles=ROLES, response=HomeOut)
+@api.endpoint(bp, "GET", "/homes/<urn>", summary="Get a home", roles=CONSORTIUM_ROLES, response=HomeOut)
 def get_home(urn: str):
     home = scoped(Home).select().where(Home.urn == urn.upper())
     found = db.session.scalar(home)

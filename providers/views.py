@@ -20,7 +20,7 @@ from consortium.core.access import allowed, lead_works_with, scoped
 from consortium.core.exports import export
 from consortium.core.extensions import db
 from consortium.core.forms import ConfirmForm, act, form_page, handle, handle_after_check
-from consortium.core.models import ROLES
+from consortium.core.models import CONSORTIUM_ROLES
 from consortium.core.pagination import paginate
 from consortium.core.tabular import ImportFailed, read_table
 from consortium.core.uploads import Upload
@@ -53,7 +53,7 @@ def _filter_context(filters):
 
 
 @bp.get("/providers")
-@allowed(*ROLES)
+@allowed(*CONSORTIUM_ROLES)
 def providers():
     filters = services.Filters.from_args(request.args)
     query, labels = services.providers_query(filters)
@@ -62,7 +62,7 @@ def providers():
 
 
 @bp.get("/providers/export.<fmt>")
-@allowed(*ROLES)
+@allowed(*CONSORTIUM_ROLES)
 def export_providers(fmt):
     query, labels = services.providers_query(services.Filters.from_args(request.args))
     header = ["Provider", "Homes", *labels.values(), "Not yet graded"]
@@ -74,7 +74,7 @@ def export_providers(fmt):
 
 
 @bp.get("/providers/<int:provider_id>")
-@allowed(*ROLES)
+@allowed(*CONSORTIUM_ROLES)
 def provider(provider_id):
     provider = scoped(Provider).get_or_404(provider_id)
     works_with = lead_works_with(current_user, provider.id)
@@ -215,7 +215,7 @@ def invite(provider_id):
 
 
 @bp.get("/homes")
-@allowed(*ROLES)
+@allowed(*CONSORTIUM_ROLES)
 def homes():
     filters = services.Filters.from_args(request.args)
     page = paginate(services.homes_query(filters), request.args.get("page", type=int))
@@ -223,14 +223,14 @@ def homes():
 
 
 @bp.get("/homes/export.<fmt>")
-@allowed(*ROLES)
+@allowed(*CONSORTIUM_ROLES)
 def export_homes(fmt):
     header, rows = services.home_rows(services.Filters.from_args(request.args))
     return export("homes", fmt, header, rows)
 
 
 @bp.get("/homes/<urn>")
-@allowed(*ROLES)
+@allowed(*CONSORTIUM_ROLES)
 def home(urn):
     home = db.session.scalar(scoped(Home).select().where(Home.urn == urn.upper()))
     if home is None:

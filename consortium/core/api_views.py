@@ -9,7 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from consortium.core import api
 from consortium.core.access import scoped
-from consortium.core.models import ROLES, Authority, Consortium
+from consortium.core.models import CONSORTIUM_ROLES, Authority, Consortium
 
 bp = api.blueprint("core_api", __name__)
 
@@ -64,19 +64,29 @@ def _consortium(c: Consortium) -> dict:
 
 
 @api.endpoint(
-    bp, "GET", "/authorities", summary="List authorities", roles=ROLES, query=ListQuery, response=AuthorityList
+    bp,
+    "GET",
+    "/authorities",
+    summary="List authorities",
+    roles=CONSORTIUM_ROLES,
+    query=ListQuery,
+    response=AuthorityList,
 )
 def list_authorities(query: ListQuery):
     """Local authorities by ONS code: every one, as the Authorities page lists them."""
     return api.page(scoped(Authority).select(), _authority, Authority.code, query.limit)
 
 
-@api.endpoint(bp, "GET", "/authorities/<code>", summary="Get an authority", roles=ROLES, response=AuthorityOut)
+@api.endpoint(
+    bp, "GET", "/authorities/<code>", summary="Get an authority", roles=CONSORTIUM_ROLES, response=AuthorityOut
+)
 def get_authority(code: str):
     return _authority(scoped(Authority).get_or_404(code.upper()))
 
 
-@api.endpoint(bp, "GET", "/consortia", summary="List consortia", roles=ROLES, query=ListQuery, response=ConsortiumList)
+@api.endpoint(
+    bp, "GET", "/consortia", summary="List consortia", roles=CONSORTIUM_ROLES, query=ListQuery, response=ConsortiumList
+)
 def list_consortia(query: ListQuery):
     """The consortia the token's user sees, with their members and the dates of membership."""
     found = scoped(Consortium).select().options(selectinload(Consortium.memberships))
@@ -84,7 +94,12 @@ def list_consortia(query: ListQuery):
 
 
 @api.endpoint(
-    bp, "GET", "/consortia/<int:consortium_id>", summary="Get a consortium", roles=ROLES, response=ConsortiumOut
+    bp,
+    "GET",
+    "/consortia/<int:consortium_id>",
+    summary="Get a consortium",
+    roles=CONSORTIUM_ROLES,
+    response=ConsortiumOut,
 )
 def get_consortium(consortium_id: int):
     return _consortium(scoped(Consortium).get_or_404(consortium_id))

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from consortium.core import audit, services, tokens
 from consortium.core.extensions import db
-from consortium.core.models import User
+from consortium.core.models import ROLES, User
 from consortium.core.tabular import ImportFailed, ImportResult, Table, parse_date, read_file
 
 import_group = AppGroup("import", help="Load CSV or XLSX files: all rows or none, the same file twice changes nothing.")
@@ -64,11 +64,20 @@ def import_consortia(path):
     run_import("consortia", path, services.CONSORTIUM_COLUMNS, services.import_consortia)
 
 
+@import_group.command("cofunders")
+@FILE
+def import_cofunders(path):
+    """Co-funders: ref,name,kind (kind health, education or other)."""
+    run_import("cofunders", path, services.COFUNDER_COLUMNS, services.import_cofunders)
+
+
 @users_group.command("create")
 @click.option("--email", required=True)
-@click.option("--role", required=True, type=click.Choice(["admin", "lead", "partner", "provider"]))
+@click.option("--role", required=True, type=click.Choice(ROLES))
 @click.option(
-    "--org", default="", help="A consortium ref (lead), an authority code (partner) or a provider name (provider)."
+    "--org",
+    default="",
+    help="A consortium ref (lead), an authority code (partner), a provider name (provider) or a co-funder ref.",
 )
 @click.option("--name", default="", help="The person's full name.")
 def create_user(email, role, org, name):

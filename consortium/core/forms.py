@@ -350,6 +350,7 @@ class UserForm(Form):
             ("lead", "Lead: contract manager in a consortium's lead authority"),
             ("partner", "Partner: officer in a member authority"),
             ("provider", "Provider: staff of a provider organisation"),
+            ("cofunder", "Co-funder: staff of a health, education or other body that pays part of placements"),
             ("admin", "Administrator: manages consortia and accounts"),
         ],
         validators=[InputRequired(message="Choose a role")],
@@ -357,6 +358,7 @@ class UserForm(Form):
     consortium_id = SelectField("Consortium (for a lead)", widget=GovSelect(), validators=[Optional()])
     authority_code = SelectField("Authority (for a partner)", widget=GovSelect(), validators=[Optional()])
     provider_id = SelectField("Provider (for provider staff)", widget=GovSelect(), validators=[Optional()])
+    cofunder_id = SelectField("Co-funder (for co-funder staff)", widget=GovSelect(), validators=[Optional()])
     password = PasswordField(
         "Password",
         widget=GovPasswordInput(),

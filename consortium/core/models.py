@@ -33,7 +33,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from consortium.core.audit import Audited
 from consortium.core.extensions import db
 
-ROLES = ("admin", "lead", "partner", "provider")
+ROLES = ("admin", "lead", "partner", "provider", "cofunder")
+# Everyone but a co-funder's staff, who see only what their organisation funds (DESIGN §4c).
+CONSORTIUM_ROLES = ("admin", "lead", "partner", "provider")
+COFUNDER_KINDS = {"health": "Health", "education": "Education", "other": "Other"}
 REQUEST_STATUSES = ("pending", "accepted", "declined", "withdrawn")
 
 
@@ -207,6 +210,54 @@ class MembershipRequest(Audited, db.Model):
         return false()
 
 
+# Each role's user belongs to one organisation of its kind, and to no other.
+_ORGANISATIONS = {
+    "admin": None,
+    "lead": "consortium_id",
+    "partner": "authority_code",
+    "provider": "provider_id",
+    "cofunder": "cofunder_id",
+}
+ORGANISATION_MATCHES_ROLE = " OR ".join(
+    "(role = '{}' AND {})".format(
+        role,
+        " AND ".join(f"{c} IS {'NOT ' if c == own else ''}NULL" for c in tuple(_ORGANISATIONS.values())[1:]),
+    )
+    for role, own in _ORGANISATIONS.items()
+)
+
+
+class Cofunder(Audited, db.Model):
+    """An organisation that pays part of a placement or a contract without being a member: an
+    integrated care board, an education or SEND budget, or another (DESIGN §4c)."""
+
+    __tablename__ = "cofunders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    __table_args__ = (CheckConstraint(f"kind IN {tuple(COFUNDER_KINDS)}", name="kind_known"),)
+
+    @classmethod
+    def visible_to(cls, user):
+        # Who pays is known to the councils that work with them; a co-funder's staff see their own.
+        if user.role in ("admin", "lead", "partner"):
+            return true()
+        if user.role == "cofunder":
+            return cls.id == user.cofunder_id
+        return false()
+
+    @property
+    def kind_name(self) -> str:
+        return COFUNDER_KINDS.get(self.kind, self.kind)
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class User(Audited, UserMixin, db.Model):
     """A person who signs in. The organisation depends on the role: the consortium a lead
     manages, the authority a partner works for, the provider a provider's staff work for."""
@@ -221,6 +272,7 @@ class User(Audited, UserMixin, db.Model):
     consortium_id: Mapped[int | None] = mapped_column(ForeignKey("consortia.id"), index=True)
     authority_code: Mapped[str | None] = mapped_column(ForeignKey("authorities.code"), index=True)
     provider_id: Mapped[int | None] = mapped_column(ForeignKey("providers.id"), index=True)
+    cofunder_id: Mapped[int | None] = mapped_column(ForeignKey("cofunders.id"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     # Rotated at sign-out, password change and deactivation: the session cookie carries it, so
@@ -242,16 +294,11 @@ class User(Audited, UserMixin, db.Model):
     consortium: Mapped[Consortium | None] = relationship()
     authority: Mapped[Authority | None] = relationship()
     provider = relationship("Provider")
+    cofunder: Mapped[Cofunder | None] = relationship()
 
     __table_args__ = (
-        CheckConstraint("role IN ('admin', 'lead', 'partner', 'provider')", name="role_known"),
-        CheckConstraint(
-            "(role = 'admin' AND consortium_id IS NULL AND authority_code IS NULL AND provider_id IS NULL)"
-            " OR (role = 'lead' AND consortium_id IS NOT NULL AND authority_code IS NULL AND provider_id IS NULL)"
-            " OR (role = 'partner' AND authority_code IS NOT NULL AND consortium_id IS NULL AND provider_id IS NULL)"
-            " OR (role = 'provider' AND provider_id IS NOT NULL AND consortium_id IS NULL AND authority_code IS NULL)",
-            name="organisation_matches_role",
-        ),
+        CheckConstraint(f"role IN {ROLES}", name="role_known"),
+        CheckConstraint(ORGANISATION_MATCHES_ROLE, name="organisation_matches_role"),
     )
 
     @classmethod
@@ -269,7 +316,12 @@ class User(Audited, UserMixin, db.Model):
 
     @property
     def organisation(self):
-        return {"lead": self.consortium, "partner": self.authority, "provider": self.provider}.get(self.role)
+        return {
+            "lead": self.consortium,
+            "partner": self.authority,
+            "provider": self.provider,
+            "cofunder": self.cofunder,
+        }.get(self.role)
 
     @property
     def organisation_name(self) -> str:

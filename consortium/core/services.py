@@ -18,8 +18,10 @@ from consortium.core.access import scoped
 from consortium.core.extensions import db
 from consortium.core.inputs import text_problem
 from consortium.core.models import (
+    COFUNDER_KINDS,
     ROLES,
     Authority,
+    Cofunder,
     Consortium,
     Invitation,
     Membership,
@@ -141,6 +143,69 @@ def import_authorities(table: Table) -> ImportResult:
                 result.unchanged += 1
     audit.record_import(db.session, "Authority", table, result)
     return result
+
+
+COFUNDER_COLUMNS = {"required": ["ref", "name", "kind"]}
+COFUNDER_REF = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,39}$")
+
+
+def cofunder_problem(ref: str, name: str, kind: str) -> str | None:
+    """What is wrong with a co-funder as given, or None."""
+    if not COFUNDER_REF.match(ref):
+        return f"ref {ref!r} must be letters, digits and hyphens, at most 40 (like NHS-DEVON-ICB)"
+    if not name.strip():
+        return "name is empty"
+    if len(name) > 200:
+        return "name is longer than 200 characters"
+    if kind not in COFUNDER_KINDS:
+        return f"kind {kind!r} must be one of {', '.join(COFUNDER_KINDS)}"
+    return None
+
+
+def import_cofunders(table: Table) -> ImportResult:
+    """Co-funders by ref: added, or their name and kind brought up to date."""
+    errors = RowErrors()
+    seen: dict[str, int] = {}
+    parsed = []
+    for row in table.rows:
+        values = {"ref": row["ref"].upper(), "name": row["name"].strip(), "kind": row["kind"].strip().lower()}
+        if problem := cofunder_problem(**values):
+            errors.add(row.line, problem)
+        elif values["ref"] in seen:
+            errors.add(row.line, f"co-funder {values['ref']} appears again (first on line {seen[values['ref']]})")
+        else:
+            seen[values["ref"]] = row.line
+            parsed.append(values)
+    errors.raise_if_any()
+    existing = {c.ref: c for c in db.session.scalars(select(Cofunder))}
+    result = ImportResult()
+    with audit.import_batch(db.session):
+        for values in parsed:
+            if (cofunder := existing.get(values["ref"])) is None:
+                db.session.add(Cofunder(**values))
+                result.added += 1
+            elif _assign_changes(cofunder, values):
+                result.updated += 1
+            else:
+                result.unchanged += 1
+    audit.record_import(db.session, "Cofunder", table, result)
+    return result
+
+
+def save_cofunder(cofunder: Cofunder | None, ref: str, name: str, kind: str) -> Cofunder:
+    """Add a co-funder (cofunder None) or change one's name and kind (its ref stays)."""
+    ref = cofunder.ref if cofunder else (ref or "").strip().upper()
+    if problem := cofunder_problem(ref, name or "", kind or ""):
+        field = problem.split(" ", 1)[0]
+        raise RuleBroken(problem[0].upper() + problem[1:], field if field in ("ref", "name", "kind") else None)
+    if cofunder is None:
+        if db.session.scalar(select(Cofunder.id).where(Cofunder.ref == ref)):
+            raise RuleBroken(f"There is already a co-funder {ref}", "ref")
+        cofunder = Cofunder(ref=ref)
+        db.session.add(cofunder)
+    cofunder.name, cofunder.kind = name.strip(), kind
+    db.session.flush()
+    return cofunder
 
 
 def _assign_changes(obj, values: dict) -> bool:
@@ -358,7 +423,7 @@ def provider_model():
 
 def organisation_for(role: str, org: str | None):
     """The organisation a CLI caller names: a consortium ref (lead), an authority code
-    (partner) or a provider name (provider)."""
+    (partner), a provider name (provider) or a co-funder's ref (cofunder)."""
     org = (org or "").strip()
     if role == "admin":
         return None
@@ -370,6 +435,9 @@ def organisation_for(role: str, org: str | None):
     elif role == "partner":
         found = db.session.get(Authority, org.upper())
         kind = "authority with code"
+    elif role == "cofunder":
+        found = db.session.scalar(select(Cofunder).where(Cofunder.ref == org.upper()))
+        kind = "co-funder with ref"
     else:
         provider = provider_model()
         found = db.session.scalar(select(provider).where(func.lower(provider.name) == org.lower()))
@@ -380,19 +448,26 @@ def organisation_for(role: str, org: str | None):
 
 
 # The account form's field naming the organisation of each role.
-ORGANISATION_FIELD = {"lead": "consortium_id", "partner": "authority_code", "provider": "provider_id"}
+ORGANISATION_FIELD = {
+    "lead": "consortium_id",
+    "partner": "authority_code",
+    "provider": "provider_id",
+    "cofunder": "cofunder_id",
+}
 
 
 def organisation_choices() -> dict[str, list[tuple[str, str]]]:
     """What a new account can belong to, by the account form's field: consortia (for a lead),
-    authorities (for a partner), providers (for provider staff)."""
+    authorities (for a partner), providers (for provider staff), co-funders (for their staff)."""
     provider = provider_model()
     consortia = db.session.execute(select(Consortium.id, Consortium.name, Consortium.ref).order_by(Consortium.name))
     providers = db.session.execute(select(provider.id, provider.name).order_by(provider.name))
+    cofunders = db.session.execute(select(Cofunder.id, Cofunder.name).order_by(Cofunder.name))
     return {
         "consortium_id": [("", "Not a lead")] + [(str(id_), f"{name} ({ref})") for id_, name, ref in consortia],
         "authority_code": [("", "Not a partner")] + [tuple(row) for row in db.session.execute(_authorities_by_name())],
         "provider_id": [("", "Not provider staff")] + [(str(id_), name) for id_, name in providers],
+        "cofunder_id": [("", "Not co-funder staff")] + [(str(id_), name) for id_, name in cofunders],
     }
 
 
@@ -403,7 +478,12 @@ def chosen_organisation(role: str, chosen: dict):
     key = chosen.get(field) if field else None
     if not key:
         return None
-    model = {"consortium_id": Consortium, "authority_code": Authority, "provider_id": provider_model()}[field]
+    model = {
+        "consortium_id": Consortium,
+        "authority_code": Authority,
+        "provider_id": provider_model(),
+        "cofunder_id": Cofunder,
+    }[field]
     return db.session.get(model, key if field == "authority_code" else int(key))
 
 
@@ -435,7 +515,13 @@ def create_user(email: str, role: str, password: str, organisation=None, name: s
     problem = password_problem(password)
     if problem:
         raise RuleBroken(problem, "password")
-    expected = {"admin": type(None), "lead": Consortium, "partner": Authority, "provider": provider_model()}[role]
+    expected = {
+        "admin": type(None),
+        "lead": Consortium,
+        "partner": Authority,
+        "provider": provider_model(),
+        "cofunder": Cofunder,
+    }[role]
     if not isinstance(organisation, expected):
         raise RuleBroken(f"Choose the organisation of the {role} account", "organisation")
     user = User(email=email, name=name.strip(), role=role, password_hash=hash_password(password))
@@ -443,6 +529,8 @@ def create_user(email: str, role: str, password: str, organisation=None, name: s
         user.consortium = organisation
     elif role == "partner":
         user.authority = organisation
+    elif role == "cofunder":
+        user.cofunder = organisation
     elif role == "provider":
         user.provider = organisation
         user.account_manager = not _active_staff(organisation)  # a provider's first account manages the others

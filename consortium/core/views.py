@@ -32,6 +32,7 @@ from consortium.core.forms import (
     handle_after_check,
 )
 from consortium.core.models import (
+    CONSORTIUM_ROLES,
     ROLES,
     Authority,
     Consortium,
@@ -65,14 +66,14 @@ def home():
 
 
 @bp.get("/authorities")
-@allowed(*ROLES)
+@allowed(*CONSORTIUM_ROLES)
 def authorities():
     page = scoped(Authority).paginate(Authority.name, page=request.args.get("page", type=int))
     return render_template("consortium/authorities.html", page=page)
 
 
 @bp.get("/authorities/<code>")
-@allowed(*ROLES)
+@allowed(*CONSORTIUM_ROLES)
 def authority(code):
     authority = scoped(Authority).get_or_404(code.upper())
     memberships = db.session.scalars(
@@ -214,7 +215,12 @@ def _end_membership_check_page(membership: Membership, form, _):
 @bp.get("/users")
 @allowed("admin")
 def users():
-    organisations = (selectinload(User.consortium), selectinload(User.authority), selectinload(User.provider))
+    organisations = (
+        selectinload(User.consortium),
+        selectinload(User.authority),
+        selectinload(User.provider),
+        selectinload(User.cofunder),
+    )
     query = scoped(User).select().options(*organisations).order_by(User.email)
     page = paginate(query, request.args.get("page", type=int), scalars=True)
     return render_template("consortium/users.html", page=page)

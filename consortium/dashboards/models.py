@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from sqlalchemy import (
+    BigInteger,
     CheckConstraint,
     ForeignKey,
     Integer,
@@ -28,10 +29,13 @@ class Budget(Audited, db.Model):
     placement_type: Mapped[str] = mapped_column(String(30))
     weeks: Mapped[Decimal] = mapped_column(Numeric(10, 2))
     unit_cost_pence: Mapped[int] = mapped_column(Integer)  # per placement-week
+    # What co-funders are expected to pay towards the year's placements of the type (DESIGN §4c).
+    contributions_pence: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
     __table_args__ = (
         UniqueConstraint("authority_code", "financial_year", "placement_type"),
         CheckConstraint("weeks >= 0 AND unit_cost_pence >= 0", name="not_negative"),
+        CheckConstraint("contributions_pence >= 0", name="contributions_not_negative"),
     )
 
     @classmethod

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
+from consortium.core.money import largest_remainder
+
 USAGE_BASES = ("placements", "bed_nights")
 BASES = (*USAGE_BASES, "equal", "fixed")
 
@@ -82,11 +84,7 @@ def apportion(amount_pence: int, members: list[Member], basis: str, base_percent
         usage_shares = _split(usage_part, usage) if sum(usage.values()) else _split(usage_part, by_days)
         exact = {code: exact[code] + usage_shares[code] for code in exact}
 
-    floors = {code: share.numerator // share.denominator for code, share in exact.items()}
-    left = amount_pence - sum(floors.values())
-    by_remainder = sorted(exact, key=lambda code: (-(exact[code] - floors[code]), code))
-    for code in by_remainder[:left]:
-        floors[code] += 1
+    floors = largest_remainder(exact, amount_pence)
     usage_of = {m.code: m.usage for m in members}
     return [Share(code, usage_of[code], exact[code], floors[code]) for code in sorted(exact)]
 

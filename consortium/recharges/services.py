@@ -29,13 +29,14 @@ from consortium.recharges.apportion import (
     share_percent,
 )
 from consortium.recharges.models import (
+    COFUNDER_KEY,
     CostPool,
     FixedShare,
     Statement,
     StatementCounter,
 )
-from contracts import usage
-from contracts.models import Contract
+from contracts import cofunding, usage
+from contracts.models import Contract, FundingShare
 
 
 @dataclass
@@ -92,7 +93,10 @@ def preview(
         )
     use: dict[str, int] = {}
     notes, fallback = [], None
-    if basis in USAGE_BASES:
+    if basis == "funding_shares":
+        fixed, days = _funding_shares(contract_id, first, last, days)
+        basis = "fixed"
+    elif basis in USAGE_BASES:
         counted = (usage.placements_started if basis == "placements" else usage.bed_nights)(
             consortium.id, first, last, contract_id
         )
@@ -108,6 +112,28 @@ def preview(
     if any(d < (last - first).days + 1 for d in days.values()):
         notes.append("Some members were members for only part of the period: their equal shares are by days.")
     return Preview(amount_pence, basis, shares, days, notes, fallback)
+
+
+def _funding_shares(contract_id: int | None, first: date, last: date, days: dict[str, int]):
+    """A contract's funding shares for a pool of its cost: the agreed percentages in force on
+    the pool's first day (by payer key), and each payer's days (a member's days of membership;
+    a co-funder's, the whole period). The shares may not change inside the period."""
+    contract = db.session.get(Contract, contract_id) if contract_id else None
+    shares = cofunding.funding_shares_on(contract, first) if contract else []
+    if not shares:
+        raise RuleBroken(
+            f"{contract.ref if contract else 'The contract'} has no funding shares on {day(first)}", "basis"
+        )
+    if changes := [d for d in cofunding.funding_share_dates(contract) if first < d <= last]:
+        raise RuleBroken(
+            f"{contract.ref}'s funding shares change on {day(changes[0])}: make one pool for each period", "last_day"
+        )
+    fixed = {share.authority_code or f"{COFUNDER_KEY}{share.cofunder_id}": share.percent for share in shares}
+    period = (last - first).days + 1
+    held = {key: (days.get(key, 0) if not key.startswith(COFUNDER_KEY) else period) for key in fixed}
+    if outside := sorted(key for key, held_days in held.items() if not held_days):
+        raise RuleBroken(f"{outside[0]} holds a funding share but was not a member in the period", "basis")
+    return fixed, held
 
 
 def _fallback_note(basis: str, base_percent, first: date, last: date, contract_id: int | None) -> str:
@@ -173,9 +199,14 @@ def block_cost(contract: Contract, first: date, last: date) -> int:
 
 
 def create_block_pool(contract: Contract, first: date, last: date, name: str | None = None) -> CostPool:
-    """A pool of a consortium-owned block's cost for a period, shared by bed-nights under it."""
-    if contract.kind != "block" or contract.owner_code is not None:
-        raise RuleBroken("Only a block contract the consortium itself owns is shared this way", "contract_id")
+    """A pool of a block's cost for a period: split by the block's funding shares when it has
+    them (DESIGN §4c), or else, for a block the consortium itself owns, by bed-nights under it."""
+    shared = bool(cofunding.funding_shares_on(contract, first))
+    if contract.kind != "block" or (contract.owner_code is not None and not shared):
+        raise RuleBroken(
+            "Only a block contract with funding shares, or one the consortium itself owns, is shared this way",
+            "contract_id",
+        )
     amount = block_cost(contract, first, last)
     if amount <= 0:
         raise RuleBroken(f"{contract.ref} has no nights with a price between {day(first)} and {day(last)}", "first_day")
@@ -185,7 +216,7 @@ def create_block_pool(contract: Contract, first: date, last: date, name: str | N
         first,
         last,
         amount,
-        "bed_nights",
+        "funding_shares" if shared else "bed_nights",
         contract=contract,
     )
 
@@ -197,14 +228,16 @@ def draft_statements(pool: CostPool) -> list[Statement]:
     """One draft statement per member, replacing earlier drafts; refused once any is issued."""
     if any(s.status != "draft" for s in pool.statements):
         raise RuleBroken("This pool's statements are issued: correct one with a credit note")
-    for old in list(pool.statements):
-        pool.statements.remove(old)
-        db.session.delete(old)
+    with db.session.no_autoflush:  # deleting loads a draft's lines: none, but not before it is gone
+        for old in list(pool.statements):
+            pool.statements.remove(old)
+            db.session.delete(old)
     db.session.flush()
     result = pool_preview(pool)
     drafts = [
         Statement(
-            authority_code=share.code,
+            consortium_id=pool.consortium_id,
+            **payer(share.code),
             amount_pence=share.amount,
             usage=share.usage,
             consortium_usage=result.total_usage,
@@ -217,6 +250,13 @@ def draft_statements(pool: CostPool) -> list[Statement]:
     pool.statements.extend(drafts)
     db.session.flush()
     return drafts
+
+
+def payer(key: str) -> dict:
+    """A statement's payer columns for an apportionment key: an authority code, or a co-funder."""
+    if key.startswith(COFUNDER_KEY):
+        return {"authority_code": None, "cofunder_id": int(key.removeprefix(COFUNDER_KEY))}
+    return {"authority_code": key, "cofunder_id": None}
 
 
 def _take_numbers(consortium: Consortium, year: int, count: int) -> range:
@@ -325,16 +365,27 @@ def credit(
     replacement for the corrected amount, if any."""
     if statement.status == "draft" or statement.is_credit_note:
         raise RuleBroken("Only an issued statement can be credited")
-    if any(s.credit_for_id == statement.id for s in statement.pool.statements):
+    if db.session.scalar(select(Statement.id).where(Statement.credit_for_id == statement.id)):
         raise RuleBroken(f"{statement.number} has already been credited")
+    if statement.is_contributions and corrected_pence:
+        raise RuleBroken(
+            "A contributions statement is replaced by issuing its quarter again, worked out afresh", "corrected_amount"
+        )
     if not (reason or "").strip():
         raise RuleBroken("Give the reason for the credit note", "reason")
     if corrected_pence is not None and corrected_pence < 0:
         raise RuleBroken("The corrected amount cannot be negative", "corrected_amount")
-    (n,) = _take_numbers(statement.pool.consortium, on.year, 1)
+    (n,) = _take_numbers(statement.consortium, on.year, 1)
+    same = {
+        "consortium_id": statement.consortium_id,
+        "pool": statement.pool,
+        "authority_code": statement.authority_code,
+        "cofunder_id": statement.cofunder_id,
+        "first_day": statement.first_day,
+        "last_day": statement.last_day,
+    }
     note = Statement(
-        pool=statement.pool,
-        authority_code=statement.authority_code,
+        **same,
         amount_pence=-statement.amount_pence,
         usage=statement.usage,
         consortium_usage=statement.consortium_usage,
@@ -342,7 +393,7 @@ def credit(
         membership_days=statement.membership_days,
         credit_for_id=statement.id,
         status="issued",
-        number=_number(statement.pool.consortium, on.year, n),
+        number=_number(statement.consortium, on.year, n),
         issued_on=on,
         note=f"Credit note for {statement.number}: {reason.strip()}",
     )
@@ -350,8 +401,7 @@ def credit(
     replacement = None
     if corrected_pence:
         replacement = Statement(
-            pool=statement.pool,
-            authority_code=statement.authority_code,
+            **same,
             amount_pence=corrected_pence,
             usage=statement.usage,
             consortium_usage=statement.consortium_usage,
@@ -380,6 +430,7 @@ def describe(pool: CostPool) -> str:
         "bed_nights": "bed-nights",
         "equal": "equal shares",
         "fixed": "agreed percentages",
+        "funding_shares": "the contract's funding shares",
     }[pool.basis]
     if pool.basis in USAGE_BASES and pool.base_percent:
         basis = f"{pool.base_percent.normalize():f}% equally, the rest by {basis}"
@@ -413,7 +464,12 @@ def member_usage_by_quarter(consortium: Consortium, code: str, today: date) -> l
 
 
 def shared_blocks() -> list[Contract]:
-    """The consortium's block contracts whose cost can be shared: those no member owns alone."""
+    """The consortium's block contracts whose cost can be shared: those no member owns alone,
+    and those with funding shares."""
+    shared = Contract.id.in_(select(FundingShare.contract_id))
     return db.session.scalars(
-        scoped(Contract).select().where(Contract.kind == "block", Contract.owner_code.is_(None)).order_by(Contract.ref)
+        scoped(Contract)
+        .select()
+        .where(Contract.kind == "block", Contract.owner_code.is_(None) | shared)
+        .order_by(Contract.ref)
     ).all()

@@ -406,7 +406,7 @@ def _framework_prices(invitation: ReferralInvitation) -> list[tuple[str, str]]:
     """The admission's price for each need level today: what a framework offer is set against."""
     if invitation.admission is None:
         price = invitation.contract.price_on(date.today())
-        return [("Block price per bed-week", money(price))] if price else []
+        return [("Block price", invitation.contract.price_label(price))] if price else []
     return [
         (level.capitalize(), money(invitation.admission.price_on(level, date.today())) or "None")
         for level in ("standard", "complex", "high")
