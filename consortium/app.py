@@ -20,6 +20,7 @@ import audits.views
 import config as settings
 import consortium.api
 import contracts.cli
+import contracts.cofunding_views
 import contracts.referrals.views
 import contracts.returns_views
 import contracts.services
@@ -169,6 +170,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(providers.views.bp)
     app.register_blueprint(contracts.views.bp)
     app.register_blueprint(contracts.returns_views.bp)
+    app.register_blueprint(contracts.cofunding_views.bp)
     app.register_blueprint(contracts.referrals.views.bp)
     app.register_blueprint(audits.views.bp)
     app.register_blueprint(recharges_views.bp)

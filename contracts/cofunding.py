@@ -16,7 +16,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from sqlalchemy import BigInteger, Date, cast, func, literal, or_, select, union_all
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, joinedload
 
 from consortium.core.dates import FAR_FUTURE
 from consortium.core.extensions import db
@@ -346,7 +346,10 @@ def funding_shares_on(contract: Contract, on: date) -> list[FundingShare]:
         return []
     return list(
         db.session.scalars(
-            select(FundingShare).where(FundingShare.contract_id == contract.id, FundingShare.effective_from == latest)
+            select(FundingShare)
+            .where(FundingShare.contract_id == contract.id, FundingShare.effective_from == latest)
+            .options(joinedload(FundingShare.authority), joinedload(FundingShare.cofunder))
+            .order_by(FundingShare.basis_points.desc(), FundingShare.id)
         )
     )
 

@@ -398,3 +398,36 @@ class PdsUploadForm(Form):
         validators=[FileRequired(message="Choose the file to import")],
     )
     submit = SubmitField("Import placements", widget=GovSubmitInput())
+
+
+class ContributionForm(Form):
+    cofunder = SelectField(
+        "Co-funder", widget=GovSelect(), validators=[InputRequired(message="Choose the co-funder")], coerce=str
+    )
+    share = RadioField(
+        "What they pay",
+        widget=GovRadioInput(),
+        choices=[("percent", "A percentage of the weekly fee"), ("weekly", "A fixed amount a week")],
+        validators=[InputRequired(message="Choose a percentage or a fixed amount")],
+    )
+    percent = DecimalField(
+        "Percentage of the weekly fee",
+        widget=GovTextInput(),
+        places=2,
+        description="For a percentage: from 0.01 to 100, like 25 or 33.33.",
+        validators=[Optional(), NumberRange(min=0, max=100, message="The percentage must be from 0.01 to 100")],
+    )
+    weekly = pounds_field("Fixed amount a week (£)", required=False, description="For a fixed amount.")
+    first_night = date_field("From", description="The first night it pays for, on or after the placement's start.")
+    last_night = date_field("Until", required=False, description="Optional. The last night it pays for.")
+    submit = SubmitField("Add the contribution", widget=GovSubmitInput())
+
+
+class EndContributionForm(Form):
+    last_night = date_field("Last night it pays for")
+    submit = SubmitField("End the contribution", widget=GovSubmitInput())
+
+
+class FundingSharesForm(Form):
+    effective_from = date_field("From", description="The shares apply to the contract's nights from this date.")
+    submit = SubmitField("Save the funding shares", widget=GovSubmitInput())

@@ -18,6 +18,7 @@ from consortium.core.formatting import day, money
 from consortium.core.inputs import MAX_WEEKLY_PENCE
 from consortium.core.money import apply_percent
 from consortium.core.services import RuleBroken
+from contracts import cofunding
 from contracts import placements as rules
 from contracts.models import (
     ADMISSION_STATUSES,
@@ -437,6 +438,7 @@ def change_fee(placement: Placement, pence: int, effective_from: date) -> Placem
     fee = PlacementFee(weekly_pence=pence, effective_from=effective_from)
     placement.fees.append(fee)
     db.session.flush()
+    cofunding.check_fee_still_covers(placement)  # a lower fee can fall below a fixed contribution
     return fee
 
 

@@ -24,7 +24,7 @@ from consortium.core.pagination import paginate
 from consortium.core.services import RuleBroken
 from consortium.core.sql import quarter_of
 from consortium.core.tabular import ImportFailed, read_table
-from contracts import in_use, pds, services, transparency, usage
+from contracts import cofunding, in_use, pds, services, transparency, usage
 from contracts.charts import occupancy_svg
 from contracts.forms import (
     AdmissionStatusForm,
@@ -50,6 +50,7 @@ from contracts.models import (
     REVIEW_OUTCOMES,
     Admission,
     Contract,
+    Contribution,
     HighCostReview,
     Lot,
     Placement,
@@ -145,6 +146,7 @@ def contract(contract_id):
         "today": today,
         "can_manage": current_user.role == "lead",
         "report_periods": ended_quarters(contract, today)[-4:][::-1],
+        "funding_shares": cofunding.funding_shares_on(contract, min(today, contract.end_date)),
     }
     context.update(
         _block_context(contract, today)
@@ -667,7 +669,15 @@ def placement(placement_id):
         interim=interim,
         reviews=db.session.scalars(reviews.order_by(HighCostReview.reviewed_on.desc())).all(),
         outcomes=REVIEW_OUTCOMES,
+        contributions=_contributions(placement),
     )
+
+
+def _contributions(placement: Placement) -> list[Contribution]:
+    query = scoped(Contribution).select().where(Contribution.placement_id == placement.id)
+    return db.session.scalars(
+        query.options(selectinload(Contribution.cofunder)).order_by(Contribution.first_night)
+    ).all()
 
 
 @bp.route("/placements/<int:placement_id>/end", methods=["GET", "POST"])

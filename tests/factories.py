@@ -9,7 +9,7 @@ from factory.alchemy import SQLAlchemyModelFactory
 from audits.models import Flag
 from consortium.core.audit import AuditEvent
 from consortium.core.extensions import db
-from consortium.core.models import Authority, Consortium, Membership, User
+from consortium.core.models import Authority, Cofunder, Consortium, Membership, User
 from consortium.core.uploads import Upload
 from contracts.models import (
     Admission,
@@ -96,6 +96,8 @@ class UserFactory(Base):
             kwargs["role"] = "partner"
         elif kwargs.get("provider") is not None:
             kwargs["role"] = "provider"
+        elif kwargs.get("cofunder") is not None:
+            kwargs["role"] = "cofunder"
         return kwargs
 
 
@@ -108,6 +110,19 @@ class AuditEventFactory(Base):
     object_type = "Authority"
     object_id = factory.Sequence(str)
     after = factory.LazyFunction(dict)
+
+
+class CofunderFactory(Base):
+    class Meta:
+        model = Cofunder
+
+    ref = factory.Sequence(lambda n: f"ICB-{n}")
+    name = factory.Sequence(lambda n: f"NHS Test {n} ICB")
+    kind = "health"
+
+
+def cofunder_user(cofunder=None, **kwargs) -> User:
+    return UserFactory(cofunder=cofunder or CofunderFactory(), **kwargs)
 
 
 def lead(consortium=None, **kwargs) -> User:

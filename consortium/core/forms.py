@@ -54,6 +54,7 @@ from consortium.core.inputs import (
     parse_id,
     text_problem,
 )
+from consortium.core.models import COFUNDER_KINDS
 from consortium.core.passwords import MIN_LENGTH
 from consortium.core.services import RuleBroken
 
@@ -477,3 +478,26 @@ class TokenForm(Form):
         ],
     )
     submit = SubmitField("Create token", widget=GovSubmitInput())
+
+
+class CofunderForm(Form):
+    ref = StringField(
+        "Reference",
+        widget=GovTextInput(),
+        description="Letters, digits and hyphens, like NHS-DEVON-ICB. It names the co-funder in imported files.",
+        filters=[lambda value: value.strip().upper() if value else value],
+        validators=[Optional(), Length(max=40)],
+    )
+    name = StringField(
+        "Name",
+        widget=GovTextInput(),
+        description="As the organisation calls itself, like NHS Devon ICB.",
+        validators=[DataRequired(message="Enter the name"), Length(max=200)],
+    )
+    kind = RadioField(
+        "Kind",
+        widget=GovRadioInput(),
+        choices=list(COFUNDER_KINDS.items()),
+        validators=[InputRequired(message="Choose the kind of co-funder")],
+    )
+    submit = SubmitField("Save the co-funder", widget=GovSubmitInput())

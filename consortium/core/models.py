@@ -237,6 +237,9 @@ class Cofunder(Audited, db.Model):
     ref: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(10))
+    # The consortium whose leads added and manage it; None: one for every consortium, which
+    # administrators manage (an integrated care board often co-funds with several).
+    consortium_id: Mapped[int | None] = mapped_column(ForeignKey("consortia.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     __table_args__ = (CheckConstraint(f"kind IN {tuple(COFUNDER_KINDS)}", name="kind_known"),)
@@ -244,11 +247,20 @@ class Cofunder(Audited, db.Model):
     @classmethod
     def visible_to(cls, user):
         # Who pays is known to the councils that work with them; a co-funder's staff see their own.
-        if user.role in ("admin", "lead", "partner"):
+        if user.role in ("admin", "partner"):
             return true()
+        if user.role == "lead":
+            return cls.consortium_id.is_(None) | (cls.consortium_id == user.consortium_id)
         if user.role == "cofunder":
             return cls.id == user.cofunder_id
         return false()
+
+    @classmethod
+    def managed_by(cls, user):
+        """The co-funders the user may change: an administrator any; a lead its consortium's."""
+        if user.role == "admin":
+            return true()
+        return cls.consortium_id == user.consortium_id if user.role == "lead" else false()
 
     @property
     def kind_name(self) -> str:

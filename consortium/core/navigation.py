@@ -22,6 +22,8 @@ PLACEMENTS = (
     "contracts.change_fee",
     "contracts.review_placement",
     "contracts.export_placements",
+    "cofunding.new_contribution",
+    "cofunding.end_contribution",
 )
 PROVIDERS = ("providers.", "contracts.homes_in_use")
 FLAGS = ("audits.flag", "audits.act", "audits.export_flags")
@@ -45,11 +47,11 @@ MENUS: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
         ("Referrals", "referrals.referrals", ("referrals.",)),
         ("Sufficiency", "sufficiency.sufficiency", ("sufficiency.",)),
         ("Placements", "contracts.placements", PLACEMENTS),
-        ("Contracts", "contracts.contracts", ("contracts.",)),
+        ("Contracts", "contracts.contracts", ("contracts.", "cofunding.funding_shares")),
         ("Returns", "returns.schedule", ("returns.",)),
         ("Providers", "providers.providers", PROVIDERS),
         ("Flags", "audits.flags", FLAGS),
-        ("Recharges", "recharges.pools", ("recharges.",)),
+        ("Recharges", "recharges.pools", ("recharges.", "core.cofunder")),
         (
             "Consortium",
             "core.consortia",
@@ -75,6 +77,9 @@ MENUS: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
         ("Returns", "returns.schedule", ("returns.",)),
         ("Providers", "providers.providers", PROVIDERS),
         ("Flags", "audits.flags", FLAGS),
+    ],
+    "cofunder": [
+        ("What you fund", "recharges.funding", ("recharges.",)),
     ],
 }
 

@@ -192,8 +192,16 @@ def import_cofunders(table: Table) -> ImportResult:
     return result
 
 
-def save_cofunder(cofunder: Cofunder | None, ref: str, name: str, kind: str) -> Cofunder:
-    """Add a co-funder (cofunder None) or change one's name and kind (its ref stays)."""
+def managed_cofunders(user):
+    """The co-funders the user may change."""
+    return select(Cofunder).where(Cofunder.managed_by(user))
+
+
+def save_cofunder(
+    cofunder: Cofunder | None, ref: str, name: str, kind: str, consortium_id: int | None = None
+) -> Cofunder:
+    """Add a co-funder (cofunder None), managed by a consortium's leads (or, with no consortium,
+    by administrators), or change one's name and kind (its ref stays)."""
     ref = cofunder.ref if cofunder else (ref or "").strip().upper()
     if problem := cofunder_problem(ref, name or "", kind or ""):
         field = problem.split(" ", 1)[0]
@@ -201,7 +209,7 @@ def save_cofunder(cofunder: Cofunder | None, ref: str, name: str, kind: str) -> 
     if cofunder is None:
         if db.session.scalar(select(Cofunder.id).where(Cofunder.ref == ref)):
             raise RuleBroken(f"There is already a co-funder {ref}", "ref")
-        cofunder = Cofunder(ref=ref)
+        cofunder = Cofunder(ref=ref, consortium_id=consortium_id)
         db.session.add(cofunder)
     cofunder.name, cofunder.kind = name.strip(), kind
     db.session.flush()

@@ -20,6 +20,7 @@ from consortium.core import services, two_factor
 from consortium.core.access import allowed, scoped
 from consortium.core.extensions import db
 from consortium.core.forms import (
+    CofunderForm,
     ConfirmForm,
     EndMembershipForm,
     MembershipForm,
@@ -35,6 +36,7 @@ from consortium.core.models import (
     CONSORTIUM_ROLES,
     ROLES,
     Authority,
+    Cofunder,
     Consortium,
     Membership,
     MembershipRequest,
@@ -63,6 +65,43 @@ def home():
 
 
 # ---------------------------------------------------------------- authorities
+
+
+@bp.get("/cofunders")
+@allowed("admin", "lead")
+def cofunders():
+    managed = set(db.session.scalars(services.managed_cofunders(current_user).with_only_columns(Cofunder.id)))
+    return render_template("consortium/cofunders.html", cofunders=scoped(Cofunder).all(Cofunder.name), managed=managed)
+
+
+@bp.route("/cofunders/new", methods=["GET", "POST"])
+@bp.route("/cofunders/<int:cofunder_id>", methods=["GET", "POST"])
+@allowed("admin", "lead")
+def cofunder(cofunder_id=None):
+    """Add a co-funder, or change one's name and kind (its reference stays)."""
+    found = (
+        db.session.scalar(services.managed_cofunders(current_user).where(Cofunder.id == cofunder_id))
+        if cofunder_id
+        else None
+    )
+    if cofunder_id and found is None:
+        abort(404)
+    form = CofunderForm(obj=found)
+    if found:
+        del form.ref
+    save = partial(_save_cofunder, found, form)
+    if handle(form, save, "name").saved:
+        flash(f"{form.name.data.strip()} saved", "success")
+        return redirect(url_for(".cofunders"))
+    title = f"Change {found.name}" if found else "Add a co-funder"
+    intro = "A body that pays towards placements or contracts without being a member: an integrated care board, "
+    intro += "an education or SEND budget, or another."
+    return form_page("form.html", form, title=title, intro=intro, back=url_for(".cofunders"))
+
+
+def _save_cofunder(found: Cofunder | None, form: CofunderForm) -> Cofunder:
+    ref = found.ref if found else form.ref.data
+    return services.save_cofunder(found, ref, form.name.data, form.kind.data, current_user.consortium_id)
 
 
 @bp.get("/authorities")

@@ -20,8 +20,9 @@ class StatementOut(api.Schema):
     id: int
     number: str | None = Field(description="None while a draft")
     status: str
-    authority_code: str
-    pool_name: str
+    authority_code: str | None = Field(description="The member authority that pays; None for a co-funder")
+    cofunder_ref: str | None = Field(description="The co-funder that pays; None for a member authority")
+    pool_name: str | None = Field(description="None for a co-funder's contributions statement")
     period_first: date
     period_last: date
     amount: api.Money = Field(description="Negative for a credit note")
@@ -48,9 +49,10 @@ def _statement(s: Statement) -> dict:
         number=s.number,
         status=s.status,
         authority_code=s.authority_code,
-        pool_name=s.pool.name,
-        period_first=s.pool.first_day,
-        period_last=s.pool.last_day,
+        cofunder_ref=s.cofunder.ref if s.cofunder_id else None,
+        pool_name=s.pool.name if s.pool else None,
+        period_first=s.pool.first_day if s.pool else s.first_day,
+        period_last=s.pool.last_day if s.pool else s.last_day,
         amount=api.money(s.amount_pence),
         usage=s.usage,
         consortium_usage=s.consortium_usage,
@@ -66,13 +68,18 @@ def _statement(s: Statement) -> dict:
     "GET",
     "/statements",
     summary="List statements",
-    roles=("lead", "partner"),
+    roles=("lead", "partner", "cofunder"),
     query=ListQuery,
     response=StatementList,
 )
 def list_statements(query: ListQuery):
-    """A partner's issued statements and credit notes; a lead's of every pool (drafts too)."""
-    found = scoped(Statement).select().options(selectinload(Statement.pool), selectinload(Statement.credit_for))
+    """A partner's or a co-funder's issued statements and credit notes; a lead's of every pool
+    (drafts too) and the contributions statements to co-funders."""
+    found = (
+        scoped(Statement)
+        .select()
+        .options(selectinload(Statement.pool), selectinload(Statement.credit_for), selectinload(Statement.cofunder))
+    )
     return api.page(found, _statement, Statement.id, query.limit)
 
 
@@ -81,7 +88,7 @@ def list_statements(query: ListQuery):
     "GET",
     "/statements/<int:statement_id>",
     summary="Get a statement",
-    roles=("lead", "partner"),
+    roles=("lead", "partner", "cofunder"),
     response=StatementOut,
 )
 def get_statement(statement_id: int):
@@ -93,7 +100,7 @@ def get_statement(statement_id: int):
     "GET",
     "/statements/<int:statement_id>.pdf",
     summary="A statement as PDF",
-    roles=("lead", "partner"),
+    roles=("lead", "partner", "cofunder"),
     content_type="application/pdf",
 )
 def get_statement_pdf(statement_id: int):

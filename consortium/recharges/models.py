@@ -34,7 +34,7 @@ from consortium.core.extensions import db
 from consortium.core.formatting import day
 from consortium.core.models import Authority, Cofunder, Consortium, utcnow
 
-BASES = ("placements", "bed_nights", "equal", "fixed", "funding_shares")
+BASES = ("placements", "bed_nights", "equal", "fixed", "shares")
 STATEMENT_STATUSES = ("draft", "issued", "paid")
 # What an issued statement may never change (its status may go on to paid, with the date).
 FIXED_COLUMNS = (
@@ -83,7 +83,7 @@ class CostPool(Audited, db.Model):
         CheckConstraint("last_day >= first_day", name="period_in_order"),
         CheckConstraint(f"basis IN {BASES}", name="basis_known"),
         CheckConstraint("base_percent BETWEEN 0 AND 100", name="base_percent_range"),
-        CheckConstraint("basis <> 'funding_shares' OR contract_id IS NOT NULL", name="shares_of_a_contract"),
+        CheckConstraint("basis <> 'shares' OR contract_id IS NOT NULL", name="shares_of_a_contract"),
     )
 
     @classmethod

@@ -17,8 +17,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from consortium.core.access import scoped
 from consortium.core.extensions import db
 from consortium.core.formatting import day, money
-from consortium.core.models import Consortium, Membership
-from consortium.core.services import RuleBroken
+from consortium.core.models import Cofunder, Consortium, Membership
+from consortium.core.services import RuleBroken, authority_names
 from consortium.core.sql import quarter_of
 from consortium.recharges.apportion import (
     USAGE_BASES,
@@ -93,7 +93,7 @@ def preview(
         )
     use: dict[str, int] = {}
     notes, fallback = [], None
-    if basis == "funding_shares":
+    if basis == "shares":
         fixed, days = _funding_shares(contract_id, first, last, days)
         basis = "fixed"
     elif basis in USAGE_BASES:
@@ -216,7 +216,7 @@ def create_block_pool(contract: Contract, first: date, last: date, name: str | N
         first,
         last,
         amount,
-        "funding_shares" if shared else "bed_nights",
+        "shares" if shared else "bed_nights",
         contract=contract,
     )
 
@@ -259,7 +259,23 @@ def payer(key: str) -> dict:
     return {"authority_code": key, "cofunder_id": None}
 
 
-def _take_numbers(consortium: Consortium, year: int, count: int) -> range:
+def payer_names(keys) -> dict[str, str]:
+    """Payers as shown, "Name (code)", by apportionment key: authorities by code, co-funders by
+    `cofunder:` and id (shown with their ref)."""
+    keys = list(keys)
+    ids = [int(k.removeprefix(COFUNDER_KEY)) for k in keys if k.startswith(COFUNDER_KEY)]
+    names = {
+        code: f"{name} ({code})"
+        for code, name in authority_names(k for k in keys if not k.startswith(COFUNDER_KEY)).items()
+    }
+    for id_, name, ref in db.session.execute(
+        select(Cofunder.id, Cofunder.name, Cofunder.ref).where(Cofunder.id.in_(ids))
+    ):
+        names[f"{COFUNDER_KEY}{id_}"] = f"{name} ({ref})"
+    return names
+
+
+def take_numbers(consortium: Consortium, year: int, count: int) -> range:
     """`count` consecutive numbers for a consortium's year. The UPDATE locks the counter row until
     the transaction ends, so a second run waits and then continues after the first."""
     dialect = db.session.get_bind().dialect.name
@@ -274,7 +290,7 @@ def _take_numbers(consortium: Consortium, year: int, count: int) -> range:
     return range(last - count + 1, last + 1)
 
 
-def _number(consortium: Consortium, year: int, n: int) -> str:
+def statement_number(consortium: Consortium, year: int, n: int) -> str:
     return f"{consortium.ref}-{year}-{n:04d}"
 
 
@@ -315,8 +331,8 @@ def issue_lines(pool: CostPool) -> tuple[list[Line], list[str]]:
         return [
             Line(s.code, s.usage, result.total_usage, result.percent(s), s.amount) for s in result.shares
         ], result.notes
-    drafts = sorted((s for s in pool.statements if s.status == "draft"), key=lambda s: s.authority_code)
-    return [Line(s.authority_code, s.usage, s.consortium_usage, s.share_percent, s.amount_pence) for s in drafts], []
+    drafts = sorted((s for s in pool.statements if s.status == "draft"), key=lambda s: s.payer_key)
+    return [Line(s.payer_key, s.usage, s.consortium_usage, s.share_percent, s.amount_pence) for s in drafts], []
 
 
 def fingerprint(lines: list[Line]) -> str:
@@ -340,9 +356,13 @@ def issue(pool: CostPool, on: date, seen: str | None = None) -> list[Statement]:
     if not any(s.status != "draft" for s in pool.statements):
         draft_statements(pool)
     drafts = [s for s in pool.statements if s.status == "draft"]
-    numbers = _take_numbers(pool.consortium, on.year, len(drafts))
-    for statement, n in zip(sorted(drafts, key=lambda s: s.authority_code), numbers):
-        statement.status, statement.number, statement.issued_on = "issued", _number(pool.consortium, on.year, n), on
+    numbers = take_numbers(pool.consortium, on.year, len(drafts))
+    for statement, n in zip(sorted(drafts, key=lambda s: s.payer_key), numbers):
+        statement.status, statement.number, statement.issued_on = (
+            "issued",
+            statement_number(pool.consortium, on.year, n),
+            on,
+        )
     db.session.flush()
     return drafts
 
@@ -375,7 +395,7 @@ def credit(
         raise RuleBroken("Give the reason for the credit note", "reason")
     if corrected_pence is not None and corrected_pence < 0:
         raise RuleBroken("The corrected amount cannot be negative", "corrected_amount")
-    (n,) = _take_numbers(statement.consortium, on.year, 1)
+    (n,) = take_numbers(statement.consortium, on.year, 1)
     same = {
         "consortium_id": statement.consortium_id,
         "pool": statement.pool,
@@ -393,7 +413,7 @@ def credit(
         membership_days=statement.membership_days,
         credit_for_id=statement.id,
         status="issued",
-        number=_number(statement.consortium, on.year, n),
+        number=statement_number(statement.consortium, on.year, n),
         issued_on=on,
         note=f"Credit note for {statement.number}: {reason.strip()}",
     )
@@ -430,7 +450,7 @@ def describe(pool: CostPool) -> str:
         "bed_nights": "bed-nights",
         "equal": "equal shares",
         "fixed": "agreed percentages",
-        "funding_shares": "the contract's funding shares",
+        "shares": "the contract's funding shares",
     }[pool.basis]
     if pool.basis in USAGE_BASES and pool.base_percent:
         basis = f"{pool.base_percent.normalize():f}% equally, the rest by {basis}"

@@ -6,16 +6,16 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import partial
 
-from flask import Blueprint, Response, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from consortium.core.access import allowed, scoped
 from consortium.core.exports import export
 from consortium.core.formatting import money
 from consortium.core.forms import ConfirmForm, act, form_page, handle, handle_after_check
-from consortium.core.models import Consortium
-from consortium.core.services import RuleBroken, authority_names
-from consortium.recharges import services
+from consortium.core.models import Cofunder, Consortium
+from consortium.core.services import RuleBroken
+from consortium.recharges import contributions, services
 from consortium.recharges.forms import (
     BlockPoolForm,
     CreditForm,
@@ -26,6 +26,7 @@ from consortium.recharges.forms import (
 from consortium.recharges.models import CostPool, Statement
 from consortium.recharges.pdf import statement_pdf
 from contracts.models import Contract
+from contracts.returns import parse_period
 
 bp = Blueprint("recharges", __name__, template_folder="templates")
 
@@ -107,7 +108,7 @@ def pool(pool_id):
             result = services.pool_preview(pool)
         except RuleBroken as broken:
             problem = str(broken)
-    names = authority_names(share.code for share in result.shares) if result else {}
+    names = services.payer_names(share.code for share in result.shares) if result else {}
     return render_template(
         "recharges/pool.html",
         pool=pool,
@@ -163,7 +164,7 @@ def _issue_page(pool: CostPool, form: IssueForm, changed: bool):
         form=form,
         lines=lines,
         notes=notes,
-        names=authority_names(x.code for x in lines),
+        names=services.payer_names(x.code for x in lines),
         changed=changed,
         waiting=services.waits_for_usage(pool, date.today()),
         description=services.describe(pool),
@@ -181,8 +182,8 @@ def export_statements(pool_id, fmt):
 STATEMENT_COLUMNS = [
     "number",
     "status",
-    "authority_code",
-    "authority",
+    "payer_code",
+    "payer",
     "amount",
     "usage",
     "consortium_usage",
@@ -198,8 +199,8 @@ def _statement_row(s: Statement) -> list:
     return [
         s.number or "",
         s.status,
-        s.authority_code,
-        s.authority.name,
+        s.authority_code or s.cofunder.ref,
+        s.payer.name,
         f"{Decimal(s.amount_pence) / 100:.2f}",
         s.usage,
         s.consortium_usage,
@@ -212,7 +213,7 @@ def _statement_row(s: Statement) -> list:
 
 
 @bp.get("/statements/<int:statement_id>")
-@allowed("lead", "partner")
+@allowed("lead", "partner", "cofunder")
 def statement(statement_id):
     statement = scoped(Statement).get_or_404(statement_id)
     paid = PaidForm()
@@ -222,12 +223,12 @@ def statement(statement_id):
         statement=statement,
         paid_form=paid,
         today=date.today(),
-        description=services.describe(statement.pool),
+        description=services.describe(statement.pool) if statement.pool else None,
     )
 
 
 @bp.get("/statements/<int:statement_id>.pdf")
-@allowed("lead", "partner")
+@allowed("lead", "partner", "cofunder")
 def statement_file(statement_id):
     statement = scoped(Statement).get_or_404(statement_id)
     name = statement.number or f"draft-{statement.id}"
@@ -261,7 +262,7 @@ def _credit(statement: Statement, form):
 def _credit_check_page(statement: Statement, form, _):
     """Made after the savepoint is undone: the numbers taken inside are given back with it."""
     rows = [
-        ("Statement", f"{statement.number}, {statement.authority.name}"),
+        ("Statement", f"{statement.number}, {statement.payer.name}"),
         ("Credited", money(statement.amount_pence)),
         ("Reason", form.reason.data),
     ]
@@ -270,7 +271,7 @@ def _credit_check_page(statement: Statement, form, _):
     return render_template(
         "confirm.html",
         title=f"Issue a credit note for {statement.number}?",
-        caption=statement.pool.name,
+        caption=statement.title,
         rows=rows,
         warning="The credit note is numbered and issued at once, and cannot be taken back.",
         button="Issue the credit note",
@@ -294,12 +295,12 @@ def credit(statement_id):
             f"Credit note {note.number} issued" + ("; the replacement is a draft to issue" if replacement else ""),
             "success",
         )
-        return redirect(url_for(".pool", pool_id=statement.pool_id))
+        return redirect(url_for(".statement", statement_id=note.id))
     return form_page(
         "recharges/form.html",
         form,
         title=f"Credit {statement.number}",
-        intro=f"A credit note cancels {statement.number} ({statement.authority.name}). Issued statements never change.",
+        intro=f"A credit note cancels {statement.number} ({statement.payer.name}). Issued statements never change.",
     )
 
 
@@ -316,3 +317,64 @@ def partner_usage():
             sections.append((consortium, rows))
     statements = scoped(Statement).all(Statement.issued_on.desc(), Statement.id.desc())
     return render_template("recharges/usage.html", sections=sections, statements=statements)
+
+
+# ---------------------------------------------------------------- co-funders (DESIGN §4c)
+
+LINE_COLUMNS = ["statement", "payer_code", "authority_code", "child_ref", "nights", "amount"]
+
+
+@bp.get("/statements/<int:statement_id>/lines.<fmt>")
+@allowed("lead", "cofunder")
+def statement_lines(statement_id, fmt):
+    """A contributions statement's placements, as issued."""
+    statement = scoped(Statement).get_or_404(statement_id)
+    rows = (
+        [
+            statement.number,
+            statement.cofunder.ref,
+            x.authority_code,
+            x.child_ref,
+            x.nights,
+            f"{Decimal(x.amount_pence) / 100:.2f}",
+        ]
+        for x in statement.lines
+    )
+    return export(f"{statement.number or statement.id}-placements", fmt, LINE_COLUMNS, rows)
+
+
+@bp.get("/recharges/contributions")
+@allowed("lead")
+def contributions_due():
+    """What each co-funder owes for the placements under the consortium's contracts, quarter
+    by quarter, beside the statements issued for them."""
+    today = date.today()
+    return render_template(
+        "recharges/contributions.html",
+        quarters=contributions.recent_quarters(current_user.consortium, today),
+        today=today,
+        form=ConfirmForm(),
+    )
+
+
+@bp.post("/recharges/contributions/<int:cofunder_id>/<quarter>")
+@allowed("lead")
+def issue_contributions(cofunder_id, quarter):
+    cofunder = scoped(Cofunder).get_or_404(cofunder_id)
+    try:
+        first = parse_period(quarter)[0]
+    except ValueError:
+        abort(404)
+    issue = partial(contributions.issue_contributions, current_user.consortium, cofunder, first, date.today())
+    if (done := act(issue, ConfirmForm())).saved:
+        flash(f"{done.result.number} issued to {cofunder.name}: {money(done.result.amount_pence)}", "success")
+        return redirect(url_for(".statement", statement_id=done.result.id))
+    return redirect(url_for(".contributions_due"))
+
+
+@bp.get("/funding")
+@allowed("cofunder")
+def funding():
+    """A co-funder's own page: the placements it pays towards (by their references only), the
+    contracts whose cost it shares, and its statements."""
+    return render_template("recharges/funding.html", cofunder=current_user.cofunder, **contributions.funded())

@@ -85,11 +85,16 @@ def upgrade():
         sa.Column("ref", sa.String(length=40), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("kind", sa.String(length=10), nullable=False),
+        sa.Column("consortium_id", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["consortium_id"], ["consortia.id"], name=op.f("fk_cofunders_consortium_id_consortia")),
         sa.CheckConstraint("kind IN ('health', 'education', 'other')", name=op.f("ck_cofunders_kind_known")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_cofunders")),
         sa.UniqueConstraint("ref", name=op.f("uq_cofunders_ref")),
     )
+    with op.batch_alter_table("cofunders", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_cofunders_consortium_id"), ["consortium_id"], unique=False)
+
     op.create_table(
         "funding_shares",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -186,9 +191,9 @@ def upgrade():
     with op.batch_alter_table("cost_pools", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_cost_pools_basis_known"), type_="check")
         batch_op.create_check_constraint(
-            "basis_known", "basis IN ('placements', 'bed_nights', 'equal', 'fixed', 'funding_shares')"
+            "basis_known", "basis IN ('placements', 'bed_nights', 'equal', 'fixed', 'shares')"
         )
-        batch_op.create_check_constraint("shares_of_a_contract", "basis <> 'funding_shares' OR contract_id IS NOT NULL")
+        batch_op.create_check_constraint("shares_of_a_contract", "basis <> 'shares' OR contract_id IS NOT NULL")
 
     # A statement may now be a co-funder's, and a contributions statement has no pool: the table
     # is rebuilt on SQLite, so its triggers are dropped first and made again with the new columns.
@@ -275,7 +280,7 @@ def downgrade():
         op.execute("DROP TRIGGER IF EXISTS statements_issued_fixed")
         op.execute("DROP TRIGGER IF EXISTS statements_issued_kept")
     op.execute("DELETE FROM statement_lines")
-    gone = "cofunder_id IS NOT NULL OR pool_id IN (SELECT id FROM cost_pools WHERE basis = 'funding_shares')"
+    gone = "cofunder_id IS NOT NULL OR pool_id IN (SELECT id FROM cost_pools WHERE basis = 'shares')"
     op.execute(f"DELETE FROM statements WHERE credit_for_id IS NOT NULL AND ({gone})")
     op.execute(f"DELETE FROM statements WHERE {gone}")
     if not sqlite:
@@ -296,7 +301,7 @@ def downgrade():
         batch_op.drop_column("consortium_id")
     _statement_triggers(FIXED_BEFORE)
 
-    op.execute("DELETE FROM cost_pools WHERE basis = 'funding_shares'")
+    op.execute("DELETE FROM cost_pools WHERE basis = 'shares'")
     with op.batch_alter_table("cost_pools", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_cost_pools_shares_of_a_contract"), type_="check")
         batch_op.drop_constraint(op.f("ck_cost_pools_basis_known"), type_="check")

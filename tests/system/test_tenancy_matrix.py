@@ -4,6 +4,7 @@ does not know fails until it is added here."""
 
 import re
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
@@ -13,8 +14,9 @@ from consortium.core import audit, services, tokens
 from consortium.core.audit import AuditEvent
 from consortium.core.extensions import db
 from consortium.core.models import Authority
+from consortium.recharges import contributions
 from consortium.recharges import services as recharges
-from contracts import returns
+from contracts import cofunding, returns
 from contracts.models import Placement
 from contracts.referrals import services as referrals
 from contracts.referrals import vacancies
@@ -23,6 +25,7 @@ from tests.factories import (
     AdmissionFactory,
     AuthorityFactory,
     BlockPriceFactory,
+    CofunderFactory,
     ConsortiumFactory,
     ContractFactory,
     FlagFactory,
@@ -30,9 +33,11 @@ from tests.factories import (
     LotFactory,
     MembershipFactory,
     PlacementFactory,
+    PlacementFeeFactory,
     ProviderFactory,
     UploadFactory,
     UserFactory,
+    cofunder_user,
     lead,
     partner,
     provider_user,
@@ -110,6 +115,21 @@ def theirs():
         invitation, None, referrals.OfferValues(home.urn, date.today() + timedelta(days=7), "standard")
     )
     vacancy = vacancies.publish(provider.id, home, 1, date.today(), None, ["residential"], 10, 17, date.today())
+    # Their co-funder pays towards a framework placement of theirs, and has a statement for it.
+    cofunder = CofunderFactory(consortium_id=consortium.id, name="THEIRS-COFUNDER")
+    funded = PlacementFactory(
+        contract=framework,
+        home=home,
+        authority=their_authority,
+        start_date=date(2024, 5, 1),
+        child_ref="THEIRS-CHILD-REF",
+    )
+    PlacementFeeFactory(placement=funded, weekly_pence=350_000)
+    contribution = cofunding.add_contribution(funded, cofunder, date(2024, 5, 1), percent=Decimal(25))
+    cofunding.set_funding_shares(
+        block, date(2024, 4, 1), {their_authority.code: Decimal(50)}, {cofunder.id: Decimal(50)}
+    )
+    contributions.issue_contributions(consortium, cofunder, date(2024, 4, 1), date(2025, 4, 10))
     return {
         "consortium_id": consortium.id,
         "membership_id": consortium.memberships[0].id,
@@ -140,6 +160,9 @@ def theirs():
         "offer_id": offer.id,
         "vacancy_id": vacancy.id,
         "step": "when",
+        "cofunder_id": cofunder.id,
+        "contribution_id": contribution.id,
+        "quarter": "2024-Q2",
     }
 
 
@@ -151,12 +174,13 @@ def ours():
         "lead": lead(consortium),
         "partner": partner(consortium.memberships[0].authority),
         "provider": provider_user(),
+        "cofunder": cofunder_user(CofunderFactory(consortium_id=consortium.id)),
     }
 
 
 def routes(app):
     for rule in app.url_map.iter_rules():
-        ids = set(rule.arguments) - {"fmt", "table", "action", "period", "decision", "step"}
+        ids = set(rule.arguments) - {"fmt", "table", "action", "period", "decision", "step", "quarter"}
         if rule.endpoint == "static" or not ids:
             continue
         for method in sorted(rule.methods & {"GET", "POST"}):
@@ -191,7 +215,8 @@ def test_another_tenants_objects_are_never_shown_or_changed(app, client, theirs)
                 response = (
                     client.get(url) if method == "GET" else client.post(url, data={"note": "x", "decision": "accept"})
                 )
-            shared = (
+            # A co-funder's staff see only what it funds: none of the shared register either.
+            shared = role != "cofunder" and (
                 rule.endpoint in SHARED
                 and role != "provider"
                 or rule.endpoint in ("core.authority", "core_api.get_authority")
@@ -230,6 +255,9 @@ LISTS = [
     "/dashboard",
     "/usage",
     "/recharges",
+    "/recharges/contributions",
+    "/funding",
+    "/cofunders",
     "/messages",
     "/",
 ]
