@@ -1,9 +1,11 @@
-"""`flask import contracts|placements|outcomes|returns|pds FILE`, `flask export pds|ocds|transparency`, and
-`flask summaries refresh`."""
+"""`flask import contracts|placements|outcomes|returns|pds|contributions FILE`, `flask export
+pds|ocds|transparency`, `flask cofunding due` and `flask summaries refresh`."""
 
+import csv
 import json
 import sys
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import click
@@ -11,11 +13,11 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 from consortium.core import audit
-from consortium.core.cli import FILE, run_import
+from consortium.core.cli import FILE, date_option, run_import
 from consortium.core.extensions import db
-from consortium.core.models import Authority, Consortium
+from consortium.core.models import Authority, Cofunder, Consortium
 from consortium.core.tabular import ImportFailed, read_file
-from contracts import imports, ocds, pds, summaries, transparency
+from contracts import cofunding, cofunding_imports, imports, ocds, pds, summaries, transparency
 from contracts.models import Contract, Placement
 
 summaries_group = AppGroup("summaries", help="Figures kept as rows: usage, block nights, return obligations.")
@@ -136,3 +138,39 @@ def export_transparency(ref, code):
         raise click.ClickException(f"There is no consortium {ref}")
     contracts = transparency.contracts_of(consortium.id, code.upper() if code else None)
     click.echo(transparency.csv_text(transparency.rows(contracts)), nl=False)
+
+
+@click.command("contributions")
+@FILE
+@with_appcontext
+def import_contributions(path):
+    """Co-funders' shares of placements: authority_code,child_ref,contract_ref,start_date (the
+    placement), cofunder_ref, percent or weekly (pounds), from, until (optional)."""
+    run_import("contributions", path, cofunding_imports.CONTRIBUTION_COLUMNS, cofunding_imports.import_contributions)
+
+
+cofunding_group = AppGroup("cofunding", help="What co-funders owe towards placements.")
+
+
+@cofunding_group.command("due")
+@click.option("--cofunder", "ref", required=True, help="The co-funder's ref, e.g. NHS-DEVON-ICB.")
+@click.option("--from", "first", required=True, callback=date_option, help="First night of the period.")
+@click.option("--to", "last", required=True, callback=date_option, help="Last night of the period.")
+def cofunding_due(ref, first, last):
+    """Print cofunder_ref,authority_code,child_ref,nights,amount per placement and a total line:
+    each quarter's exact sum rounded once, added up over the quarters; writes nothing."""
+    cofunder = db.session.scalar(select(Cofunder).where(Cofunder.ref == ref.strip().upper()))
+    if cofunder is None:
+        raise click.BadParameter(f"there is no co-funder {ref!r}", param_hint="--cofunder")
+    if last < first:
+        raise click.BadParameter("the last night must be on or after the first", param_hint="--to")
+    lines, total = cofunding.due_for(cofunder, first, last)
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(["cofunder_ref", "authority_code", "child_ref", "nights", "amount"])
+    for line in lines:
+        writer.writerow([cofunder.ref, line.authority_code, line.child_ref, line.nights, pounds(line.amount_pence)])
+    writer.writerow(["total", "", "", "", pounds(total)])
+
+
+def pounds(pence: int) -> str:
+    return f"{Decimal(pence) / 100:.2f}"

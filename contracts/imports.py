@@ -24,6 +24,12 @@ from consortium.core.tabular import (
 )
 from contracts import placements as rules
 from contracts import returns, summaries
+from contracts.cofunding_imports import (
+    PLACEMENT_CONTRIBUTION_COLUMNS,
+    ContributionRow,
+    apply_contributions,
+    share_of,
+)
 from contracts.models import (
     MAX_BEDS,
     UNITS,
@@ -73,7 +79,14 @@ PLACEMENT_COLUMNS = {
         "placement_type",
         "distance_miles",
     ],
-    "optional": ["age_at_start", "need_level", "ssda903_code", "end_reason_code", "end_reason"],
+    "optional": [
+        "age_at_start",
+        "need_level",
+        "ssda903_code",
+        "end_reason_code",
+        "end_reason",
+        *PLACEMENT_CONTRIBUTION_COLUMNS,
+    ],
 }
 GENERAL_LOT = "General"
 
@@ -334,7 +347,7 @@ def import_placements(table: Table) -> ImportResult:
         urns.add(urn)
     checker = rules.PlacementChecker(codes, refs - {None}, urns - {None})
     seen: dict[tuple, int] = {}
-    checked = []
+    checked, shares = [], []
     for row in table.rows:
         problems: list[str] = []
         values = _placement_values(row, problems)
@@ -345,6 +358,16 @@ def import_placements(table: Table) -> ImportResult:
             if key in seen:
                 problems.append(f"the same placement appears again (first on line {seen[key]})")
             seen.setdefault(key, row.line)
+            if row["cofunder_ref"] and not problems:
+                percent, weekly = share_of(
+                    row["contribution_percent"],
+                    row["contribution_weekly"],
+                    problems,
+                    PLACEMENT_CONTRIBUTION_COLUMNS[1:],
+                )
+                shares.append(
+                    ContributionRow(row.line, key, row["cofunder_ref"].upper(), percent, weekly, key[3], None)
+                )
         if problems:
             errors.add(row.line, "; ".join(problems))
             continue
@@ -414,6 +437,10 @@ def import_placements(table: Table) -> ImportResult:
         summaries.refresh_block_nights({stored["columns"]["contract_id"] for _, stored in new_rows} - {None})
         result.added = len(new_rows)
         rules.problems_across_lines(written, checker, errors)
+        if shares and not errors.errors:
+            contributions = ImportResult()
+            apply_contributions(shares, errors, contributions)
+            result.details["contributions added"] = contributions.added
     if errors.errors:
         savepoint.rollback()
         errors.raise_if_any()
