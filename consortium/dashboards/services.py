@@ -15,7 +15,7 @@ from consortium.core.access import Viewer, scoped, viewer
 from consortium.core.dates import financial_year
 from consortium.core.extensions import db
 from consortium.core.formatting import money
-from consortium.core.inputs import MAX_WEEKLY_PENCE, text_problem
+from consortium.core.inputs import MAX_AMOUNT_PENCE, MAX_WEEKLY_PENCE, text_problem
 from consortium.core.models import Authority, Consortium, Membership
 from consortium.core.money import div_half_up
 from consortium.core.services import RuleBroken
@@ -23,7 +23,7 @@ from consortium.core.sql import greatest, least
 from consortium.core.tabular import parse_decimal, parse_pence
 from consortium.dashboards.models import Budget
 from consortium.recharges.models import Statement
-from contracts import in_use, returns, summaries, usage
+from contracts import cofunding, in_use, returns, summaries, usage
 from contracts.models import (
     PLACEMENT_TYPES,
     Contract,
@@ -288,19 +288,31 @@ def high_cost_placements(consortium: Consortium, on: date) -> list:
 @dataclass
 class Variance:
     """A type's budget beside its spend: to date, and forecast to the year's end (open placements
-    carried at today's fees), the forecast split into a volume and a unit-cost effect."""
+    carried at today's fees), the net forecast split into a volume, a unit-cost and an income
+    effect (DESIGN §4c): co-funders' contributions against those budgeted."""
 
     placement_type: str
     budget_weeks: Decimal
     budget_unit_pence: int
     actual_weeks: Decimal  # forecast for the whole year
-    actual_pence: int  # forecast for the whole year
+    actual_pence: int  # gross, forecast for the whole year
     to_date_pence: int = 0
     has_budget: bool = False
+    budget_contributions_pence: int = 0
+    contributions_pence: int = 0  # forecast for the whole year
+    contributions_to_date_pence: int = 0
 
     @property
     def budget_pence(self) -> int:
         return _pence(self.budget_weeks * self.budget_unit_pence)
+
+    @property
+    def budget_net_pence(self) -> int:
+        return self.budget_pence - self.budget_contributions_pence
+
+    @property
+    def net_pence(self) -> int:
+        return self.actual_pence - self.contributions_pence
 
     @property
     def actual_unit_pence(self) -> int | None:
@@ -308,7 +320,8 @@ class Variance:
 
     @property
     def total_pence(self) -> int:
-        return self.actual_pence - self.budget_pence
+        """The net variance: (gross - contributions) - (budget weeks x unit cost - contributions budgeted)."""
+        return self.net_pence - self.budget_net_pence
 
     @property
     def volume_pence(self) -> int:
@@ -316,10 +329,15 @@ class Variance:
         return _pence((self.actual_weeks - self.budget_weeks) * self.budget_unit_pence)
 
     @property
+    def income_pence(self) -> int:
+        """-(contributions - contributions budgeted): more income than budgeted is an underspend."""
+        return -(self.contributions_pence - self.budget_contributions_pence)
+
+    @property
     def unit_cost_pence(self) -> int:
         """(actual unit cost - budget unit cost) x actual weeks; the rest of the variance, so the
-        two effects always add up to it to the penny."""
-        return self.total_pence - self.volume_pence
+        three effects always add up to it to the penny."""
+        return self.total_pence - self.volume_pence - self.income_pence
 
 
 def variances(year: int, budgets, user=None) -> list[Variance]:
@@ -337,8 +355,11 @@ def variances(year: int, budgets, user=None) -> list[Variance]:
         if until >= first
         else {}
     )
+    mine = Placement.authority_code == viewer(user).authority_code
+    income = cofunding.income_by(first, last, (Placement.placement_type,), mine)
+    income_to_date = cofunding.income_by(first, until, (Placement.placement_type,), mine) if until >= first else {}
     by_type = {b.placement_type: b for b in budgets}
-    kinds = sorted(set(by_type) | {key[0] for key in actual})
+    kinds = sorted(set(by_type) | {key[0] for key in actual} | {key[0] for key in income})
     found = []
     for kind in kinds:
         budget = by_type.get(kind)
@@ -352,6 +373,9 @@ def variances(year: int, budgets, user=None) -> list[Variance]:
                 pence,
                 to_date.get((kind,), 0),
                 budget is not None,
+                (budget.contributions_pence or 0) if budget else 0,
+                income.get((kind,), 0),
+                income_to_date.get((kind,), 0),
             )
         )
     return found
@@ -399,28 +423,36 @@ class BudgetProblems(RuleBroken):
         self.problems = problems
 
 
-def save_budgets(authority_code: str, year: int, typed: dict[str, tuple[str, str]]) -> None:
-    """A partner's budget for a financial year, by placement type: weeks and a weekly unit cost as
-    typed. Saves each type given, or nothing when any is wrong (BudgetProblems)."""
+def save_budgets(authority_code: str, year: int, typed: dict[str, tuple[str, ...]]) -> None:
+    """A partner's budget for a financial year, by placement type: weeks, a weekly unit cost and
+    (optionally) the contributions expected from co-funders, as typed. Saves each type given, or
+    nothing when any is wrong (BudgetProblems)."""
     errors = []
-    for kind, (weeks, unit) in typed.items():
-        weeks, unit = weeks.strip(), unit.strip()
-        if not weeks and not unit:
+    for kind, (weeks, unit, *rest) in typed.items():
+        weeks, unit, income = weeks.strip(), unit.strip(), (rest[0] if rest else "").strip()
+        if not weeks and not unit and not income:
             continue
         try:
-            if text_problem("weeks", weeks, 20) or text_problem("unit cost", unit, 20):
+            if (
+                text_problem("weeks", weeks, 20)
+                or text_problem("unit cost", unit, 20)
+                or text_problem("income", income, 20)
+            ):
                 raise ValueError
             weeks_value, unit_pence = parse_decimal(weeks or "0"), parse_pence(unit or "0")
+            income_pence = parse_pence(income or "0", "contributions", MAX_AMOUNT_PENCE)
             if (
                 not 0 <= weeks_value <= MAX_BUDGET_WEEKS
                 or weeks_value != weeks_value.quantize(Decimal("0.01"))
                 or unit_pence < 0
+                or income_pence < 0
             ):
                 raise ValueError
         except ValueError:
             errors.append(
-                f"{PLACEMENT_TYPES.get(kind, kind)}: enter weeks and a weekly unit cost of 0 or more "
-                f"(at most {MAX_BUDGET_WEEKS:,} weeks and {money(MAX_WEEKLY_PENCE)} a week)"
+                f"{PLACEMENT_TYPES.get(kind, kind)}: enter weeks, a weekly unit cost and contributions of 0 or more "
+                f"(at most {MAX_BUDGET_WEEKS:,} weeks, {money(MAX_WEEKLY_PENCE)} a week "
+                f"and {money(MAX_AMOUNT_PENCE)} of contributions)"
             )
             continue
         budget = db.session.scalar(
@@ -429,7 +461,7 @@ def save_budgets(authority_code: str, year: int, typed: dict[str, tuple[str, str
         if budget is None:
             budget = Budget(authority_code=authority_code, financial_year=year, placement_type=kind)
             db.session.add(budget)
-        budget.weeks, budget.unit_cost_pence = weeks_value, unit_pence
+        budget.weeks, budget.unit_cost_pence, budget.contributions_pence = weeks_value, unit_pence, income_pence
     if errors:
         raise BudgetProblems(errors)
     db.session.flush()

@@ -199,7 +199,7 @@ def budgets():
         year = financial_year(date.today())[0].year
     if request.method == "POST":
         typed = {
-            kind: (request.form.get(f"weeks-{kind}", ""), request.form.get(f"unit-{kind}", ""))
+            kind: tuple(request.form.get(f"{field}-{kind}", "") for field in ("weeks", "unit", "income"))
             for kind in PLACEMENT_TYPES
         }
         save = partial(services.save_budgets, current_user.authority_code, year, typed)

@@ -6,10 +6,12 @@ from decimal import Decimal
 from consortium.core.extensions import db
 from consortium.dashboards import services
 from consortium.dashboards.models import Budget
+from contracts import cofunding
 from tests.conftest import sign_in
 from tests.factories import (
     AuthorityFactory,
     BlockPriceFactory,
+    CofunderFactory,
     ConsortiumFactory,
     ContractFactory,
     LotFactory,
@@ -71,6 +73,43 @@ def test_budget_variance_splits_into_volume_and_unit_cost():
     assert variance.volume_pence == 8_000_000  # (120 - 100) x £4,000
     assert variance.unit_cost_pence == 3_600_000  # (£4,300 - £4,000) x 120
     assert variance.total_pence == variance.volume_pence + variance.unit_cost_pence == 11_600_000
+
+
+def test_budget_variance_gains_an_income_effect_and_the_three_add_up():
+    derby = AuthorityFactory(code="E06000015")
+    icb = CofunderFactory()
+    budget = Budget(
+        authority_code="E06000015",
+        financial_year=2024,
+        placement_type="residential",
+        weeks=Decimal("100"),
+        unit_cost_pence=400000,
+        contributions_pence=5_000_000,  # £50,000.00 expected from co-funders
+    )
+    placements = []
+    for _ in range(3):  # as above: 120 placement-weeks at £4,300.00, £516,000.00 gross
+        placements.append(
+            PlacementFactory(contract=None, authority=derby, start_date=date(2024, 4, 1), end_date=date(2025, 1, 6))
+        )
+        PlacementFeeFactory(placement=placements[-1], weekly_pence=430000)
+    db.session.expire_all()
+    # The ICB pays 25% of one: £1,075.00 a week for 40 weeks. By quarter, each rounded once:
+    # 91 nights £13,975.00; 92 nights £14,128.571... = £14,128.57, twice; 5 nights £767.857... =
+    # £767.86. In all £43,000.00.
+    cofunding.add_contribution(placements[0], icb, date(2024, 4, 1), percent=Decimal(25))
+    (variance,) = services.variances(2024, [budget], partner(derby))
+    assert (variance.contributions_pence, variance.net_pence, variance.budget_net_pence) == (
+        4_300_000,
+        47_300_000,
+        35_000_000,
+    )
+    assert variance.volume_pence == 8_000_000  # (120 - 100) x £4,000.00
+    assert variance.unit_cost_pence == 3_600_000  # (£4,300.00 - £4,000.00) x 120
+    assert variance.income_pence == 700_000  # -(£43,000.00 - £50,000.00): less income than budgeted
+    # (£516,000.00 - £43,000.00) - (£400,000.00 - £50,000.00) = £123,000.00
+    assert (
+        variance.total_pence == 12_300_000 == variance.volume_pence + variance.unit_cost_pence + variance.income_pence
+    )
 
 
 def test_a_type_with_spend_but_no_budget_is_all_volume():

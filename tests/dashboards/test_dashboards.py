@@ -79,7 +79,8 @@ def test_a_partner_enters_a_budget_and_sees_the_variance(client):
     user = partner()
     sign_in(client, user)
     year = date.today().year if date.today().month >= 4 else date.today().year - 1
-    response = client.post("/budgets", data={"year": year, "weeks-residential": "100", "unit-residential": "4,000"})
+    typed = {"year": year, "weeks-residential": "100", "unit-residential": "4,000", "income-residential": "50,000"}
+    response = client.post("/budgets", data=typed)
     assert response.status_code == 302
     budget = db.session.scalar(select(Budget))
     assert (budget.authority_code, budget.financial_year, budget.weeks, budget.unit_cost_pence) == (
@@ -88,10 +89,14 @@ def test_a_partner_enters_a_budget_and_sees_the_variance(client):
         100,
         400000,
     )
+    assert budget.contributions_pence == 5_000_000
     page = client.get("/dashboard").get_data(as_text=True)
-    assert "£400,000.00" in page and "-£400,000.00" in page  # nothing spent yet: all volume
+    # Nothing spent yet: a net budget of £350,000.00, all volume (-£400,000.00) and income (+£50,000.00).
+    assert "£350,000.00" in page and "-£400,000.00" in page and "£50,000.00" in page and "-£350,000.00" in page
     refused = client.post("/budgets", data={"year": year, "weeks-residential": "-3", "unit-residential": "x"})
-    assert "enter weeks and a weekly unit cost of 0 or more" in refused.get_data(as_text=True)
+    assert "enter weeks, a weekly unit cost and contributions of 0 or more" in refused.get_data(as_text=True)
+    refused = client.post("/budgets", data={"year": year, "weeks-residential": "1", "income-residential": "-5"})
+    assert "contributions of 0 or more" in refused.get_data(as_text=True)
     db.session.refresh(budget)
     assert budget.weeks == 100
 
