@@ -26,11 +26,13 @@ from consortium import national
 from consortium.core import audit, services, tokens
 from consortium.core.dates import financial_year_start
 from consortium.core.extensions import db
-from consortium.core.models import Authority, Consortium, User
+from consortium.core.models import Authority, Cofunder, Consortium, User
 from consortium.core.sql import quarter_of
 from consortium.core.tabular import read_table
+from consortium.dashboards.models import Budget
+from consortium.recharges import contributions as cofunder_statements
 from consortium.recharges import services as recharges
-from contracts import imports, returns
+from contracts import cofunding, imports, returns
 from contracts import services as contract_services
 from contracts.models import Contract, Placement
 from contracts.referrals import services as referral_services
@@ -70,7 +72,7 @@ def _csv(header: list[str], rows: list[list]) -> bytes:
 
 
 def seed_core(today: date) -> dict[str, str]:
-    """Authorities, the consortium and the four demo accounts; returns e-mail -> description."""
+    """Authorities, the consortium, the co-funders and the demo accounts; returns e-mail -> description."""
     authorities = read_table(
         _csv(
             ["code", "name", "region", "latitude", "longitude"],
@@ -101,6 +103,9 @@ def seed_core(today: date) -> dict[str, str]:
     services.import_consortia(consortia, today=today)
 
     seed_homes(today)
+    services.import_cofunders(
+        read_table(_csv(["ref", "name", "kind"], COFUNDERS), "demo co-funders", **services.COFUNDER_COLUMNS)
+    )
     provider = db.session.scalar(select(Provider).where(Provider.name == PROVIDER_NAME))
     accounts = [
         ("admin@demo.test", "admin", None, "Alex Admin"),
@@ -112,6 +117,12 @@ def seed_core(today: date) -> dict[str, str]:
         ),
         ("partner@demo.test", "partner", db.session.get(Authority, PARTNER_CODE), "Pat Partner"),
         ("provider@demo.test", "provider", provider, "Priya Provider"),
+        (
+            "cofunder@demo.test",
+            "cofunder",
+            db.session.scalar(select(Cofunder).where(Cofunder.ref == ICB_REF)),
+            "Chris Cofunder",
+        ),
     ]
     for email, role, organisation, name in accounts:
         if db.session.scalar(select(func.count()).where(User.email == email)) == 0:
@@ -625,6 +636,7 @@ def seed_contracts(today: date) -> bool:
     crisis = db.session.scalar(select(Contract).where(Contract.ref == CRISIS_REF))
     crisis.compared_lot = "Solo/crisis"  # its beds are set against solo placements, not the residential average
     seed_recharges(today, consortium, crisis)
+    seed_cofunding(today, consortium)
     seed_referrals(today, consortium)
     reviewed = db.session.scalar(
         select(Placement)
@@ -897,6 +909,82 @@ def seed_recharges(today: date, consortium: Consortium, crisis_block: Contract) 
     quarter_start, quarter_end = quarter_of(quarter_of(today)[0] - timedelta(days=1))
     block_pool = recharges.create_block_pool(crisis_block, quarter_start, quarter_end)
     recharges.draft_statements(block_pool)
+
+
+# ---------------------------------------------------------------- co-funding
+
+# Fictional bodies' refs, with real integrated care boards' names (public bodies).
+ICB_REF = "NHS-NOTTS-ICB"
+COFUNDERS = [
+    ["NHS-NN-ICB", "NHS Northamptonshire Integrated Care Board", "health"],
+    [ICB_REF, "NHS Nottingham and Nottinghamshire Integrated Care Board", "health"],
+    ["NOTTM-SEND", "Nottingham City Council SEND and Inclusion", "education"],
+]
+SHORT_BREAKS_REF = "EM-SHORT-BREAKS"
+
+
+def seed_cofunding(today: date, consortium: Consortium) -> None:
+    """A 4-bed short-breaks block priced per bed-night, its cost shared 50/25/25 by the lead and
+    two ICBs with this quarter's statements issued; Nottingham placements part-paid by its ICB
+    and its SEND budget, last quarter's contributions statements issued; and Nottingham's budget
+    with the contributions it expects."""
+    year_start = financial_year_start(today)
+    start = date(year_start.year - 1, 4, 1)
+    row = [SHORT_BREAKS_REF, "block", "Short breaks for disabled children (4 beds)", CONSORTIUM_REF, LEAD_CODE]
+    row += [start, date(start.year + 4, 3, 31), date(start.year + 6, 3, 31), 4, "", "SC910028", "310.00"]
+    columns = [*imports.CONTRACT_COLUMNS["required"], "bed_night_price"]
+    imports.import_contracts(read_table(_csv(columns, [row]), "demo short breaks", **imports.CONTRACT_COLUMNS))
+    block = db.session.scalar(select(Contract).where(Contract.ref == SHORT_BREAKS_REF))
+    cofunders = {c.ref: c for c in db.session.scalars(select(Cofunder))}
+    cofunding.set_funding_shares(
+        block,
+        start,
+        {LEAD_CODE: Decimal(50)},
+        {cofunders["NHS-NN-ICB"].id: Decimal(25), cofunders[ICB_REF].id: Decimal(25)},
+    )
+    # Six children, each with a weekend of two or three nights every two or three weeks.
+    rng, stays = random.Random(4), []
+    for n in range(6):
+        code = LEAD_CODE if n < 4 else "E06000061"
+        night = start + timedelta(days=rng.randint(0, 13))
+        while night < today - timedelta(days=3):
+            stays.append([code, f"{CHILD_PREFIX[code]}-SB{n + 1:02d}", SHORT_BREAKS_REF, "SC910028", night])
+            stays[-1] += [night + timedelta(days=rng.choice((2, 3))), "", "short_breaks", "6.5", 9 + n]
+            night += timedelta(days=rng.choice((14, 21)))
+    columns = [*imports.PLACEMENT_COLUMNS["required"], "age_at_start"]
+    imports.import_placements(read_table(_csv(columns, stays), "demo short breaks stays", **imports.PLACEMENT_COLUMNS))
+    quarter_start, quarter_end = quarter_of(today)
+    pool = recharges.create_block_pool(block, quarter_start, quarter_end)
+    recharges.draft_statements(pool)
+    recharges.issue(pool, today)
+
+    joint = db.session.scalars(
+        select(Placement)
+        .join(Contract, Contract.id == Placement.contract_id)
+        .where(Placement.authority_code == PARTNER_CODE, Contract.kind == "framework", Placement.end_date.is_(None))
+        .order_by(Placement.start_date, Placement.id)
+        .limit(3)
+    ).all()
+    for n, placement in enumerate(joint):
+        cofunding.add_contribution(
+            placement, cofunders[ICB_REF], placement.start_date, percent=Decimal(25 if n else 40)
+        )
+    if joint:
+        cofunding.add_contribution(joint[0], cofunders["NOTTM-SEND"], joint[0].start_date, weekly_pence=45_000)
+    last_quarter = quarter_of(quarter_start - timedelta(days=1))[0]
+    for cofunder in (cofunders[ICB_REF], cofunders["NOTTM-SEND"]):
+        cofunder_statements.issue_contributions(consortium, cofunder, last_quarter, quarter_start)
+    db.session.add(
+        Budget(
+            authority_code=PARTNER_CODE,
+            financial_year=year_start.year,
+            placement_type="residential",
+            weeks=Decimal(1300),
+            unit_cost_pence=480_000,
+            contributions_pence=30_000_000,
+        )
+    )
+    db.session.flush()
 
 
 # ---------------------------------------------------------------- referrals and vacancies

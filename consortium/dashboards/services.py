@@ -500,10 +500,20 @@ def lead_tables(user, first: date, last: date) -> dict[str, tuple[list[str], lis
         ["Authority", "Placement type", "Open at the end", "Started in the period"],
         [[names[a], type_name(t), u.open, u.started] for (a, t), u in used.items()],
     )
+    income = cofunding.income_by(
+        first, last, (Placement.authority_code, Placement.placement_type), Placement.visible_to(user)
+    )
     tables["spend"] = (
-        ["Authority", "Placement type", "Spend (£)", "Placement-weeks"],
+        ["Authority", "Placement type", "Gross spend (£)", "Contributions (£)", "Net spend (£)", "Placement-weeks"],
         [
-            [names[a], type_name(t), f"{u.spend_pence / 100:.2f}", f"{u.paid_nights / 7:.1f}"]
+            [
+                names[a],
+                type_name(t),
+                f"{u.spend_pence / 100:.2f}",
+                f"{income.get((a, t), 0) / 100:.2f}",
+                f"{(u.spend_pence - income.get((a, t), 0)) / 100:.2f}",
+                f"{u.paid_nights / 7:.1f}",
+            ]
             for (a, t), u in used.items()
             if u.paid_nights
         ],
