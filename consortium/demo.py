@@ -942,15 +942,21 @@ def seed_cofunding(today: date, consortium: Consortium) -> None:
         {LEAD_CODE: Decimal(50)},
         {cofunders["NHS-NN-ICB"].id: Decimal(25), cofunders[ICB_REF].id: Decimal(25)},
     )
-    # Six children, each with a weekend of two or three nights every two or three weeks.
-    rng, stays = random.Random(4), []
-    for n in range(6):
-        code = LEAD_CODE if n < 4 else "E06000061"
+    block.underuse_threshold_percent = 50  # what the partners agreed for short breaks
+    # Ten children, each with a stay of two to four nights every ten days or two weeks.
+    rng, stays, beds_taken = random.Random(4), [], {}
+    for n in range(10):
+        code = LEAD_CODE if n < 6 else "E06000061"
         night = start + timedelta(days=rng.randint(0, 13))
         while night < today - timedelta(days=3):
-            stays.append([code, f"{CHILD_PREFIX[code]}-SB{n + 1:02d}", SHORT_BREAKS_REF, "SC910028", night])
-            stays[-1] += [night + timedelta(days=rng.choice((2, 3))), "", "short_breaks", "6.5", 9 + n]
-            night += timedelta(days=rng.choice((14, 21)))
+            leave = night + timedelta(days=rng.choice((2, 3, 4)))
+            nights = [night + timedelta(days=d) for d in range((leave - night).days)]
+            if all(beds_taken.get(each, 0) < 4 for each in nights):  # a full house: that stay is not booked
+                for each in nights:
+                    beds_taken[each] = beds_taken.get(each, 0) + 1
+                stays.append([code, f"{CHILD_PREFIX[code]}-SB{n + 1:02d}", SHORT_BREAKS_REF, "SC910028", night])
+                stays[-1] += [leave, "", "short_breaks", "6.5", 8 + n]
+            night += timedelta(days=rng.choice((10, 14)))
     columns = [*imports.PLACEMENT_COLUMNS["required"], "age_at_start"]
     imports.import_placements(read_table(_csv(columns, stays), "demo short breaks stays", **imports.PLACEMENT_COLUMNS))
     quarter_start, quarter_end = quarter_of(today)
@@ -979,9 +985,9 @@ def seed_cofunding(today: date, consortium: Consortium) -> None:
             authority_code=PARTNER_CODE,
             financial_year=year_start.year,
             placement_type="residential",
-            weeks=Decimal(1300),
-            unit_cost_pence=480_000,
-            contributions_pence=30_000_000,
+            weeks=Decimal(380),
+            unit_cost_pence=470_000,
+            contributions_pence=22_000_000,
         )
     )
     db.session.flush()

@@ -10,7 +10,7 @@ placement's part then gets whole pence by largest remainder, so the parts add up
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -183,9 +183,9 @@ class Due:
     amount_pence: int = 0  # whole pence, by largest remainder within the period's total
 
 
-def _due_rows(first: date, last: date, condition=None):
-    """Per co-funder and placement: nights contributed in [first, last] and the exact amount in
-    1/PER_PENNY pence, fixed amounts and percentages of each fee alike."""
+def _period_parts(period: int, first: date, last: date, condition, extra: tuple):
+    """The two selects of one period (fixed amounts; percentages of each fee), their rows
+    tagged with the period's number."""
     after = _day(last + timedelta(days=1))
     far = _day(FAR_FUTURE)
     ends = (func.coalesce(day_after(Contribution.last_night), far), func.coalesce(Placement.end_date, far), after)
@@ -196,12 +196,13 @@ def _due_rows(first: date, last: date, condition=None):
         or_(Placement.end_date.is_(None), Placement.end_date > first),
     )
     columns = (
+        literal(period).label("period"),
         Contribution.cofunder_id,
         Placement.id.label("placement_id"),
         Placement.authority_code,
         Placement.child_ref,
+        *(column.label(f"by_{n}") for n, column in enumerate(extra)),
     )
-
     nights = greatest(
         days_between(greatest(Contribution.first_night, Placement.start_date, _day(first)), least(*ends)), 0
     )
@@ -235,45 +236,59 @@ def _due_rows(first: date, last: date, condition=None):
     )
     if condition is not None:
         fixed, shares = fixed.where(condition), shares.where(condition)
-    both = union_all(fixed, shares).subquery()
+    return fixed, shares
+
+
+def _due_rows(periods: list[tuple[date, date]], condition=None, extra: tuple = ()):
+    """Per period, co-funder and placement (and any `extra` placement columns): nights
+    contributed and the exact amount in 1/PER_PENNY pence. One statement for all the periods."""
+    parts = [
+        part for n, (first, last) in enumerate(periods) for part in _period_parts(n, first, last, condition, extra)
+    ]
+    both = union_all(*parts).subquery()
+    keys = [both.c.period, both.c.cofunder_id, both.c.placement_id, both.c.authority_code, both.c.child_ref]
+    keys += [both.c[f"by_{n}"] for n in range(len(extra))]
     return db.session.execute(
-        select(
-            both.c.cofunder_id,
-            both.c.placement_id,
-            both.c.authority_code,
-            both.c.child_ref,
-            func.sum(both.c.nights),
-            func.sum(both.c.part),
-        )
-        .group_by(both.c.cofunder_id, both.c.placement_id, both.c.authority_code, both.c.child_ref)
+        select(*keys, func.sum(both.c.nights), func.sum(both.c.part))
+        .group_by(*keys)
         .having(func.sum(both.c.nights) > 0)
     ).all()
 
 
-def due_in_period(first: date, last: date, condition=None) -> dict[int, tuple[int, list[Due]]]:
-    """Per co-funder: its total for [first, last], the exact sum rounded once, and each
+def _due_by_period(periods: list[tuple[date, date]], condition=None, extra: tuple = ()):
+    """For each period, per co-funder: its total, the exact sum rounded once, and each
     placement's part in whole pence adding up to it (largest remainder, ties to the lower
-    authority code and child reference)."""
-    rows: dict[int, list[Due]] = {}
-    for cofunder_id, placement_id, code, child_ref, nights, part in _due_rows(first, last, condition):
-        exact = Fraction(int(part), PER_PENNY)
-        rows.setdefault(cofunder_id, []).append(Due(cofunder_id, placement_id, code, child_ref, int(nights), exact))
-    found = {}
-    for cofunder_id, dues in rows.items():
-        total = sum(d.exact for d in dues)
+    authority code and child reference), with the `extra` columns of each placement."""
+    rows: dict[tuple[int, int], list[tuple[Due, tuple]]] = {}
+    for period, cofunder_id, placement_id, code, child_ref, *more, nights, part in _due_rows(periods, condition, extra):
+        due = Due(cofunder_id, placement_id, code, child_ref, int(nights), Fraction(int(part), PER_PENNY))
+        rows.setdefault((period, cofunder_id), []).append((due, tuple(more)))
+    found: dict[int, dict[int, tuple[int, list[tuple[Due, tuple]]]]] = {n: {} for n in range(len(periods))}
+    for (period, cofunder_id), dues in rows.items():
+        total = sum(d.exact for d, _ in dues)
         total_pence = div_half_up(total.numerator, total.denominator)
-        whole = largest_remainder({(d.authority_code, d.child_ref, d.placement_id): d.exact for d in dues}, total_pence)
-        found[cofunder_id] = (
-            total_pence,
-            sorted(
-                (
-                    Due(**{**d.__dict__, "amount_pence": whole[(d.authority_code, d.child_ref, d.placement_id)]})
-                    for d in dues
-                ),
-                key=lambda d: (d.authority_code, d.child_ref, d.placement_id),
-            ),
-        )
+        whole = largest_remainder({_order(d): d.exact for d, _ in dues}, total_pence)
+        parts = [(replace(d, amount_pence=whole[_order(d)]), more) for d, more in dues]
+        found[period][cofunder_id] = (total_pence, sorted(parts, key=lambda part: _order(part[0])))
     return found
+
+
+def _order(due: Due) -> tuple:
+    return (due.authority_code, due.child_ref, due.placement_id)
+
+
+def due_in_periods(periods: list[tuple[date, date]], condition=None) -> list[dict[int, tuple[int, list[Due]]]]:
+    """For each period, per co-funder: its total, the exact sum rounded once, and each
+    placement's part in whole pence adding up to it. One statement for all the periods."""
+    found = _due_by_period(periods, condition)
+    return [
+        {cofunder_id: (total, [due for due, _ in parts]) for cofunder_id, (total, parts) in found[n].items()}
+        for n in range(len(periods))
+    ]
+
+
+def due_in_period(first: date, last: date, condition=None) -> dict[int, tuple[int, list[Due]]]:
+    return due_in_periods([(first, last)], condition)[0]
 
 
 def quarters(first: date, last: date) -> list[tuple[date, date]]:
@@ -297,38 +312,29 @@ class DueLine:
 def due_for(cofunder: Cofunder, first: date, last: date, condition=None) -> tuple[list[DueLine], int]:
     """What a co-funder owes for [first, last]: its placements' lines (the quarters' parts added
     up) and the total, each quarter's exact sum rounded once and added up over the quarters."""
+    mine = Contribution.cofunder_id == cofunder.id
+    by_quarter = _due_by_period(quarters(first, last), mine if condition is None else mine & condition)
     lines: dict[tuple[str, str], list[int]] = {}
     total = 0
-    for q_first, q_last in quarters(first, last):
-        pence, dues = due_in_period(q_first, q_last, _and(Contribution.cofunder_id == cofunder.id, condition)).get(
-            cofunder.id, (0, [])
-        )
+    for found in by_quarter.values():
+        pence, parts = found.get(cofunder.id, (0, []))
         total += pence
-        for d in dues:
-            line = lines.setdefault((d.authority_code, d.child_ref), [0, 0])
-            line[0] += d.nights
-            line[1] += d.amount_pence
+        for due, _ in parts:
+            line = lines.setdefault((due.authority_code, due.child_ref), [0, 0])
+            line[0] += due.nights
+            line[1] += due.amount_pence
     return [DueLine(code, ref, nights, pence) for (code, ref), (nights, pence) in sorted(lines.items())], total
-
-
-def _and(first, second):
-    return first if second is None else first & second
 
 
 def income_by(first: date, last: date, by: tuple, condition=None) -> dict[tuple, int]:
     """Contributions due in [first, last] grouped by placement columns (`by`), in pence: per
-    co-funder and quarter rounded once (as statements are), then shared among the groups by
-    largest remainder, so the groups add up to what the co-funders owe."""
-    found: dict[int, int] = {}
-    for q_first, q_last in quarters(first, last):
-        for _, dues in due_in_period(q_first, q_last, condition).values():
-            for d in dues:
-                found[d.placement_id] = found.get(d.placement_id, 0) + d.amount_pence
-    if not found:
-        return {}
+    co-funder and quarter rounded once (as statements are), each placement's whole pence then
+    added up by group, so the groups add up to what the co-funders owe. One statement."""
     grouped: dict[tuple, int] = {}
-    for placement_id, *key in db.session.execute(select(Placement.id, *by).where(Placement.id.in_(found))):
-        grouped[tuple(key)] = grouped.get(tuple(key), 0) + found[placement_id]
+    for found in _due_by_period(quarters(first, last), condition, by).values():
+        for _, parts in found.values():
+            for due, key in parts:
+                grouped[key] = grouped.get(key, 0) + due.amount_pence
     return grouped
 
 
@@ -375,7 +381,7 @@ def set_funding_shares(
     if any(v < 0 or v > 100 or v != v.quantize(Decimal("0.01")) for v in given.values()):
         raise RuleBroken("Each share is a percentage from 0 to 100, with at most 2 decimal places", "shares")
     if sum(given.values()) != 100:
-        raise RuleBroken(f"The shares add up to {sum(given.values())}%, not 100%", "shares")
+        raise RuleBroken(f"The shares add up to {sum(given.values()).normalize():f}%, not 100%", "shares")
     if not contract.start_date <= effective_from <= contract.max_end_date:
         raise RuleBroken(
             f"The shares must start within the contract's term, {day(contract.start_date)} "

@@ -79,9 +79,11 @@ def recent_quarters(consortium: Consortium, today: date) -> list[QuarterDue]:
         )
     }
     cofunders = {c.id: c for c in db.session.scalars(select(Cofunder))}
+    periods = []
     for _ in range(QUARTERS_SHOWN):
-        q_first, q_last = quarter_of(first)
-        due = cofunding.due_in_period(q_first, q_last, under_contracts_of(consortium))
+        periods.append(quarter_of(first))
+        first = quarter_of(periods[-1][0] - timedelta(days=1))[0]
+    for (q_first, q_last), due in zip(periods, cofunding.due_in_periods(periods, under_contracts_of(consortium))):
         keys = set(due) | {cid for cid, f in issued if f == q_first}
         for cofunder_id in sorted(keys, key=lambda cid: cofunders[cid].name):
             total, lines = due.get(cofunder_id, (0, []))
@@ -95,8 +97,6 @@ def recent_quarters(consortium: Consortium, today: date) -> list[QuarterDue]:
                     issued.get((cofunder_id, q_first)),
                 )
             )
-        first = q_first - timedelta(days=1)
-        first = quarter_of(first)[0]
     return found
 
 

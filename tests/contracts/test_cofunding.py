@@ -144,7 +144,7 @@ def test_ending_a_contribution_keeps_its_earlier_nights(world):
 
 def test_funding_shares_must_add_up_to_100(world):
     block = ContractFactory(consortium=world["consortium"], start_date=date(2026, 4, 1))
-    with pytest.raises(RuleBroken, match="add up to 90.00%, not 100%"):
+    with pytest.raises(RuleBroken, match="add up to 90%, not 100%"):
         cofunding.set_funding_shares(
             block, date(2026, 4, 1), {"E06000018": Decimal("50.00")}, {world["icb"].id: Decimal("40.00")}
         )
