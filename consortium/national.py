@@ -452,6 +452,7 @@ def seed(today: date, seed_value: int = 1) -> dict[str, int]:
                 statements.append(
                     {
                         "pool_id": pool_id,
+                        "consortium_id": c,
                         "authority_code": share.code,
                         "number": f"C{c:02d}-{year + 1}-{n:04d}",
                         "status": "paid",

@@ -10,7 +10,13 @@ from pydantic.json_schema import models_json_schema
 
 from consortium.core import api, tokens
 
-ROLES_WORDS = {"admin": "administrators", "lead": "leads", "partner": "partners", "provider": "providers' staff"}
+ROLES_WORDS = {
+    "admin": "administrators",
+    "lead": "leads",
+    "partner": "partners",
+    "provider": "providers' staff",
+    "cofunder": "co-funders' staff",
+}
 PATH_WORDS = {"code": "The authority's ONS code", "urn": "The home's URN", "period": "The quarter, like 2026-Q2"}
 ERRORS = {
     400: "The request is not right (a token in the address, a bad cursor or Idempotency-Key)",

@@ -58,10 +58,10 @@ def usage_by(first: date, last: date, *columns, user=None) -> dict[tuple, summar
 def judgements_in_use(on: date) -> tuple[list, int, int]:
     """Placements open on a date by the current judgement of their home; and how many of all
     are in homes judged Good or better."""
-    rows = db.session.execute(_judgements_query(viewer()), {"on": on}).all()
-    good = db.session.scalar(select(Judgement.rank).where(Judgement.name == "Good"))
+    found = db.session.execute(_judgements_query(viewer()), {"on": on}).all()
+    rows = [tuple(row[:3]) for row in found]
     total = sum(count for _, _, count in rows)
-    good_or_better = sum(count for _, rank, count in rows if rank is not None and rank <= good)
+    good_or_better = sum(count for _, rank, count, good in found if rank is not None and rank <= good)
     return rows, good_or_better, total
 
 
@@ -85,8 +85,14 @@ def _judgements_query(who: Viewer):
         .cte("judged")
         .prefix_with("MATERIALIZED")
     )
+    good = select(Judgement.rank).where(Judgement.name == "Good").scalar_subquery()  # asked in the same statement
     return (
-        select(func.coalesce(Judgement.name, "Not yet graded"), func.min(Judgement.rank), func.sum(judged.c.placed))
+        select(
+            func.coalesce(Judgement.name, "Not yet graded"),
+            func.min(Judgement.rank),
+            func.sum(judged.c.placed),
+            good.label("good_rank"),
+        )
         .select_from(judged)
         .outerjoin(Judgement, Judgement.id == judged.c.judgement_id)
         .group_by(Judgement.name)

@@ -105,7 +105,9 @@ def test_numbers_out_of_their_range_are_refused_with_their_limits(client, world)
     assert world["ours"].high_cost_weekly_pence == 600000
     sign_in(client, partner(world["nottingham"]))
     response = client.post("/budgets", data={"weeks-residential": "Infinity", "unit-residential": "4000"})
-    assert response.status_code == 200 and "enter weeks and a weekly unit cost of 0 or more" in page_of(response)
+    assert response.status_code == 200 and "enter weeks, a weekly unit cost and contributions of 0 or more" in page_of(
+        response
+    )
     assert client.get("/budgets?year=99999999999999999999").status_code == 200
 
 

@@ -26,13 +26,13 @@ def counts():
 def test_seed_twice_builds_the_demo_once_and_every_account_signs_in(app, runner):
     first = runner.invoke(args=["demo", "seed"])
     assert first.exit_code == 0, first.output
-    for email in ("admin@demo.test", "lead@demo.test", "partner@demo.test", "provider@demo.test"):
+    for email in ("admin@demo.test", "lead@demo.test", "partner@demo.test", "provider@demo.test", "cofunder@demo.test"):
         assert email in first.output
     assert DEMO_PASSWORD in first.output
     after_first = counts()
     second = runner.invoke(args=["demo", "seed"])
     assert second.exit_code == 0, second.output
-    assert counts() == after_first == (10, 1, 10, 4)
+    assert counts() == after_first == (10, 1, 10, 5)
     assert db.session.scalar(select(func.count()).select_from(Home)) == 32
     drops = {flag.subject: flag for flag in db.session.scalars(select(Flag).where(Flag.kind == "quality_drop"))}
     assert drops["SC910001"].judgement_after == "Requires improvement to be good"  # a Good home that fell to RI
