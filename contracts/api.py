@@ -14,10 +14,12 @@ from sqlalchemy.orm import selectinload
 from consortium.core import api
 from consortium.core.access import scoped
 from consortium.core.dates import financial_year
+from consortium.core.extensions import db
 from consortium.core.inputs import EARLIEST, LATEST, MAX_WEEKLY_PENCE
+from consortium.core.models import Cofunder
 from consortium.core.services import RuleBroken
-from contracts import pds, services, usage
-from contracts.models import END_REASONS, PLACEMENT_TYPES, Admission, Contract, Lot, Placement
+from contracts import cofunding, pds, services, usage
+from contracts.models import END_REASONS, PLACEMENT_TYPES, Admission, Contract, Contribution, Lot, Placement
 from contracts.placements import PlacementValues
 
 bp = api.blueprint("contracts_api", __name__)
@@ -327,6 +329,81 @@ def change_fee(placement_id: int, body: FeeIn):
     api.expected_version(placement.version)
     services.change_fee(placement, body.weekly_fee_pence, body.effective_from)
     return _one(placement)
+
+
+# ---------------------------------------------------------------- contributions (DESIGN §4c)
+
+
+class ContributionOut(api.Schema):
+    id: int
+    cofunder_ref: str
+    cofunder_name: str
+    percent: Decimal | None = Field(description="Of the weekly fee; None for a fixed amount")
+    weekly_pence: int | None = Field(description="A fixed amount a week; None for a percentage")
+    first_night: date
+    last_night: date | None = Field(description="The last night paid; None: until the placement ends")
+
+
+class ContributionList(api.Schema):
+    items: list[ContributionOut]
+
+
+class ContributionIn(api.Schema):
+    cofunder_ref: str = Field(max_length=40)
+    percent: Annotated[Decimal, Field(gt=0, le=100, decimal_places=2)] | None = None
+    weekly_pence: Pence | None = None
+    first_night: Day
+    last_night: Day | None = None
+
+
+def _contributions(placement: Placement) -> dict:
+    found = scoped(Contribution).select().where(Contribution.placement_id == placement.id)
+    rows = db.session.scalars(found.options(selectinload(Contribution.cofunder)).order_by(Contribution.first_night))
+    items = [
+        ContributionOut(
+            id=c.id,
+            cofunder_ref=c.cofunder.ref,
+            cofunder_name=c.cofunder.name,
+            percent=c.percent,
+            weekly_pence=c.weekly_pence,
+            first_night=c.first_night,
+            last_night=c.last_night,
+        )
+        for c in rows
+    ]
+    return ContributionList(items=items).model_dump(by_alias=True, mode="json")
+
+
+@api.endpoint(
+    bp,
+    "GET",
+    "/placements/<int:placement_id>/contributions",
+    summary="A placement's contributions from co-funders",
+    roles=("lead", "partner"),
+    response=ContributionList,
+)
+def list_contributions(placement_id: int):
+    return _contributions(scoped(Placement).get_or_404(placement_id))
+
+
+@api.endpoint(
+    bp,
+    "POST",
+    "/placements/<int:placement_id>/contributions",
+    summary="Add a co-funder's contribution to a placement",
+    roles=("lead", "partner"),
+    body=ContributionIn,
+    response=ContributionList,
+)
+def add_contribution(placement_id: int, body: ContributionIn):
+    """A percentage of the weekly fee or a fixed amount a week, from a night; refused (with the
+    night) if the contributions would come to more than the fee on any night."""
+    placement = scoped(Placement).get_or_404(placement_id)
+    cofunder = db.session.scalar(scoped(Cofunder).select().where(Cofunder.ref == body.cofunder_ref.strip().upper()))
+    if cofunder is None:
+        raise RuleBroken(f"There is no co-funder {body.cofunder_ref}", "cofunderRef")
+    cofunding.add_contribution(placement, cofunder, body.first_night, body.last_night, body.percent, body.weekly_pence)
+    return _contributions(placement), 201
 
 
 # ---------------------------------------------------------------- contracts

@@ -126,3 +126,22 @@ def test_leads_add_their_co_funders_and_change_only_their_own(client, world):  #
     assert client.get(f"/cofunders/{elsewhere.id}").status_code == 404
     listed = client.get("/cofunders").get_data(as_text=True)
     assert "NHS Devon Integrated Care Board" in listed and elsewhere.name not in listed
+
+
+def test_the_api_adds_contributions_and_refuses_in_the_forms_words(client, world):  # noqa: F811
+    w = world
+    token = tokens.create(partner(w["one"].authority), "Case system", "write")[1]
+    auth = {"Authorization": f"Bearer {token}"}
+    url = f"/api/v1/placements/{w['one'].id}/contributions"
+    body = {"cofunderRef": "nhs-notts-icb", "percent": "25", "firstNight": "2026-04-01"}
+    made = client.post(url, json=body, headers=auth)
+    assert made.status_code == 201
+    assert [(c["cofunderRef"], c["percent"], c["lastNight"]) for c in made.get_json()["items"]] == [
+        ("NHS-NOTTS-ICB", "25", None)
+    ]
+    over = client.post(url, json={**body, "cofunderRef": "NOTTS-SEND", "percent": "80"}, headers=auth)
+    assert over.status_code == 422 and over.mimetype == "application/problem+json"
+    assert "£3,675.00 a week, more than the fee of £3,500.00" in over.get_json()["detail"]
+    unknown = client.post(url, json={**body, "cofunderRef": "NOBODY"}, headers=auth)
+    assert unknown.status_code == 422 and unknown.get_json()["detail"] == "There is no co-funder NOBODY"
+    assert len(client.get(url, headers=auth).get_json()["items"]) == 1

@@ -69,6 +69,7 @@ API_BODIES = {
     },
     "referrals_api.decline": {"reason": "No vacancy"},
     "referrals_api.withdraw_offer": {},
+    "contracts_api.add_contribution": {"cofunderRef": "X", "percent": "1", "firstNight": "2024-05-01"},
 }
 
 
