@@ -56,8 +56,12 @@ def test_seed_twice_builds_the_demo_once_and_every_account_signs_in(app, runner)
         home = client.get("/").get_data(as_text=True)
         assert heading in home
         assert "Quality of homes" in home and "Newest open flags" in home
-    placements = db.session.scalar(select(func.count()).select_from(Placement))
-    assert 150 <= placements <= 250
+    by_type = dict(
+        db.session.execute(select(Placement.placement_type, func.count()).group_by(Placement.placement_type)).all()
+    )
+    short_stays = by_type.pop("short_breaks")
+    assert 150 <= sum(by_type.values()) <= 250
+    assert 300 <= short_stays <= 600  # ten children's stays of two to four nights every ten days or two weeks
     flagged = {flag.kind for flag in db.session.scalars(select(Flag))}
     assert flagged == {
         "quality_drop",
@@ -81,10 +85,18 @@ def test_seed_twice_builds_the_demo_once_and_every_account_signs_in(app, runner)
     assert statuses["SC910001"] == "acknowledged" and statuses["SC910002"] == "resolved"
     assert db.session.scalar(select(JobRun.status).where(JobRun.job == "checks")) == "succeeded"
     pools = {pool.basis: pool for pool in db.session.scalars(select(CostPool))}
-    assert set(pools) == {"placements", "bed_nights"} and len(db.session.scalars(select(CostPool)).all()) == 3
+    assert set(pools) == {"placements", "bed_nights", "shares"} and len(db.session.scalars(select(CostPool)).all()) == 4
     issued = db.session.scalars(select(Statement).where(Statement.status != "draft")).all()
-    assert len(issued) == 10 and sum(s.status == "paid" for s in issued) == 1
-    assert sum(s.amount_pence for s in issued) == 18_600_000
+    members = [s for s in issued if s.pool is not None and s.pool.basis == "placements"]
+    assert len(members) == 10 and sum(s.status == "paid" for s in members) == 1
+    assert sum(s.amount_pence for s in members) == 18_600_000
+    # Short breaks this quarter: 4 beds x 92 nights x £310 = £114,080, shared 50/25/25.
+    assert pools["shares"].amount_pence == 11_408_000
+    shared = sorted(s.amount_pence for s in issued if s.pool_id == pools["shares"].id)
+    assert shared == [2_852_000, 2_852_000, 5_704_000]
+    # The SEND budget's £450 a week over July to September's 92 nights: £5,914.285... rounds once.
+    contributions = {s.cofunder.ref: s.amount_pence for s in issued if s.pool_id is None}
+    assert contributions["NOTTM-SEND"] == 591_429 and set(contributions) == {"NOTTM-SEND", "NHS-NOTTS-ICB"}
     provider_client = app.test_client()
     provider_client.post("/sign-in", data={"email": "provider@demo.test", "password": DEMO_PASSWORD})
     homes = provider_client.get("/homes").get_data(as_text=True)
