@@ -330,6 +330,9 @@ FIELD_NAMES = {
     "home_urn": "homeUrn",
     "contract_ref": "contractRef",
     "fee_reason": "feeReason",
+    "from": "firstNight",  # a contribution's form names its nights "from" and "until"
+    "until": "lastNight",
+    "weekly": "weeklyPence",
 }
 
 

@@ -142,6 +142,9 @@ def test_the_api_adds_contributions_and_refuses_in_the_forms_words(client, world
     over = client.post(url, json={**body, "cofunderRef": "NOTTS-SEND", "percent": "80"}, headers=auth)
     assert over.status_code == 422 and over.mimetype == "application/problem+json"
     assert "£3,675.00 a week, more than the fee of £3,500.00" in over.get_json()["detail"]
+    assert [e["pointer"] for e in over.get_json()["errors"]] == ["/percent"]
+    early = client.post(url, json={**body, "cofunderRef": "NOTTS-SEND", "firstNight": "2020-01-01"}, headers=auth)
+    assert early.status_code == 422 and [e["pointer"] for e in early.get_json()["errors"]] == ["/firstNight"]
     unknown = client.post(url, json={**body, "cofunderRef": "NOBODY"}, headers=auth)
     assert unknown.status_code == 422 and unknown.get_json()["detail"] == "There is no co-funder NOBODY"
     assert len(client.get(url, headers=auth).get_json()["items"]) == 1
